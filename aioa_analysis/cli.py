@@ -1,0 +1,113 @@
+"""The ``aioa`` command line: one dispatcher, one module per subcommand in :mod:`aioa_analysis.commands`.
+
+Exit codes (fit for cron):
+
+* 0: success;
+* 2: bad input or parameters (one line on stderr: what is wrong and how to fix it);
+* 3: an output could not be written (the previous output is untouched);
+* 4: a report failed to render;
+* 1: an unexpected internal error (one line; the traceback goes to the log file only);
+* 130: interrupted.
+
+The library only creates loggers; this module configures them (stderr, and ``--log-file``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+import traceback
+from collections.abc import Sequence
+
+from aioa_analysis import __version__
+from aioa_analysis.errors import AioaError
+
+#: subcommand name -> module in aioa_analysis.commands exposing ``register(subparsers)``
+COMMANDS: dict[str, str] = {
+    "sample": "aioa_analysis.commands.sample",
+    "clean": "aioa_analysis.commands.clean",
+    "rates": "aioa_analysis.commands.rates",
+    "report": "aioa_analysis.commands.report",
+    "followup": "aioa_analysis.commands.followup",
+}
+
+log = logging.getLogger("aioa_analysis")
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse, but usage errors are one line and exit 2 (argparse's own code for usage errors)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"aioa: error: {message} (see `{self.prog} --help`)\n")
+        raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full ``aioa`` parser with every available subcommand registered."""
+    parser = _OneLineParser(
+        prog="aioa",
+        description="Ruptures de contrats d'apprentissage : nettoyage, statistiques, rapports.",
+    )
+    parser.add_argument("--version", action="version", version=f"aioa_analysis {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
+    parser.add_argument("--log-file", help="also append logs (with timestamps) to this file")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_OneLineParser)
+    sub.required = True
+    for name, module_name in COMMANDS.items():
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:  # a command not built yet
+            if exc.name != module_name:
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def configure_logging(*, verbose: bool = False, quiet: bool = False, log_file: str | None = None) -> None:
+    """Send the package's logs to stderr (and to ``log_file``), one line per record."""
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    root = logging.getLogger("aioa_analysis")
+    root.setLevel(logging.DEBUG)
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(level)
+    console.setFormatter(logging.Formatter("%(message)s"))
+    root.addHandler(console)
+    if log_file:
+        fh = logging.FileHandler(log_file, encoding="utf-8")
+        fh.setLevel(logging.DEBUG)
+        fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(fh)
+    root.propagate = False
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``aioa`` console script; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    configure_logging(verbose=args.verbose, quiet=args.quiet, log_file=args.log_file)
+    try:
+        return int(args.handler(args) or 0)
+    except AioaError as exc:
+        log.debug("%s", traceback.format_exc())
+        sys.stderr.write(f"aioa {args.command}: error: {exc.one_line()}\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write(f"aioa {args.command}: interrupted; previous outputs left untouched\n")
+        return 130
+    except Exception as exc:  # noqa: BLE001 - last resort: one line, traceback only in the log file
+        log.debug("%s", traceback.format_exc())
+        sys.stderr.write(
+            f"aioa {args.command}: internal error: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+            " (rerun with --verbose --log-file FILE for details, and report it)\n"
+        )
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

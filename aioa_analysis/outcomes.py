@@ -1,0 +1,96 @@
+"""Contract outcome as of an observation date ``as_of`` (always explicit, never the clock).
+
+Definitions (unit: the contract):
+
+* **ruptured**: ``rupture_date <= as_of`` and ``rupture_date < planned_end_date``, and the rupture
+  does not follow the diploma;
+* **ruptured_after_diploma**: the same, for a rupture after the diploma was obtained (L6222-19). Its
+  own category: excluded from the headline rupture rate and reported beside it;
+* **completed**: ``planned_end_date <= as_of`` and no observed rupture before it;
+* **ongoing**: neither, i.e. censored at ``as_of``.
+
+A rupture dated after ``as_of`` is not known at ``as_of``: the contract is ongoing (or completed).
+A "rupture" on or after the planned end is not a rupture: the contract completed.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from aioa_analysis.errors import ParameterError
+from aioa_analysis.schema import C
+
+OUTCOME = "outcome"
+EVENT_DATE = "event_date"
+DURATION_DAYS = "duration_days"
+
+
+def parse_as_of(as_of: object) -> pd.Timestamp:
+    """Return ``as_of`` as a normalised Timestamp, or raise a one-line :class:`ParameterError`.
+
+    >>> parse_as_of("2025-06-30")
+    Timestamp('2025-06-30 00:00:00')
+    >>> parse_as_of(None)
+    Traceback (most recent call last):
+    ...
+    aioa_analysis.errors.ParameterError: as_of is required (the observation date) — pass it \
+explicitly, e.g. as_of="2025-06-30"
+    """
+    if as_of is None or (isinstance(as_of, str) and not as_of.strip()):
+        raise ParameterError(
+            "as_of is required (the observation date)", hint='pass it explicitly, e.g. as_of="2025-06-30"'
+        )
+    try:
+        ts = pd.Timestamp(as_of)
+    except (ValueError, TypeError) as exc:
+        raise ParameterError(f"as_of {as_of!r} is not a date", hint="use the form YYYY-MM-DD") from exc
+    if pd.isna(ts):
+        raise ParameterError(f"as_of {as_of!r} is not a date", hint="use the form YYYY-MM-DD")
+    return ts.normalize()
+
+
+def with_outcome(contracts: pd.DataFrame, *, as_of: object) -> pd.DataFrame:
+    """Add ``outcome``, ``event_date`` and ``duration_days`` as of ``as_of``; the input is not modified.
+
+    ``event_date`` is the rupture date (ruptured), the planned end (completed) or ``as_of``
+    (ongoing: censored); ``duration_days`` is ``event_date - start_date`` in days.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({
+    ...     "start_date": pd.to_datetime(["2024-09-01"] * 4),
+    ...     "planned_end_date": pd.to_datetime(["2026-08-31", "2026-08-31", "2025-01-31", "2026-08-31"]),
+    ...     "rupture_date": pd.to_datetime(["2024-10-01", "2025-09-01", None, None]),
+    ...     "rupture_after_diploma": pd.array([False, False, False, False], dtype="boolean"),
+    ... })
+    >>> with_outcome(df, as_of="2025-06-30")[["outcome", "duration_days"]]
+         outcome  duration_days
+    0   ruptured             30
+    1    ongoing            302
+    2  completed            152
+    3    ongoing            302
+    """
+    ts = parse_as_of(as_of)
+    start = contracts[C.start_date]
+    end = contracts[C.planned_end_date]
+    rupt = contracts[C.rupture_date]
+    after_dipl = (
+        contracts[C.rupture_after_diploma].astype("boolean").fillna(False)
+        if C.rupture_after_diploma in contracts
+        else pd.Series(False, index=contracts.index)
+    )
+    observed = (rupt.notna() & (rupt <= ts) & (rupt < end)).to_numpy()
+    completed = (~observed & (end <= ts)).to_numpy()
+    outcome = pd.Series("ongoing", index=contracts.index, dtype="string")
+    outcome = outcome.mask(completed, "completed")
+    outcome = outcome.mask(observed & ~after_dipl.to_numpy(), "ruptured")
+    outcome = outcome.mask(observed & after_dipl.to_numpy(), "ruptured_after_diploma")
+    event = pd.Series(ts, index=contracts.index).astype(start.dtype)
+    event = event.mask(completed, end).mask(observed, rupt)
+    return contracts.assign(
+        **{
+            OUTCOME: outcome,
+            EVENT_DATE: event,
+            DURATION_DAYS: (event - start).dt.days.astype("Int64"),
+        }
+    )
