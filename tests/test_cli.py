@@ -1,0 +1,57 @@
+"""The dispatcher: one-line errors, exit codes, no traceback."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from aioa_analysis import cli
+from aioa_analysis.errors import AioaError, InputFileError, OutputError
+
+
+def test_error_one_line_with_hint():
+    err = InputFileError("fichier x.csv vide", hint="exportez-le à nouveau")
+    assert str(err) == "fichier x.csv vide — exportez-le à nouveau"
+    assert "\n" not in AioaError("a\nb").one_line()
+    assert OutputError("x").exit_code == 3
+
+
+def _fake_command(exc):
+    def register(sub):
+        p = sub.add_parser("boom")
+        p.set_defaults(handler=lambda args: (_ for _ in ()).throw(exc))
+
+    return register
+
+
+@pytest.mark.parametrize(
+    ("exc", "code", "needle"),
+    [
+        (InputFileError("le fichier a.csv est vide", hint="vérifiez l'export"), 2, "a.csv est vide"),
+        (ZeroDivisionError("division by zero"), 1, "internal error: ZeroDivisionError"),
+        (KeyboardInterrupt(), 130, "interrupted"),
+    ],
+)
+def test_main_maps_errors_to_exit_codes(monkeypatch, capsys, exc, code, needle):
+    real = cli.build_parser
+
+    def build():
+        parser = real()
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        _fake_command(exc)(sub)
+        return parser
+
+    monkeypatch.setattr(cli, "build_parser", build)
+    assert cli.main(["boom"]) == code
+    err = capsys.readouterr().err
+    assert needle in err
+    assert "Traceback" not in err
+    assert err.count("\n") == 1
+
+
+def test_usage_error_is_one_line(capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["no-such-command"])
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.count("\n") == 1
