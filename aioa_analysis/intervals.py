@@ -34,7 +34,7 @@ def wilson_interval(k: object, n: object, *, level: float = 0.95) -> tuple[np.nd
         hi = np.clip(centre + half, 0.0, 1.0)
     lo = np.where(k_ == 0, 0.0, lo)
     hi = np.where(k_ == n_, 1.0, hi)
-    bad = ~(n_ > 0)
+    bad = ~(n_ > 0) | np.isnan(k_)
     return np.where(bad, np.nan, lo), np.where(bad, np.nan, hi)
 
 
@@ -52,7 +52,7 @@ def clopper_pearson_interval(
     with np.errstate(invalid="ignore"):
         lo = np.where(k_ > 0, stats.beta.ppf(a / 2, k_, n_ - k_ + 1), 0.0)
         hi = np.where(k_ < n_, stats.beta.ppf(1 - a / 2, k_ + 1, n_ - k_), 1.0)
-    bad = ~(n_ > 0)
+    bad = ~(n_ > 0) | np.isnan(k_)
     return np.where(bad, np.nan, lo), np.where(bad, np.nan, hi)
 
 

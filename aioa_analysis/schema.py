@@ -127,6 +127,11 @@ class _Columns:
     # --- exam results -----------------------------------------------------------------------------
     exam_result: str = "exam_result"  # admis / ajourne / absent
 
+    # --- raw-frame only ---------------------------------------------------------------------------
+    apprentice_id: str = "apprentice_id"  # pre-pseudonymised id of a hand-made file (hashed by cleaning)
+    contract_index: str = "contract_index"  # "1".."4": slot of a contract in a wide TBA row
+    training_duration_months: str = "training_duration_months"  # SIFA DUR_FORM_THEO (planned-end imputation)
+
 
 C: Final = _Columns()
 """Canonical column names: ``C.start_date == "start_date"``."""

@@ -133,7 +133,8 @@ def test_notebooks_have_no_outputs():
 LAYERS = [
     {"errors", "__init__"},
     {"schema", "config", "atomic", "referential", "intervals"},
-    {"readers", "parsing", "pseudonym", "sample", "outcomes", "dimensions", "cohorts"},
+    {"readers", "parsing", "sample", "outcomes", "dimensions", "cohorts"},
+    {"pseudonym"},
     {"cleaning", "identity"},
     {"pipeline", "rates", "survival", "seasonality", "transitions", "diploma", "compare", "suppression",
      "references", "followup"},

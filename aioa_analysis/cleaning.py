@@ -1,0 +1,1126 @@
+"""Cleaning: raw canonical frames -> one typed, pseudonymised row per contract, every row accounted for.
+
+The steps, each a pure ``verb_noun(df, *, option=...) -> DataFrame`` function (chained with
+``.pipe`` by :func:`clean_contracts`):
+
+1. :func:`parse_contract_values` types every column (dates, booleans, sex, codes; FORMATS.md §5) and
+   records the parse status of the key dates;
+2. :func:`flag_invalid_rows` marks the rows that cannot be a contract (``_reason``): no usable start
+   date, an impossible date, a planned end before the start, no CFA and no diploma at all, and the
+   rows kept out on purpose (``excluded: ...``: DECA ``Annulé``/``Supprimé``, dispositif other than
+   ``APPR``);
+3. :func:`flag_exact_duplicates` marks rows identical (after parsing) to an earlier row: merged;
+4. :func:`assign_contract_groups` gives each remaining row its contract: ``contract_id`` when the row
+   has one; otherwise ``(apprentice_key, start_date)``, attached to the contract that has the same
+   pair when one exists (the cross-file key);
+5. :func:`merge_contracts` folds each group into one row: every field takes the first non-missing
+   value in precedence order (:data:`~aioa_analysis.schema.SOURCE_PRECEDENCE`, then within a
+   source the latest amendment first, then the initial row), except ``contract_type``,
+   ``signature_date`` and ``start_date`` which come from the initial row first;
+   :func:`find_conflicts` lists the fields on which files disagree;
+6. contract-level exclusions (:func:`flag_invalid_contracts`): a rupture before the start, and no
+   planned end date (after :func:`impute_planned_end`);
+7. :func:`join_exam_results` then the ``derive_*`` verbs add the derived fields.
+
+Accounting: every input row ends up **clean** (the row chosen to represent a contract), **merged**
+(an exact duplicate, an amendment or the same contract from another file) or **rejected** (with
+its reason), so ``rows_read == rows_clean + rows_merged + rows_rejected`` per file and in total.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+from aioa_analysis import referential
+from aioa_analysis.parsing import (
+    DATE_IMPOSSIBLE,
+    DATE_OK,
+    normalise_cfd,
+    normalise_code,
+    normalise_contract_id,
+    normalise_naf,
+    normalise_postcode,
+    normalise_rncp,
+    normalise_siret,
+    normalise_text,
+    normalise_uai,
+    parse_booleans,
+    parse_dates_detailed,
+    parse_integers,
+    parse_sex,
+    siret_is_valid,
+)
+from aioa_analysis.schema import (
+    AGE_BANDS,
+    DECA_EXCLUDED_STATUSES,
+    FORBIDDEN_IN_CONTRACTS,
+    IDENTITY_COLUMNS,
+    LINEAGE_COLUMNS,
+    SIZE_BANDS,
+    SOURCE_PRECEDENCE,
+    C,
+)
+
+# --- rejection reasons (rejected.csv ``reason``; quality.json ``rejections_by_reason``) ------------
+REASON_NO_START: Final = "no usable start date"
+REASON_IMPOSSIBLE_DATE: Final = "impossible date"
+REASON_END_BEFORE_START: Final = "planned end before start"
+REASON_NO_CFA_NO_DIPLOMA: Final = "no CFA and no diploma"
+REASON_NO_END: Final = "no planned end date"
+REASON_RUPTURE_BEFORE_START: Final = "excluded: rupture before start"
+REASON_CANCELLED_ELSEWHERE: Final = "excluded: contract cancelled in DECA"
+REASON_STATUS: Final = "excluded: statut DECA {}"
+REASON_DISPOSITIF: Final = "excluded: dispositif {}"
+
+TRAINING_DURATION_MONTHS: Final = "training_duration_months"
+"""Optional raw column (SIFA ``DUR_FORM_THEO``): theoretical training length in months."""
+
+# internal working columns (never written)
+ROW: Final = "_row"
+REASON: Final = "_reason"
+REASON_COLUMN: Final = "_reason_column"
+DUP_OF: Final = "_dup_of"
+GROUP: Final = "_group"
+GROUP_KEY: Final = "_group_key"
+RANK: Final = "_rank"
+IS_AMENDMENT: Final = "_is_amendment"
+PRIMARY: Final = "_primary"
+
+DATE_COLUMNS: Final = (
+    C.signature_date,
+    C.start_date,
+    C.planned_end_date,
+    C.actual_end_date,
+    C.rupture_date,
+    C.rupture_reported_date,
+    C.amendment_effective_date,
+    C.training_start_date,
+    C.training_end_date,
+    C.diploma_obtained_date,
+    C.birth_date,
+)
+KEY_DATE_COLUMNS: Final = (C.start_date, C.planned_end_date, C.rupture_date)
+BOOL_COLUMNS: Final = (C.rupture_before_start, C.rqth, C.employer_public, C.diploma_obtained)
+
+_CODE_PARSERS: Final[dict[str, Callable[[pd.Series], pd.Series]]] = {
+    C.contract_id: normalise_contract_id,
+    C.amendment_no: normalise_contract_id,
+    C.cfa_uai: normalise_uai,
+    C.employer_siret: normalise_siret,
+    C.cfa_siret: normalise_siret,
+    C.training_site_siret: normalise_siret,
+    C.employer_naf: normalise_naf,
+    C.diploma_code: normalise_cfd,
+    C.residence_postcode: normalise_postcode,
+    C.employer_postcode: normalise_postcode,
+    C.rncp_code: normalise_rncp,
+    C.contract_type: functools.partial(normalise_code, width=2),
+    C.derogation_type: functools.partial(normalise_code, width=2),
+    C.employer_type: functools.partial(normalise_code, width=2),
+    C.employer_idcc: functools.partial(normalise_code, width=4),
+    C.last_class: functools.partial(normalise_code, width=2),
+    C.nationality: normalise_code,
+    C.situation_before: normalise_code,
+    C.diploma_type_cerfa: normalise_code,
+    C.dispositif: normalise_code,
+    C.exam_session: normalise_code,
+}
+
+#: columns never compared for merge conflicts (lineage, personal, free text, labels)
+_NO_CONFLICT: Final = frozenset(
+    {
+        *LINEAGE_COLUMNS,
+        C.sources,
+        *IDENTITY_COLUMNS,
+        *FORBIDDEN_IN_CONTRACTS,
+        C.rupture_reason_raw,
+        C.diploma_title,
+        C.cfa_name,
+        C.amendment_no,
+        C.amendment_effective_date,
+        C.contract_type,
+        C.deca_status,
+        C.apprentice_id,
+        C.contract_index,
+    }
+)
+
+#: columns taken from the initial row (not from the latest amendment) first
+_INITIAL_FIRST: Final = (C.contract_type, C.signature_date, C.start_date, C.derogation_type)
+
+AMENDMENT_TYPES: Final = frozenset({"31", "32", "33", "34", "35", "36", "37", "38"})
+
+
+def _na_str(index: pd.Index) -> pd.Series:
+    return pd.Series(pd.NA, index=index, dtype="string")
+
+
+def _col(df: pd.DataFrame, name: str, dtype: str = "string") -> pd.Series:
+    if name in df.columns:
+        return df[name]
+    if dtype == "datetime64[ns]":
+        return pd.Series(pd.NaT, index=df.index, dtype=dtype)
+    return pd.Series(pd.NA, index=df.index, dtype=dtype)
+
+
+def _on_distinct(s: pd.Series, fn: Callable[[pd.Series], pd.DataFrame]) -> pd.DataFrame:
+    """Run a vectorised lookup returning a frame once per distinct value of ``s``, broadcast back."""
+    codes, uniques = pd.factorize(s.astype("string"), use_na_sentinel=True)
+    u = pd.Series(np.asarray(uniques, dtype=object), dtype="string")
+    table = pd.concat(
+        [fn(u).reset_index(drop=True), fn(pd.Series([pd.NA], dtype="string"))], ignore_index=True
+    )
+    return table.iloc[codes].set_axis(s.index)
+
+
+def _on_distinct_series(s: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    return _on_distinct(s, lambda u: fn(u).to_frame("v"))["v"]
+
+
+def _fold(s: pd.Series) -> pd.Series:
+    """Accent-insensitive upper-case form used to compare labels (``Annulé`` == ``ANNULE``)."""
+
+    def fn(u: pd.Series) -> pd.Series:
+        return u.str.normalize("NFKD").str.replace(r"[\u0300-\u036f]", "", regex=True).str.upper().str.strip()
+
+    return _on_distinct_series(s.astype("string"), fn).astype("string")
+
+
+# ================================================================================================
+# 1. parsing
+
+
+def parse_contract_values(raw: pd.DataFrame) -> pd.DataFrame:
+    """Type every column of a raw canonical frame; add ``_status_<date>`` for the key dates.
+
+    Identity columns other than ``birth_date`` are left as read (the identity store normalises them).
+
+    >>> raw = pd.DataFrame({"start_date": ["02/09/2024", "31/02/2024"], "cfa_uai": ["0410590u", None],
+    ...                     "sex": ["H", "Mme"], "employer_headcount": ["12", "x"]}, dtype="string")
+    >>> out = parse_contract_values(raw)
+    >>> out["start_date"].dt.day.tolist(), out["_status_start_date"].tolist(), out["sex"].tolist()
+    ([2.0, nan], ['ok', 'impossible'], ['M', 'F'])
+    """
+    cols: dict[str, pd.Series] = {}
+    for name in raw.columns:
+        s = raw[name]
+        if name in LINEAGE_COLUMNS or (name in IDENTITY_COLUMNS and name != C.birth_date):
+            cols[name] = s
+        elif name in DATE_COLUMNS:
+            detailed = parse_dates_detailed(s)
+            cols[name] = detailed["value"]
+            if name in KEY_DATE_COLUMNS:
+                cols[f"_status_{name}"] = detailed["status"]
+        elif name in BOOL_COLUMNS:
+            cols[name] = parse_booleans(s)
+        elif name == C.sex:
+            cols[name] = parse_sex(s)
+        elif name == C.employer_headcount or name == TRAINING_DURATION_MONTHS:
+            cols[name] = parse_integers(s)
+        elif name in _CODE_PARSERS:
+            cols[name] = _CODE_PARSERS[name](s)
+        elif s.dtype == "string" or s.dtype == object:
+            cols[name] = normalise_text(s)
+        else:
+            cols[name] = s
+    for name in KEY_DATE_COLUMNS:
+        if name not in cols:
+            cols[name] = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
+            cols[f"_status_{name}"] = pd.Series("missing", index=raw.index, dtype="string")
+    return pd.DataFrame(cols, index=raw.index)
+
+
+# ================================================================================================
+# 2. row-level rejections
+
+
+def _set_reason(
+    df: pd.DataFrame, mask: pd.Series | np.ndarray, reason: pd.Series | str, column: str
+) -> pd.DataFrame:
+    mask = np.asarray(mask, dtype=bool) & df[REASON].isna().to_numpy()
+    if not mask.any():
+        return df
+    reasons = df[REASON].copy()
+    cols = df[REASON_COLUMN].copy()
+    new = reason if isinstance(reason, str) else reason.astype("string")
+    reasons = reasons.mask(mask, new)
+    cols = cols.mask(mask, column)
+    return df.assign(**{REASON: reasons, REASON_COLUMN: cols})
+
+
+def flag_invalid_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """Set ``_reason``/``_reason_column`` on rows that cannot be a contract (first reason wins).
+
+    Order: no usable start date; impossible start, planned end or rupture date; planned end before
+    start; no CFA and no diploma; dispositif other than APPR; DECA status Annulé/Supprimé.
+
+    >>> df = parse_contract_values(pd.DataFrame({
+    ...     "start_date": ["", "31/02/2024", "2024-09-02", "2024-09-02", "2024-09-02"],
+    ...     "planned_end_date": ["2026-08-31", "2026-08-31", "2024-08-31", "2026-08-31", "2026-08-31"],
+    ...     "cfa_uai": ["0410590U", "0410590U", "0410590U", None, "0410590U"],
+    ...     "deca_status": [None, None, None, None, "Annulé"]}, dtype="string"))
+    >>> flag_invalid_rows(df)["_reason"].tolist()
+    ['no usable start date', 'impossible date', 'planned end before start', 'no CFA and no diploma', \
+'excluded: statut DECA Annulé']
+    """
+    out = df.assign(**{REASON: _na_str(df.index), REASON_COLUMN: _na_str(df.index)})
+    start_status = out[f"_status_{C.start_date}"]
+    out = _set_reason(out, start_status == DATE_IMPOSSIBLE, REASON_IMPOSSIBLE_DATE, C.start_date)
+    out = _set_reason(out, start_status != DATE_OK, REASON_NO_START, C.start_date)
+    for name in (C.planned_end_date, C.rupture_date):
+        out = _set_reason(out, out[f"_status_{name}"] == DATE_IMPOSSIBLE, REASON_IMPOSSIBLE_DATE, name)
+    out = _set_reason(
+        out,
+        (out[C.planned_end_date] < out[C.start_date]).fillna(False),
+        REASON_END_BEFORE_START,
+        C.planned_end_date,
+    )
+    nothing = pd.Series(True, index=out.index)
+    for name in (C.cfa_uai, C.cfa_siret, C.cfa_name, C.diploma_code, C.diploma_title, C.rncp_code):
+        nothing &= _col(out, name).isna()
+    out = _set_reason(out, nothing, REASON_NO_CFA_NO_DIPLOMA, C.cfa_uai)
+    disp = _col(out, C.dispositif)
+    out = _set_reason(
+        out,
+        (disp.notna() & (disp != "APPR")).fillna(False),
+        REASON_DISPOSITIF.format("") + disp,
+        C.dispositif,
+    )
+    status = _fold(_col(out, C.deca_status))
+    for label in DECA_EXCLUDED_STATUSES:
+        out = _set_reason(
+            out,
+            (status == _fold(pd.Series([label])).iloc[0]).fillna(False),
+            REASON_STATUS.format(label),
+            C.deca_status,
+        )
+    return out
+
+
+def flag_cancelled_elsewhere(df: pd.DataFrame) -> pd.DataFrame:
+    """Exclude rows of a contract that DECA cancelled (Annulé/Supprimé initial row) with no live DECA row.
+
+    The same contract number in a chamber or Tableau de bord file must not resurrect it.
+    """
+    cid = _col(df, C.contract_id)
+    is_amend = _col(df, C.contract_type).isin(AMENDMENT_TYPES).fillna(False)
+    cancelled = df[REASON].str.startswith("excluded: statut DECA").fillna(False) & ~is_amend & cid.notna()
+    if not cancelled.any():
+        return df
+    alive = df[REASON].isna()
+    deca = _col(df, C.source).str.startswith("deca").fillna(False)
+    live_deca = set(cid[alive & deca].dropna())
+    ids = set(cid[cancelled]) - live_deca
+    return _set_reason(df, alive & cid.isin(ids).fillna(False), REASON_CANCELLED_ELSEWHERE, C.contract_id)
+
+
+# ================================================================================================
+# 3-4. duplicates and grouping
+
+
+def _value_columns(df: pd.DataFrame) -> list[str]:
+    return [c for c in df.columns if not c.startswith("_") and c not in LINEAGE_COLUMNS]
+
+
+def flag_exact_duplicates(df: pd.DataFrame) -> pd.DataFrame:
+    """Set ``_dup_of`` (the ``_row`` of the first identical row) on live rows identical after parsing.
+
+    Exact duplicates are merged, not rejected; they never count as conflicts or extra amendments.
+
+    >>> df = pd.DataFrame({"_row": [0, 1, 2], "_reason": pd.array([pd.NA] * 3, dtype="string"),
+    ...                    "start_date": ["2024-09-02", "2024-09-02", "2024-09-03"],
+    ...                    "source_file": ["a.csv", "b.csv", "a.csv"]})
+    >>> flag_exact_duplicates(df)["_dup_of"].tolist()
+    [<NA>, 0, <NA>]
+    """
+    alive = df[REASON].isna()
+    cols = _value_columns(df)
+    h = pd.util.hash_pandas_object(df.loc[alive, cols], index=False)
+    first_row = df.loc[alive, ROW].groupby(h.to_numpy()).transform("first")
+    dup_of = pd.Series(pd.NA, index=df.index, dtype="Int64")
+    is_dup = first_row.to_numpy() != df.loc[alive, ROW].to_numpy()
+    dup_of.loc[first_row.index[is_dup]] = first_row.to_numpy()[is_dup]
+    return df.assign(**{DUP_OF: dup_of})
+
+
+def _sort_for_precedence(df: pd.DataFrame, *, initial_first: bool) -> pd.DataFrame:
+    """Rows ordered by group, source precedence, then amendments (latest first) or the initial first."""
+    rank = (
+        _col(df, C.source).map({s: i for i, s in enumerate(SOURCE_PRECEDENCE)}).fillna(len(SOURCE_PRECEDENCE))
+    )
+    eff = _col(df, C.amendment_effective_date, "datetime64[ns]")
+    eff_key = -(eff.fillna(pd.Timestamp("1900-01-01")).astype("int64") // 86_400_000_000_000)
+    amend_key = df[IS_AMENDMENT].astype(int) if initial_first else 1 - df[IS_AMENDMENT].astype(int)
+    keyed = df.assign(
+        _k_rank=rank.astype(int).to_numpy(),
+        _k_amend=amend_key.to_numpy(),
+        _k_eff=eff_key.to_numpy(),
+        _k_no=-pd.Series(pd.factorize(_col(df, C.amendment_no).fillna(""), sort=True)[0], index=df.index),
+        _k_file=pd.factorize(df[C.source_file], sort=True)[0],
+    )
+    return keyed.sort_values(
+        [GROUP, "_k_rank", "_k_amend", "_k_eff", "_k_no", "_k_file", ROW], kind="stable"
+    ).drop(columns=["_k_rank", "_k_amend", "_k_eff", "_k_no", "_k_file"])
+
+
+def assign_contract_groups(df: pd.DataFrame) -> pd.DataFrame:
+    """Give every live row its contract group ``_group`` (exact duplicates follow their original).
+
+    Key: ``contract_id`` when the row has one; else ``(apprentice_key, start_date)``, attached to a
+    contract with an id that has the same pair when there is one (cross-file merge); else the row
+    alone.
+
+    >>> df = pd.DataFrame({"_row": [0, 1, 2, 3], "_reason": pd.array([pd.NA] * 4, dtype="string"),
+    ...     "_dup_of": pd.array([pd.NA] * 4, dtype="Int64"),
+    ...     "contract_id": pd.array(["X", None, None, "X"], dtype="string"),
+    ...     "contract_type": pd.array(["11", None, None, "36"], dtype="string"),
+    ...     "apprentice_key": pd.array(["k", "k", "k", "k"], dtype="string"),
+    ...     "start_date": pd.to_datetime(["2024-09-02", "2024-09-02", "2025-09-01", "2024-09-02"]),
+    ...     "source": ["deca_extract", "tba_upload", "tba_upload", "deca_extract"]})
+    >>> assign_contract_groups(df)["_group_key"].tolist()
+    ['C:X', 'C:X', 'P:k|20250901', 'C:X']
+    """
+    alive = df[REASON].isna()
+    cid = _col(df, C.contract_id)
+    akey = _col(df, C.apprentice_key)
+    start = df[C.start_date].dt.strftime("%Y%m%d").astype("string")
+    pair = (akey + "|" + start).astype("string")
+    is_amend = _col(df, C.contract_type).isin(AMENDMENT_TYPES).fillna(False)
+    with_id = alive & cid.notna() & pair.notna()
+    rank = (
+        _col(df, C.source).map({s: i for i, s in enumerate(SOURCE_PRECEDENCE)}).fillna(len(SOURCE_PRECEDENCE))
+    )
+    lookup = (
+        pd.DataFrame(
+            {"pair": pair[with_id], "cid": cid[with_id], "rank": rank[with_id], "amend": is_amend[with_id]}
+        )
+        .sort_values(["pair", "amend", "rank", "cid"], kind="stable")
+        .drop_duplicates("pair")
+    )
+    pair_to_cid = pd.Series(lookup["cid"].to_numpy(), index=lookup["pair"].to_numpy(), dtype="string")
+    attached = pair.map(pair_to_cid).astype("string")
+    row_key = "R:" + df[ROW].astype("string")
+    group = ("C:" + cid).fillna("C:" + attached).fillna("P:" + pair).fillna(row_key).astype("string")
+    group = group.where(alive)
+    dup = df[DUP_OF].notna() if DUP_OF in df.columns else pd.Series(False, index=df.index)
+    if dup.any():
+        # _row == position in the frame (set by clean_contracts), so the original's key is a take
+        pos = df.loc[dup, DUP_OF].to_numpy(dtype="int64")
+        group = group.mask(
+            dup, pd.Series(group.to_numpy()[pos], index=df.index[dup.to_numpy()], dtype="string")
+        )
+    codes = pd.Series(pd.factorize(group, sort=True)[0], index=df.index)
+    return df.assign(
+        **{
+            GROUP: codes.where(codes >= 0).astype("Int64"),
+            GROUP_KEY: group,
+            IS_AMENDMENT: is_amend.to_numpy(),
+        }
+    )  # type: ignore[arg-type]
+
+
+# ================================================================================================
+# 5. merging
+
+
+def merge_contracts(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Fold each contract group into one row; return ``(contracts, rows)``.
+
+    ``rows`` is ``df`` with ``_primary`` (the row that represents its contract: the initial row of
+    the highest-precedence source). ``contracts`` has one row per group: first non-missing value in
+    precedence order, ``amendment_count`` (distinct amendments), ``sources`` (every
+    ``source:file:row`` that fed it), ``contract_id`` (the source's, else ``<key>-<YYYYMMDD>``).
+    Exact duplicates only count in ``sources``.
+    """
+    live = df.loc[df[GROUP].notna() & df[DUP_OF].isna()]
+    value_cols = [c for c in df.columns if not c.startswith("_")]
+    ordered = _sort_for_precedence(live, initial_first=False)
+    merged = ordered.groupby(GROUP, sort=True)[value_cols].first()
+    initial = _sort_for_precedence(live, initial_first=True)
+    first_init = initial.groupby(GROUP, sort=True)[[c for c in _INITIAL_FIRST if c in live.columns]].first()
+    merged = merged.assign(**{c: first_init[c] for c in first_init.columns})
+    # primary row: initial row first, highest precedence source
+    primary_rows = initial.drop_duplicates(GROUP)[
+        [GROUP, ROW, C.source, C.source_file, C.source_row]
+    ].set_index(GROUP)
+    merged = merged.assign(
+        **{
+            C.source: primary_rows[C.source],
+            C.source_file: primary_rows[C.source_file],
+            C.source_row: primary_rows[C.source_row],
+        }
+    )
+    rows = df.assign(**{PRIMARY: df[ROW].isin(primary_rows[ROW]).to_numpy()})
+    # amendments: distinct (type, number, effective date) among live amendment rows
+    amend = live.loc[live[IS_AMENDMENT]]
+    if len(amend):
+        sig = (
+            amend[GROUP_KEY]
+            + "|"
+            + _col(amend, C.contract_type).fillna("")
+            + "|"
+            + _col(amend, C.amendment_no).fillna("")
+            + "|"
+            + _col(amend, C.amendment_effective_date, "datetime64[ns]")
+            .dt.strftime("%Y%m%d")
+            .astype("string")
+            .fillna("")
+        )
+        count = sig.groupby(amend[GROUP]).nunique()
+    else:
+        count = pd.Series(dtype="int64")
+    merged = merged.assign(**{C.amendment_count: count.reindex(merged.index).fillna(0).astype("Int64")})
+    # lineage of every row (duplicates included)
+    member = df.loc[df[GROUP].notna()]
+    tag = (
+        member[C.source].astype("string")
+        + ":"
+        + member[C.source_file].astype("string")
+        + ":"
+        + member[C.source_row].astype("string")
+    )
+    sizes = member.groupby(GROUP)[ROW].transform("size")
+    single = tag[sizes == 1]
+    multi = tag[sizes > 1].sort_values()
+    joined = pd.concat(
+        [
+            pd.Series(single.to_numpy(), index=member.loc[single.index, GROUP].to_numpy()),
+            multi.groupby(member.loc[multi.index, GROUP]).agg(";".join),
+        ]
+    )
+    merged = merged.assign(**{C.sources: joined.reindex(merged.index).astype("string")})
+    # contract id: the source's, else a synthetic one
+    akey = _col(merged, C.apprentice_key)
+    synthetic = (
+        akey.str.slice(0, 16) + "-" + merged[C.start_date].dt.strftime("%Y%m%d").astype("string")
+    ).fillna(merged[C.source_file].astype("string") + ":" + merged[C.source_row].astype("string"))
+    cid = _col(merged, C.contract_id).fillna(synthetic).astype("string")
+    merged = merged.assign(**{C.contract_id: cid})
+    return merged.reset_index().rename(columns={GROUP: GROUP}), rows
+
+
+def find_conflicts(df: pd.DataFrame, contracts: pd.DataFrame) -> pd.DataFrame:
+    """Fields on which files disagree for one contract: tidy (contract_id, column, source, source_file, value).
+
+    Each file contributes its own first non-missing value (amendments of one file are not conflicts);
+    personal, free-text and lineage columns are never compared.
+    """
+    live = df.loc[df[GROUP].notna() & df[DUP_OF].isna()]
+    n_files = live.groupby(GROUP)[C.source_file].nunique()
+    multi = n_files.index[n_files > 1]
+    empty = pd.DataFrame(
+        {k: pd.Series(dtype="string") for k in ("contract_id", "column", "source", "source_file", "value")}
+    )
+    if len(multi) == 0:
+        return empty
+    sub = live.loc[live[GROUP].isin(multi)]
+    cols = [c for c in sub.columns if not c.startswith("_") and c not in _NO_CONFLICT]
+    per_file = _sort_for_precedence(sub, initial_first=False).groupby([GROUP, C.source_file], sort=True)
+    first = per_file[cols].first()
+    srcs = per_file[C.source].first()
+    as_text = first.apply(
+        lambda s: s.dt.strftime("%Y-%m-%d").astype("string") if s.dtype.kind == "M" else s.astype("string")
+    )
+    nunique = as_text.groupby(level=0).nunique()
+    long = as_text.reset_index().melt(id_vars=[GROUP, C.source_file], var_name="column", value_name="value")
+    long = long.dropna(subset=["value"])
+    conflicting = nunique.reset_index().melt(id_vars=[GROUP], var_name="column", value_name="_n")
+    conflicting = conflicting.loc[conflicting["_n"] > 1]
+    long = long.merge(conflicting[[GROUP, "column"]], on=[GROUP, "column"])
+    long = long.merge(srcs.rename(C.source).reset_index(), on=[GROUP, C.source_file])
+    ids = contracts.set_index(GROUP)[C.contract_id]
+    long = long.assign(contract_id=long[GROUP].map(ids))
+    out = long[["contract_id", "column", C.source, C.source_file, "value"]].astype("string")
+    return out.sort_values(["contract_id", "column", C.source_file], kind="stable").reset_index(drop=True)
+
+
+def count_conflicts(contracts: pd.DataFrame, conflicts: pd.DataFrame) -> pd.DataFrame:
+    """Add ``merge_conflicts``: the number of fields whose sources disagreed (0 when none)."""
+    n = conflicts.groupby("contract_id")["column"].nunique() if len(conflicts) else pd.Series(dtype="int64")
+    return contracts.assign(**{C.merge_conflicts: contracts[C.contract_id].map(n).fillna(0).astype("Int64")})
+
+
+# ================================================================================================
+# 6. contract-level rules
+
+
+def impute_planned_end(contracts: pd.DataFrame) -> pd.DataFrame:
+    """Fill a missing planned end date (SIFA has none) and flag it in ``planned_end_imputed``.
+
+    Rule: the training end date when known, else ``start_date + training_duration_months - 1 day``
+    (SIFA ``DUR_FORM_THEO``). Otherwise it stays missing (and the contract is rejected unless another
+    file gave the date).
+
+    >>> df = pd.DataFrame({"start_date": pd.to_datetime(["2024-09-02", "2024-09-02", "2024-09-02"]),
+    ...     "planned_end_date": pd.to_datetime(["2026-08-31", None, None]),
+    ...     "training_duration_months": pd.array([None, 24, None], dtype="Int64")})
+    >>> out = impute_planned_end(df)
+    >>> out["planned_end_date"].dt.strftime("%Y-%m-%d").tolist(), out["planned_end_imputed"].tolist()
+    (['2026-08-31', '2026-09-01', nan], [False, True, False])
+    """
+    end = contracts[C.planned_end_date]
+    missing = end.isna()
+    candidate = _col(contracts, C.training_end_date, "datetime64[ns]").where(
+        lambda s: s > contracts[C.start_date]
+    )
+    if TRAINING_DURATION_MONTHS in contracts.columns and missing.any():
+        months = contracts[TRAINING_DURATION_MONTHS].astype("Int64")
+        ok = missing & months.notna() & (months > 0) & contracts[C.start_date].notna()
+        by_dur = pd.Series(pd.NaT, index=contracts.index, dtype="datetime64[ns]")
+        if ok.any():
+            by_dur.loc[ok] = _add_months(contracts.loc[ok, C.start_date], months[ok]) - pd.Timedelta(days=1)
+        candidate = candidate.fillna(by_dur)
+    filled = end.fillna(candidate.where(missing))
+    imputed = missing & filled.notna()
+    return contracts.assign(
+        **{  # type: ignore[arg-type]
+            C.planned_end_date: filled.astype("datetime64[ns]"),
+            C.planned_end_imputed: imputed.astype("boolean"),
+        }
+    )
+
+
+def _add_months(dates: pd.Series, months: pd.Series) -> pd.Series:
+    """Vectorised ``date + DateOffset(months=m)`` (day clipped to the month's length)."""
+    y = dates.dt.year.to_numpy() + (dates.dt.month.to_numpy() - 1 + months.to_numpy(dtype="int64")) // 12
+    m = (dates.dt.month.to_numpy() - 1 + months.to_numpy(dtype="int64")) % 12 + 1
+    first = pd.to_datetime(pd.DataFrame({"year": y, "month": m, "day": 1}))
+    last_day = (first + pd.offsets.MonthEnd(0)).dt.day.to_numpy()
+    day = np.minimum(dates.dt.day.to_numpy(), last_day)
+    return pd.Series(
+        pd.to_datetime(pd.DataFrame({"year": y, "month": m, "day": day})).to_numpy(), index=dates.index
+    )
+
+
+def flag_invalid_contracts(contracts: pd.DataFrame) -> pd.DataFrame:
+    """Set ``_reason`` on merged contracts kept out of the table: rupture before start, no planned end.
+
+    >>> df = pd.DataFrame({"start_date": pd.to_datetime(["2024-09-02", "2024-09-02", "2024-09-02"]),
+    ...     "planned_end_date": pd.to_datetime(["2026-08-31", "2026-08-31", None]),
+    ...     "rupture_date": pd.to_datetime(["2024-08-30", None, None])})
+    >>> flag_invalid_contracts(df)["_reason"].tolist()
+    ['excluded: rupture before start', <NA>, 'no planned end date']
+    """
+    out = contracts.assign(**{REASON: _na_str(contracts.index), REASON_COLUMN: _na_str(contracts.index)})
+    before = (out[C.rupture_date] < out[C.start_date]).fillna(False)
+    before |= _col(out, C.rupture_before_start, "boolean").fillna(False).astype(bool)
+    out = _set_reason(out, before, REASON_RUPTURE_BEFORE_START, C.rupture_date)
+    return _set_reason(out, out[C.planned_end_date].isna(), REASON_NO_END, C.planned_end_date)
+
+
+# ================================================================================================
+# 7. exam results and derived fields
+
+EXAM_RESULTS_DAY: Final = (7, 1)
+"""(month, day) used as the results date of a session when the exam file gives only the year: 1 July
+(results of CAP/bac/BTS sessions are published in early July). A documented proxy."""
+
+_RESULT_MAP: Final = {
+    "ADMIS": "admis",
+    "AJOURNE": "ajourne",
+    "ABSENT": "absent",
+    "REFUSE": "ajourne",
+    "ECHEC": "ajourne",
+}
+
+
+def normalise_exam_result(s: pd.Series) -> pd.Series:
+    """``Admis mention B`` -> ``admis``; ``Ajourné``/``ajourne`` -> ``ajourne``; ``Absent`` -> ``absent``.
+
+    >>> normalise_exam_result(pd.Series(["Admis mention TB", "Ajourné", "absent", "?"], dtype="string")).tolist()
+    ['admis', 'ajourne', 'absent', <NA>]
+    """
+    first = _fold(s).str.extract(r"^([A-Z]+)", expand=False)
+    return first.map(_RESULT_MAP).astype("string")
+
+
+def exam_session_year(s: pd.Series) -> pd.Series:
+    """The exam year of a session (``2024``, ``juin 2024``, ``2023-2024`` -> ``2024``) as a string."""
+    return (
+        s.astype("string").str.extract(r"((?:19|20)\d{2})(?!.*(?:19|20)\d{2})", expand=False).astype("string")
+    )
+
+
+def contract_level(df: pd.DataFrame) -> pd.Series:
+    """Diploma level of each contract: from the CFD prefix, else from the CERFA diploma type.
+
+    >>> contract_level(pd.DataFrame({"diploma_code": ["32031102", None, None],
+    ...                              "diploma_type_cerfa": [None, "33", "35"]})).tolist()
+    ['5', '3', <NA>]
+    """
+    level = _on_distinct(_col(df, C.diploma_code), referential.diploma_attributes)["diploma_level"]
+    table = referential.diploma_prefixes()
+    table = table.loc[table["level"] != ""]
+    by_type = table.groupby("diploma_type_cerfa")["level"].agg(  # type: ignore[type-var]
+        lambda s: s.iloc[0] if (s == s.iloc[0]).all() else pd.NA
+    )
+    return level.fillna(_col(df, C.diploma_type_cerfa).map(by_type.dropna()).astype("string")).astype(
+        "string"
+    )
+
+
+def join_exam_results(contracts: pd.DataFrame, exams: pd.DataFrame | None) -> pd.DataFrame:
+    """Give each contract ``diploma_outcome``, ``diploma_obtained``, ``diploma_obtained_date``, ``exam_session``.
+
+    Match on ``apprentice_key`` + ``diploma_code`` (or, when the contract has no code, + the same
+    diploma level), keeping the latest session whose results date (1 July of the session year) falls
+    after the contract start. Unmatched contracts keep the source's ``diploma_obtained`` (TBA,
+    chamber): ``True`` gives the outcome ``admis``; otherwise ``inconnu``.
+
+    >>> c = pd.DataFrame({"apprentice_key": ["k", "k2"], "diploma_code": ["50022109", None],
+    ...     "start_date": pd.to_datetime(["2023-09-01", "2023-09-01"])})
+    >>> e = pd.DataFrame({"apprentice_key": ["k", "k", "k2"], "diploma_code": ["50022109"] * 2 + ["50033401"],
+    ...     "exam_session": ["2024", "2025", "2025"], "exam_result": ["ajourne", "admis", "admis"],
+    ...     "diploma_obtained_date": pd.to_datetime([None, "2025-07-01", "2025-07-01"])})
+    >>> join_exam_results(c, e)[["diploma_outcome", "exam_session", "diploma_obtained"]]
+      diploma_outcome exam_session  diploma_obtained
+    0           admis         2025              True
+    1         inconnu         <NA>              <NA>
+    """
+    n = contracts.index
+    src_obtained = _col(contracts, C.diploma_obtained, "boolean").astype("boolean")
+    src_date = _col(contracts, C.diploma_obtained_date, "datetime64[ns]")
+    outcome = pd.Series("inconnu", index=n, dtype="string").mask(
+        src_obtained.fillna(False).astype(bool), "admis"
+    )
+    session = _na_str(n)
+    obtained = src_obtained
+    obtained_date = src_date.where(src_obtained.fillna(True).astype(bool))
+    if exams is not None and len(exams):
+        ex = exams.loc[exams[C.apprentice_key].notna() & exams[C.exam_result].notna()]
+        ex = ex.assign(
+            _year=pd.to_numeric(ex[C.exam_session], errors="coerce"),
+            _level=referential.diploma_attributes(ex[C.diploma_code])["diploma_level"],
+        )
+        left = pd.DataFrame(
+            {
+                "_i": np.arange(len(contracts)),
+                C.apprentice_key: _col(contracts, C.apprentice_key).to_numpy(),
+                C.diploma_code: _col(contracts, C.diploma_code).to_numpy(),
+                "_level": contract_level(contracts).to_numpy(),
+                "_start": contracts[C.start_date].to_numpy(),
+            }
+        )
+        by_code = left.dropna(subset=[C.apprentice_key, C.diploma_code]).merge(
+            ex[[C.apprentice_key, C.diploma_code, "_year", C.exam_result, C.diploma_obtained_date]],
+            on=[C.apprentice_key, C.diploma_code],
+        )
+        no_code = left.loc[left[C.diploma_code].isna()].dropna(subset=[C.apprentice_key, "_level"])
+        wanted = ex.dropna(subset=["_level"])[
+            [C.apprentice_key, "_level", "_year", C.exam_result, C.diploma_obtained_date]
+        ]
+        by_level = no_code.merge(wanted, on=[C.apprentice_key, "_level"])
+        cand = pd.concat([by_code, by_level], ignore_index=True)
+        results_day = pd.to_datetime(
+            pd.DataFrame(
+                {
+                    "year": cand["_year"].fillna(1900).astype(int),
+                    "month": EXAM_RESULTS_DAY[0],
+                    "day": EXAM_RESULTS_DAY[1],
+                }
+            )
+        )
+        cand = cand.loc[(results_day > cand["_start"]).to_numpy() & cand["_year"].notna().to_numpy()]
+        rank = cand[C.exam_result].map({"absent": 0, "ajourne": 1, "admis": 2})
+        best = (
+            cand.assign(_r=rank)
+            .sort_values(["_i", "_year", "_r"], kind="stable")
+            .drop_duplicates("_i", keep="last")
+        )
+        pos = best["_i"].to_numpy()
+        res = best[C.exam_result].astype("string").to_numpy()
+        outcome.iloc[pos] = res  # type: ignore[call-overload]
+        session.iloc[pos] = best["_year"].astype(int).astype(str).to_numpy()
+        matched_obtained = pd.Series(res == "admis", index=n[pos], dtype="boolean")
+        obtained = obtained.copy()
+        obtained.iloc[pos] = matched_obtained.to_numpy()  # type: ignore[call-overload]
+        odate = obtained_date.copy()
+        odate.iloc[pos] = pd.to_datetime(best[C.diploma_obtained_date]).where(res == "admis").to_numpy()
+        obtained_date = odate
+    return contracts.assign(
+        **{
+            C.diploma_outcome: outcome,
+            C.exam_session: session,
+            C.diploma_obtained: obtained.astype("boolean"),
+            C.diploma_obtained_date: obtained_date.astype("datetime64[ns]"),
+        }
+    )
+
+
+def derive_contract_kind(df: pd.DataFrame) -> pd.DataFrame:
+    """``contract_kind`` from the CERFA type: 11 initial, 21-23 succession, 31-38 avenant.
+
+    >>> derive_contract_kind(pd.DataFrame({"contract_type": ["11", "23", "33", None]}))["contract_kind"].tolist()
+    ['initial', 'succession', 'avenant', <NA>]
+    """
+    t = _col(df, C.contract_type).astype("string")
+    kind = _na_str(df.index).mask((t == "11").fillna(False), "initial")
+    kind = kind.mask(t.isin({"21", "22", "23"}).fillna(False), "succession")
+    kind = kind.mask(t.isin(AMENDMENT_TYPES).fillna(False), "avenant")
+    return df.assign(**{C.contract_kind: kind})
+
+
+def derive_sector(df: pd.DataFrame) -> pd.DataFrame:
+    """NAF division, section, DARES 4-group and finer published sector (shipped tables)."""
+    attrs = _on_distinct(_col(df, C.employer_naf), referential.naf_attributes)
+    return df.assign(**{c: attrs[c] for c in (C.naf_division, C.naf_section, C.sector_group, C.sector)})
+
+
+def derive_diploma(df: pd.DataFrame) -> pd.DataFrame:
+    """Diploma level (3-8) and family from the CFD prefix; CERFA type filled when the source had none."""
+    attrs = _on_distinct(_col(df, C.diploma_code), referential.diploma_attributes)
+    ctype = _col(df, C.diploma_type_cerfa).fillna(attrs["diploma_type_cerfa"])
+    return df.assign(
+        **{
+            C.diploma_level: attrs["diploma_level"],
+            C.diploma_family: attrs["diploma_family"],
+            C.diploma_type_cerfa: ctype,
+        }
+    )
+
+
+def derive_cfa(df: pd.DataFrame) -> pd.DataFrame:
+    """CFA name from the shipped referential when missing; UAI check-letter flag (never drops)."""
+    uai = _col(df, C.cfa_uai)
+    name = _col(df, C.cfa_name).fillna(_on_distinct_series(uai, referential.cfa_names))
+    valid = _on_distinct_series(uai, referential.uai_is_valid).astype("boolean")
+    return df.assign(**{C.cfa_name: name, C.cfa_uai_valid: valid})
+
+
+def size_band(headcount: pd.Series) -> pd.Series:
+    """Employer size band (0-4, 5-9, 10-49, 50-249, 250+) of a headcount.
+
+    >>> size_band(pd.Series([0, 4, 5, 49, 250, None], dtype="Int64")).tolist()
+    ['0-4', '0-4', '5-9', '10-49', '250+', <NA>]
+    """
+    h = headcount.astype("Float64")
+    cut = pd.cut(h.astype(float), bins=[-0.5, 4.5, 9.5, 49.5, 249.5, np.inf], labels=list(SIZE_BANDS))
+    return cut.astype("string")
+
+
+def derive_employer(df: pd.DataFrame) -> pd.DataFrame:
+    """SIRET validity flag, size band, public employer (CERFA types 21-30) when the source had none."""
+    etype = _col(df, C.employer_type)
+    public = _col(df, C.employer_public, "boolean").astype("boolean")
+    from_type = pd.to_numeric(etype, errors="coerce").between(21, 30).astype("boolean").mask(etype.isna())
+    return df.assign(
+        **{
+            C.employer_siret_valid: siret_is_valid(_col(df, C.employer_siret)),
+            C.employer_size_band: size_band(_col(df, C.employer_headcount, "Int64")),
+            C.employer_public: public.fillna(from_type),
+        }
+    )
+
+
+def age_band(age: pd.Series) -> pd.Series:
+    """DARES age band of an age at start: 15-17 (14 included), 18-19, 20-25, 26+; NA below 14.
+
+    >>> age_band(pd.Series([13, 14, 17, 18, 19, 20, 25, 26, None], dtype="Int64")).tolist()
+    [<NA>, '15-17', '15-17', '18-19', '18-19', '20-25', '20-25', '26+', <NA>]
+    """
+    a = age.astype("Float64").astype(float)
+    return pd.cut(a, bins=[13.5, 17.5, 19.5, 25.5, np.inf], labels=list(AGE_BANDS)).astype("string")
+
+
+def derive_age(df: pd.DataFrame) -> pd.DataFrame:
+    """``age_at_start`` (whole years on the start date) and ``age_band``; the birth date is not kept.
+
+    >>> df = pd.DataFrame({"birth_date": pd.to_datetime(["2006-09-02", "2006-09-03"]),
+    ...                    "start_date": pd.to_datetime(["2024-09-02", "2024-09-02"])})
+    >>> derive_age(df)[["age_at_start", "age_band"]].values.tolist()
+    [[18, '18-19'], [17, '15-17']]
+    """
+    birth = _col(df, C.birth_date, "datetime64[ns]")
+    start = df[C.start_date]
+    years = start.dt.year - birth.dt.year
+    before = (start.dt.month < birth.dt.month) | (
+        (start.dt.month == birth.dt.month) & (start.dt.day < birth.dt.day)
+    )
+    age = (years - before.astype(int)).astype("Int64")
+    age = age.where((age >= 0) & (age < 100))
+    return df.assign(**{C.age_at_start: age, C.age_band: age_band(age)})
+
+
+def school_year(start: pd.Series) -> pd.Series:
+    """School year ``YYYY-YYYY+1`` with a 1 August cut-off.
+
+    >>> school_year(pd.to_datetime(pd.Series(["2024-07-31", "2024-08-01", None]))).tolist()
+    ['2023-2024', '2024-2025', <NA>]
+    """
+    y = (start.dt.year - (start.dt.month < 8).astype(int)).astype("Int64")
+    return (y.astype("string") + "-" + (y + 1).astype("string")).astype("string")
+
+
+def derive_calendar(df: pd.DataFrame) -> pd.DataFrame:
+    """``school_year`` from the start date and ``territory`` from the residence postcode."""
+    return df.assign(
+        **{
+            C.school_year: school_year(df[C.start_date]),
+            C.territory: _on_distinct_series(_col(df, C.residence_postcode), referential.territory_of),
+        }
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _reason_rules() -> pd.DataFrame:
+    return referential.load_table("rupture_reasons.csv")
+
+
+def categorise_rupture_reasons(df: pd.DataFrame) -> pd.DataFrame:
+    """``rupture_reason_category`` from ``rupture_reason_raw`` via the editable ``rupture_reasons.csv``.
+
+    Rules are tried in file order: ``code`` rows match the raw value exactly, ``regex`` rows search
+    the lower-cased, unaccented text. Unmatched ruptures get ``inconnu``; no rupture gives NA.
+
+    >>> df = pd.DataFrame({"rupture_date": pd.to_datetime(["2024-10-01", "2024-10-01", "2024-10-01", None]),
+    ...     "rupture_reason_raw": ["Rupture d'un commun accord", "Démission", None, None]})
+    >>> categorise_rupture_reasons(df)["rupture_reason_category"].tolist()
+    ['commun_accord', 'initiative_apprenti', 'inconnu', <NA>]
+    """
+    raw = _col(df, C.rupture_reason_raw).astype("string")
+    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    u = (
+        pd.Series(np.asarray(uniques, dtype=object), dtype="string")
+        .str.lower()
+        .str.normalize("NFKD")
+        .str.replace(r"[\u0300-\u036f]", "", regex=True)
+        .str.replace("’", "'")
+    )
+    u_cat = _na_str(u.index)
+    stripped = u.str.strip()
+    for rule in _reason_rules().itertuples():
+        todo = u_cat.isna()
+        if rule.kind == "code":
+            hit = stripped.str.lower() == str(rule.pattern).strip().lower()
+        else:
+            pattern = re.sub(r"\((?!\?)", "(?:", str(rule.pattern))
+            hit = stripped.str.contains(pattern, regex=True)
+        u_cat = u_cat.mask(todo & hit.fillna(False), rule.category)
+    table = np.array([*u_cat.to_numpy(dtype=object, na_value=None), None], dtype=object)  # type: ignore[call-overload,type-var]
+    cat = pd.Series(table[codes], index=df.index, dtype="string")
+    has_rupture = _col(df, C.rupture_date, "datetime64[ns]").notna()
+    cat = cat.fillna("inconnu").where(has_rupture | raw.notna())
+    return df.assign(**{C.rupture_reason_category: cat})
+
+
+def derive_rupture_fields(df: pd.DataFrame) -> pd.DataFrame:
+    """``days_to_rupture``, ``rupture_after_diploma`` and ``rupture_phase`` (BRIEF rule).
+
+    A rupture after the diploma: reason category ``obtention_diplome``, or the diploma obtained on
+    or before the rupture date. Phase from calendar offsets of the start date (``< start+46 days``
+    -> 0-45j, ``< +3 months`` -> 46j-3m, ``< +6 months`` -> 3-6m, ``< +12 months`` -> 6-12m, else
+    12m+), ``apres_diplome`` for a rupture after the diploma. A "rupture" on or after the planned end
+    is not a rupture: its date is kept, its phase is NA (outcomes count the contract as completed).
+
+    >>> df = pd.DataFrame({"start_date": pd.to_datetime(["2024-09-02"] * 5),
+    ...     "planned_end_date": pd.to_datetime(["2026-08-31"] * 5),
+    ...     "rupture_date": pd.to_datetime(["2024-10-17", "2024-10-18", "2025-09-02", "2026-08-31", None]),
+    ...     "rupture_reason_category": ["commun_accord", None, "obtention_diplome", None, None]})
+    >>> derive_rupture_fields(df)[["days_to_rupture", "rupture_phase"]].values.tolist()
+    [[45, '0-45j'], [46, '46j-3m'], [365, 'apres_diplome'], [728, <NA>], [<NA>, <NA>]]
+    """
+    start = df[C.start_date]
+    rupt = df[C.rupture_date]
+    end = df[C.planned_end_date]
+    days = (rupt - start).dt.days.astype("Int64")
+    has = rupt.notna()
+    by_reason = (_col(df, C.rupture_reason_category) == "obtention_diplome").fillna(False)
+    obtained = _col(df, C.diploma_obtained, "boolean").fillna(True).astype(bool)
+    by_date = (_col(df, C.diploma_obtained_date, "datetime64[ns]") <= rupt).fillna(False) & obtained
+    after = (by_reason | by_date).astype("boolean").where(has)
+    phase = pd.Series("12m+", index=df.index, dtype="string")
+    for months, label in ((12, "6-12m"), (6, "3-6m"), (3, "46j-3m")):
+        phase = phase.mask(
+            (
+                rupt
+                < _add_months(start.fillna(pd.Timestamp("2000-01-01")), pd.Series(months, index=df.index))
+            ).fillna(False),
+            label,
+        )
+    phase = phase.mask((rupt < start + pd.Timedelta(days=46)).fillna(False), "0-45j")
+    phase = phase.mask(after.fillna(False).astype(bool), "apres_diplome")
+    real = has & (rupt < end).fillna(True)
+    phase = phase.where(real)
+    return df.assign(**{C.days_to_rupture: days, C.rupture_after_diploma: after, C.rupture_phase: phase})  # type: ignore[arg-type]
+
+
+def derive_fields(df: pd.DataFrame) -> pd.DataFrame:
+    """Every derived field, in dependency order (rupture fields last: they need the diploma outcome)."""
+    return (
+        df.pipe(derive_contract_kind)
+        .pipe(derive_sector)
+        .pipe(derive_diploma)
+        .pipe(derive_cfa)
+        .pipe(derive_employer)
+        .pipe(derive_age)
+        .pipe(derive_calendar)
+        .pipe(categorise_rupture_reasons)
+        .pipe(derive_rupture_fields)
+    )
+
+
+# ================================================================================================
+# exam results
+
+
+def clean_exam_results(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Clean a raw exam-results frame that already has ``apprentice_key``; return ``(exams, rows)``.
+
+    ``rows`` carries ``_reason`` (no apprentice identity, no exam session, unknown result) and
+    ``_dup_of`` (exact duplicates: merged). ``exams`` has one row per kept record with
+    ``diploma_obtained_date`` = the file's date when given, else 1 July of the session year for
+    ``admis`` (a documented proxy), NA otherwise.
+    """
+    df = raw.assign(**{ROW: np.arange(len(raw))})
+    df = df.assign(
+        **{
+            C.diploma_code: normalise_cfd(_col(df, C.diploma_code)),
+            C.exam_session: exam_session_year(_col(df, C.exam_session)),
+            C.exam_result: normalise_exam_result(_col(df, C.exam_result)),
+            REASON: _na_str(df.index),
+            REASON_COLUMN: _na_str(df.index),
+        }
+    )
+    df = _set_reason(df, df[C.apprentice_key].isna(), "no apprentice identity", C.surname)
+    df = _set_reason(df, df[C.exam_session].isna(), "no exam session", C.exam_session)
+    df = _set_reason(df, df[C.exam_result].isna(), "unknown exam result", C.exam_result)
+    keep_cols = [C.apprentice_key, C.diploma_code, C.exam_session, C.exam_result]
+    alive = df[REASON].isna()
+    dup = alive & df[keep_cols].duplicated() & alive
+    df = df.assign(
+        **{DUP_OF: pd.array(np.where(dup, 0, pd.NA), dtype="Int64"), PRIMARY: (alive & ~dup).to_numpy()}  # type: ignore[call-overload]
+    )
+    kept = df.loc[alive & ~dup]
+    given = (
+        parse_dates_detailed(_col(kept, C.diploma_obtained_date))["value"]
+        if C.diploma_obtained_date in raw
+        else None
+    )
+    year = pd.to_numeric(kept[C.exam_session], errors="coerce").astype("Int64")
+    proxy = pd.to_datetime(
+        pd.DataFrame(
+            {"year": year.fillna(1900).astype(int), "month": EXAM_RESULTS_DAY[0], "day": EXAM_RESULTS_DAY[1]}
+        )
+    ).set_axis(kept.index)
+    date = (given.fillna(proxy) if given is not None else proxy).where(kept[C.exam_result] == "admis")
+    exams = pd.DataFrame(
+        {
+            C.apprentice_key: kept[C.apprentice_key].astype("string"),
+            C.diploma_code: kept[C.diploma_code],
+            C.exam_session: kept[C.exam_session],
+            C.exam_result: kept[C.exam_result],
+            C.diploma_obtained_date: date.astype("datetime64[ns]"),
+            C.source_file: kept[C.source_file].astype("string"),
+            C.source_row: pd.to_numeric(kept[C.source_row], errors="coerce").astype("Int64"),
+        }
+    )
+    return exams.reset_index(drop=True), df
+
+
+# ================================================================================================
+# orchestration
+
+
+@dataclass
+class CleanResult:
+    """What :func:`clean_contracts` produces."""
+
+    contracts: pd.DataFrame  # merged, derived, not yet coerced to CONTRACT_DTYPES
+    rows: pd.DataFrame  # one row per input record: lineage, status (clean/merged/rejected), reason
+    rejected: pd.DataFrame  # schema.REJECTED_COLUMNS
+    conflicts: pd.DataFrame  # contract_id, column, source, source_file, value
+    identities_input: pd.DataFrame  # raw identity columns + apprentice_key + parsed start_date (restricted)
+    stats: dict = field(default_factory=dict)
+
+
+def _rejected_records(rows: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame:
+    """``rejected.csv`` records: lineage, column, reason, raw value (blank for personal columns)."""
+    rej = rows.loc[rows[REASON].notna()]
+    col = rej[REASON_COLUMN].astype("string")
+    values = pd.Series("", index=rej.index, dtype="string")
+    for name in col.dropna().unique():
+        if name in raw.columns and name not in FORBIDDEN_IN_CONTRACTS:
+            m = col == name
+            values = values.mask(
+                m.fillna(False), raw.loc[rej.index[m.fillna(False).to_numpy()], name].astype("string")
+            )
+    return pd.DataFrame(
+        {
+            "source_file": rej[C.source_file].astype("string"),
+            "source_row": pd.to_numeric(rej[C.source_row], errors="coerce").astype("Int64"),
+            "column": col.fillna(""),
+            "reason": rej[REASON].astype("string"),
+            "value": values.fillna(""),
+        }
+    )
+
+
+def clean_contracts(raw: pd.DataFrame, *, exams: pd.DataFrame | None = None) -> CleanResult:
+    """Clean a concatenated raw contract frame that already carries ``apprentice_key``.
+
+    Returns the merged, derived contracts (personal columns still present until
+    :func:`aioa_analysis.schema.coerce_contracts` restricts them), the per-row status used for the
+    accounting, the rejected records and the conflicts.
+    """
+    raw = raw.reset_index(drop=True)
+    parsed = parse_contract_values(raw).assign(**{ROW: np.arange(len(raw))})
+    rows = (
+        parsed.pipe(flag_invalid_rows)
+        .pipe(flag_cancelled_elsewhere)
+        .pipe(flag_exact_duplicates)
+        .pipe(assign_contract_groups)
+    )
+    contracts, rows = merge_contracts(rows)
+    conflicts = find_conflicts(rows, contracts)
+    contracts = (
+        contracts.pipe(count_conflicts, conflicts).pipe(impute_planned_end).pipe(flag_invalid_contracts)
+    )
+    # contract-level exclusions propagate to every row of the contract
+    bad = contracts.loc[contracts[REASON].notna(), [GROUP, REASON, REASON_COLUMN]]
+    if len(bad):
+        g_reason = bad.set_index(GROUP)
+        in_bad = rows[GROUP].isin(g_reason.index).fillna(False)
+        rows = rows.assign(
+            **{
+                REASON: rows[REASON].mask(in_bad, rows[GROUP].map(g_reason[REASON]).astype("string")),
+                REASON_COLUMN: rows[REASON_COLUMN].mask(
+                    in_bad, rows[GROUP].map(g_reason[REASON_COLUMN]).astype("string")
+                ),
+            }
+        )
+        conflicts = conflicts.loc[
+            ~conflicts["contract_id"].isin(contracts.loc[contracts[REASON].notna(), C.contract_id])
+        ]
+    contracts = contracts.loc[contracts[REASON].isna()].drop(columns=[REASON, REASON_COLUMN])
+    contracts = contracts.pipe(join_exam_results, exams).pipe(derive_fields)
+    status = pd.Series("merged", index=rows.index, dtype="string")
+    status = status.mask(rows[PRIMARY].to_numpy() & rows[REASON].isna().to_numpy(), "clean")
+    status = status.mask(rows[REASON].notna(), "rejected")
+    rows = rows.assign(_status=status)
+    ident_cols = [c for c in (*IDENTITY_COLUMNS, C.sex, C.residence_postcode) if c in raw.columns]
+    identities_input = raw[[*ident_cols, C.apprentice_key, C.source_file, C.source_row]].assign(
+        **{C.start_date: parsed[C.start_date]}
+    )
+    rows_out = rows[[C.source, C.source_file, C.source_row, REASON, "_status", DUP_OF, IS_AMENDMENT]]
+    stats = {
+        "exact_duplicates": int(rows[DUP_OF].notna().sum()),
+        "amendment_rows": int((rows[IS_AMENDMENT] & rows[REASON].isna()).sum()),
+        "contracts_from_several_files": int((contracts[C.sources].str.count(";") > 0).sum()),
+        "contracts_with_conflicts": int((contracts[C.merge_conflicts] > 0).sum()),
+        "planned_end_imputed": int(contracts[C.planned_end_imputed].fillna(False).sum()),
+    }
+    return CleanResult(
+        contracts=contracts.drop(columns=[GROUP], errors="ignore").reset_index(drop=True),
+        rows=rows_out,
+        rejected=_rejected_records(rows, raw),
+        conflicts=conflicts.reset_index(drop=True),
+        identities_input=identities_input,
+        stats=stats,
+    )

@@ -1,0 +1,61 @@
+"""``aioa clean``: read the exports, write the clean pseudonymised contract table.
+
+    aioa clean [INPUT ...] [--out DIR] [--as-of YYYY-MM-DD] [--source NAME]
+
+Without INPUT: the real files in ``data/raw/`` (top-level files), else the synthetic sample in
+``data/raw/sample/`` (said loudly on stderr). Writes ``contracts.parquet``, ``exam_results.parquet``
+(when an exam-results file is given), ``rejected.csv``, ``conflicts.csv`` and ``quality.json`` into
+``--out`` (default ``data/processed/``), all together or not at all, and the identity store into the
+restricted folder. See :mod:`aioa_analysis.pipeline`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from aioa_analysis import config
+from aioa_analysis.pipeline import run_clean, summary_lines
+from aioa_analysis.schema import SOURCES
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``clean`` subcommand."""
+    p = subparsers.add_parser(
+        "clean",
+        help="lire les exports et écrire la table des contrats nettoyée et pseudonymisée",
+        description="Read the input files into one clean, pseudonymised contract table, every row accounted for.",
+    )
+    p.add_argument(
+        "inputs",
+        nargs="*",
+        metavar="INPUT",
+        help="input files or folders (default: the files in data/raw/, else the synthetic sample)",
+    )
+    p.add_argument("--out", default=None, help="output folder (default: data/processed/)")
+    p.add_argument(
+        "--as-of",
+        dest="as_of",
+        default=None,
+        help="observation date YYYY-MM-DD (default: the extraction timestamp in a file name, else the latest event date)",
+    )
+    p.add_argument(
+        "--source",
+        choices=SOURCES,
+        default=None,
+        help="force the profile of every input instead of detecting it",
+    )
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the pipeline and print a one-screen summary; errors propagate as AioaError (exit 2)."""
+    result = run_clean(args.inputs or None, out_dir=args.out, as_of=args.as_of, source=args.source)
+    if result.sample_used:
+        bar = "!" * 78
+        sys.stderr.write(
+            f"{bar}\n!! AUCUN FICHIER RÉEL : nettoyage de l'ÉCHANTILLON SYNTHÉTIQUE ({config.sample_dir()})\n"
+            f"!! Les chiffres produits ne décrivent PAS le Loir-et-Cher. Déposez vos exports dans data/raw/.\n{bar}\n"
+        )
+    print("\n".join(summary_lines(result)))
+    return 0

@@ -1,0 +1,129 @@
+"""``aioa rates``: print the rupture rate within H months by the chosen dimensions.
+
+    aioa rates --data FILE --by DIM[,DIM...] --as-of YYYY-MM-DD [--horizon-months N] [--min-n N]
+               [--unit contract|apprentice] [--format csv|json]
+
+Prints the table of :func:`aioa_analysis.rates.rupture_rate_within` to stdout, with the primary and
+secondary suppression of :func:`aioa_analysis.suppression.suppress_rates` as the columns
+``suppressed`` / ``suppression_reason`` (values are kept: the table is for the working group).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from aioa_analysis import config
+from aioa_analysis.dimensions import parse_dimensions, valid_dimensions
+from aioa_analysis.errors import InputFileError, ParameterError
+from aioa_analysis.rates import DEFAULT_HORIZON_MONTHS, UNITS, rupture_rate_within
+from aioa_analysis.suppression import suppress_rates
+
+FORMATS = ("csv", "json")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``rates`` subcommand."""
+    p = subparsers.add_parser(
+        "rates",
+        help="taux de rupture à H mois par dimension (tableau sur la sortie standard)",
+        description="Print the share of contracts broken within H months of their start, by dimension.",
+    )
+    p.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="clean contract table (default: <processed dir>/contracts.parquet, built by `aioa clean`)",
+    )
+    p.add_argument(
+        "--by",
+        default="",
+        help=f"comma-separated dimensions among: {', '.join(valid_dimensions())} (default: overall)",
+    )
+    p.add_argument("--as-of", dest="as_of", required=True, help="observation date YYYY-MM-DD (required)")
+    p.add_argument(
+        "--horizon-months",
+        dest="horizon_months",
+        type=int,
+        default=DEFAULT_HORIZON_MONTHS,
+        help="horizon H in months (default 9, the DARES headline)",
+    )
+    p.add_argument(
+        "--min-n", dest="min_n", type=int, default=20, help="smallest denominator shown (default 20)"
+    )
+    p.add_argument(
+        "--unit", choices=UNITS, default="contract", help="count contracts (default) or apprentices"
+    )
+    p.add_argument("--format", dest="fmt", choices=FORMATS, default="csv", help="output format (default csv)")
+    p.set_defaults(handler=run)
+
+
+def _parse_date(value: str) -> pd.Timestamp:
+    text = (value or "").strip()
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise ParameterError(
+            f"--as-of {value!r} is not a date", hint="use the form YYYY-MM-DD, e.g. 2025-06-30"
+        )
+    try:
+        return pd.Timestamp(text)
+    except ValueError as exc:
+        raise ParameterError(
+            f"--as-of {value!r} is not a valid date", hint="use the form YYYY-MM-DD, e.g. 2025-06-30"
+        ) from exc
+
+
+def _read_contracts(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise InputFileError(
+            f"contract table {path} not found", hint="run `aioa clean` first (or pass --data FILE)"
+        )
+    try:
+        if path.suffix.lower() == ".csv":
+            return pd.read_csv(path, dtype=str, keep_default_na=False).replace("", pd.NA)
+        return pd.read_parquet(path)
+    except Exception as exc:
+        raise InputFileError(
+            f"contract table {path} cannot be read ({type(exc).__name__})",
+            hint="rebuild it with `aioa clean`",
+        ) from exc
+
+
+def _format(table: pd.DataFrame, fmt: str) -> str:
+    out = table.assign(as_of=table["as_of"].dt.strftime("%Y-%m-%d"))
+    if fmt == "json":
+        return out.to_json(orient="records", force_ascii=False, indent=1) + "\n"
+    return out.to_csv(index=False, lineterminator="\n")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Compute and print the rate table; return the exit code."""
+    names = parse_dimensions(args.by)
+    as_of = _parse_date(args.as_of)
+    if args.horizon_months < 1:
+        raise ParameterError(f"--horizon-months {args.horizon_months} must be at least 1", hint="e.g. 9")
+    if args.min_n < 0:
+        raise ParameterError(f"--min-n {args.min_n} must be 0 or more", hint="e.g. 20")
+    path = args.data if args.data is not None else config.processed_dir() / "contracts.parquet"
+    contracts = _read_contracts(Path(path))
+    if "start_date" in contracts and not pd.api.types.is_datetime64_any_dtype(contracts["start_date"]):
+        from aioa_analysis.schema import coerce_contracts
+
+        contracts = coerce_contracts(contracts)
+    from aioa_analysis.schema import validate_contracts
+
+    validate_contracts(contracts)
+    table = rupture_rate_within(
+        contracts,
+        as_of=as_of,
+        by=names,
+        horizon_months=args.horizon_months,
+        unit=args.unit,
+        min_n=args.min_n,
+    )
+    table = suppress_rates(table, by=names, min_n=args.min_n)
+    sys.stdout.write(_format(table, args.fmt))
+    return 0

@@ -1,0 +1,141 @@
+"""``aioa report``: render the département report (and one per CFA) as offline HTML, plus index.html.
+
+Parameters come, by increasing precedence, from the template's defaults, ``--config FILE`` (TOML,
+same names as the template parameters, optionally under a ``[report]`` table, plus ``out`` and
+``per_cfa``), ``-p NAME=VALUE`` and the dedicated flags (``--data``, ``--as-of``). Without
+``--as-of`` the observation date is the one ``aioa clean`` recorded in quality.json next to the
+data file (logged). Everything is validated before a kernel starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from aioa_analysis import config
+from aioa_analysis.errors import ConfigError, ParameterError
+
+log = logging.getLogger(__name__)
+
+CONFIG_EXTRA = ("out", "per_cfa", "timeout")
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``report`` subcommand."""
+    p = subparsers.add_parser(
+        "report",
+        help="render the HTML reports (département, per CFA) and index.html",
+        description=(
+            "Render the département report from the clean contract table and, with --per-cfa, one report "
+            "per CFA, plus index.html. Offline single-file HTML, written atomically."
+        ),
+    )
+    p.add_argument(
+        "--data", metavar="FILE", help="clean contract table (default: data/processed/contracts.parquet)"
+    )
+    p.add_argument(
+        "--as-of", metavar="YYYY-MM-DD", help="observation date (default: the one in quality.json)"
+    )
+    p.add_argument("--out", metavar="DIR", help="output folder (default: reports/)")
+    p.add_argument("--per-cfa", action="store_true", help="also render one report per CFA")
+    p.add_argument(
+        "-p",
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a report parameter (repeatable)",
+    )
+    p.add_argument("--config", metavar="FILE", help="TOML file with report parameters (and out, per_cfa)")
+    p.add_argument(
+        "--timeout", type=int, default=None, help="seconds allowed per notebook cell (default 600)"
+    )
+    p.add_argument("--list-parameters", action="store_true", help="print the report parameters and exit")
+    p.set_defaults(handler=run)
+
+
+def read_config(path: str | Path) -> dict[str, Any]:
+    """Read a TOML report configuration (top level or a ``[report]`` table)."""
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"config file {p} does not exist", hint="check the --config path") from exc
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(
+            f"config file {p} is not valid TOML ({exc})", hint="see docs/report.md for an example"
+        ) from exc
+    if isinstance(data.get("report"), dict):
+        data = {**{k: v for k, v in data.items() if k != "report"}, **data["report"]}
+    return data
+
+
+def parse_assignments(items: list[str]) -> dict[str, str]:
+    """``["horizon=6", "title=Plénière"]`` -> ``{"horizon": "6", "title": "Plénière"}``.
+
+    >>> parse_assignments(["horizon=6", "title=A=B"])
+    {'horizon': '6', 'title': 'A=B'}
+    """
+    out: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ParameterError(f"-p {item!r} is not NAME=VALUE", hint="e.g. -p horizon=6")
+        out[name.strip()] = value
+    return out
+
+
+def collect_parameters(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Merge config file, ``-p`` and flags; return (report parameters, run options)."""
+    params: dict[str, Any] = {}
+    options: dict[str, Any] = {}
+    if args.config:
+        for key, value in read_config(args.config).items():
+            (options if key in CONFIG_EXTRA else params)[key] = value
+    params.update(parse_assignments(args.parameter))
+    if args.data:
+        params["data_file"] = args.data
+    elif "data_file" not in params:
+        params["data_file"] = str(config.processed_dir() / "contracts.parquet")
+    if args.as_of:
+        params["as_of"] = args.as_of
+    if args.out:
+        options["out"] = args.out
+    if args.per_cfa:
+        options["per_cfa"] = True
+    if args.timeout is not None:
+        options["timeout"] = args.timeout
+    return params, options
+
+
+def run(args: argparse.Namespace) -> int:
+    """Handler of ``aioa report``."""
+    from aioa_analysis.reporting.parameters import PARAMETERS, validate_parameters
+    from aioa_analysis.reporting.runner import render_reports
+
+    if args.list_parameters:
+        for p in PARAMETERS.values():
+            print(f"{p.name} ({p.type.__name__}, défaut {p.default!r}) : {p.help}")
+        return 0
+    params, options = collect_parameters(args)
+    resolved = validate_parameters(params)
+    if not params.get("as_of"):
+        log.info(
+            "as_of not given: using %s recorded in quality.json next to %s",
+            resolved["as_of"],
+            resolved["data_file"],
+        )
+    else:
+        log.info("as_of: %s", resolved["as_of"])
+    out = Path(options.get("out") or config.reports_dir())
+    per_cfa = bool(options.get("per_cfa", False))
+    if not isinstance(options.get("per_cfa", False), bool):
+        raise ParameterError("config key per_cfa must be true or false", hint="per_cfa = true")
+    timeout = int(options.get("timeout") or 600)
+    results = render_reports(resolved, out, per_cfa=per_cfa, timeout=timeout)
+    for r in results:
+        log.info("%s (%d figures, %.1f MB)", r.html_path, r.n_figures, r.size_bytes / 1e6)
+    return 0

@@ -1,0 +1,744 @@
+"""Report charts: each function takes a result table and returns a :class:`plotly.graph_objects.Figure`.
+
+The functions compute nothing: every value drawn is a column of the table they receive (rates,
+interval bounds, funnel limits, Kaplan-Meier estimates...), so that the table printed beside each
+chart is the chart's exact audit trail. They only rescale shares to percentages for the axes
+(``0.284`` is drawn at ``28.4`` with a ``" %"`` suffix, the French way) and choose labels.
+
+Conventions: French labels; ``layout.separators = ", "`` (decimal comma, space for thousands, also
+used by hover labels); a fixed colour for each role (:data:`COLORS`); suppressed rows (denominator
+under ``min_n``) are not drawn, a note says so; no title inside the chart (the report's caption is
+the title), so that the same figure reads well on screen and in print.
+
+The figures are deterministic: the same table gives the same JSON (no random ids, no clock).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+import pandas as pd
+import plotly.graph_objects as go
+
+NNBSP: Final = "\u202f"
+SEPARATORS: Final = ", "
+"""plotly ``layout.separators``: decimal comma, space as thousands separator."""
+
+PCT: Final = f"{NNBSP}%"
+
+COLORS: Final = {
+    "main": "#1f5fa8",  # observed rates
+    "alert": "#c0392b",  # above the upper limit / significantly high
+    "good": "#1e8449",  # below the lower limit
+    "muted": "#7f8c8d",  # reference lines, suppressed
+    "limit95": "#95a5a6",
+    "limit998": "#34495e",
+    "band": "rgba(31, 95, 168, 0.15)",
+    "national": "#8e44ad",
+    "regional": "#d35400",
+}
+
+PALETTE: Final = (
+    "#1f5fa8",
+    "#d35400",
+    "#1e8449",
+    "#8e44ad",
+    "#c0392b",
+    "#16a085",
+    "#7f8c8d",
+    "#b7950b",
+    "#2c3e50",
+    "#e84393",
+)
+"""Series colours, in order (colour-blind friendly enough for up to ~6 series)."""
+
+PLOTLY_CONFIG: Final = {
+    "displaylogo": False,
+    "responsive": True,
+    "modeBarButtonsToRemove": ["select2d", "lasso2d"],
+}
+"""Plotly ``config`` used when the report embeds a figure."""
+
+
+def _layout(
+    fig: go.Figure, *, xtitle: str = "", ytitle: str = "", height: int = 420, **kwargs: object
+) -> go.Figure:
+    fig.update_layout(
+        separators=SEPARATORS,
+        template="plotly_white",
+        height=height,
+        margin={"l": 60, "r": 30, "t": 30, "b": 60},
+        font={"family": "Marianne, Arial, Helvetica, sans-serif", "size": 13},
+        hoverlabel={"font": {"family": "Arial, Helvetica, sans-serif"}},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0},
+        xaxis_title=xtitle,
+        yaxis_title=ytitle,
+        **kwargs,
+    )
+    return fig
+
+
+def _pct(s: pd.Series) -> list[float | None]:
+    """Shares as percentages for plotting (None where missing)."""
+    return [None if pd.isna(v) else float(v) * 100 for v in s]
+
+
+def _visible(table: pd.DataFrame, suppressed: str) -> pd.DataFrame:
+    if suppressed in table.columns:
+        return table.loc[~table[suppressed].astype("boolean").fillna(False).to_numpy()]
+    return table
+
+
+def _note(fig: go.Figure, text: str) -> None:
+    fig.add_annotation(
+        text=text,
+        xref="paper",
+        yref="paper",
+        x=0,
+        y=-0.18,
+        showarrow=False,
+        xanchor="left",
+        yanchor="top",
+        font={"size": 11, "color": COLORS["muted"]},
+    )
+
+
+def _hidden_note(table: pd.DataFrame, label: str, suppressed: str, min_n: int) -> str | None:
+    if suppressed not in table.columns:
+        return None
+    hidden = table.loc[table[suppressed].astype("boolean").fillna(False).to_numpy(), label]
+    if hidden.empty:
+        return None
+    return f"Non affichés (effectif n < {min_n}) : {len(hidden)} groupe(s)."
+
+
+def _reference_lines(
+    fig: go.Figure,
+    references: pd.DataFrame | None,
+    *,
+    orientation: str,
+    value: str = "value",
+    label: str = "label",
+) -> None:
+    """Add dashed reference lines (``value`` share, ``label`` text) to ``fig``."""
+    if references is None or references.empty:
+        return
+    for i, row in enumerate(references.itertuples(index=False)):
+        v = getattr(row, value)
+        if pd.isna(v):
+            continue
+        color = (COLORS["national"], COLORS["regional"], COLORS["muted"])[min(i, 2)]
+        text = str(getattr(row, label))
+        if orientation == "h":
+            fig.add_hline(
+                y=float(v) * 100,
+                line={"dash": "dash", "color": color, "width": 1.5},
+                annotation_text=text,
+                annotation_position="top left",
+                annotation_font={"size": 11, "color": color},
+            )
+        else:
+            fig.add_vline(
+                x=float(v) * 100,
+                line={"dash": "dash", "color": color, "width": 1.5},
+                annotation_text=text,
+                annotation_position="top",
+                annotation_font={"size": 11, "color": color},
+            )
+
+
+# --- rates by group -----------------------------------------------------------------------------
+
+
+def rate_bars(
+    table: pd.DataFrame,
+    *,
+    label: str,
+    rate: str = "rate",
+    ci_low: str = "ci_low",
+    ci_high: str = "ci_high",
+    n: str = "n_contracts",
+    suppressed: str = "suppressed",
+    highlight: Sequence[str] = (),
+    references: pd.DataFrame | None = None,
+    xtitle: str = "Taux de rupture",
+    min_n: int = 20,
+) -> go.Figure:
+    """Horizontal bars of a rate by group with its 95 % interval, in the table's order.
+
+    ``table`` holds one row per group: the text ``label`` column, ``rate``, ``ci_low``, ``ci_high``
+    (shares), ``n`` and ``suppressed``. Suppressed rows are not drawn (a note counts them).
+    ``references`` (columns ``value``, ``label``) adds dashed vertical lines, e.g. the
+    département's overall rate and the national rate. Groups named in ``highlight`` are drawn in
+    the alert colour (e.g. the CFA of a CFA report).
+
+    >>> t = pd.DataFrame({"label": ["A", "B"], "rate": [0.2, 0.3], "ci_low": [0.1, 0.2],
+    ...                   "ci_high": [0.3, 0.4], "n_contracts": [50, 60], "suppressed": [False, False]})
+    >>> fig = rate_bars(t, label="label")
+    >>> fig.data[0].x, fig.layout.separators
+    ((20.0, 30.0), ', ')
+    """
+    vis = _visible(table, suppressed)
+    x = _pct(vis[rate])
+    err_plus = [
+        None if pd.isna(h) or v is None else float(h) * 100 - v for h, v in zip(vis[ci_high], x, strict=True)
+    ]
+    err_minus = [
+        None if pd.isna(lo) or v is None else v - float(lo) * 100
+        for lo, v in zip(vis[ci_low], x, strict=True)
+    ]
+    colors = [COLORS["alert"] if str(v) in set(map(str, highlight)) else COLORS["main"] for v in vis[label]]
+    fig = go.Figure(
+        go.Bar(
+            x=x,
+            y=[str(v) for v in vis[label]],
+            orientation="h",
+            marker={"color": colors},
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": err_plus,
+                "arrayminus": err_minus,
+                "color": "#444",
+            },
+            customdata=list(
+                zip(_pct(vis[ci_low]), _pct(vis[ci_high]), vis[n].astype("float").tolist(), strict=True)
+            ),
+            hovertemplate=(
+                "%{y}<br>Taux : %{x:.1f}"
+                + PCT
+                + "<br>IC 95"
+                + PCT
+                + " : [%{customdata[0]:.1f}"
+                + PCT
+                + " ; %{customdata[1]:.1f}"
+                + PCT
+                + "]<br>Contrats : %{customdata[2]:,.0f}<extra></extra>"
+            ),
+            name="",
+        )
+    )
+    _reference_lines(fig, references, orientation="v")
+    _layout(
+        fig,
+        xtitle=xtitle,
+        height=max(260, 36 * len(vis) + 120),
+        showlegend=False,
+        xaxis={"ticksuffix": PCT, "rangemode": "tozero"},
+        yaxis={"automargin": True, "autorange": "reversed"},
+    )
+    note = _hidden_note(table, label, suppressed, min_n)
+    if note:
+        _note(fig, note)
+    return fig
+
+
+# --- funnel plot --------------------------------------------------------------------------------
+
+
+def funnel_plot(
+    units: pd.DataFrame,
+    limits: pd.DataFrame,
+    *,
+    label: str,
+    target: float,
+    n: str = "n_contracts",
+    rate: str = "rate",
+    flag: str | None = "flag",
+    suppressed: str = "suppressed",
+    limit_n: str = "n",
+    limit_columns: Sequence[tuple[str, str, str]] = (
+        ("lower_998", "upper_998", "Limites 99,8" + PCT),
+        ("lower_95", "upper_95", "Limites 95" + PCT),
+    ),
+    highlight: Sequence[str] = (),
+    xtitle: str = "Nombre de contrats (dénominateur)",
+    ytitle: str = "Taux de rupture",
+    min_n: int = 20,
+) -> go.Figure:
+    """Funnel plot (Spiegelhalter 2005): each unit's rate against its size, with control limits.
+
+    ``units``: one row per unit (``label``, ``n``, ``rate``, optional ``flag`` in
+    ``{"above_998", "above_95", "below_95", "below_998", "within"}``-like values: any value starting
+    with ``"above"`` is drawn in the alert colour, ``"below"`` in green). ``limits``: the limit
+    curves on a grid of sizes (``limit_n`` and the columns named in ``limit_columns``, shares).
+    ``target`` is the overall rate the limits are built around (a share).
+
+    >>> u = pd.DataFrame({"label": ["A"], "n_contracts": [100], "rate": [0.3], "flag": ["within"]})
+    >>> lim = pd.DataFrame({"n": [10, 100], "lower_95": [0.0, 0.12], "upper_95": [0.5, 0.28],
+    ...                     "lower_998": [0.0, 0.08], "upper_998": [0.6, 0.33]})
+    >>> [t.name for t in funnel_plot(u, lim, label="label", target=0.2).data]
+    ['Limites 99,8\u202f%', '', 'Limites 95\u202f%', '', 'Taux global', 'CFA']
+    """
+    fig = go.Figure()
+    lim = limits.sort_values(limit_n)
+    for (lo, hi, name), dash, color in zip(
+        limit_columns, ("solid", "dash"), (COLORS["limit998"], COLORS["limit95"]), strict=False
+    ):
+        if lo not in lim.columns or hi not in lim.columns:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=lim[limit_n].astype(float).tolist(),
+                y=_pct(lim[hi]),
+                mode="lines",
+                name=name,
+                line={"color": color, "dash": dash, "width": 1.5},
+                hoverinfo="skip",
+                legendgroup=name,
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=lim[limit_n].astype(float).tolist(),
+                y=_pct(lim[lo]),
+                mode="lines",
+                name="",
+                line={"color": color, "dash": dash, "width": 1.5},
+                hoverinfo="skip",
+                legendgroup=name,
+                showlegend=False,
+            )
+        )
+    xmax = float(lim[limit_n].max()) if len(lim) else float(units[n].max() if len(units) else 1)
+    fig.add_trace(
+        go.Scatter(
+            x=[0, xmax],
+            y=[target * 100, target * 100],
+            mode="lines",
+            name="Taux global",
+            line={"color": COLORS["muted"], "width": 1},
+            hoverinfo="skip",
+        )
+    )
+    vis = _visible(units, suppressed)
+    flags = (
+        vis[flag].astype("string").fillna("")
+        if flag and flag in vis.columns
+        else pd.Series("", index=vis.index)
+    )
+    hl = set(map(str, highlight))
+    colors = [
+        COLORS["alert"]
+        if f.startswith("above")
+        else COLORS["good"]
+        if f.startswith("below")
+        else COLORS["main"]
+        for f in flags
+    ]
+    sizes = [16 if str(v) in hl else 10 for v in vis[label]]
+    symbols = ["diamond" if str(v) in hl else "circle" for v in vis[label]]
+    fig.add_trace(
+        go.Scatter(
+            x=vis[n].astype(float).tolist(),
+            y=_pct(vis[rate]),
+            mode="markers+text" if hl else "markers",
+            text=[str(v) if str(v) in hl else "" for v in vis[label]],
+            textposition="top center",
+            marker={
+                "color": colors,
+                "size": sizes,
+                "symbol": symbols,
+                "line": {"color": "white", "width": 1},
+            },
+            customdata=[str(v) for v in vis[label]],
+            name="CFA",
+            hovertemplate="%{customdata}<br>Contrats : %{x:,.0f}<br>Taux : %{y:.1f}"
+            + PCT
+            + "<extra></extra>",
+        )
+    )
+    shown = [v for v in _pct(vis[rate]) if v is not None] + [target * 100]
+    top = min(100.0, max(shown) * 1.6 + 5) if shown else 100.0  # keep the units readable, not the n=1 limits
+    _layout(
+        fig,
+        xtitle=xtitle,
+        ytitle=ytitle,
+        height=460,
+        yaxis={"ticksuffix": PCT, "range": [0, top]},
+        xaxis={"rangemode": "tozero"},
+    )
+    note = _hidden_note(units, label, suppressed, min_n)
+    if note:
+        _note(fig, note)
+    return fig
+
+
+# --- observed / expected ------------------------------------------------------------------------
+
+
+def oe_forest(
+    table: pd.DataFrame,
+    *,
+    label: str,
+    ratio: str = "oe_ratio",
+    ci_low: str = "oe_ci_low",
+    ci_high: str = "oe_ci_high",
+    observed: str = "n_ruptures",
+    expected: str = "expected",
+    suppressed: str = "suppressed",
+    highlight: Sequence[str] = (),
+    min_n: int = 20,
+) -> go.Figure:
+    """Forest plot of observed/expected ratios (indirect standardisation) with their 95 % interval.
+
+    A vertical line marks 1 (as many ruptures as expected given the case mix). An interval entirely
+    above 1 is drawn in the alert colour, entirely below 1 in green.
+
+    >>> t = pd.DataFrame({"label": ["A"], "oe_ratio": [1.5], "oe_ci_low": [1.1], "oe_ci_high": [2.0],
+    ...                   "n_ruptures": [30], "expected": [20.0]})
+    >>> oe_forest(t, label="label").data[0].marker.color
+    ('#c0392b',)
+    """
+    vis = _visible(table, suppressed)
+    colors = []
+    for lo, hi, name in zip(vis[ci_low], vis[ci_high], vis[label], strict=True):
+        if str(name) in set(map(str, highlight)):
+            colors.append(COLORS["national"])
+        elif pd.notna(lo) and float(lo) > 1:
+            colors.append(COLORS["alert"])
+        elif pd.notna(hi) and float(hi) < 1:
+            colors.append(COLORS["good"])
+        else:
+            colors.append(COLORS["main"])
+    r = [None if pd.isna(v) else float(v) for v in vis[ratio]]
+    fig = go.Figure(
+        go.Scatter(
+            x=r,
+            y=[str(v) for v in vis[label]],
+            mode="markers",
+            marker={"color": colors, "size": 11, "symbol": "square"},
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "color": "#444",
+                "array": [
+                    None if pd.isna(h) or v is None else float(h) - v
+                    for h, v in zip(vis[ci_high], r, strict=True)
+                ],
+                "arrayminus": [
+                    None if pd.isna(lo) or v is None else v - float(lo)
+                    for lo, v in zip(vis[ci_low], r, strict=True)
+                ],
+            },
+            customdata=list(
+                zip(vis[observed].astype(float).tolist(), vis[expected].astype(float).tolist(), strict=True)
+            ),
+            hovertemplate=(
+                "%{y}<br>Observé / attendu : %{x:.2f}<br>Ruptures observées : %{customdata[0]:,.0f}"
+                "<br>Ruptures attendues : %{customdata[1]:,.1f}<extra></extra>"
+            ),
+            name="",
+        )
+    )
+    fig.add_vline(x=1, line={"color": COLORS["muted"], "dash": "dash"})
+    _layout(
+        fig,
+        xtitle="Ruptures observées / attendues (1 = comme attendu)",
+        height=max(260, 36 * len(vis) + 120),
+        showlegend=False,
+        xaxis={"rangemode": "tozero"},
+        yaxis={"automargin": True, "autorange": "reversed"},
+    )
+    note = _hidden_note(table, label, suppressed, min_n)
+    if note:
+        _note(fig, note)
+    return fig
+
+
+# --- trends and curves ----------------------------------------------------------------------------
+
+
+def rate_trend(
+    table: pd.DataFrame,
+    *,
+    x: str,
+    rate: str = "rate",
+    ci_low: str = "ci_low",
+    ci_high: str = "ci_high",
+    n: str = "n_contracts",
+    suppressed: str = "suppressed",
+    references: pd.DataFrame | None = None,
+    xtitle: str = "Année scolaire de début du contrat",
+    ytitle: str = "Taux de rupture",
+    min_n: int = 20,
+) -> go.Figure:
+    """A rate over ordered periods (cohorts) with its 95 % interval band; reference lines optional.
+
+    >>> t = pd.DataFrame({"cohort": ["2022-2023", "2023-2024"], "rate": [0.2, 0.25],
+    ...                   "ci_low": [0.15, 0.2], "ci_high": [0.25, 0.3], "n_contracts": [100, 120]})
+    >>> rate_trend(t, x="cohort").data[-1].y
+    (20.0, 25.0)
+    """
+    vis = _visible(table, suppressed)
+    xs = [str(v) for v in vis[x]]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=xs + xs[::-1],
+            y=_pct(vis[ci_high]) + _pct(vis[ci_low])[::-1],
+            fill="toself",
+            fillcolor=COLORS["band"],
+            line={"width": 0},
+            hoverinfo="skip",
+            name="IC 95" + PCT,
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=xs,
+            y=_pct(vis[rate]),
+            mode="lines+markers",
+            name="Taux observé",
+            line={"color": COLORS["main"], "width": 2.5},
+            marker={"size": 9},
+            customdata=list(
+                zip(_pct(vis[ci_low]), _pct(vis[ci_high]), vis[n].astype(float).tolist(), strict=True)
+            ),
+            hovertemplate=(
+                "%{x}<br>Taux : %{y:.1f}"
+                + PCT
+                + "<br>IC 95"
+                + PCT
+                + " : [%{customdata[0]:.1f}"
+                + PCT
+                + " ; %{customdata[1]:.1f}"
+                + PCT
+                + "]<br>Contrats : %{customdata[2]:,.0f}<extra></extra>"
+            ),
+        )
+    )
+    _reference_lines(fig, references, orientation="h")
+    _layout(
+        fig,
+        xtitle=xtitle,
+        ytitle=ytitle,
+        yaxis={"ticksuffix": PCT, "rangemode": "tozero"},
+        xaxis={"type": "category"},
+    )
+    note = _hidden_note(table, x, suppressed, min_n)
+    if note:
+        _note(fig, note)
+    return fig
+
+
+def survival_curves(
+    table: pd.DataFrame,
+    *,
+    time: str = "month",
+    estimate: str = "cum_rupture",
+    ci_low: str = "ci_low",
+    ci_high: str = "ci_high",
+    group: str | None = None,
+    at_risk: str = "n_at_risk",
+    xtitle: str = "Mois depuis le début du contrat",
+    ytitle: str = "Probabilité cumulée de rupture",
+) -> go.Figure:
+    """Kaplan-Meier cumulative probability of rupture by month since start, one step line per group.
+
+    ``table``: one row per (group, time) with the cumulative probability ``estimate`` (a share) and
+    its interval; the interval is drawn as a band for a single group only (readability).
+
+    >>> t = pd.DataFrame({"month": [0, 1, 2], "cum_rupture": [0.0, 0.05, 0.08],
+    ...                   "ci_low": [0.0, 0.03, 0.06], "ci_high": [0.0, 0.07, 0.1], "n_at_risk": [100, 95, 90]})
+    >>> survival_curves(t).data[-1].line.shape
+    'hv'
+    """
+    fig = go.Figure()
+    groups = [(None, table)] if group is None else list(table.groupby(group, sort=False, observed=True))
+    for i, (name, sub) in enumerate(groups):
+        sub = sub.sort_values(time)
+        color = PALETTE[i % len(PALETTE)]
+        xs = sub[time].astype(float).tolist()
+        if len(groups) == 1 and ci_low in sub.columns and ci_high in sub.columns:
+            fig.add_trace(
+                go.Scatter(
+                    x=xs + xs[::-1],
+                    y=_pct(sub[ci_high]) + _pct(sub[ci_low])[::-1],
+                    fill="toself",
+                    fillcolor=COLORS["band"],
+                    line={"width": 0, "shape": "hv"},
+                    hoverinfo="skip",
+                    name="IC 95" + PCT,
+                )
+            )
+        risk = sub[at_risk].astype(float).tolist() if at_risk in sub.columns else [None] * len(sub)
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=_pct(sub[estimate]),
+                mode="lines",
+                line={"shape": "hv", "color": color, "width": 2.5},
+                name="Ensemble" if name is None else str(name),
+                customdata=risk,
+                hovertemplate=(
+                    "Mois %{x}<br>Rupture cumulée : %{y:.1f}"
+                    + PCT
+                    + "<br>Contrats encore suivis : %{customdata:,.0f}<extra>%{fullData.name}</extra>"
+                ),
+            )
+        )
+    _layout(
+        fig,
+        xtitle=xtitle,
+        ytitle=ytitle,
+        yaxis={"ticksuffix": PCT, "rangemode": "tozero"},
+        xaxis={"dtick": 3, "rangemode": "tozero"},
+    )
+    return fig
+
+
+def share_bars(
+    table: pd.DataFrame,
+    *,
+    label: str,
+    share: str = "share",
+    ci_low: str | None = None,
+    ci_high: str | None = None,
+    count: str | None = "n_ruptures",
+    group: str | None = None,
+    suppressed: str = "suppressed",
+    xtitle: str = "",
+    ytitle: str = "Part",
+    min_n: int = 20,
+) -> go.Figure:
+    """Vertical bars of shares by ordered category (phases, re-contracting windows, diploma outcome).
+
+    With ``group``, one series per group (grouped bars). Intervals are drawn when given.
+
+    >>> t = pd.DataFrame({"phase": ["0-45j", "46j-3m"], "share": [0.3, 0.2], "n_ruptures": [30, 20]})
+    >>> share_bars(t, label="phase").data[0].y
+    (30.0, 20.0)
+    """
+    vis = _visible(table, suppressed)
+    fig = go.Figure()
+    groups = [(None, vis)] if group is None else list(vis.groupby(group, sort=False, observed=True))
+    for i, (name, sub) in enumerate(groups):
+        y = _pct(sub[share])
+        err = None
+        if ci_low and ci_high:
+            err = {
+                "type": "data",
+                "symmetric": False,
+                "color": "#444",
+                "array": [
+                    None if pd.isna(h) or v is None else float(h) * 100 - v
+                    for h, v in zip(sub[ci_high], y, strict=True)
+                ],
+                "arrayminus": [
+                    None if pd.isna(lo) or v is None else v - float(lo) * 100
+                    for lo, v in zip(sub[ci_low], y, strict=True)
+                ],
+            }
+        counts = sub[count].astype(float).tolist() if count and count in sub.columns else [None] * len(sub)
+        fig.add_trace(
+            go.Bar(
+                x=[str(v) for v in sub[label]],
+                y=y,
+                error_y=err,
+                name="" if name is None else str(name),
+                marker={"color": PALETTE[i % len(PALETTE)]},
+                customdata=counts,
+                hovertemplate="%{x}<br>%{y:.1f}"
+                + PCT
+                + "<br>Effectif : %{customdata:,.0f}<extra>%{fullData.name}</extra>",
+            )
+        )
+    _layout(
+        fig,
+        xtitle=xtitle,
+        ytitle=ytitle,
+        barmode="group",
+        showlegend=group is not None,
+        yaxis={"ticksuffix": PCT, "rangemode": "tozero"},
+        xaxis={"type": "category"},
+    )
+    note = _hidden_note(table, label, suppressed, min_n)
+    if note:
+        _note(fig, note)
+    return fig
+
+
+def monthly_hazard(
+    table: pd.DataFrame,
+    *,
+    month_label: str = "month_label",
+    hazard: str = "hazard",
+    ci_low: str = "ci_low",
+    ci_high: str = "ci_high",
+    ruptures: str = "n_ruptures",
+    exposure: str = "contract_months",
+    highlight: str | None = "critical",
+    ytitle: str = "Ruptures pour 100 contrats-mois",
+) -> go.Figure:
+    """Monthly rupture hazard by calendar month (bars with 95 % interval) and raw ruptures (line).
+
+    The hazard (ruptures in the month over contract-months at risk in the month) is drawn per 100
+    contract-months; months flagged in the boolean ``highlight`` column (e.g. significantly above
+    the average) are drawn in the alert colour. The raw counts go on a second axis, so that a
+    September peak of starts is not mistaken for a peak of risk.
+
+    >>> t = pd.DataFrame({"month_label": ["janv.", "févr."], "hazard": [0.02, 0.03], "ci_low": [0.01, 0.02],
+    ...                   "ci_high": [0.03, 0.04], "n_ruptures": [10, 15], "contract_months": [500, 500],
+    ...                   "critical": [False, True]})
+    >>> monthly_hazard(t).data[0].marker.color
+    ('#1f5fa8', '#c0392b')
+    """
+    y = [None if pd.isna(v) else float(v) * 100 for v in table[hazard]]
+    flags = (
+        table[highlight].astype("boolean").fillna(False).tolist()
+        if highlight and highlight in table.columns
+        else [False] * len(table)
+    )
+    xs = [str(v) for v in table[month_label]]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Bar(
+            x=xs,
+            y=y,
+            name="Risque mensuel (pour 100 contrats-mois)",
+            marker={"color": [COLORS["alert"] if f else COLORS["main"] for f in flags]},
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "color": "#444",
+                "array": [
+                    None if pd.isna(h) or v is None else float(h) * 100 - v
+                    for h, v in zip(table[ci_high], y, strict=True)
+                ],
+                "arrayminus": [
+                    None if pd.isna(lo) or v is None else v - float(lo) * 100
+                    for lo, v in zip(table[ci_low], y, strict=True)
+                ],
+            },
+            customdata=table[exposure].astype(float).tolist() if exposure in table.columns else None,
+            hovertemplate="%{x}<br>%{y:.2f} rupture(s) pour 100 contrats-mois<br>Contrats-mois : %{customdata:,.0f}<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=xs,
+            y=table[ruptures].astype(float).tolist(),
+            name="Ruptures (nombre brut)",
+            mode="lines+markers",
+            yaxis="y2",
+            line={"color": COLORS["muted"], "dash": "dot"},
+            hovertemplate="%{x}<br>%{y:,.0f} rupture(s)<extra></extra>",
+        )
+    )
+    _layout(
+        fig,
+        xtitle="Mois calendaire de la rupture",
+        ytitle=ytitle,
+        xaxis={"type": "category"},
+        yaxis={"rangemode": "tozero"},
+        yaxis2={
+            "title": {"text": "Ruptures (nombre)"},
+            "overlaying": "y",
+            "side": "right",
+            "rangemode": "tozero",
+            "showgrid": False,
+        },
+    )
+    return fig

@@ -1,0 +1,147 @@
+"""The restricted identity store: ``apprentice_key`` -> name, birth date, contact details.
+
+Cleaning writes it to ``config.restricted_dir()/identities.parquet`` (folder mode 0700, file mode
+0600, written atomically) with the columns of :data:`aioa_analysis.schema.IDENTITY_DTYPES`; one row
+per ``apprentice_key``, each field taking the **latest** non-missing value (rows ordered by contract
+start date, then by file and line, so a newer contract's phone number wins). Only ``aioa followup``
+reads it back. It must never land in ``data/processed`` or ``reports`` (checked on write).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Final
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from aioa_analysis import config
+from aioa_analysis.atomic import atomic_path
+from aioa_analysis.errors import ConfigError, DataError, OutputError
+from aioa_analysis.parsing import normalise_postcode, normalise_text, parse_dates, parse_sex
+from aioa_analysis.schema import IDENTITY_DTYPES, C
+
+IDENTITY_FILE: Final = "identities.parquet"
+
+_ORDER: Final = "_order_date"
+
+
+def identity_path(restricted_dir: Path | None = None) -> Path:
+    """Where the identity store lives (``restricted_dir()/identities.parquet``)."""
+    return Path(restricted_dir if restricted_dir is not None else config.restricted_dir()) / IDENTITY_FILE
+
+
+def build_identities(raw: pd.DataFrame) -> pd.DataFrame:
+    """One row per ``apprentice_key`` with the latest non-missing identity values.
+
+    ``raw`` is a raw canonical frame that already has ``apprentice_key`` (and optionally a parsed
+    ``start_date``, used to order rows). Rows without a key are ignored.
+
+    >>> raw = pd.DataFrame({"apprentice_key": ["k1", "k1", "k2"], "surname": ["Roy", "Roy", "Lin"],
+    ...                     "phone": ["0600000001", "0600000002", None],
+    ...                     "start_date": pd.to_datetime(["2023-09-01", "2024-09-01", "2024-01-01"]),
+    ...                     "source_file": ["a.csv", "b.csv", "a.csv"], "source_row": [2, 2, 3]})
+    >>> build_identities(raw)[["apprentice_key", "phone", "source_file"]]
+      apprentice_key       phone source_file
+    0             k1  0600000002       b.csv
+    1             k2        <NA>       a.csv
+    """
+    df = raw.loc[raw[C.apprentice_key].notna()] if C.apprentice_key in raw else raw.iloc[:0]
+
+    def col(name: str) -> pd.Series:
+        return (
+            df[name].astype("string")
+            if name in df.columns
+            else pd.Series(pd.NA, index=df.index, dtype="string")
+        )
+
+    order = (
+        pd.to_datetime(df[C.start_date]) if C.start_date in df.columns else pd.Series(pd.NaT, index=df.index)
+    )
+    birth = df[C.birth_date] if C.birth_date in df.columns else col(C.birth_date)
+    ident = pd.DataFrame(
+        {
+            C.apprentice_key: col(C.apprentice_key),
+            C.surname: normalise_text(col(C.surname)),
+            C.first_name: normalise_text(col(C.first_name)),
+            C.birth_date: birth if str(birth.dtype).startswith("datetime") else parse_dates(birth),
+            C.sex: parse_sex(col(C.sex)) if str(col(C.sex).dtype) == "string" else col(C.sex),
+            C.ine: normalise_text(col(C.ine)),
+            C.phone: normalise_text(col(C.phone)),
+            C.email: normalise_text(col(C.email)),
+            C.address: normalise_text(col(C.address)),
+            C.residence_postcode: normalise_postcode(col(C.residence_postcode)),
+            C.commune: normalise_text(col(C.commune)),
+            C.source_file: col(C.source_file),
+            _ORDER: order,
+            "_file": col(C.source_file),
+            "_row": pd.to_numeric(df[C.source_row], errors="coerce")
+            if C.source_row in df.columns
+            else pd.Series(0, index=df.index),
+        },
+        index=df.index,
+    )
+    ident = ident.sort_values([_ORDER, "_file", "_row"], na_position="first", kind="stable")
+    out = ident.groupby(C.apprentice_key, sort=True, dropna=True).last()  # last non-missing per column
+    out = out.reset_index()
+    return coerce_identities(out)
+
+
+def coerce_identities(df: pd.DataFrame) -> pd.DataFrame:
+    """Restrict ``df`` to :data:`IDENTITY_DTYPES` (missing columns added empty), typed."""
+    cols = {}
+    for name, dtype in IDENTITY_DTYPES.items():
+        if name in df.columns:
+            cols[name] = df[name].astype(dtype)  # type: ignore[call-overload]
+        else:
+            cols[name] = pd.Series(pd.NA if dtype != "datetime64[ns]" else pd.NaT, index=df.index).astype(  # type: ignore[call-overload]
+                dtype
+            )
+    return pd.DataFrame(cols, index=df.index).reset_index(drop=True)
+
+
+def _check_location(path: Path, forbidden: list[Path]) -> None:
+    target = path.resolve()
+    for folder in forbidden:
+        f = Path(folder).resolve()
+        if target == f or f in target.parents:
+            raise ConfigError(
+                f"the identity store {path} would be written inside {folder}",
+                hint="set AIOA_RESTRICTED_DIR to a folder outside data/processed and reports",
+            )
+
+
+def write_identities(
+    identities: pd.DataFrame, *, restricted_dir: Path | None = None, forbidden: list[Path] | None = None
+) -> Path:
+    """Write the identity store atomically (folder 0700, file 0600) and return its path.
+
+    ``forbidden`` lists folders the store must not be inside (default: processed and reports dirs).
+    """
+    path = identity_path(restricted_dir)
+    _check_location(
+        path, forbidden if forbidden is not None else [config.processed_dir(), config.reports_dir()]
+    )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(path.parent, 0o700)
+    except OSError as exc:
+        raise OutputError(f"cannot create the restricted folder {path.parent}: {exc.strerror}") from exc
+    table = pa.Table.from_pandas(coerce_identities(identities), preserve_index=False)
+    with atomic_path(path, mode=0o600) as tmp:
+        os.chmod(tmp, 0o600)
+        pq.write_table(table, tmp, compression="snappy")
+    return path
+
+
+def read_identities(restricted_dir: Path | None = None) -> pd.DataFrame:
+    """Read the identity store (for ``aioa followup`` only).
+
+    Raises :class:`~aioa_analysis.errors.DataError` when it does not exist yet.
+    """
+    path = identity_path(restricted_dir)
+    if not path.is_file():
+        raise DataError(f"identity store {path} not found", hint="run `aioa clean` first")
+    return coerce_identities(pd.read_parquet(path))

@@ -1,0 +1,501 @@
+"""The cleaning pipeline: discover and read the inputs, clean, write every output atomically.
+
+:func:`run_clean` is what ``aioa clean`` runs. Outputs (in ``out_dir``, default
+``config.processed_dir()``), all replaced together or not at all (:class:`~aioa_analysis.atomic.AtomicDir`):
+
+* ``contracts.parquet``: exactly :data:`~aioa_analysis.schema.CONTRACT_DTYPES`, sorted by
+  ``contract_id``, no personal data;
+* ``exam_results.parquet`` when an exam-results file was given (:data:`~aioa_analysis.schema.EXAM_DTYPES`);
+* ``rejected.csv`` (:data:`~aioa_analysis.schema.REJECTED_COLUMNS`; the value is blank when the
+  column is personal);
+* ``conflicts.csv`` (``contract_id, column, source, source_file, value``);
+* ``quality.json``: per file and in total ``rows_read``, ``rows_clean``, ``rows_merged``,
+  ``rows_rejected`` (``rows_read == rows_clean + rows_merged + rows_rejected``), rejections by
+  reason, profile, lines read, sha256, the ``as_of`` used and how it was chosen, whether the
+  synthetic sample was used, coverage per CFA, the package version.
+
+The identity store goes to ``config.restricted_dir()`` (see :mod:`aioa_analysis.identity`).
+Parquet files are written deterministically: same inputs and key, byte-identical outputs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from aioa_analysis import __version__, config
+from aioa_analysis.atomic import AtomicDir
+from aioa_analysis.cleaning import (
+    PRIMARY,
+    REASON,
+    REASON_COLUMN,
+    clean_contracts,
+    clean_exam_results,
+)
+from aioa_analysis.errors import InputFileError, ParameterError
+from aioa_analysis.identity import build_identities, write_identities
+from aioa_analysis.outcomes import parse_as_of
+from aioa_analysis.pseudonym import add_apprentice_key, load_or_create_key
+from aioa_analysis.schema import (
+    ALL_NAMES,
+    CONTRACT_DTYPES,
+    EXAM_DTYPES,
+    FORBIDDEN_IN_CONTRACTS,
+    LINEAGE_COLUMNS,
+    REJECTED_COLUMNS,
+    SOURCES,
+    C,
+    coerce_contracts,
+    validate_contracts,
+)
+
+log = logging.getLogger(__name__)
+
+CONTRACTS_FILE = "contracts.parquet"
+EXAMS_FILE = "exam_results.parquet"
+REJECTED_FILE = "rejected.csv"
+CONFLICTS_FILE = "conflicts.csv"
+QUALITY_FILE = "quality.json"
+CONFLICT_COLUMNS = ("contract_id", "column", "source", "source_file", "value")
+
+EXAM_PROFILE = "exam_results"
+_FILE = "_file"  # index of the input file a row came from (file names may repeat across folders)
+
+_TS_IN_NAME = re.compile(r"(?<!\d)(20\d{2})(0[1-9]|1[0-2])([0-3]\d)(?:[0-2]\d[0-5]\d)?(?!\d)")
+_ISO_IN_NAME = re.compile(r"(?<!\d)(20\d{2})-(0[1-9]|1[0-2])-([0-3]\d)(?!\d)")
+
+
+@dataclass
+class CleanRun:
+    """What :func:`run_clean` did (the command prints a summary of it)."""
+
+    out_dir: Path
+    quality: dict[str, Any]
+    n_contracts: int
+    sample_used: bool
+    outputs: list[Path] = field(default_factory=list)
+    identity_path: Path | None = None
+
+
+# ------------------------------------------------------------------------------------------------
+# inputs
+
+
+def resolve_inputs(inputs: Sequence[str | Path] | None) -> tuple[list[Path], bool]:
+    """The files to read and whether they are the synthetic sample.
+
+    Explicit inputs (files, or folders whose top-level files are taken) win; else the real files in
+    ``config.raw_dir()``; else the sample in ``config.sample_dir()``.
+    """
+    from aioa_analysis import readers
+
+    if inputs:
+        paths: list[Path] = []
+        for item in inputs:
+            p = Path(item)
+            if p.is_dir():
+                found = readers.discover_inputs(p)
+                if not found:
+                    raise InputFileError(
+                        f"{p}: folder holds no input file", hint="put your exports in it, or name the files"
+                    )
+                paths.extend(found)
+            elif p.is_file():
+                paths.append(p)
+            else:
+                raise InputFileError(f"{p}: no such file", hint="check the path (quote names with spaces)")
+        sample_dir = config.sample_dir().resolve()
+        sample_used = all(sample_dir in q.resolve().parents for q in paths)
+        return paths, sample_used
+    raw = config.raw_dir()
+    real = readers.discover_inputs(raw) if raw.is_dir() else []
+    if real:
+        return real, False
+    sample = config.sample_dir()
+    found = readers.discover_inputs(sample) if sample.is_dir() else []
+    if not found:
+        raise InputFileError(
+            f"no input file in {raw} nor in the sample folder {sample}",
+            hint="copy your exports into data/raw/ or run `aioa sample` (or `make sample`)",
+        )
+    return found, True
+
+
+def sha256_of(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def as_of_from_names(paths: Sequence[Path]) -> tuple[pd.Timestamp, str] | None:
+    """The latest extraction date found in file names (``..._202511300600.csv``, ``..._2025-11-30.xlsx``).
+
+    >>> as_of_from_names([Path("Export_Init_TBA_202511300600.csv"), Path("x.csv")])
+    (Timestamp('2025-11-30 00:00:00'), 'Export_Init_TBA_202511300600.csv')
+    """
+    best: tuple[pd.Timestamp, str] | None = None
+    for p in paths:
+        for rx in (_TS_IN_NAME, _ISO_IN_NAME):
+            for m in rx.finditer(p.name):
+                try:
+                    ts = pd.Timestamp(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+                except ValueError:
+                    continue
+                if best is None or ts > best[0]:
+                    best = (ts, p.name)
+    return best
+
+
+def choose_as_of(
+    as_of: object, paths: Sequence[Path], contracts: pd.DataFrame
+) -> tuple[pd.Timestamp, str, str | None]:
+    """``(as_of, how, detail)``: the argument; else a timestamp in a file name; else the latest event date.
+
+    Never the wall clock. ``how`` is ``argument``, ``file_name`` or ``latest_event_date``.
+    """
+    if as_of is not None and str(as_of).strip():
+        return parse_as_of(as_of), "argument", None
+    named = as_of_from_names(paths)
+    if named is not None:
+        return named[0], "file_name", named[1]
+    events = [
+        contracts[c].max()
+        for c in (C.start_date, C.signature_date, C.rupture_date, C.rupture_reported_date)
+        if c in contracts.columns and contracts[c].notna().any()
+    ]
+    if not events:
+        raise ParameterError(
+            "cannot infer the observation date (no date in file names nor in the data)",
+            hint="pass --as-of YYYY-MM-DD (the extraction date of your files)",
+        )
+    latest = max(events)
+    return pd.Timestamp(latest).normalize(), "latest_event_date", f"{pd.Timestamp(latest):%Y-%m-%d}"
+
+
+# ------------------------------------------------------------------------------------------------
+# writers
+
+
+def write_parquet(df: pd.DataFrame, path: Path) -> None:
+    """Deterministic parquet (no index, fixed compression, no timestamps in metadata)."""
+    table = pa.Table.from_pandas(df.reset_index(drop=True), preserve_index=False)
+    pq.write_table(
+        table, path, compression="zstd", compression_level=3, use_dictionary=True, write_statistics=True
+    )
+
+
+def write_csv(df: pd.DataFrame, path: Path) -> None:
+    """UTF-8 CSV, ``,`` separator, ``\\n`` line ends, no index."""
+    df.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+
+
+def _json_default(o: object) -> object:
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return float(o)
+    if isinstance(o, (pd.Timestamp,)):
+        return o.strftime("%Y-%m-%d")
+    if isinstance(o, Path):
+        return str(o)
+    return str(o)
+
+
+# ------------------------------------------------------------------------------------------------
+# the run
+
+
+def _as_raw(frame: pd.DataFrame, file_index: int) -> pd.DataFrame:
+    cols = {}
+    for c in frame.columns:
+        if c == C.source_row:
+            cols[c] = pd.to_numeric(frame[c], errors="coerce").astype("Int64")
+        else:
+            cols[c] = frame[c].astype("string")  # type: ignore[assignment]
+    return pd.DataFrame(cols, index=frame.index).assign(**{_FILE: file_index}).reset_index(drop=True)
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype="string") for c in LINEAGE_COLUMNS}).assign(
+            **{_FILE: pd.Series(dtype="int64")}
+        )
+    out = pd.concat(frames, ignore_index=True)
+    for c in out.columns:
+        if c not in (C.source_row, _FILE) and out[c].dtype != "string":
+            out[c] = out[c].astype("string")
+    return out
+
+
+def _safe_value(column: pd.Series, value: pd.Series) -> pd.Series:
+    """Blank the value unless the column is a known, non-personal canonical column."""
+    allowed = column.isin(sorted(ALL_NAMES - set(FORBIDDEN_IN_CONTRACTS))).fillna(False)
+    return value.astype("string").where(allowed, "").fillna("")
+
+
+def run_clean(
+    inputs: Sequence[str | Path] | None = None,
+    *,
+    out_dir: str | Path | None = None,
+    as_of: object = None,
+    source: str | None = None,
+    restricted_dir: str | Path | None = None,
+) -> CleanRun:
+    """Read, clean and write; return what was done. Raises :class:`~aioa_analysis.errors.AioaError`."""
+    from aioa_analysis import readers
+
+    if source is not None and source not in SOURCES:
+        raise ParameterError(
+            f"--source {source!r} is not a known profile", hint=f"use one of: {', '.join(SOURCES)}"
+        )
+    out = Path(out_dir) if out_dir is not None else config.processed_dir()
+    rdir = Path(restricted_dir) if restricted_dir is not None else config.restricted_dir()
+    if out.resolve() == rdir.resolve():
+        raise ParameterError(f"--out {out} is the restricted folder", hint="write processed tables elsewhere")
+    paths, sample_used = resolve_inputs(inputs)
+    if sample_used:
+        log.info(
+            "!! NO REAL INPUT: cleaning the SYNTHETIC SAMPLE in %s — figures are not real !!",
+            config.sample_dir(),
+        )
+    results = [readers.read_file(p, source=source) for p in paths]
+    key = load_or_create_key()
+
+    contract_frames, exam_frames = [], []  # type: ignore[var-annotated]
+    for i, r in enumerate(results):
+        (exam_frames if r.profile == EXAM_PROFILE else contract_frames).append(_as_raw(r.frame, i))
+    if not contract_frames:
+        raise InputFileError(
+            f"no contract file among the inputs ({', '.join(p.name for p in paths)})",
+            hint="add a DECA, Tableau de bord, SIFA or chamber file; exam results alone cannot be cleaned",
+        )
+    raw = add_apprentice_key(_concat(contract_frames), key=key)
+    exams_raw = add_apprentice_key(_concat(exam_frames), key=key) if exam_frames else None
+    exams, exam_rows = clean_exam_results(exams_raw) if exams_raw is not None else (None, None)
+    res = clean_contracts(raw, exams=exams)
+
+    contracts = coerce_contracts(res.contracts)
+    contracts = contracts.sort_values(C.contract_id, kind="stable").reset_index(drop=True)
+    validate_contracts(contracts)
+    as_of_ts, as_of_how, as_of_detail = choose_as_of(as_of, paths, contracts)
+
+    # ---- per-file accounting ----------------------------------------------------------------
+    rows = res.rows.assign(**{_FILE: raw[_FILE].to_numpy()})
+    status_parts = [rows[[_FILE, "_status", REASON]]]
+    if exam_rows is not None:
+        est = pd.Series("merged", index=exam_rows.index, dtype="string")
+        est = est.mask(exam_rows[PRIMARY].to_numpy(), "clean").mask(exam_rows[REASON].notna(), "rejected")
+        status_parts.append(
+            pd.DataFrame({_FILE: exams_raw[_FILE].to_numpy(), "_status": est, REASON: exam_rows[REASON]})  # type: ignore[index]
+        )
+    status = pd.concat(status_parts, ignore_index=True)
+
+    rejected_parts = [res.rejected.assign(**{_FILE: rows.loc[rows[REASON].notna(), _FILE].to_numpy()})]
+    if exam_rows is not None:
+        er = exam_rows.loc[exam_rows[REASON].notna()]
+        rejected_parts.append(
+            pd.DataFrame(
+                {
+                    "source_file": er[C.source_file].astype("string"),
+                    "source_row": pd.to_numeric(er[C.source_row], errors="coerce").astype("Int64"),
+                    "column": er[REASON_COLUMN].astype("string"),
+                    "reason": er[REASON].astype("string"),
+                    "value": pd.Series("", index=er.index, dtype="string"),
+                    _FILE: exams_raw.loc[er.index, _FILE].to_numpy(),  # type: ignore[union-attr]
+                }
+            )
+        )
+    files: list[dict[str, Any]] = []
+    for i, (p, r) in enumerate(zip(paths, results, strict=True)):
+        rr = r.rejected
+        if len(rr):
+            rejected_parts.append(
+                pd.DataFrame(
+                    {
+                        "source_file": rr["source_file"].astype("string").fillna(p.name),
+                        "source_row": pd.to_numeric(rr["source_row"], errors="coerce").astype("Int64"),
+                        "column": rr["column"].astype("string").fillna(""),
+                        "reason": rr["reason"].astype("string"),
+                        "value": rr["value"].astype("string"),
+                        _FILE: i,
+                    }
+                )
+            )
+        st = status.loc[status[_FILE] == i]
+        by_reason = st.loc[st["_status"] == "rejected", REASON].value_counts()
+        reader_reasons = rr["reason"].value_counts() if len(rr) else pd.Series(dtype="int64")
+        all_reasons = by_reason.add(reader_reasons, fill_value=0).astype(int).sort_index()
+        entry = {
+            "file": p.name,
+            "path": str(p),
+            "profile": r.profile,
+            "sha256": sha256_of(p),
+            "size_bytes": p.stat().st_size,
+            "lines_read": int(r.lines_read),
+            "rows_read": int(r.rows_read),
+            "rows_clean": int((st["_status"] == "clean").sum()),
+            "rows_merged": int((st["_status"] == "merged").sum()),
+            "rows_rejected": int((st["_status"] == "rejected").sum()) + len(rr),
+            "rejections_by_reason": {str(k): int(v) for k, v in all_reasons.items()},
+            "details": r.details,
+        }
+        entry["accounting_ok"] = (
+            entry["rows_read"] == entry["rows_clean"] + entry["rows_merged"] + entry["rows_rejected"]  # type: ignore[operator]
+        )
+        if not entry["accounting_ok"]:
+            log.error("accounting mismatch for %s: %s", p.name, entry)
+        files.append(entry)
+
+    rejected = pd.concat(rejected_parts, ignore_index=True)
+    rejected = rejected.assign(value=_safe_value(rejected["column"], rejected["value"]))
+    rejected = rejected.sort_values([_FILE, "source_row", "reason"], kind="stable")[list(REJECTED_COLUMNS)]
+
+    total_keys = ("lines_read", "rows_read", "rows_clean", "rows_merged", "rows_rejected")
+    total: dict[str, Any] = {k: sum(f[k] for f in files) for k in total_keys}
+    reasons: dict[str, int] = {}
+    for f in files:
+        for k, v in f["rejections_by_reason"].items():
+            reasons[k] = reasons.get(k, 0) + v
+    total["rejections_by_reason"] = dict(sorted(reasons.items()))
+    total["accounting_ok"] = (
+        total["rows_read"] == total["rows_clean"] + total["rows_merged"] + total["rows_rejected"]
+    )
+
+    coverage = (
+        contracts.assign(_n=1).pivot_table(
+            index=C.cfa_uai, columns=C.source, values="_n", aggfunc="sum", fill_value=0, dropna=False
+        )
+        if len(contracts)
+        else pd.DataFrame()
+    )
+    names = (
+        contracts.drop_duplicates(C.cfa_uai).set_index(C.cfa_uai)[C.cfa_name]
+        if len(contracts)
+        else pd.Series()
+    )
+    by_cfa = [
+        {
+            "cfa_uai": None if pd.isna(uai) else str(uai),  # type: ignore[call-overload]
+            "cfa_name": None if pd.isna(names.get(uai, pd.NA)) else str(names.get(uai)),
+            "n_contracts": int(row.sum()),
+            "by_source": {str(k): int(v) for k, v in row.items() if v},
+        }
+        for uai, row in coverage.iterrows()
+    ]
+    rupt = contracts[C.rupture_date]
+    quality: dict[str, Any] = {
+        "package_version": __version__,
+        "as_of": f"{as_of_ts:%Y-%m-%d}",
+        "as_of_source": as_of_how,
+        "as_of_detail": as_of_detail,
+        "sample_used": sample_used,
+        "files": files,
+        "total": total,
+        "contracts": {
+            "n_contracts": len(contracts),
+            "n_ruptures": int((rupt.notna() & (rupt < contracts[C.planned_end_date])).sum()),
+            "ruptures_after_as_of": int((rupt > as_of_ts).sum()),
+            "starts_after_as_of": int((contracts[C.start_date] > as_of_ts).sum()),
+            "by_source": {str(k): int(v) for k, v in contracts[C.source].value_counts().sort_index().items()},
+            **res.stats,
+            "merge_conflicts": len(res.conflicts),
+        },
+        "exam_results": None if exams is None else {"n_records": len(exams)},
+        "coverage": {"by_cfa": by_cfa},
+    }
+
+    # ---- write -----------------------------------------------------------------------------
+    conflicts = res.conflicts.reindex(columns=list(CONFLICT_COLUMNS))
+    identities = build_identities(
+        pd.concat(
+            [res.identities_input, exams_raw] if exams_raw is not None else [res.identities_input],
+            ignore_index=True,
+        )
+    )
+    # data minimisation: only people who have a clean contract or an exam result
+    wanted = set(contracts[C.apprentice_key].dropna()) | (
+        set(exams[C.apprentice_key].dropna()) if exams is not None else set()
+    )
+    identities = identities.loc[identities[C.apprentice_key].isin(wanted)].reset_index(drop=True)
+    written = [CONTRACTS_FILE, REJECTED_FILE, CONFLICTS_FILE, QUALITY_FILE]
+    with AtomicDir(out) as stage:
+        write_parquet(contracts, stage / CONTRACTS_FILE)
+        if exams is not None:
+            write_parquet(_coerce_exams(exams), stage / EXAMS_FILE)
+            written.append(EXAMS_FILE)
+        write_csv(rejected, stage / REJECTED_FILE)
+        write_csv(conflicts, stage / CONFLICTS_FILE)
+        (stage / QUALITY_FILE).write_text(
+            json.dumps(quality, ensure_ascii=False, indent=2, sort_keys=False, default=_json_default) + "\n",
+            encoding="utf-8",
+        )
+    if exams is None:
+        with contextlib.suppress(FileNotFoundError):
+            (out / EXAMS_FILE).unlink()  # a stale file from an earlier run would not match these contracts
+    ident_path = write_identities(identities, restricted_dir=rdir, forbidden=[out, config.reports_dir()])
+    return CleanRun(
+        out_dir=out,
+        quality=quality,
+        n_contracts=len(contracts),
+        sample_used=sample_used,
+        outputs=[out / n for n in written],
+        identity_path=ident_path,
+    )
+
+
+def _coerce_exams(exams: pd.DataFrame) -> pd.DataFrame:
+    cols = {name: exams[name].astype(dtype) for name, dtype in EXAM_DTYPES.items()}  # type: ignore[call-overload]
+    return pd.DataFrame(cols).sort_values([C.apprentice_key, C.diploma_code, C.exam_session], kind="stable")
+
+
+def summary_lines(run: CleanRun) -> list[str]:
+    """A one-screen French summary of a run (what the command prints)."""
+    q = run.quality
+    t = q["total"]
+    c = q["contracts"]
+    lines = [
+        f"aioa clean : {c['n_contracts']} contrats ({c['n_ruptures']} ruptures) écrits dans {run.out_dir}",
+        f"  observation (as_of) : {q['as_of']} ({q['as_of_source']}{': ' + q['as_of_detail'] if q['as_of_detail'] else ''})",
+        f"  lignes lues {t['rows_read']} = retenues {t['rows_clean']} + fusionnées {t['rows_merged']}"
+        f" + rejetées {t['rows_rejected']}",
+    ]
+    for f in q["files"]:
+        lines.append(
+            f"  - {f['file']} [{f['profile']}] : lues {f['rows_read']}, retenues {f['rows_clean']},"
+            f" fusionnées {f['rows_merged']}, rejetées {f['rows_rejected']}"
+        )
+    for reason, n in t["rejections_by_reason"].items():
+        lines.append(f"    rejet « {reason} » : {n}")
+    lines.append(
+        f"  doublons exacts {c['exact_duplicates']}, avenants repliés {c['amendment_rows']},"
+        f" contrats avec conflits {c['contracts_with_conflicts']}, fins prévues imputées {c['planned_end_imputed']}"
+    )
+    if q["sample_used"]:
+        lines.append("  ATTENTION : données SYNTHÉTIQUES (échantillon), pas de vraies données")
+    return lines
+
+
+__all__ = [
+    "CONTRACT_DTYPES",
+    "CleanRun",
+    "as_of_from_names",
+    "choose_as_of",
+    "resolve_inputs",
+    "run_clean",
+    "summary_lines",
+]

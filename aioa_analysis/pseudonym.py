@@ -1,0 +1,169 @@
+"""Pseudonymisation: ``apprentice_key`` = HMAC-SHA256(secret, normalised identity), as hex.
+
+The message hashed for a person is, in order of preference:
+
+1. ``"SURNAME|FIRSTNAME|YYYY-MM-DD"`` when surname, first name and a readable birth date are present
+   (names: NFKD accents stripped, upper-cased, ``Œ``/``Æ``/``ß`` spelled out, every character other
+   than A-Z and 0-9 removed, so apostrophes, hyphens and spaces never split one person in two);
+2. ``"INE|<INE>"`` when the names or the birth date are missing and an INE is present;
+3. ``"ID|<apprentice_id>"`` for a hand-made file that only carries an already pseudonymised
+   identifier (column ``apprentice_id``), hashed with the same secret in its own namespace.
+
+The secret lives in :func:`aioa_analysis.config.key_file` (``AIOA_KEY_FILE``; default
+``~/.config/aioa/pseudonym.key``), outside the repository. It is created on first use (32 random
+bytes, hex) with mode 0600 in a 0700 folder. Losing it means keys can no longer be linked to new
+files; sharing it lets anyone holding names recompute keys, so it is never committed.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+import secrets
+import stat
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+from aioa_analysis import config
+from aioa_analysis.errors import ConfigError
+from aioa_analysis.parsing import parse_dates, per_distinct
+from aioa_analysis.schema import C
+
+log = logging.getLogger(__name__)
+
+APPRENTICE_ID: Final = C.apprentice_id
+"""Raw canonical column of a pre-pseudonymised identifier (hand-made files; see the BRIEF)."""
+
+_MIN_KEY_CHARS = 32
+
+
+def load_or_create_key(path: Path | None = None) -> bytes:
+    """Return the secret key, creating it (mode 0600, folder 0700) when it does not exist yet.
+
+    Raises :class:`~aioa_analysis.errors.ConfigError` when the file exists but is unreadable or too
+    short. A warning is logged when the file is readable by group or others.
+
+    >>> import tempfile, pathlib, stat
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "sub" / "k.key"
+    >>> k = load_or_create_key(p)
+    >>> len(k), oct(stat.S_IMODE(p.stat().st_mode)), load_or_create_key(p) == k
+    (64, '0o600', True)
+    """
+    path = Path(path) if path is not None else config.key_file()
+    if not path.exists():
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # created concurrently: read it below
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot create the pseudonymisation key {path}: {exc.strerror}",
+                hint="set AIOA_KEY_FILE to a writable location outside the repository",
+            ) from exc
+        else:
+            with os.fdopen(fd, "w", encoding="ascii") as fh:
+                fh.write(secrets.token_hex(32) + "\n")
+            log.info("created pseudonymisation key %s (keep it safe, never commit it)", path)
+    try:
+        text = path.read_text(encoding="ascii", errors="strict").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"pseudonymisation key {path} cannot be read",
+            hint="check its permissions, or point AIOA_KEY_FILE to the right file",
+        ) from exc
+    if len(text) < _MIN_KEY_CHARS:
+        raise ConfigError(
+            f"pseudonymisation key {path} is too short ({len(text)} characters, at least {_MIN_KEY_CHARS})",
+            hint="restore the original key file (a new key would change every apprentice_key)",
+        )
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        log.warning("pseudonymisation key %s is readable by others (mode %o): chmod 600 it", path, mode)
+    return text.encode("ascii")
+
+
+@per_distinct
+def normalise_name(s: pd.Series) -> pd.Series:
+    """Names for hashing: accents stripped, upper-cased, only A-Z/0-9 kept; empty -> NA.
+
+    >>> normalise_name(pd.Series(["  Hélène-Marie ", "HELENE MARIE", "d'Œuvre", "", None], dtype="string")).tolist()
+    ['HELENEMARIE', 'HELENEMARIE', 'DOEUVRE', <NA>, <NA>]
+    """
+    t = (
+        s.astype("string")
+        .str.replace("œ", "oe")
+        .str.replace("Œ", "OE")
+        .str.replace("æ", "ae")
+        .str.replace("Æ", "AE")
+        .str.replace("ß", "ss")
+        .str.normalize("NFKD")
+        .str.replace(r"[\u0300-\u036f]", "", regex=True)
+        .str.upper()
+        .str.replace(r"[^A-Z0-9]", "", regex=True)
+    )
+    return t.mask(t == "")
+
+
+def identity_messages(df: pd.DataFrame) -> pd.Series:
+    """The normalised message hashed for each row (see the module docstring); NA when nothing usable.
+
+    >>> df = pd.DataFrame({"surname": ["Dupont", None, None], "first_name": ["Léa", None, None],
+    ...                    "birth_date": ["02/03/2007", None, None], "ine": [None, "123456789ab", None],
+    ...                    "apprentice_id": [None, None, "X-17"]}, dtype="string")
+    >>> identity_messages(df).tolist()
+    ['DUPONT|LEA|2007-03-02', 'INE|123456789AB', 'ID|X-17']
+    """
+    n = len(df)
+    na = pd.Series(pd.NA, index=df.index, dtype="string")
+
+    def col(name: str) -> pd.Series:
+        return df[name].astype("string") if name in df.columns else na
+
+    surname = normalise_name(col(C.surname))
+    first = normalise_name(col(C.first_name))
+    birth = parse_dates(col(C.birth_date)).dt.strftime("%Y-%m-%d").astype("string")
+    by_name = surname + "|" + first + "|" + birth
+    ine = col(C.ine).str.replace(r"\s", "", regex=True).str.upper()
+    ine = ine.mask(ine == "")
+    by_ine = "INE|" + ine
+    pid = col(APPRENTICE_ID).str.strip()
+    pid = pid.mask(pid == "")
+    by_id = "ID|" + pid
+    out = by_name.fillna(by_ine).fillna(by_id)
+    assert len(out) == n
+    return out.astype("string")
+
+
+def hmac_hex(messages: pd.Series, key: bytes) -> pd.Series:
+    """HMAC-SHA256 of each message as 64 hex characters (computed once per distinct message).
+
+    >>> hmac_hex(pd.Series(["A|B|2000-01-01", None], dtype="string"), b"k" * 32).str.len().tolist()
+    [64, <NA>]
+    """
+    codes, uniques = pd.factorize(messages.astype("string"), use_na_sentinel=True)
+    digests = [hmac.digest(key, str(m).encode("utf-8"), "sha256").hex() for m in uniques]
+    table = np.array([*digests, None], dtype=object)
+    return pd.Series(table[codes], index=messages.index, dtype="string")
+
+
+def apprentice_keys(df: pd.DataFrame, key: bytes) -> pd.Series:
+    """``apprentice_key`` for every row of a raw frame (NA when no identity at all)."""
+    return hmac_hex(identity_messages(df), key).rename(C.apprentice_key)
+
+
+def add_apprentice_key(df: pd.DataFrame, *, key: bytes) -> pd.DataFrame:
+    """Return ``df`` with an ``apprentice_key`` column computed from its identity columns.
+
+    >>> df = pd.DataFrame({"surname": ["Éloïse"], "first_name": ["Anne"], "birth_date": ["2006-05-04"]},
+    ...                   dtype="string")
+    >>> a = add_apprentice_key(df, key=b"0" * 32)
+    >>> b = add_apprentice_key(df.assign(surname="  ELOISE "), key=b"0" * 32)
+    >>> a["apprentice_key"].equals(b["apprentice_key"])
+    True
+    """
+    return df.assign(**{C.apprentice_key: apprentice_keys(df, key)})

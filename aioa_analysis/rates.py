@@ -1,0 +1,361 @@
+"""Rupture rates with a fixed horizon (DARES "taux de rupture à 9 mois") and rupture phases.
+
+Every function takes the clean contract table (columns of
+:data:`~aioa_analysis.schema.CONTRACT_DTYPES`; only the few it uses are required), an explicit
+``as_of`` and dimension names ``by`` (public names, see :mod:`aioa_analysis.dimensions`), and returns
+a tidy table: the dimension columns, ``n_contracts``, ``n_ruptures``, ``rate``, ``ci_low``,
+``ci_high``, ``suppressed``, ``suppression_reason``, then what the table needs and columns stating
+the definition (``horizon_months``, ``unit``, ``as_of``, ``ci_method``).
+
+Suppression here is the *primary* flag only (denominator below ``min_n``); every row keeps its
+values. :mod:`aioa_analysis.suppression` adds the secondary suppression at the publication step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from aioa_analysis.dimensions import MIN_N_DEFAULT, group_codes, small_denominator_flags, with_dimensions
+from aioa_analysis.errors import ParameterError
+from aioa_analysis.intervals import clopper_pearson_interval, wilson_interval
+from aioa_analysis.outcomes import OUTCOME, parse_as_of, with_outcome
+from aioa_analysis.schema import RUPTURE_PHASES, C
+
+UNITS = ("contract", "apprentice")
+CI_METHODS = ("wilson", "clopper-pearson")
+DEFAULT_HORIZON_MONTHS = 9
+
+
+def check_horizon(horizon_months: object) -> int:
+    """Validate a horizon in months (a positive integer) and return it.
+
+    >>> check_horizon(9)
+    9
+    >>> check_horizon(0)
+    Traceback (most recent call last):
+    ...
+    aioa_analysis.errors.ParameterError: horizon_months=0 is not a positive whole number of months — \
+use e.g. 9 (the DARES headline), 6 or 12
+    """
+    if (
+        isinstance(horizon_months, bool)
+        or not isinstance(horizon_months, int | np.integer)
+        or horizon_months < 1
+    ):
+        raise ParameterError(
+            f"horizon_months={horizon_months!r} is not a positive whole number of months",
+            hint="use e.g. 9 (the DARES headline), 6 or 12",
+        )
+    return int(horizon_months)
+
+
+def proportion_interval(
+    k: object, n: object, *, method: str = "wilson", level: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
+    """Interval of ``k / n`` by ``method`` (``"wilson"`` or ``"clopper-pearson"``); NaN where n == 0.
+
+    >>> lo, hi = proportion_interval([3], [10], method="clopper-pearson")
+    >>> round(float(lo[0]), 4), round(float(hi[0]), 4)
+    (0.0667, 0.6525)
+    """
+    if method == "wilson":
+        return wilson_interval(k, n, level=level)
+    if method == "clopper-pearson":
+        return clopper_pearson_interval(k, n, level=level)
+    raise ParameterError(f"unknown interval method {method!r}", hint=f"choose among: {', '.join(CI_METHODS)}")
+
+
+def _check_unit(unit: str) -> str:
+    if unit not in UNITS:
+        raise ParameterError(f"unknown unit {unit!r}", hint=f"choose among: {', '.join(UNITS)}")
+    return unit
+
+
+def _bincount(codes: np.ndarray, weights: np.ndarray | None, size: int) -> np.ndarray:
+    return np.bincount(codes, weights=weights, minlength=size)[:size]
+
+
+def rupture_rate_within(
+    contracts: pd.DataFrame,
+    *,
+    as_of: object,
+    by: str | Sequence[str] | None = None,
+    horizon_months: int = DEFAULT_HORIZON_MONTHS,
+    unit: str = "contract",
+    method: str = "wilson",
+    level: float = 0.95,
+    min_n: int = MIN_N_DEFAULT,
+) -> pd.DataFrame:
+    """Share of contracts (or apprentices) broken within ``horizon_months`` of their start.
+
+    * **Unit**: the contract (``unit="contract"``, default, as DARES n°43) or the apprentice
+      (``unit="apprentice"``, key ``apprentice_key``; see below).
+    * **Cohort**: the contracts of the input table, grouped by ``by`` (e.g. ``cohort``, the school
+      year of the start, or ``start_year``, DARES's calendar-year cohort).
+    * **Horizon**: a rupture is *within H months* when ``rupture_date < start_date +
+      DateOffset(months=H)``: a rupture exactly H months after the start is not counted; a rupture
+      on the start day is. A "rupture" on or after the planned end is not a rupture.
+    * **Censoring**: none, by design: only contracts with ``start_date + H months <= as_of`` are
+      counted (complete follow-up); the others are reported in ``n_excluded_not_observed``.
+    * **Ruptures after the diploma** (L6222-19) stay in the denominator but not in the numerator;
+      they are counted beside in ``n_ruptures_after_diploma``.
+    * **Apprentice unit**: within each group, each apprentice with at least one eligible contract in
+      the group counts once, as broken if at least one of their eligible contracts in the group was
+      broken (not after the diploma) within H months of *that contract's* start. An apprentice
+      present in two groups counts in both. A contract without ``apprentice_key`` counts as its
+      own apprentice. ``n_contracts`` is then a number of apprentices.
+
+    Parameters
+    ----------
+    contracts
+        Clean contract table (needs ``start_date``, ``planned_end_date``, ``rupture_date``; uses
+        ``rupture_after_diploma`` and ``apprentice_key`` when present).
+    as_of
+        Observation date (required; a string ``YYYY-MM-DD`` or a Timestamp).
+    by
+        Public dimension names (comma-separated string or list); none = one overall row.
+    horizon_months
+        H, a positive integer (9 = DARES headline).
+    unit
+        ``"contract"`` or ``"apprentice"``.
+    method
+        Interval: ``"wilson"`` (default) or ``"clopper-pearson"``.
+    level
+        Confidence level of the interval.
+    min_n
+        Rates with ``n_contracts < min_n`` are flagged ``suppressed`` (values kept).
+
+    Returns
+    -------
+    DataFrame
+        Dimension columns, ``n_contracts``, ``n_ruptures``, ``rate``, ``ci_low``, ``ci_high``,
+        ``suppressed``, ``suppression_reason``, ``n_ruptures_after_diploma``,
+        ``n_excluded_not_observed``, ``horizon_months``, ``unit``, ``as_of``, ``ci_method``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({
+    ...     "contract_id": ["a", "b", "c", "d"],
+    ...     "start_date": pd.to_datetime(["2024-09-01", "2024-09-01", "2024-09-01", "2025-03-01"]),
+    ...     "planned_end_date": pd.to_datetime(["2026-08-31"] * 4),
+    ...     "rupture_date": pd.to_datetime(["2024-09-01", "2025-06-01", None, None]),
+    ... })
+    >>> out = rupture_rate_within(df, as_of="2025-06-30", min_n=0)
+    >>> out[["n_contracts", "n_ruptures", "rate", "n_excluded_not_observed"]]
+       n_contracts  n_ruptures      rate  n_excluded_not_observed
+    0            3           1  0.333333                        1
+
+    (contract ``b`` broke exactly 9 months after its start: not within 9 months; ``d`` started
+    less than 9 months before ``as_of``: excluded.)
+    """
+    ts = parse_as_of(as_of)
+    h = check_horizon(horizon_months)
+    _check_unit(unit)
+    proportion_interval([0], [1], method=method, level=level)  # validates method early
+    frame, names = with_dimensions(contracts, by)
+    frame = frame.loc[frame[C.start_date].notna()]
+    frame = with_outcome(frame, as_of=ts)
+    start = frame[C.start_date]
+    horizon_end = start + pd.DateOffset(months=h)
+    eligible = (horizon_end <= ts).to_numpy()
+    rupt = frame[C.rupture_date]
+    outcome = frame[OUTCOME]
+    within = (rupt < horizon_end).fillna(False).to_numpy(dtype=bool)
+    headline = within & (outcome == "ruptured").to_numpy(dtype=bool)
+    after_dipl = within & (outcome == "ruptured_after_diploma").to_numpy(dtype=bool)
+
+    codes_s, keys = group_codes(frame, names)
+    codes = codes_s.to_numpy()
+    g = len(keys)
+    if unit == "contract":
+        n_all = _bincount(codes, None, g)
+        n = _bincount(codes[eligible], None, g)
+        k = _bincount(codes[eligible & headline], None, g)
+        k_after = _bincount(codes[eligible & after_dipl], None, g)
+        excluded = n_all - n
+    else:
+        if C.apprentice_key not in frame:
+            raise ParameterError(
+                "unit='apprentice' needs an apprentice_key column",
+                hint="use unit='contract' or run `aioa clean`",
+            )
+        row_id = pd.Series(np.arange(len(frame)), index=frame.index).astype("string")
+        fallback = "contract:" + (
+            frame[C.contract_id].astype("string").fillna("row:" + row_id)
+            if C.contract_id in frame
+            else "row:" + row_id
+        )
+        person = frame[C.apprentice_key].astype("string").fillna(fallback)
+        per = pd.DataFrame(
+            {
+                "g": codes,
+                "p": person.to_numpy(),
+                "elig": eligible,
+                "hl": eligible & headline,
+                "ad": eligible & after_dipl,
+            }
+        )
+        agg = per.groupby(["g", "p"], sort=False)[["elig", "hl", "ad"]].any()
+        gidx = agg.index.get_level_values("g").to_numpy()
+        el = agg["elig"].to_numpy()
+        n_all = _bincount(gidx, None, g)
+        n = _bincount(gidx[el], None, g)
+        k = _bincount(gidx[agg["hl"].to_numpy()], None, g)
+        k_after = _bincount(gidx[agg["ad"].to_numpy()], None, g)
+        excluded = n_all - n
+    lo, hi = proportion_interval(k, n, method=method, level=level)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.where(n > 0, k / np.maximum(n, 1), np.nan)
+    out = keys.assign(
+        n_contracts=n.astype("int64"),
+        n_ruptures=k.astype("int64"),
+        rate=rate,
+        ci_low=lo,
+        ci_high=hi,
+    )
+    suppressed, reason = small_denominator_flags(out["n_contracts"], min_n=min_n)
+    return out.assign(
+        suppressed=suppressed.to_numpy(),
+        suppression_reason=reason.to_numpy(),
+        n_ruptures_after_diploma=k_after.astype("int64"),
+        n_excluded_not_observed=excluded.astype("int64"),
+        horizon_months=h,
+        unit=unit,
+        as_of=ts,
+        ci_method=method,
+    )
+
+
+def phase_from_dates(
+    start: pd.Series, rupture: pd.Series, after_diploma: pd.Series | None = None
+) -> pd.Series:
+    """Rupture phase (:data:`~aioa_analysis.schema.RUPTURE_PHASES`) from the calendar offsets.
+
+    ``rupture < start + 46 days`` -> ``0-45j`` (days 0..45, a calendar proxy for the 45 days of
+    practical training); ``< start + 3 months`` -> ``46j-3m``; ``< + 6 months`` -> ``3-6m``;
+    ``< + 12 months`` -> ``6-12m``; else ``12m+``; a rupture after the diploma -> ``apres_diplome``.
+    NA where there is no rupture date.
+
+    >>> s = pd.Series(pd.to_datetime(["2024-09-01"] * 4))
+    >>> r = pd.Series(pd.to_datetime(["2024-10-16", "2024-10-17", "2024-12-01", None]))
+    >>> phase_from_dates(s, r).tolist()
+    ['0-45j', '46j-3m', '3-6m', <NA>]
+    """
+    out = pd.Series(pd.NA, index=start.index, dtype="string")
+    bounds = [
+        (start + pd.Timedelta(days=46), "0-45j"),
+        (start + pd.DateOffset(months=3), "46j-3m"),
+        (start + pd.DateOffset(months=6), "3-6m"),
+        (start + pd.DateOffset(months=12), "6-12m"),
+    ]
+    has = rupture.notna() & start.notna()
+    for bound, label in reversed(bounds):
+        out = out.mask(has & (rupture < bound), label)
+    out = out.mask(has & out.isna(), "12m+")
+    if after_diploma is not None:
+        out = out.mask(has & after_diploma.astype("boolean").fillna(False), "apres_diplome")
+    return out
+
+
+def rupture_phases(
+    contracts: pd.DataFrame,
+    *,
+    as_of: object,
+    by: str | Sequence[str] | None = None,
+    method: str = "wilson",
+    level: float = 0.95,
+    min_n: int = MIN_N_DEFAULT,
+) -> pd.DataFrame:
+    """Distribution of the ruptures observed by ``as_of`` over the phases of the contract.
+
+    * **Unit**: the contract. **Cohort**: the contracts of the input (grouped by ``by``) with a start
+      date on or before ``as_of``.
+    * **Ruptures counted**: observed ruptures (``rupture_date <= as_of`` and before the planned end),
+      including those after the diploma (phase ``apres_diplome``).
+    * **Phase**: the ``rupture_phase`` column when filled, else :func:`phase_from_dates`.
+    * **Censoring**: none is corrected. ``rate`` (``n_ruptures / n_contracts``, the share of contracts
+      broken in that phase *so far*) understates the late phases of recent cohorts; restrict to
+      cohorts whose contracts have ended for a complete picture. ``share_of_ruptures`` (with
+      ``share_ci_low``/``share_ci_high``) is the phase's share of the group's ruptures
+      (``n_ruptures_total``).
+
+    One row per group and phase (every phase, zeros included). ``suppressed`` flags
+    ``n_contracts < min_n``; the share of ruptures is further flagged by ``share_suppressed`` when
+    ``n_ruptures_total < min_n``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({
+    ...     "start_date": pd.to_datetime(["2024-09-01"] * 3),
+    ...     "planned_end_date": pd.to_datetime(["2026-08-31"] * 3),
+    ...     "rupture_date": pd.to_datetime(["2024-09-10", "2025-01-15", None]),
+    ... })
+    >>> out = rupture_phases(df, as_of="2025-06-30", min_n=0)
+    >>> out[["phase", "n_ruptures", "share_of_ruptures"]].head(3)
+        phase  n_ruptures  share_of_ruptures
+    0   0-45j           1                0.5
+    1  46j-3m           0                0.0
+    2    3-6m           1                0.5
+    """
+    ts = parse_as_of(as_of)
+    frame, names = with_dimensions(contracts, by)
+    frame = frame.loc[frame[C.start_date].notna() & (frame[C.start_date] <= ts)]
+    frame = with_outcome(frame, as_of=ts)
+    observed = frame[OUTCOME].isin(["ruptured", "ruptured_after_diploma"]).to_numpy(dtype=bool)
+    computed = phase_from_dates(
+        frame[C.start_date],
+        frame[C.rupture_date],
+        frame[OUTCOME] == "ruptured_after_diploma",
+    )
+    phase = (
+        frame[C.rupture_phase].astype("string").where(lambda s: s.isin(RUPTURE_PHASES))
+        if C.rupture_phase in frame
+        else pd.Series(pd.NA, index=frame.index, dtype="string")
+    )
+    phase = phase.fillna(computed)
+    # the outcome as of as_of decides "after the diploma" consistently with the headline rates
+    phase = phase.mask(frame[OUTCOME] == "ruptured_after_diploma", "apres_diplome")
+    phase = phase.mask((frame[OUTCOME] == "ruptured") & (phase == "apres_diplome"), computed)
+    codes_s, keys = group_codes(frame, names)
+    codes = codes_s.to_numpy()
+    g = len(keys)
+    p = len(RUPTURE_PHASES)
+    n = _bincount(codes, None, g)
+    phase_idx = pd.Categorical(phase, categories=list(RUPTURE_PHASES)).codes
+    ok = observed & (phase_idx >= 0)
+    counts = _bincount(codes[ok] * p + phase_idx[ok], None, g * p).reshape(g, p)
+    total = counts.sum(axis=1)
+    grid = keys.loc[np.repeat(np.arange(g), p)].reset_index(drop=True)
+    n_rep = np.repeat(n, p)
+    tot_rep = np.repeat(total, p)
+    k = counts.reshape(-1)
+    lo, hi = proportion_interval(k, n_rep, method=method, level=level)
+    slo, shi = proportion_interval(k, tot_rep, method=method, level=level)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.where(n_rep > 0, k / np.maximum(n_rep, 1), np.nan)
+        share = np.where(tot_rep > 0, k / np.maximum(tot_rep, 1), np.nan)
+    out = grid.assign(
+        phase=pd.array(np.tile(np.array(RUPTURE_PHASES, dtype=object), g), dtype="string"),
+        n_contracts=n_rep.astype("int64"),
+        n_ruptures=k.astype("int64"),
+        rate=rate,
+        ci_low=lo,
+        ci_high=hi,
+    )
+    suppressed, reason = small_denominator_flags(out["n_contracts"], min_n=min_n)
+    share_suppressed, _ = small_denominator_flags(pd.Series(tot_rep), min_n=min_n)
+    return out.assign(
+        suppressed=suppressed.to_numpy(),
+        suppression_reason=reason.to_numpy(),
+        n_ruptures_total=tot_rep.astype("int64"),
+        share_of_ruptures=share,
+        share_ci_low=slo,
+        share_ci_high=shi,
+        share_suppressed=share_suppressed.to_numpy(),
+        unit="contract",
+        as_of=ts,
+        ci_method=method,
+    )

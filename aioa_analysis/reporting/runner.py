@@ -1,0 +1,299 @@
+"""Run the report template with papermill and export one offline HTML file per report.
+
+:func:`render_report` validates the parameters (before any kernel starts), executes the template
+notebook (package data ``aioa_analysis/templates/rapport.ipynb``) with papermill, logging one line per
+cell, assembles the HTML from the executed notebook's report outputs (:mod:`.display`) and writes the
+HTML (and the executed notebook) atomically. :func:`render_reports` renders the département report,
+optionally one report per CFA, and an ``index.html`` linking them, all staged in a temporary folder
+and moved into place only when every report succeeded: a failed or interrupted run never replaces
+the last good reports.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import logging
+import os
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pandas as pd
+
+from aioa_analysis.atomic import AtomicDir, atomic_path
+from aioa_analysis.errors import AioaError, ParameterError, ReportError
+from aioa_analysis.reporting.display import count_figures, notebook_fragments, page_html
+from aioa_analysis.reporting.parameters import PARAMETERS, template_parameters, validate_parameters
+from aioa_analysis.schema import C
+
+log = logging.getLogger(__name__)
+
+KERNEL_NAME = "python3"
+DEPARTEMENT_NAME = "rapport-departement"
+
+
+def default_template() -> Path:
+    """The report template shipped with the package."""
+    return Path(str(resources.files("aioa_analysis") / "templates" / "rapport.ipynb"))
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """What :func:`render_report` produced."""
+
+    html_path: Path
+    notebook_path: Path | None
+    n_figures: int
+    size_bytes: int
+    seconds: float
+    parameters: dict[str, object]
+
+
+def check_template(template: Path) -> None:
+    """The template's parameters cell must declare exactly :data:`PARAMETERS` (guards against drift)."""
+    declared = template_parameters(template)
+    if set(declared) != set(PARAMETERS):
+        missing = sorted(set(PARAMETERS) - set(declared))
+        extra = sorted(set(declared) - set(PARAMETERS))
+        raise ReportError(
+            f"template {template} parameters differ from the specification (missing {missing}, extra {extra})"
+        )
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _one_line(text: object, limit: int = 300) -> str:
+    return " ".join(_ANSI.sub("", str(text)).split())[:limit]
+
+
+def _make_engine(label: str, on_cell: Callable[[int, int], None] | None) -> str:
+    """Register (once per label) a papermill engine that logs one line per cell."""
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    class _LoggingEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):  # type: ignore[no-untyped-def]
+            original = nb_man.cell_start
+            code_cells = [i for i, c in enumerate(nb_man.nb.cells) if c.cell_type == "code"]
+            total = len(code_cells)
+
+            def cell_start(cell, cell_index=None, **kw):  # type: ignore[no-untyped-def]
+                if cell_index in code_cells:
+                    pos = code_cells.index(cell_index) + 1
+                    first = next(
+                        (ln for ln in cell.source.splitlines() if ln.strip() and not ln.startswith("#")), ""
+                    )
+                    log.info("%s: cell %d/%d %s", label, pos, total, first[:70])
+                    if on_cell:
+                        on_cell(pos, total)
+                return original(cell, cell_index, **kw)
+
+            nb_man.cell_start = cell_start
+            return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+
+    name = f"aioa-{os.getpid()}-{id(_LoggingEngine)}"
+    papermill_engines.register(name, _LoggingEngine)
+    return name
+
+
+def execute_template(
+    parameters: Mapping[str, object],
+    *,
+    template: Path | None = None,
+    label: str = "rapport",
+    cwd: Path | None = None,
+    timeout: int = 600,
+    on_cell: Callable[[int, int], None] | None = None,
+) -> Any:
+    """Validate ``parameters`` then execute the template; return the executed notebook node."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    template = template or default_template()
+    check_template(template)
+    params = validate_parameters(parameters)
+    # absolute paths: the kernel may run in another working directory
+    for key in ("data_file", "quality_file"):
+        if params[key]:
+            params[key] = str(Path(str(params[key])).resolve())
+    engine = _make_engine(label, on_cell)
+    papermill_logger = logging.getLogger("papermill")
+    previous = papermill_logger.level
+    papermill_logger.setLevel(logging.WARNING)
+    try:
+        nb = pm.execute_notebook(
+            str(template),
+            None,
+            parameters=params,
+            engine_name=engine,
+            kernel_name=KERNEL_NAME,
+            progress_bar=False,
+            log_output=False,
+            request_save_on_cell_execute=False,
+            cwd=str(cwd) if cwd else None,
+            execution_timeout=timeout,
+        )
+    except PapermillExecutionError as exc:
+        ename, evalue = str(exc.ename), _one_line(exc.evalue)
+        if ename.endswith("ParameterError"):
+            raise ParameterError(evalue) from None
+        if ename.endswith(("DataError", "InputFileError", "ConfigError")):
+            raise ReportError(f"{label}: {evalue}") from None
+        raise ReportError(
+            f"{label}: cell {exc.exec_count} failed with {ename}: {evalue}",
+            hint="rerun with --verbose --log-file FILE; the executed notebook is not kept",
+        ) from None
+    except AioaError:
+        raise
+    except Exception as exc:  # kernel death, timeout, nbclient errors
+        raise ReportError(
+            f"{label}: notebook execution failed: {type(exc).__name__}: {_one_line(exc)}"
+        ) from exc
+    finally:
+        papermill_logger.setLevel(previous)
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                log.warning("%s: %s", label, _one_line(out.get("text", "")))
+    return nb
+
+
+def export_html(nb: Any, *, title: str) -> tuple[str, int]:
+    """The report page of an executed notebook and its number of figures."""
+    fragments = notebook_fragments(nb)
+    if not fragments:
+        raise ReportError("the executed notebook produced no report output")
+    return page_html(fragments, title=title), count_figures(fragments)
+
+
+def render_report(
+    parameters: Mapping[str, object],
+    html_path: str | os.PathLike[str],
+    *,
+    template: Path | None = None,
+    notebook_path: str | os.PathLike[str] | None = None,
+    label: str | None = None,
+    timeout: int = 600,
+) -> ReportResult:
+    """Validate, execute and export one report; the HTML (and notebook) are written atomically."""
+    t0 = time.monotonic()
+    html_path = Path(html_path)
+    label = label or html_path.stem
+    nb = execute_template(parameters, template=template, label=label, timeout=timeout)
+    params = validate_parameters(parameters)
+    page, n_figures = export_html(nb, title=str(params["title"]))
+    with atomic_path(html_path, mode=0o644) as tmp:  # aggregates only: readable by the group
+        tmp.write_text(page, encoding="utf-8")
+    nb_path = Path(notebook_path) if notebook_path else None
+    if nb_path:
+        with atomic_path(nb_path, mode=0o644) as tmp:
+            nbformat.write(nb, str(tmp))
+    size = html_path.stat().st_size
+    seconds = time.monotonic() - t0
+    log.info("%s: rendered (%d figures, %.1f MB, %.1f s)", label, n_figures, size / 1e6, seconds)
+    return ReportResult(html_path, nb_path, n_figures, size, seconds, params)
+
+
+def cfa_list(data_file: str | os.PathLike[str]) -> list[str]:
+    """UAIs of the CFAs present in the contract table, sorted."""
+    uai = pd.read_parquet(data_file, columns=[C.cfa_uai])[C.cfa_uai].dropna().astype(str)
+    return sorted(set(uai))
+
+
+def index_html(entries: list[tuple[str, str, str]], *, title: str, subtitle: str) -> str:
+    """A small offline page linking the reports: ``(file name, label, detail)`` entries."""
+    from aioa_analysis.reporting.display import stylesheet
+
+    items = "".join(
+        f'<li><a href="{html.escape(f)}">{html.escape(lbl)}</a>{" — " + html.escape(d) if d else ""}</li>'
+        for f, lbl, d in entries
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="fr">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{html.escape(title)}</title>\n<style>\n{stylesheet()}\n</style>\n</head>\n<body>\n<main>\n"
+        f'<h1>{html.escape(title)}</h1>\n<p class="subtitle">{html.escape(subtitle)}</p>\n<ul>{items}</ul>\n'
+        "</main>\n</body>\n</html>\n"
+    )
+
+
+@contextlib.contextmanager
+def _staged(out_dir: Path) -> Iterator[Path]:
+    with AtomicDir(out_dir) as stage:
+        yield stage
+
+
+def render_reports(
+    parameters: Mapping[str, object],
+    out_dir: str | os.PathLike[str],
+    *,
+    per_cfa: bool = False,
+    template: Path | None = None,
+    keep_notebooks: bool = True,
+    timeout: int = 600,
+) -> list[ReportResult]:
+    """Render the département report (and one per CFA), plus ``index.html``, all-or-nothing.
+
+    Files: ``rapport-departement.html``, ``rapport-cfa-<UAI>.html``, ``index.html`` and, with
+    ``keep_notebooks``, the executed notebooks in ``notebooks/``. Everything is staged and moved into
+    ``out_dir`` only when every report succeeded.
+    """
+    from aioa_analysis.formatting import fr_date
+    from aioa_analysis.referential import cfa_names
+
+    base = validate_parameters(parameters)  # fails before anything runs
+    if base["cfa"] and per_cfa:
+        raise ParameterError(
+            "--per-cfa renders every CFA: do not also set the cfa parameter", hint="drop -p cfa=..."
+        )
+    out_dir = Path(out_dir)
+    jobs: list[tuple[str, dict[str, object], str]] = []
+    dept_name = f"rapport-cfa-{base['cfa']}" if base["cfa"] else DEPARTEMENT_NAME
+    jobs.append(
+        (dept_name, dict(base), "Rapport départemental" if not base["cfa"] else f"Rapport CFA {base['cfa']}")
+    )
+    if per_cfa:
+        uais = cfa_list(str(base["data_file"]))
+        names = cfa_names(pd.Series(uais))
+        for uai, name in zip(uais, names, strict=True):
+            label = f"{name} ({uai})" if isinstance(name, str) else uai
+            jobs.append((f"rapport-cfa-{uai}", {**base, "cfa": uai}, label))
+    results: list[ReportResult] = []
+    with _staged(out_dir) as stage:
+        for i, (name, params, label) in enumerate(jobs, start=1):
+            log.info("report %d/%d: %s", i, len(jobs), label)
+            nb_path = stage / "notebooks" / f"{name}.ipynb" if keep_notebooks else None
+            res = render_report(
+                params,
+                stage / f"{name}.html",
+                template=template,
+                notebook_path=nb_path,
+                label=name,
+                timeout=timeout,
+            )
+            results.append(res)
+        entries = [
+            (f"{name}.html", label, f"{r.n_figures} graphiques")
+            for (name, _p, label), r in zip(jobs, results, strict=True)
+        ]
+        page = index_html(entries, title=str(base["title"]), subtitle=f"Rapports au {fr_date(base['as_of'])}")
+        (stage / "index.html").write_text(page, encoding="utf-8")
+    final = [
+        ReportResult(
+            out_dir / r.html_path.name,
+            (out_dir / "notebooks" / r.notebook_path.name) if r.notebook_path else None,
+            r.n_figures,
+            r.size_bytes,
+            r.seconds,
+            r.parameters,
+        )
+        for r in results
+    ]
+    log.info("%d report(s) and index.html written to %s", len(final), out_dir)
+    return final

@@ -1,0 +1,1302 @@
+"""The report's content: load and compute once (:func:`prepare_report`), then one ``show_*`` call per
+section, in the order of the plenary's agenda.
+
+Each ``show_*`` function displays HTML fragments and figures (see :mod:`.display`); every chart is
+followed by its table (French formats, small cells suppressed). The statistics come from the
+library's estimators (:mod:`aioa_analysis.rates`, :mod:`~aioa_analysis.survival`,
+:mod:`~aioa_analysis.seasonality`, :mod:`~aioa_analysis.compare`, :mod:`~aioa_analysis.transitions`,
+:mod:`~aioa_analysis.diploma`); this module only selects, labels and lays them out.
+
+Scope: ``territory`` and ``cohorts`` restrict the contracts of every section; ``cfa`` makes a CFA
+report: its sections describe that CFA's contracts, while the comparisons between CFAs (funnel plot,
+observed/expected) keep every CFA of the département and highlight the chosen one.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import html
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Final
+
+import pandas as pd
+
+from aioa_analysis import (
+    __version__,
+    compare,
+    diploma,
+    figures,
+    rates,
+    referential,
+    seasonality,
+    suppression,
+    survival,
+    transitions,
+)
+from aioa_analysis.findings import (
+    Finding,
+    above_overall_findings,
+    funnel_findings,
+    global_test_findings,
+    hazard_ratio_findings,
+    oe_findings,
+    sort_findings,
+)
+from aioa_analysis.formatting import (
+    format_table,
+    fr_date,
+    fr_datetime,
+    fr_interval,
+    fr_number,
+    fr_percent,
+    fr_pvalue,
+    fr_ratio,
+    suppressed_label,
+    table_html,
+)
+from aioa_analysis.reporting.display import show_figure, show_html
+from aioa_analysis.reporting.parameters import PARAMETERS, quality_path, read_quality, validate_parameters
+from aioa_analysis.schema import C, validate_contracts
+
+SECTIONS: Final = (
+    ("synthese", "Synthèse en chiffres"),
+    ("par-cfa", "Par CFA"),
+    ("par-secteur", "Par secteur"),
+    ("par-diplome", "Par diplôme"),
+    ("par-periode", "Par période"),
+    ("apres-rupture", "Après la rupture"),
+    ("resultat-diplome", "Résultat au diplôme"),
+    ("vigilance", "Points de vigilance"),
+    ("qualite", "Qualité des données"),
+    ("methodologie", "Méthodologie"),
+    ("provenance", "Provenance"),
+)
+"""Section anchors and French titles, in the order of the plenary's agenda."""
+
+LEVEL_LABELS: Final = {
+    "3": "Niveau 3 (CAP, BEP)",
+    "4": "Niveau 4 (bac pro, BP)",
+    "5": "Niveau 5 (bac+2, BTS)",
+    "6": "Niveau 6 (bac+3, licence)",
+    "7": "Niveau 7 (bac+5, master)",
+    "8": "Niveau 8 (doctorat)",
+    "inconnu": "Niveau inconnu",
+}
+PHASE_LABELS: Final = {
+    "0-45j": "0 à 45 jours",
+    "46j-3m": "46 jours à 3 mois",
+    "3-6m": "3 à 6 mois",
+    "6-12m": "6 à 12 mois",
+    "12m+": "Plus de 12 mois",
+    "apres_diplome": "Après le diplôme",
+}
+CLASS_LABELS: Final = {
+    "completed": "Contrat mené à son terme",
+    "ruptured_recontracted": "Rompu, puis nouveau contrat (180 jours)",
+    "ruptured_no_new_contract": "Rompu, sans nouveau contrat (180 jours)",
+}
+MONTH_ABBR: Final = (
+    "janv.",
+    "févr.",
+    "mars",
+    "avr.",
+    "mai",
+    "juin",
+    "juil.",
+    "août",
+    "sept.",
+    "oct.",
+    "nov.",
+    "déc.",
+)
+SURVIVAL_MONTHS: Final = (1, 2, 3, 6, 9, 12, 18, 24, 36)
+
+
+@dataclass
+class ReportContext:
+    """Everything a report shows, computed once by :func:`prepare_report`."""
+
+    params: dict[str, Any]
+    as_of: pd.Timestamp
+    contracts: pd.DataFrame  # the report's scope (one CFA for a CFA report)
+    departement: pd.DataFrame  # the comparison base: every CFA, same territory and cohorts
+    quality: dict[str, Any]
+    sample: bool
+    scope_label: str
+    cfa_label: str
+    results: dict[str, Any] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    inputs: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def min_n(self) -> int:
+        return int(self.params["min_n"])
+
+    @property
+    def horizon(self) -> int:
+        return int(self.params["horizon"])
+
+
+# --- loading ------------------------------------------------------------------------------------
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def is_sample(quality: dict[str, Any], choice: str = "auto") -> bool:
+    """Whether the report must carry the « Données fictives » banner.
+
+    ``choice`` ``"oui"``/``"non"`` forces it; ``"auto"`` reads quality.json (``sample``,
+    ``synthetic`` or ``is_sample`` true, or a ``sample`` source folder).
+
+    >>> is_sample({"sample": True}), is_sample({}), is_sample({}, "oui")
+    (True, False, True)
+    """
+    if choice == "oui":
+        return True
+    if choice == "non":
+        return False
+    for key in ("sample_used", "sample", "synthetic", "is_sample", "synthetic_sample"):
+        value = quality.get(key)
+        if isinstance(value, bool):
+            if value:
+                return True
+        elif isinstance(value, dict) and value.get("used"):
+            return True
+    return False
+
+
+def _cfa_label_map(uais: pd.Series) -> dict[str, str]:
+    names = referential.cfa_names(pd.Series(sorted(set(uais.dropna().astype(str)))))
+    return {
+        u: (f"{n} ({u})" if isinstance(n, str) else u)
+        for u, n in zip(sorted(set(uais.dropna().astype(str))), names, strict=True)
+    }
+
+
+def prepare_report(**params: Any) -> ReportContext:
+    """Validate the parameters, load the clean tables and compute every result of the report."""
+    p = validate_parameters(params)
+    data_file = Path(str(p["data_file"]))
+    try:
+        table = pd.read_parquet(data_file)
+    except (OSError, ValueError) as exc:
+        from aioa_analysis.errors import DataError
+
+        raise DataError(
+            f"data file {data_file} cannot be read ({exc})", hint="rebuild it with `aioa clean`"
+        ) from exc
+    table = validate_contracts(table)
+    qpath = quality_path(data_file, str(p["quality_file"]) or None)
+    quality = read_quality(qpath)
+    inputs = {data_file.name: _sha256(data_file)}
+    if qpath.is_file():
+        inputs[qpath.name] = _sha256(qpath)
+    scope = table
+    if p["territory"]:
+        scope = scope.loc[
+            scope[C.territory].astype("string").eq(str(p["territory"])).fillna(False).to_numpy()
+        ]
+    if p["cohorts"]:
+        wanted = str(p["cohorts"]).split(",")
+        scope = scope.loc[scope[C.school_year].astype("string").isin(wanted).fillna(False).to_numpy()]
+    dept = scope.reset_index(drop=True)
+    cfa_labels = _cfa_label_map(table[C.cfa_uai])
+    if p["cfa"]:
+        focus = dept.loc[
+            dept[C.cfa_uai].astype("string").eq(str(p["cfa"])).fillna(False).to_numpy()
+        ].reset_index(drop=True)
+        cfa_label = cfa_labels.get(str(p["cfa"]), str(p["cfa"]))
+    else:
+        focus, cfa_label = dept, ""
+    territory = referential.territory_labels().get(str(p["territory"]), "") if p["territory"] else ""
+    parts = [cfa_label or "Loir-et-Cher (ensemble des CFA)"]
+    if territory:
+        parts.append(territory)
+    if p["cohorts"]:
+        parts.append("années " + str(p["cohorts"]).replace(",", ", "))
+    ctx = ReportContext(
+        params=p,
+        as_of=pd.Timestamp(str(p["as_of"])),
+        contracts=focus,
+        departement=dept,
+        quality=quality,
+        sample=is_sample(quality, str(p["sample"])),
+        scope_label=" — ".join(parts),
+        cfa_label=cfa_label,
+        inputs=inputs,
+    )
+    ctx.results["cfa_labels"] = cfa_labels
+    compute_results(ctx)
+    ctx.findings = collect_findings(ctx)
+    return ctx
+
+
+# --- computing ----------------------------------------------------------------------------------
+
+
+def _dim(table: pd.DataFrame, *names: str) -> str:
+    for n in names:
+        if n in table.columns:
+            return n
+    raise KeyError(f"none of {names} in {list(table.columns)}")
+
+
+def publish_rates(table: pd.DataFrame, dim: str | None, *, min_n: int) -> pd.DataFrame:
+    """Rate table ready for publication: primary and secondary suppression (:mod:`aioa_analysis.suppression`).
+
+    Groups with no observed contract are dropped first (they hide nothing and reveal nothing).
+    """
+    t = table.loc[table["n_contracts"] > 0].reset_index(drop=True) if dim else table
+    if not dim:
+        return suppression.flag_rates(t, min_n=min_n)
+    return suppression.suppress_rates(t, by=[dim], min_n=min_n)
+
+
+def compute_results(ctx: ReportContext) -> None:
+    """Run every estimator the report needs; results go to ``ctx.results`` (tidy tables)."""
+    as_of, h, min_n = ctx.as_of, ctx.horizon, ctx.min_n
+    focus, dept, res = ctx.contracts, ctx.departement, ctx.results
+    labels = res["cfa_labels"]
+    res["overall"] = rates.rupture_rate_within(focus, as_of=as_of, horizon_months=h, min_n=min_n)
+    res["overall_dept"] = rates.rupture_rate_within(dept, as_of=as_of, horizon_months=h, min_n=min_n)
+    res["whole"] = survival.rupture_whole_contract(focus, as_of=as_of, min_n=min_n)
+    # par CFA (always the département's CFAs)
+    by_cfa = publish_rates(
+        rates.rupture_rate_within(dept, as_of=as_of, by="cfa", horizon_months=h, min_n=min_n),
+        "cfa",
+        min_n=min_n,
+    )
+    by_cfa = by_cfa.assign(label=by_cfa["cfa"].astype(str).map(labels).fillna(by_cfa["cfa"].astype(str)))
+    funnel = compare.funnel_data(by_cfa)
+    res["funnel"] = funnel
+    target = float(funnel["target"].iloc[0]) if len(funnel) and "target" in funnel else float("nan")
+    res["funnel_target"] = target
+    n_max = int(max(by_cfa["n_contracts"].max() if len(by_cfa) else 1, 1) * 1.1) + 1
+    res["funnel_curve"] = compare.funnel_curve(target, n_max) if pd.notna(target) else pd.DataFrame()
+    res["chi_cfa"] = compare.chi_square_test(by_cfa)
+    oe = compare.indirect_standardisation(dept, as_of=as_of, unit="cfa", horizon_months=h)
+    ucol = _dim(oe, "cfa", C.cfa_uai)
+    oe = oe.assign(label=oe[ucol].astype(str).map(labels).fillna(oe[ucol].astype(str)))
+    res["oe"] = publish_rates(oe, ucol, min_n=min_n)
+    # par secteur, par diplôme
+    for key, dim in (("sector", "sector"), ("level", "diploma_level"), ("family", "diploma_family")):
+        t = rates.rupture_rate_within(focus, as_of=as_of, by=dim, horizon_months=h, min_n=min_n)
+        res[f"by_{key}"] = publish_rates(t, dim, min_n=min_n)
+    sector_labels = referential.sector_labels()
+    res["by_sector"] = res["by_sector"].assign(
+        label=res["by_sector"]["sector"]
+        .astype(str)
+        .map(sector_labels)
+        .fillna(res["by_sector"]["sector"].astype(str))
+    )
+    res["by_level"] = res["by_level"].assign(
+        label=res["by_level"]["diploma_level"]
+        .astype(str)
+        .map(LEVEL_LABELS)
+        .fillna(res["by_level"]["diploma_level"].astype(str))
+    )
+    ov = res["overall"]
+    overall_rate = float(ov["rate"].iloc[0]) if len(ov) else float("nan")
+    res["sector_funnel"] = (
+        compare.funnel_data(res["by_sector"], target=overall_rate)
+        if pd.notna(overall_rate)
+        else res["by_sector"]
+    )
+    # par période
+    res["by_cohort"] = rates.rupture_rate_within(
+        focus, as_of=as_of, by="cohort", horizon_months=h, min_n=min_n
+    )
+    res["km"] = survival.rupture_km(focus, as_of=as_of, max_months=24, min_n=min_n)
+    res["km_level"] = survival.rupture_km(focus, as_of=as_of, by="diploma_level", max_months=24, min_n=min_n)
+    res["phases"] = rates.rupture_phases(focus, as_of=as_of, min_n=min_n)
+    res["hazard"] = seasonality.rupture_seasonality(focus, as_of=as_of, period="month_of_year", min_n=min_n)
+    res["summer"] = seasonality.summer_effect(focus, as_of=as_of)
+    # après la rupture
+    res["recontract"] = transitions.recontract_rates(focus, as_of=as_of)
+    res["net"] = transitions.net_rupture_rates(focus, as_of=as_of, horizon_months=h)
+    res["delay"] = transitions.time_to_new_contract_summary(focus, as_of=as_of)
+    # résultat au diplôme
+    res["pass"] = diploma.pass_rates_by_outcome_class(focus, as_of=as_of)
+    res["references"] = referential.reference_rates()
+
+
+def collect_findings(ctx: ReportContext) -> list[Finding]:
+    """The points de vigilance supported by the results (see :mod:`aioa_analysis.findings`)."""
+    res = ctx.results
+    out: list[Finding] = []
+    funnel = res["funnel"]
+    target = res["funnel_target"]
+    if pd.notna(target):
+        out += funnel_findings(funnel, label="label", anchor="fig-cfa-funnel", target=target, unit_word="")
+    out += [
+        f
+        for f in oe_findings(
+            res["oe"],
+            label="label",
+            anchor="tab-cfa-oe",
+            ratio="oe_ratio",
+            ci_low="oe_low",
+            ci_high="oe_high",
+            unit_word="",
+        )
+        if f.severity == "alerte"
+    ]
+    if ctx.cfa_label:  # a CFA report speaks of its own CFA only
+        out = [f for f in out if f.subject == ctx.cfa_label]
+    chi = res["chi_cfa"]
+    if len(chi) and not bool(chi["low_expected"].iloc[0]) and not ctx.cfa_label:
+        out += global_test_findings(float(chi["p_value"].iloc[0]), anchor="tab-cfa-funnel", groups="les CFA")
+    summer = res["summer"]
+    if len(summer):
+        out += hazard_ratio_findings(
+            summer.assign(period="l'été (juin à août)", suppressed=False),
+            anchor="fig-saison",
+            ratio="rate_ratio",
+        )
+    overall = res["overall"]
+    if len(overall) and pd.notna(overall["rate"].iloc[0]):
+        sf = res["sector_funnel"]
+        if "flag" in sf.columns:
+            scope = "de ce CFA" if ctx.cfa_label else "du département"
+            out += above_overall_findings(
+                sf,
+                label="label",
+                anchor="tab-secteur",
+                overall=float(overall["rate"].iloc[0]),
+                flag="flag",
+                above="above_998",
+                scope=scope,
+            )
+    return sort_findings(out)
+
+
+# --- display helpers ----------------------------------------------------------------------------
+
+
+def _h2(anchor: str) -> None:
+    title = dict(SECTIONS)[anchor]
+    show_html(f'<h2 id="{anchor}">{html.escape(title)}</h2>')
+
+
+def _p(text: str, cls: str = "") -> str:
+    c = f' class="{cls}"' if cls else ""
+    return f"<p{c}>{html.escape(text)}</p>"
+
+
+def _unavailable(what: str) -> None:
+    show_html(_p(f"{what} : pas assez de données dans le périmètre du rapport.", "unavailable"))
+
+
+def _rate_columns(dim_header: str, label: str = "label") -> list[tuple[str, str, str]]:
+    return [
+        (label, dim_header, "text"),
+        ("n_contracts", "Contrats observés", "number"),
+        ("n_ruptures", "Ruptures", "number"),
+        ("rate", "Taux", "percent"),
+        ("ci", "IC 95 %", "interval"),
+    ]
+
+
+_CI = {"ci": ("ci_low", "ci_high", "percent")}
+
+
+def _rate_table(
+    t: pd.DataFrame,
+    dim_header: str,
+    *,
+    table_id: str,
+    caption: str,
+    ctx: ReportContext,
+    extra: list[tuple[str, str, str]] | None = None,
+    note: str | None = None,
+) -> str:
+    disp = format_table(
+        t,
+        _rate_columns(dim_header) + (extra or []),
+        suppress=["rate", "ci", "n_ruptures"],
+        min_n=ctx.min_n,
+        intervals=_CI,
+    )
+    return table_html(disp, table_id=table_id, caption=caption, note=note or _suppression_note(ctx))
+
+
+def _suppression_note(ctx: ReportContext) -> str:
+    return (
+        f"« {suppressed_label(ctx.min_n)} » : taux non publié, moins de {ctx.min_n} contrats observés. "
+        f"Taux de rupture à {ctx.horizon} mois : contrats commencés au moins {ctx.horizon} mois avant le "
+        f"{fr_date(ctx.as_of)}, rompus dans les {ctx.horizon} mois suivant leur début."
+    )
+
+
+def _refs(ctx: ReportContext, *, dimension: str = "overall", category: str = "") -> pd.DataFrame:
+    ref = ctx.results["references"]
+    sel = ref.loc[
+        (ref["indicator"] == "rupture_rate")
+        & (ref["dimension"] == dimension)
+        & (ref["category"].fillna("") == category)
+        & (ref["horizon_months"].astype(str) == str(ctx.horizon))
+    ]
+    sel = sel.sort_values("year", ascending=False).drop_duplicates("geography")
+    return sel.assign(
+        label=[
+            f"{g} {y} : {fr_percent(v)}"
+            for g, y, v in zip(sel["geography"], sel["year"], sel["value"], strict=True)
+        ]
+    )
+
+
+# --- sections -----------------------------------------------------------------------------------
+
+
+def show_header(ctx: ReportContext) -> None:
+    """Title, scope, observation and meeting dates, the sample banner and the table of contents."""
+    p = ctx.params
+    banner = (
+        '<div class="banner-sample" role="note">Données fictives — rapport produit à partir de '
+        "l'échantillon synthétique : aucun chiffre ne décrit la réalité.</div>"
+        if ctx.sample
+        else ""
+    )
+    meeting = (
+        f'<p class="subtitle">Séance plénière du {fr_date(p["meeting_date"])}</p>'
+        if p["meeting_date"]
+        else ""
+    )
+    toc = "".join(f'<li><a href="#{a}">{html.escape(t)}</a></li>' for a, t in SECTIONS)
+    show_html(
+        f"<header>{banner}<h1>{html.escape(str(p['title']))}</h1>"
+        f'<p class="subtitle">{html.escape(ctx.scope_label)}</p>'
+        f'<p class="subtitle">Situation au {fr_date(ctx.as_of)}</p>{meeting}</header>'
+        f'<nav class="toc" aria-label="Sommaire"><strong>Sommaire</strong><ol>{toc}</ol></nav>'
+    )
+
+
+def _card(value: str, label: str, detail: str = "") -> str:
+    d = f'<span class="detail">{html.escape(detail)}</span>' if detail else ""
+    return f'<div class="card"><span class="value">{html.escape(value)}</span><span class="label">{html.escape(label)}</span>{d}</div>'
+
+
+def show_synthese(ctx: ReportContext) -> None:
+    """Key figures with the national and regional references."""
+    _h2("synthese")
+    res, h = ctx.results, ctx.horizon
+    ov = res["overall"].iloc[0] if len(res["overall"]) else None
+    n_all = len(ctx.contracts)
+    started = ctx.contracts[C.start_date] <= ctx.as_of
+    cards = [_card(fr_number(int(started.sum())), "contrats commencés dans le périmètre")]
+    if ov is not None and not bool(ov.get("suppressed", False)) and pd.notna(ov["rate"]):
+        cards.append(
+            _card(
+                fr_percent(ov["rate"]),
+                f"taux de rupture à {h} mois",
+                f"IC 95 % {fr_interval(ov['ci_low'], ov['ci_high'])}, {fr_number(ov['n_contracts'])} contrats observés",
+            )
+        )
+    elif ov is not None:
+        cards.append(_card(suppressed_label(ctx.min_n), f"taux de rupture à {h} mois"))
+    whole = res["whole"]
+    if len(whole) and pd.notna(whole["rate"].iloc[0]) and not bool(whole["suppressed"].iloc[0]):
+        cards.append(
+            _card(
+                fr_percent(whole["rate"].iloc[0]),
+                "probabilité de rupture sur tout le contrat",
+                "estimation de Kaplan-Meier",
+            )
+        )
+    net = res["net"]
+    if len(net) and pd.notna(net["rate"].iloc[0]) and int(net["n_contracts"].iloc[0]) >= ctx.min_n:
+        cards.append(
+            _card(
+                fr_percent(net["rate"].iloc[0]),
+                "rupture nette",
+                f"rompus dans les {h} mois, sans nouveau contrat en 180 jours",
+            )
+        )
+    rc = res["recontract"]
+    rc180 = rc.loc[rc["window_days"] == 180]
+    if len(rc180) and int(rc180["n_ruptures"].iloc[0]) >= ctx.min_n:
+        cards.append(
+            _card(
+                fr_percent(rc180["rate"].iloc[0]),
+                "des contrats rompus suivis d'un nouveau contrat en 180 jours",
+            )
+        )
+    n_after = (
+        int(ov["n_ruptures_after_diploma"]) if ov is not None and "n_ruptures_after_diploma" in ov else 0
+    )
+    cards.append(
+        _card(fr_number(n_after), "ruptures après l'obtention du diplôme", "comptées à part (L6222-19)")
+    )
+    show_html(
+        f'<div class="cards">{"".join(cards)}</div>'
+        + _p(f"{fr_number(n_all)} contrats dans le périmètre du rapport.")
+    )
+    # references
+    ref = res["references"]
+    ref = ref.loc[ref["dimension"] == "overall"]
+    rows = pd.DataFrame(
+        {
+            "Indicateur": [
+                _indicator_label(i, hm) for i, hm in zip(ref["indicator"], ref["horizon_months"], strict=True)
+            ],
+            "Territoire": ref["geography"],
+            "Valeur": [fr_percent(v) for v in ref["value"]],
+            "Population": ref["population"],
+            "Source": ref["source"],
+        }
+    )
+    if ov is not None:
+        mine = pd.DataFrame(
+            {
+                "Indicateur": [f"Taux de rupture à {h} mois"],
+                "Territoire": [ctx.scope_label],
+                "Valeur": [suppressed_label(ctx.min_n) if bool(ov["suppressed"]) else fr_percent(ov["rate"])],
+                "Population": [f"contrats commencés avant le {fr_date(ctx.as_of - pd.DateOffset(months=h))}"],
+                "Source": ["ce rapport"],
+            }
+        )
+        rows = pd.concat([mine, rows], ignore_index=True)
+    show_html(
+        table_html(
+            rows,
+            table_id="tab-references",
+            caption="Le périmètre du rapport et les références publiées",
+            numeric=["Valeur"],
+            note="Les références nationales et régionales sont des chiffres publiés (source et année indiquées) ; leurs définitions peuvent différer (voir la méthodologie).",
+        )
+    )
+
+
+def _indicator_label(indicator: str, horizon: object) -> str:
+    h = str(horizon).strip()
+    return {
+        "rupture_rate": f"Taux de rupture à {h} mois",
+        "rupture_rate_whole_contract": "Taux de rupture sur tout le contrat",
+        "rupture_rate_person": f"Part des apprentis ayant rompu (sur {h} mois)",
+        "net_rupture_share": "Rupture nette (sans nouveau contrat en 6 mois)",
+        "recontract_share_180d": "Nouveau contrat dans les 6 mois",
+        "exam_pass_rate": "Taux de réussite à l'examen",
+    }.get(indicator, indicator)
+
+
+def show_par_cfa(ctx: ReportContext) -> None:
+    """Funnel plot, its table with intervals, and observed/expected (indirect standardisation)."""
+    _h2("par-cfa")
+    res = ctx.results
+    funnel = res["funnel"]
+    highlight = [ctx.cfa_label] if ctx.cfa_label else []
+    if funnel.empty or pd.isna(res["funnel_target"]):
+        _unavailable("Comparaison des CFA")
+        return
+    show_html(
+        _p(
+            f"Chaque point est un CFA : son taux de rupture à {ctx.horizon} mois selon son nombre de contrats. "
+            "Les courbes sont les limites de contrôle à 95 % et 99,8 % autour du taux d'ensemble : un CFA "
+            "hors des limites à 99,8 % s'écarte plus que le hasard ne l'expliquerait. Ce n'est pas un classement."
+        )
+    )
+    fig = figures.funnel_plot(
+        funnel,
+        res["funnel_curve"],
+        label="label",
+        target=res["funnel_target"],
+        highlight=highlight,
+        min_n=ctx.min_n,
+    )
+    show_figure(
+        fig,
+        fig_id="fig-cfa-funnel",
+        caption=f"Taux de rupture à {ctx.horizon} mois par CFA (graphique en entonnoir)",
+    )
+    flag_labels = {
+        "above_998": "au-dessus (99,8 %)",
+        "above_95": "au-dessus (95 %)",
+        "within": "dans les limites",
+        "below_95": "en dessous (95 %)",
+        "below_998": "en dessous (99,8 %)",
+    }
+    ft = funnel.assign(position=funnel["flag"].astype("string").map(flag_labels).fillna("–"))
+    ft = ft.assign(limits=[fr_interval(a, b) for a, b in zip(ft["lower_95"], ft["upper_95"], strict=True)])
+    chi = res["chi_cfa"]
+    chi_note = ""
+    if len(chi):
+        c = chi.iloc[0]
+        chi_note = f" Test du khi-deux d'égalité des taux entre CFA : {fr_pvalue(c['p_value'])}."
+        if str(c.get("warning", "")):
+            chi_note += f" {c['warning']}"
+    show_html(
+        _rate_table(
+            ft,
+            "CFA",
+            table_id="tab-cfa-funnel",
+            caption=f"Taux de rupture à {ctx.horizon} mois par CFA",
+            ctx=ctx,
+            extra=[("limits", "Limites 95 % attendues", "text"), ("position", "Position", "text")],
+            note=_suppression_note(ctx) + chi_note,
+        )
+    )
+    oe = res["oe"]
+    show_html(
+        "<h3>Ruptures observées et attendues</h3>"
+        + _p(
+            "Le nombre de ruptures attendu applique à chaque contrat le taux de rupture du département pour "
+            "son niveau de diplôme et son secteur (standardisation indirecte) : un rapport observé/attendu "
+            "supérieur à 1 signale plus de ruptures que ne l'explique la composition des formations."
+        )
+    )
+    fig = figures.oe_forest(
+        oe,
+        label="label",
+        ratio="oe_ratio",
+        ci_low="oe_low",
+        ci_high="oe_high",
+        highlight=highlight,
+        min_n=ctx.min_n,
+    )
+    show_figure(fig, fig_id="fig-cfa-oe", caption="Rapport ruptures observées / attendues par CFA")
+    disp = format_table(
+        oe,
+        [
+            ("label", "CFA", "text"),
+            ("n_contracts", "Contrats observés", "number"),
+            ("n_ruptures", "Ruptures observées", "number"),
+            ("expected", "Ruptures attendues", "ratio"),
+            ("oe_ratio", "Observé / attendu", "ratio"),
+            ("oe_ci", "IC 95 %", "interval"),
+            ("adjusted_rate", "Taux ajusté", "percent"),
+        ],
+        suppress=["n_ruptures", "expected", "oe_ratio", "oe_ci", "adjusted_rate"],
+        min_n=ctx.min_n,
+        intervals={"oe_ci": ("oe_low", "oe_high", "ratio")},
+    )
+    show_html(
+        table_html(
+            disp,
+            table_id="tab-cfa-oe",
+            caption="Ruptures observées et attendues par CFA (standardisation indirecte)",
+            note=_suppression_note(ctx),
+        )
+    )
+
+
+def show_par_secteur(ctx: ReportContext) -> None:
+    """Rupture rate by sector, with the national sector references."""
+    _h2("par-secteur")
+    t = ctx.results["sector_funnel"]
+    if t.empty:
+        _unavailable("Taux par secteur")
+        return
+    ref = ctx.results["references"]
+    sec_ref = ref.loc[(ref["indicator"] == "rupture_rate") & (ref["dimension"] == "sector")]
+    france = dict(zip(sec_ref["category"], sec_ref["value"], strict=True))
+    t = t.assign(france=t["sector"].astype(str).map(france))
+    overall = _overall_refs(ctx)
+    fig = figures.rate_bars(t, label="label", references=overall, min_n=ctx.min_n)
+    show_figure(
+        fig, fig_id="fig-secteur", caption=f"Taux de rupture à {ctx.horizon} mois par secteur de l'employeur"
+    )
+    show_html(
+        _rate_table(
+            t,
+            "Secteur",
+            table_id="tab-secteur",
+            caption=f"Taux de rupture à {ctx.horizon} mois par secteur",
+            ctx=ctx,
+            extra=[("france", "France (DARES, 2022)", "percent")],
+        )
+    )
+
+
+def _overall_refs(ctx: ReportContext) -> pd.DataFrame:
+    ov = ctx.results["overall"]
+    rows = []
+    if len(ov) and pd.notna(ov["rate"].iloc[0]) and not bool(ov["suppressed"].iloc[0]):
+        rows.append(
+            {"value": float(ov["rate"].iloc[0]), "label": f"Ensemble : {fr_percent(ov['rate'].iloc[0])}"}
+        )
+    nat = _refs(ctx)
+    for r in nat.itertuples(index=False):
+        rows.append({"value": float(r.value), "label": f"{r.geography} {r.year} : {fr_percent(r.value)}"})
+    return pd.DataFrame(rows, columns=["value", "label"])
+
+
+def show_par_diplome(ctx: ReportContext) -> None:
+    """Rupture rate by diploma level."""
+    _h2("par-diplome")
+    t = ctx.results["by_level"]
+    if t.empty:
+        _unavailable("Taux par diplôme")
+        return
+    ref = ctx.results["references"]
+    lvl_ref = ref.loc[(ref["indicator"] == "rupture_rate") & (ref["dimension"] == "diploma_level")]
+    t = t.assign(
+        france=t["diploma_level"]
+        .astype(str)
+        .map(dict(zip(lvl_ref["category"], lvl_ref["value"], strict=True)))
+    )
+    fig = figures.rate_bars(t, label="label", references=_overall_refs(ctx), min_n=ctx.min_n)
+    show_figure(
+        fig,
+        fig_id="fig-diplome",
+        caption=f"Taux de rupture à {ctx.horizon} mois par niveau de diplôme préparé",
+    )
+    show_html(
+        _rate_table(
+            t,
+            "Niveau de diplôme",
+            table_id="tab-diplome",
+            caption=f"Taux de rupture à {ctx.horizon} mois par niveau de diplôme",
+            ctx=ctx,
+            extra=[("france", "France (DARES, 2022)", "percent")],
+        )
+    )
+    fam = ctx.results["by_family"].assign(label=lambda d: d["diploma_family"].astype(str))
+    show_html(
+        _rate_table(
+            fam,
+            "Diplôme",
+            table_id="tab-diplome-famille",
+            caption=f"Taux de rupture à {ctx.horizon} mois par type de diplôme",
+            ctx=ctx,
+        )
+    )
+
+
+def show_par_periode(ctx: ReportContext) -> None:
+    """Cohort trend, time-to-rupture curves, phases and the monthly hazard (critical periods)."""
+    _h2("par-periode")
+    res = ctx.results
+    coh = res["by_cohort"]
+    show_html("<h3>Évolution par année scolaire de début</h3>")
+    refs = _refs(ctx)
+    fig = figures.rate_trend(coh, x="cohort", references=refs.assign(label=refs["label"]), min_n=ctx.min_n)
+    show_figure(
+        fig,
+        fig_id="fig-cohortes",
+        caption=f"Taux de rupture à {ctx.horizon} mois par année scolaire de début du contrat",
+    )
+    show_html(
+        _rate_table(
+            coh.assign(label=coh["cohort"].astype(str)),
+            "Année scolaire",
+            table_id="tab-cohortes",
+            caption=f"Taux de rupture à {ctx.horizon} mois par année scolaire",
+            ctx=ctx,
+            note=_suppression_note(ctx)
+            + f" Les contrats commencés moins de {ctx.horizon} mois avant le {fr_date(ctx.as_of)} ne sont pas encore observables.",
+        )
+    )
+    # survival
+    show_html(
+        "<h3>Délai avant la rupture</h3>"
+        + _p(
+            "Probabilité cumulée de rupture selon le nombre de mois écoulés depuis le début du contrat "
+            "(estimation de Kaplan-Meier : les contrats en cours sont suivis jusqu'à la date d'observation)."
+        )
+    )
+    km = res["km_level"]
+    km = km.loc[~km["suppressed"].astype("boolean").fillna(False).to_numpy()]
+    km = km.assign(
+        group=km["diploma_level"].astype(str).map(LEVEL_LABELS).fillna(km["diploma_level"].astype(str))
+    )
+    overall_km = res["km"]
+    overall_km = overall_km.loc[~overall_km["suppressed"].astype("boolean").fillna(False).to_numpy()]
+    curves = pd.concat([overall_km.assign(group="Ensemble"), km], ignore_index=True)
+    if curves.empty:
+        _unavailable("Courbes de survie")
+    else:
+        fig = figures.survival_curves(curves, time="month", estimate="rate", group="group")
+        show_figure(
+            fig,
+            fig_id="fig-survie",
+            caption="Probabilité cumulée de rupture selon le mois du contrat, par niveau de diplôme",
+        )
+        tab = res["km"].loc[res["km"]["month"].isin(SURVIVAL_MONTHS)]
+        disp = format_table(
+            tab.assign(month_label=[f"{m} mois" for m in tab["month"]]),
+            [
+                ("month_label", "Depuis le début", "text"),
+                ("n_at_risk", "Contrats encore suivis", "number"),
+                ("cum_ruptures", "Ruptures cumulées", "number"),
+                ("rate", "Probabilité cumulée", "percent"),
+                ("ci", "IC 95 %", "interval"),
+            ],
+            suppress=["rate", "ci"],
+            min_n=ctx.min_n,
+            intervals=_CI,
+        )
+        show_html(
+            table_html(
+                disp,
+                table_id="tab-survie",
+                caption="Probabilité cumulée de rupture (ensemble du périmètre)",
+                note=f"« {suppressed_label(ctx.min_n)} » : moins de {ctx.min_n} contrats encore suivis.",
+            )
+        )
+    # phases
+    show_html("<h3>Moment de la rupture</h3>")
+    ph = res["phases"]
+    ph = ph.assign(label=ph["phase"].astype(str).map(PHASE_LABELS).fillna(ph["phase"].astype(str)))
+    share_supp = ph["share_suppressed"] if "share_suppressed" in ph else ph["suppressed"]
+    counts = suppression.suppress_counts(ph[["phase", "n_ruptures"]], by=["phase"])
+    ph = ph.assign(
+        suppressed=share_supp.astype(bool).to_numpy() | counts["suppressed"].astype(bool).to_numpy()
+    )
+    fig = figures.share_bars(
+        ph,
+        label="label",
+        share="share_of_ruptures",
+        ci_low="share_ci_low",
+        ci_high="share_ci_high",
+        ytitle="Part des ruptures",
+        xtitle="Période du contrat",
+        min_n=ctx.min_n,
+    )
+    show_figure(fig, fig_id="fig-phases", caption="Répartition des ruptures selon le moment du contrat")
+    disp = format_table(
+        ph,
+        [
+            ("label", "Période", "text"),
+            ("n_ruptures", "Ruptures", "number"),
+            ("share_of_ruptures", "Part des ruptures", "percent"),
+            ("share_ci", "IC 95 %", "interval"),
+        ],
+        suppress=["n_ruptures", "share_of_ruptures", "share_ci"],
+        min_n=ctx.min_n,
+        intervals={"share_ci": ("share_ci_low", "share_ci_high", "percent")},
+    )
+    show_html(
+        table_html(
+            disp,
+            table_id="tab-phases",
+            caption="Ruptures par période du contrat",
+            note="0 à 45 jours : approximation calendaire des 45 premiers jours en entreprise (rupture libre). "
+            f"« {suppressed_label(ctx.min_n)} » : moins de {ctx.min_n} ruptures au total.",
+        )
+    )
+    # seasonality
+    show_html(
+        "<h3>Périodes critiques de l'année</h3>"
+        + _p(
+            "Risque mensuel de rupture : ruptures du mois rapportées aux contrats en cours ce mois-là (en contrats-mois). "
+            "Le nombre brut de ruptures, en pointillé, dépend aussi du nombre de contrats en cours (beaucoup commencent en septembre)."
+        )
+    )
+    hz = res["hazard"]
+    mcol = _dim(hz, "month", "month_of_year", "period_value")
+    hz = hz.assign(month_label=[MONTH_ABBR[int(m) - 1] for m in hz[mcol]])
+    summer = res["summer"]
+    critical = pd.Series(False, index=hz.index)
+    if len(summer) and pd.notna(summer["ci_low"].iloc[0]) and float(summer["ci_low"].iloc[0]) > 1:
+        critical = hz[mcol].astype(int).isin(list(seasonality.SUMMER_MONTHS))
+    hz = hz.assign(critical=critical)
+    fig = figures.monthly_hazard(hz, hazard="rate", exposure="exposure_months")
+    show_figure(fig, fig_id="fig-saison", caption="Risque mensuel de rupture par mois de l'année")
+    disp = format_table(
+        hz.assign(per100=hz["rate"] * 100, lo100=hz["ci_low"] * 100, hi100=hz["ci_high"] * 100),
+        [
+            ("month_label", "Mois", "text"),
+            ("n_ruptures", "Ruptures", "number"),
+            ("exposure_months", "Contrats-mois", "number"),
+            ("per100", "Pour 100 contrats-mois", "ratio"),
+            ("ci100", "IC 95 %", "interval"),
+        ],
+        suppress=["per100", "ci100"],
+        min_n=ctx.min_n,
+        intervals={"ci100": ("lo100", "hi100", "ratio")},
+    )
+    note = ""
+    if len(summer):
+        s = summer.iloc[0]
+        note = (
+            f"Été (juin à août) comparé au reste de l'année : rapport des risques {fr_ratio(s['rate_ratio'])} "
+            f"(IC 95 % {fr_interval(s['ci_low'], s['ci_high'], kind='ratio')}, {fr_pvalue(s['p_value'])})."
+        )
+    show_html(
+        table_html(
+            disp, table_id="tab-saison", caption="Risque mensuel de rupture par mois de l'année", note=note
+        )
+    )
+
+
+def show_apres_rupture(ctx: ReportContext) -> None:
+    """Re-contracting within 60 and 180 days, net rupture."""
+    _h2("apres-rupture")
+    res = ctx.results
+    rc = res["recontract"]
+    rc = rc.assign(
+        label=[f"Dans les {w} jours" for w in rc["window_days"]], suppressed=rc["n_ruptures"] < ctx.min_n
+    )
+    fig = figures.share_bars(
+        rc,
+        label="label",
+        share="rate",
+        ci_low="ci_low",
+        ci_high="ci_high",
+        count="n_ruptures",
+        ytitle="Part des contrats rompus",
+        xtitle="Nouveau contrat",
+        min_n=ctx.min_n,
+    )
+    show_figure(
+        fig,
+        fig_id="fig-apres",
+        caption="Part des contrats rompus suivis d'un nouveau contrat d'apprentissage",
+    )
+    disp = format_table(
+        rc,
+        [
+            ("label", "Nouveau contrat", "text"),
+            ("n_ruptures", "Ruptures suivies", "number"),
+            ("n_recontracted", "Avec nouveau contrat", "number"),
+            ("rate", "Part", "percent"),
+            ("ci", "IC 95 %", "interval"),
+            ("n_window_open", "Ruptures trop récentes", "number"),
+        ],
+        suppress=["rate", "ci", "n_recontracted"],
+        min_n=ctx.min_n,
+        intervals=_CI,
+    )
+    show_html(
+        table_html(
+            disp,
+            table_id="tab-apres",
+            caption="Nouveau contrat après une rupture",
+            note="Seules les ruptures dont la fenêtre est entièrement écoulée à la date d'observation sont comptées.",
+        )
+    )
+    net = res["net"]
+    if len(net):
+        net = net.assign(label="Ensemble", suppressed=net["n_contracts"] < ctx.min_n)
+        disp = format_table(
+            net,
+            [
+                ("label", "Périmètre", "text"),
+                ("n_contracts", "Contrats observés", "number"),
+                ("gross_rate", f"Rupture brute à {ctx.horizon} mois", "percent"),
+                ("recontract_share", "dont nouveau contrat en 180 jours", "percent"),
+                ("rate", "Rupture nette", "percent"),
+                ("ci", "IC 95 %", "interval"),
+            ],
+            suppress=["gross_rate", "recontract_share", "rate", "ci"],
+            min_n=ctx.min_n,
+            intervals=_CI,
+        )
+        show_html(
+            table_html(
+                disp,
+                table_id="tab-nette",
+                caption="Rupture brute et rupture nette",
+                note=f"Rupture nette : contrat rompu dans les {ctx.horizon} mois sans nouveau contrat dans les 180 jours (référence DARES : 12 % des contrats commencés en 2021).",
+            )
+        )
+
+
+def show_resultat_diplome(ctx: ReportContext) -> None:
+    """Pass rate by contract outcome."""
+    _h2("resultat-diplome")
+    ps = ctx.results["pass"]
+    ps = ps.assign(
+        label=ps["outcome_class"].astype(str).map(CLASS_LABELS).fillna(ps["outcome_class"].astype(str)),
+        suppressed=ps["n_exam"] < ctx.min_n,
+    )
+    fig = figures.share_bars(
+        ps,
+        label="label",
+        share="rate",
+        ci_low="ci_low",
+        ci_high="ci_high",
+        count="n_exam",
+        ytitle="Taux de réussite",
+        xtitle="Parcours du contrat",
+        min_n=ctx.min_n,
+    )
+    show_figure(
+        fig, fig_id="fig-resultat", caption="Taux de réussite à l'examen selon le parcours du contrat"
+    )
+    disp = format_table(
+        ps,
+        [
+            ("label", "Parcours", "text"),
+            ("n_contracts", "Contrats", "number"),
+            ("n_exam", "Résultat connu", "number"),
+            ("n_admis", "Admis", "number"),
+            ("rate", "Taux de réussite", "percent"),
+            ("ci", "IC 95 %", "interval"),
+        ],
+        suppress=["rate", "ci", "n_admis"],
+        min_n=ctx.min_n,
+        intervals=_CI,
+    )
+    show_html(
+        table_html(
+            disp,
+            table_id="tab-resultat",
+            caption="Résultat au diplôme selon le parcours du contrat",
+            note=f"Taux de réussite : admis / (admis + ajournés). « {suppressed_label(ctx.min_n)} » : moins de {ctx.min_n} résultats connus.",
+        )
+    )
+
+
+def show_vigilance(ctx: ReportContext) -> None:
+    """Points de vigilance: statistically supported findings, each linked to its evidence."""
+    _h2("vigilance")
+    if not ctx.findings:
+        show_html(
+            '<ul class="findings"><li class="none">Aucun écart statistiquement établi dans le périmètre de ce rapport.</li></ul>'
+        )
+        return
+    items = "".join(
+        f'<li class="{html.escape(f.severity)}">{html.escape(f.text)} <a href="#{html.escape(f.anchor)}">Voir</a></li>'
+        for f in ctx.findings
+    )
+    show_html(
+        _p(
+            "Seuls figurent les écarts statistiquement établis (limite à 99,8 % de l'entonnoir, intervalle de confiance à 95 % excluant l'absence d'écart, test global significatif)."
+        )
+        + f'<ul class="findings">{items}</ul>'
+    )
+
+
+QUALITY_TOTALS: Final = (
+    ("rows_read", "Enregistrements lus"),
+    ("rows_clean", "Contrats retenus"),
+    ("rows_merged", "Doublons et avenants fusionnés"),
+    ("rows_rejected", "Enregistrements rejetés"),
+)
+QUALITY_CONTRACTS: Final = (
+    ("n_contracts", "Contrats dans la table nettoyée"),
+    ("n_ruptures", "dont rompus"),
+    ("exact_duplicates", "Doublons exacts"),
+    ("amendment_rows", "Lignes d'avenant"),
+    ("contracts_from_several_files", "Contrats présents dans plusieurs fichiers"),
+    ("contracts_with_conflicts", "Contrats aux sources discordantes"),
+    ("planned_end_imputed", "Dates de fin prévue imputées"),
+)
+AS_OF_SOURCES: Final = {
+    "file_name": "horodatage d'un nom de fichier",
+    "cli": "fixée à la commande",
+    "argument": "fixée à la commande",
+    "latest_event": "dernier événement des données",
+}
+REASON_WORDS: Final = (
+    ("excluded: ", "exclu : "),
+    ("rupture before start", "rupture avant le début"),
+    ("impossible date", "date impossible"),
+    ("no CFA and no diploma", "ni CFA ni diplôme"),
+    ("planned end before start", "fin prévue avant le début"),
+    ("statut DECA", "statut DECA"),
+)
+
+
+def _reason_fr(reason: str) -> str:
+    out = str(reason)
+    for en, fr in REASON_WORDS:
+        out = out.replace(en, fr)
+    return out
+
+
+def _int_rows(d: dict[str, Any], spec: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
+    return [
+        (label, fr_number(d[k]))
+        for k, label in spec
+        if isinstance(d.get(k), int | float) and not isinstance(d.get(k), bool)
+    ]
+
+
+def show_qualite(ctx: ReportContext) -> None:
+    """Rows read, merged, rejected by reason, coverage per CFA (quality.json written by ``aioa clean``)."""
+    _h2("qualite")
+    q = ctx.quality
+    if not q:
+        show_html(
+            _p(
+                "Aucun fichier quality.json n'accompagne la table des contrats : relancer « aioa clean ».",
+                "unavailable",
+            )
+        )
+    total: dict[str, Any] = q["total"] if isinstance(q.get("total"), dict) else {}
+    contracts: dict[str, Any] = q["contracts"] if isinstance(q.get("contracts"), dict) else {}
+    rows = _int_rows(total, QUALITY_TOTALS) + _int_rows(contracts, QUALITY_CONTRACTS)
+    if q.get("as_of"):
+        how = AS_OF_SOURCES.get(str(q.get("as_of_source", "")), str(q.get("as_of_source", "")))
+        rows.append(("Date d'observation", f"{fr_date(q['as_of'])} ({how})" if how else fr_date(q["as_of"])))
+    if rows:
+        show_html(
+            table_html(
+                pd.DataFrame(rows, columns=["Indicateur", "Valeur"]),
+                table_id="tab-qualite",
+                caption="Lecture et nettoyage des fichiers",
+            )
+        )
+    reasons: dict[str, Any] = (
+        total["rejections_by_reason"] if isinstance(total.get("rejections_by_reason"), dict) else {}
+    )
+    if reasons:
+        t = pd.DataFrame(
+            {
+                "Motif": [_reason_fr(k) for k in reasons],
+                "Enregistrements": [fr_number(v) for v in reasons.values()],
+            }
+        )
+        show_html(
+            table_html(
+                t, table_id="tab-qualite-rejets", caption="Enregistrements rejetés ou exclus, par motif"
+            )
+        )
+    files = [f for f in q.get("files", []) if isinstance(f, dict)] if isinstance(q.get("files"), list) else []
+    if files:
+        t = pd.DataFrame(
+            {
+                "Fichier": [Path(str(f.get("file", f.get("path", "?")))).name for f in files],
+                "Format": [str(f.get("profile", "")) for f in files],
+                "Lus": [fr_number(f.get("rows_read")) for f in files],
+                "Retenus": [fr_number(f.get("rows_clean")) for f in files],
+                "Fusionnés": [fr_number(f.get("rows_merged")) for f in files],
+                "Rejetés": [fr_number(f.get("rows_rejected")) for f in files],
+            }
+        )
+        show_html(table_html(t, table_id="tab-qualite-fichiers", caption="Fichiers lus"))
+    labels = ctx.results["cfa_labels"]
+    dept = ctx.departement
+    grouped = dept.groupby(dept[C.cfa_uai].astype("string").fillna("inconnu"))
+    cov = grouped.size().rename("n").reset_index()
+    cov = cov.assign(
+        label=cov[C.cfa_uai]
+        .map(labels)
+        .fillna(cov[C.cfa_uai].map({"inconnu": "CFA inconnu"}))
+        .fillna(cov[C.cfa_uai])
+    )
+    t = pd.DataFrame({"CFA": cov["label"], "Contrats": [fr_number(v) for v in cov["n"]]})
+    names = {
+        C.employer_naf: "Code NAF renseigné",
+        C.diploma_code: "Code diplôme renseigné",
+        C.residence_postcode: "Code postal renseigné",
+    }
+    for col, header in names.items():
+        if col in dept.columns:
+            share = grouped[col].apply(lambda s: s.notna().mean()).reindex(cov[C.cfa_uai]).to_numpy()
+            t[header] = [fr_percent(v, 0) for v in share]
+    by_cfa = q.get("coverage", {}).get("by_cfa") if isinstance(q.get("coverage"), dict) else None
+    if isinstance(by_cfa, list):
+        sources = {
+            str(e.get("cfa_uai")): ", ".join(
+                f"{k} ({fr_number(v)})" for k, v in (e.get("by_source") or {}).items()
+            )
+            for e in by_cfa
+            if isinstance(e, dict)
+        }
+        t["Sources"] = [sources.get(str(u), "") for u in cov[C.cfa_uai]]
+    show_html(
+        table_html(
+            t,
+            table_id="tab-couverture",
+            caption="Couverture par CFA : contrats et champs renseignés",
+            numeric=["Contrats", *names.values()],
+        )
+    )
+
+
+def methodology_markdown() -> str | None:
+    """docs/methodology.md as shipped in the package (``aioa_analysis/data/methodology.md``), else
+    the project's ``docs/methodology.md``; ``None`` when neither exists."""
+    shipped = resources.files("aioa_analysis") / "data" / "methodology.md"
+    if shipped.is_file():
+        return shipped.read_text(encoding="utf-8")
+    from aioa_analysis import config
+
+    for candidate in (
+        config.project_dir() / "docs" / "methodology.md",
+        Path(__file__).resolve().parents[2] / "docs" / "methodology.md",
+    ):
+        if candidate.is_file():
+            return candidate.read_text(encoding="utf-8")
+    return None
+
+
+def markdown_html(text: str) -> str:
+    """Markdown to HTML (raw HTML escaped), headings shifted down two levels under the section.
+
+    >>> markdown_html("# Titre\\n\\nTexte <b>brut</b>.")
+    '<h3>Titre</h3>\\n<p>Texte &lt;b&gt;brut&lt;/b&gt;.</p>\\n'
+    """
+    import mistune
+
+    md = mistune.create_markdown(escape=True, plugins=["table", "strikethrough"])
+    out = str(md(text))
+
+    def shift(m: re.Match[str]) -> str:
+        level = min(int(m.group(2)) + 2, 6)
+        return f"<{m.group(1)}h{level}"
+
+    return re.sub(r"<(/?)h([1-6])", shift, out)
+
+
+def show_methodologie(ctx: ReportContext) -> None:
+    """The methodology annex (docs/methodology.md)."""
+    _h2("methodologie")
+    text = methodology_markdown()
+    if text is None:
+        show_html(
+            _p(
+                "La note de méthodologie (docs/methodology.md) n'est pas disponible dans cette installation.",
+                "unavailable",
+            )
+        )
+        return
+    show_html(f'<div class="method">{markdown_html(text)}</div>')
+
+
+def show_provenance(ctx: ReportContext, *, generated_at: str | None = None) -> None:
+    """Input file hashes, parameters, package version and generation time."""
+    _h2("provenance")
+    now = generated_at or _dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    items = [("Généré le", fr_datetime(now)), ("Version d'aioa_analysis", __version__)]
+    items += [(f"SHA-256 de {name}", digest) for name, digest in ctx.inputs.items()]
+    for entry in ctx.quality.get("inputs", []) if isinstance(ctx.quality.get("inputs"), list) else []:
+        if isinstance(entry, dict) and entry.get("sha256"):
+            items.append(
+                (
+                    f"SHA-256 de {entry.get('file', entry.get('path', '?'))} (fichier source)",
+                    str(entry["sha256"]),
+                )
+            )
+    dl = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in items)
+    params = pd.DataFrame(
+        {
+            "Paramètre": list(ctx.params),
+            "Valeur": [str(v) if v != "" else "(vide)" for v in ctx.params.values()],
+            "Signification": [PARAMETERS[k].help for k in ctx.params],
+        }
+    )
+    show_html(
+        f'<dl class="provenance">{dl}</dl>'
+        + table_html(params, table_id="tab-parametres", caption="Paramètres du rapport", numeric=[])
+    )
+
+
+ALL_SECTIONS: Final[tuple[Callable[[ReportContext], None], ...]] = (
+    show_header,
+    show_synthese,
+    show_par_cfa,
+    show_par_secteur,
+    show_par_diplome,
+    show_par_periode,
+    show_apres_rupture,
+    show_resultat_diplome,
+    show_vigilance,
+    show_qualite,
+    show_methodologie,
+    show_provenance,
+)

@@ -1,0 +1,171 @@
+"""Run one benchmark step in its own process and measure its wall time, CPU time and peak memory.
+
+One step per child process, so peaks never mix: the peak resident set size (RSS) comes from the
+``rusage`` that ``os.wait4`` returns for *that* child (Linux ``ru_maxrss``, in KiB; it includes
+the child's own waited-for children, e.g. the Jupyter kernel papermill starts for a report).
+
+A step may leave machine-readable details (row counts, per-statistic timings) in the JSON file
+named by the environment variable :data:`INFO_ENV`; :func:`run_step` returns them in ``info``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import resource
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+INFO_ENV = "AIOA_BENCH_INFO"
+"""Environment variable naming the JSON file a step may write its details to."""
+
+
+@dataclass
+class StepResult:
+    """What one measured step did.
+
+    ``status`` is ``ok``, ``failed`` (non-zero exit or timeout; ``message`` says why) or
+    ``skipped`` (a prerequisite is missing; ``message`` says which).
+    """
+
+    step: str
+    status: str
+    wall_s: float = float("nan")
+    cpu_s: float = float("nan")
+    peak_rss_mb: float = float("nan")
+    returncode: int | None = None
+    message: str = ""
+    info: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def skipped(step: str, reason: str) -> StepResult:
+    """A step that was not run, with the reason."""
+    return StepResult(step=step, status="skipped", message=reason)
+
+
+def _tail(path: Path, n: int = 3) -> str:
+    try:
+        lines = [ln for ln in path.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()]
+    except OSError:
+        return ""
+    return " | ".join(lines[-n:])[-600:]
+
+
+def _limiter(limit: int | None):
+    if not limit:
+        return None
+
+    def set_limit() -> None:  # runs in the child, before exec
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    return set_limit
+
+
+def run_step(
+    step: str,
+    cmd: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    timeout_s: float | None = None,
+    log_dir: Path | None = None,
+    mem_limit_bytes: int | None = None,
+) -> StepResult:
+    """Run ``cmd`` as a child process and measure it.
+
+    Parameters
+    ----------
+    step : name of the step (for the result and the log file names).
+    cmd : the command (argv list).
+    env : extra environment variables (added to the current environment).
+    cwd : working directory of the child.
+    timeout_s : kill the child's process group after this many seconds (status ``failed``).
+    log_dir : where the child's stdout/stderr go (``<step>.out`` / ``<step>.err``); a temporary
+        folder when not given.
+    mem_limit_bytes : cap on the child's address space (``RLIMIT_AS``): a step that needs more
+        fails with a MemoryError instead of pushing a shared machine into the OOM killer.
+
+    Examples
+    --------
+    >>> r = run_step("echo", ["python3", "-c", "print('hi')"])
+    >>> r.status, r.returncode, r.peak_rss_mb > 0
+    ('ok', 0, True)
+    """
+    log_dir = Path(log_dir) if log_dir else Path(tempfile.mkdtemp(prefix="aioa-bench-"))
+    log_dir.mkdir(parents=True, exist_ok=True)
+    out_path, err_path = log_dir / f"{step}.out", log_dir / f"{step}.err"
+    info_path = log_dir / f"{step}.info.json"
+    info_path.unlink(missing_ok=True)
+    full_env = {**os.environ, **(env or {}), INFO_ENV: str(info_path)}
+    timed_out = threading.Event()
+    with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(
+            list(cmd),
+            stdout=out,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+            env=full_env,
+            cwd=cwd,
+            start_new_session=True,
+        )
+
+        def _kill() -> None:
+            timed_out.set()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+
+        timer = threading.Timer(timeout_s, _kill) if timeout_s else None
+        if timer:
+            timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            if timer:
+                timer.cancel()
+        wall = time.perf_counter() - t0
+    rc = os.waitstatus_to_exitcode(status)
+    proc.returncode = rc  # reaped by wait4: tell Popen so it does not wait again
+    info: dict = {}
+    if info_path.exists():
+        try:
+            info = json.loads(info_path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            info = {"info_error": str(exc)}
+    result = StepResult(
+        step=step,
+        status="ok" if rc == 0 and not timed_out.is_set() else "failed",
+        wall_s=wall,
+        cpu_s=usage.ru_utime + usage.ru_stime,
+        peak_rss_mb=usage.ru_maxrss / 1024,
+        returncode=rc,
+        info=info,
+    )
+    if timed_out.is_set():
+        result.message = f"timed out after {timeout_s:.0f} s"
+    elif rc != 0:
+        result.message = f"exit {rc}: {_tail(err_path) or _tail(out_path)}"
+        if mem_limit_bytes and "MemoryError" in (_tail(err_path, 50) + _tail(out_path, 50)):
+            result.message = f"out of memory under the {mem_limit_bytes / 1e9:.0f} GB cap; " + result.message
+    return result
+
+
+def write_info(info: Mapping[str, object]) -> None:
+    """Called inside a step: save ``info`` where :func:`run_step` will read it (no-op otherwise)."""
+    path = os.environ.get(INFO_ENV)
+    if path:
+        Path(path).write_text(json.dumps(info, default=str, indent=1), encoding="utf-8")

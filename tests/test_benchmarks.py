@@ -1,0 +1,239 @@
+"""Smoke tests of the benchmark code (benchmarks/): generator format, measurement, rendering.
+
+No timing assertion here: timings belong to docs/benchmarks.md, not to the test suite.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from stdnum.fr import siret
+
+from aioa_analysis.referential import uai_is_valid
+from benchmarks import generate, measure, run, steps
+
+
+@pytest.fixture(scope="module")
+def extract(tmp_path_factory):
+    return generate.generate_extract(tmp_path_factory.mktemp("gen"), 2_000, seed=3, chunk_size=700)
+
+
+def _read(path):
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def test_extract_is_a_deca_flat_extract(extract):
+    """Same format as the sample's DECA extract: `,`, lowercase glued headers, codes with their zeros."""
+    raw = extract.path.read_bytes()
+    assert extract.path.name == "Export_Init_TBA_202511300600.csv"
+    header = raw.split(b"\n", 1)[0].decode()
+    assert header.split(",") == list(generate.HEADER)
+    assert b'"' not in raw  # no quoting, like the plain extract
+    df = _read(extract.path)
+    assert len(df) == extract.n_rows
+    assert df["nocontrat"].str.fullmatch(r"[0-9]{15}").all()
+    assert df["codeidcc"].str.fullmatch(r"[0-9]{4}").all()
+    assert df["departementnaissance"].str.len().eq(3).all()
+    assert df["adressecodepostal"].str.fullmatch(r"[0-9]{5}").all()
+    assert set(df["handicap"]) <= {"true", "false"}
+    for col in ("datedebutcontrat", "datefincontrat", "datenaissance"):
+        assert pd.to_datetime(df[col], format="%Y-%m-%d").notna().all()
+    assert uai_is_valid(pd.Series(df["uaicfa"].unique())).all()
+    sirets = df["siretemployeur"].drop_duplicates().head(300)
+    assert 0.95 <= sirets.map(siret.is_valid).mean() < 1.0  # mostly valid, some invalid on purpose
+
+
+def test_extract_counts_and_defects(extract):
+    df = _read(extract.path)
+    contracts = df.loc[df["typecontrat"].isin(["11", "21", "22", "23"])]
+    assert contracts["nocontrat"].nunique() == extract.n_contracts == 2_000
+    assert contracts.duplicated().sum() > 0  # exact duplicate rows
+    assert df["typecontrat"].str.startswith("3").sum() > 0  # amendments as extra rows
+    assert (df["statut"] == "Annulé").sum() >= 0
+    # the same apprentice (name + birth date) holds several contracts: re-contracting after a rupture
+    person = contracts.drop_duplicates("nocontrat")[["nom", "prenom", "datenaissance"]]
+    assert person.duplicated().sum() > 50
+    start = pd.to_datetime(contracts["datedebutcontrat"])
+    assert start.max() <= pd.Timestamp("2025-11-30")
+    assert (start.dt.month == 9).mean() > 0.3  # September peak
+    rupt = pd.to_datetime(contracts["dateeffetrupture"].replace("", None))
+    assert rupt.max() <= pd.Timestamp("2025-11-30")  # ruptures after the extraction are unknown
+    assert 0.15 < rupt.notna().mean() < 0.5
+
+
+def test_generation_is_deterministic_and_reusable(tmp_path, extract):
+    again = generate.generate_extract(tmp_path / "a", 2_000, seed=3, chunk_size=700)
+    assert again.path.read_bytes() == extract.path.read_bytes()
+    reused = generate.generate_extract(tmp_path / "a", 2_000, seed=3, chunk_size=700, reuse=True)
+    assert reused.seconds == again.seconds  # read from the sidecar, not regenerated
+    other = generate.generate_extract(tmp_path / "b", 2_000, seed=4)
+    assert other.path.read_bytes() != extract.path.read_bytes()
+
+
+def test_peaks_do_not_mix_between_steps(tmp_path):
+    """Each step's peak RSS is its own: a 400 MB step followed by a small one.
+
+    (A small step's peak cannot go below this pytest process's RSS at spawn time: Linux keeps the
+    pre-exec high-water mark; benchmarks.run keeps its own process light for that reason.)
+    """
+    big = measure.run_step(
+        "big",
+        [sys.executable, "-c", "b = bytearray(400 * 2**20); b[::4096] = b'x' * len(b[::4096])"],
+        log_dir=tmp_path,
+    )
+    small = measure.run_step("small", [sys.executable, "-c", "pass"], log_dir=tmp_path)
+    assert big.ok and small.ok
+    assert big.peak_rss_mb > 300
+    parent = run._self_rss_mb()
+    assert small.peak_rss_mb < max(parent, 60) + 60
+    assert small.peak_rss_mb < big.peak_rss_mb - 200
+
+
+def test_failed_step_says_why(tmp_path):
+    r = measure.run_step(
+        "bad", [sys.executable, "-c", "raise SystemExit('no such file: x.csv')"], log_dir=tmp_path
+    )
+    assert r.status == "failed" and r.returncode == 1
+    assert "no such file: x.csv" in r.message
+
+
+def test_step_info_round_trip(tmp_path):
+    code = "from benchmarks.measure import write_info; write_info({'rows': 3})"
+    r = measure.run_step("info", [sys.executable, "-c", code], log_dir=tmp_path, cwd=run.ROOT)
+    assert r.info == {"rows": 3}
+
+
+def test_baseline_rates_by_hand():
+    """Eligibility at 9 months, the exact-9-months boundary, ruptures after as_of or after the diploma."""
+    df = pd.DataFrame(
+        {
+            "start_date": pd.to_datetime(
+                ["2024-01-10", "2024-01-10", "2024-01-10", "2024-01-10", "2024-01-10", "2025-09-01"]
+            ),
+            "planned_end_date": pd.to_datetime(["2026-01-09"] * 6),
+            "rupture_date": pd.to_datetime(
+                ["2024-01-10", "2024-10-09", "2024-10-10", "2024-03-01", None, "2025-09-02"]
+            ),
+            "rupture_after_diploma": pd.array([False, False, False, True, False, False], dtype="boolean"),
+            "sex": ["F", "F", "M", "M", "M", "F"],
+        }
+    )
+    # start day counts; 2024-10-09 < 2024-10-10 counts; exactly 9 months does not; after diploma
+    # does not; the 2025-09 start is not eligible on 2025-06-30... nor on 2025-11-30 (needs 9 months)
+    tables = steps.baseline_rates(df, "2025-11-30")
+    overall = tables["overall"].iloc[0]
+    assert (overall["n_contracts"], overall["n_ruptures"]) == (5, 2)
+    by_sex = tables["sex"]
+    assert by_sex.loc["F", "n_contracts"] == 2 and by_sex.loc["F", "n_ruptures"] == 2
+    assert by_sex.loc["M", "n_contracts"] == 3 and by_sex.loc["M", "n_ruptures"] == 0
+    lo, hi = steps._wilson(np.array([2.0]), np.array([5.0]))
+    assert lo[0] == pytest.approx(0.1176, abs=1e-4) and hi[0] == pytest.approx(0.7693, abs=1e-4)
+
+
+def _fake_results(clean_1m: float, floor_1m: float) -> dict:
+    def step(wall, peak=1000.0, **info):
+        return {
+            "status": "ok",
+            "wall_s": wall,
+            "cpu_s": wall,
+            "peak_rss_mb": peak,
+            "returncode": 0,
+            "message": "",
+            "info": info,
+        }
+
+    sizes = [
+        {
+            "n": 100_000,
+            "rows": 106_000,
+            "file_mb": 33.0,
+            "steps": {
+                "floor": step(1.0),
+                "clean": step(2.0),
+                "stats": step(3.0, compute_s=2.0),
+                "baseline": step(1.0, compute_s=0.1),
+                "report": {"status": "skipped", "message": "x"},
+            },
+        },
+        {
+            "n": 1_000_000,
+            "rows": 1_060_000,
+            "file_mb": 330.0,
+            "steps": {
+                "floor": step(floor_1m),
+                "clean": step(clean_1m, peak=7000.0),
+                "stats": step(12.0, compute_s=10.0),
+                "baseline": step(2.0, compute_s=1.0),
+            },
+        },
+    ]
+    return {
+        "started": "2025-01-01 00:00",
+        "seconds": 1.0,
+        "command": "python -m benchmarks.run",
+        "machine": run.machine_info(),
+        "sizes": sizes,
+    }
+
+
+def test_targets_are_judged_from_the_measures():
+    rows = {t: (m, v) for t, m, v in run.check_targets(_fake_results(clean_1m=20.0, floor_1m=10.0))}
+    assert rows["`aioa clean` on 1 M ≤ 3× the floor"] == ("2.00× (20.0 s vs 10.0 s)", "met")
+    assert rows["`aioa clean` on 1 M: peak < 6 GB"][1] == "**missed**"  # 7000 MiB = 7.3 GB
+    assert rows["all report statistics on 1 M < 15 s"][1] == "met"
+    assert rows["`clean` about linear (100 000 → 1 000 000)"] == ("growth exponent 1.00", "met")
+    rows = {t: v for t, _, v in run.check_targets(_fake_results(clean_1m=200.0, floor_1m=10.0))}
+    assert rows["`aioa clean` on 1 M ≤ 3× the floor"] == "**missed**"
+    assert rows["`clean` about linear (100 000 → 1 000 000)"] == "**missed**"  # exponent 2
+
+
+def test_docs_block_is_replaced_and_prose_kept(tmp_path):
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text(
+        f"# Title\n\nProse before.\n\n{run.BEGIN}\nold\n{run.END}\n\nProse after.\n", encoding="utf-8"
+    )
+    run.write_docs(_fake_results(20.0, 10.0), doc)
+    text = doc.read_text(encoding="utf-8")
+    assert text.startswith("# Title\n\nProse before.") and text.rstrip().endswith("Prose after.")
+    assert "old" not in text and text.count(run.BEGIN) == 1
+    assert "| 1 000 000 | 1 060 000 |" in text
+    assert "2.00×" in text
+
+
+@pytest.mark.slow
+def test_benchmark_smoke_run_at_10k(tmp_path):
+    """The whole harness at 10 k contracts, report excluded (rendered by the report's own tests)."""
+    docs = tmp_path / "benchmarks.md"
+    code = run.main(
+        [
+            "--sizes",
+            "10000",
+            "--steps",
+            "floor,clean,stats,baseline",
+            "--no-sample",
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--work-dir",
+            str(tmp_path / "out"),
+            "--docs",
+            str(docs),
+        ]
+    )
+    results = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+    (size,) = results["sizes"]
+    assert size["n"] == 10_000 and size["rows"] > 10_000
+    statuses = {k: v["status"] for k, v in size["steps"].items()}
+    assert statuses["generate"] == statuses["floor"] == "ok"
+    assert size["steps"]["floor"]["info"]["rows"] == size["rows"]
+    if run._has_command("clean"):
+        assert statuses["clean"] == "ok", size["steps"]["clean"]["message"]
+        assert statuses["stats"] == statuses["baseline"] == "ok"
+        parts = size["steps"]["stats"]["info"]["parts"]
+        failing = {k: p["message"] for k, p in parts.items() if p["status"] == "error"}
+        assert failing == {}
+        assert code == 0
+    assert "| 10 000 |" in docs.read_text(encoding="utf-8")

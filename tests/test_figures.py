@@ -1,0 +1,188 @@
+"""Figures draw exactly the table they receive, in French, deterministically."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from aioa_analysis import figures
+
+
+def rate_table() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "label": ["Hôtellerie", "Bâtiment", "Petit groupe"],
+            "n_contracts": [200, 150, 8],
+            "n_ruptures": [70, 30, 4],
+            "rate": [0.35, 0.20, 0.5],
+            "ci_low": [0.29, 0.14, 0.2],
+            "ci_high": [0.42, 0.27, 0.8],
+            "suppressed": [False, False, True],  # n < 20: must not be drawn
+        }
+    )
+
+
+def _all_figures() -> list[go.Figure]:
+    limits = pd.DataFrame(
+        {
+            "n": [10, 100, 200],
+            "lower_95": [0.0, 0.15, 0.17],
+            "upper_95": [0.5, 0.3, 0.28],
+            "lower_998": [0.0, 0.1, 0.13],
+            "upper_998": [0.6, 0.35, 0.31],
+        }
+    )
+    units = rate_table().assign(flag=["above_998", "within", "within"])
+    km = pd.DataFrame(
+        {
+            "month": [0, 1, 2],
+            "rate": [0.0, 0.05, 0.08],
+            "ci_low": [0.0, 0.03, 0.06],
+            "ci_high": [0.0, 0.07, 0.1],
+            "n_at_risk": [100, 95, 90],
+        }
+    )
+    hz = pd.DataFrame(
+        {
+            "month_label": ["juin", "juil."],
+            "hazard": [0.02, 0.05],
+            "ci_low": [0.01, 0.03],
+            "ci_high": [0.03, 0.07],
+            "n_ruptures": [10, 25],
+            "contract_months": [500, 500],
+            "critical": [False, True],
+        }
+    )
+    oe = rate_table().assign(
+        oe_ratio=[1.5, 0.9, 2.0],
+        oe_ci_low=[1.2, 0.7, 0.5],
+        oe_ci_high=[1.9, 1.1, 4.0],
+        expected=[46.0, 33.0, 2.0],
+    )
+    return [
+        figures.rate_bars(rate_table(), label="label"),
+        figures.funnel_plot(units, limits, label="label", target=0.22),
+        figures.oe_forest(oe, label="label"),
+        figures.rate_trend(rate_table().assign(cohort=["2022-2023", "2023-2024", "2024-2025"]), x="cohort"),
+        figures.survival_curves(km, estimate="rate"),
+        figures.share_bars(rate_table().rename(columns={"rate": "share"}), label="label"),
+        figures.monthly_hazard(hz),
+    ]
+
+
+@pytest.mark.parametrize(
+    "fig", _all_figures(), ids=["bars", "funnel", "oe", "trend", "km", "shares", "hazard"]
+)
+def test_every_figure_is_french_and_has_no_inner_title(fig):
+    assert isinstance(fig, go.Figure)
+    assert fig.layout.separators == ", "
+    assert fig.layout.title.text is None  # the report's caption is the title
+    text = json.dumps(fig.to_plotly_json()["layout"], ensure_ascii=False, default=str)
+    for english in ("Rate", "Month", "Count", "Observed", "Expected"):
+        assert f'"{english}' not in text
+
+
+def test_figures_are_deterministic():
+    a = [f.to_json() for f in _all_figures()]
+    b = [f.to_json() for f in _all_figures()]
+    assert a == b
+
+
+def test_rate_bars_draw_the_table_values_and_skip_suppressed_rows():
+    fig = figures.rate_bars(rate_table(), label="label")
+    bar = fig.data[0]
+    assert list(bar.y) == ["Hôtellerie", "Bâtiment"]  # suppressed "Petit groupe" not drawn
+    assert list(bar.x) == pytest.approx([35.0, 20.0])
+    assert list(bar.error_x.array) == pytest.approx([7.0, 7.0])  # 42 - 35, 27 - 20
+    assert list(bar.error_x.arrayminus) == pytest.approx([6.0, 6.0])
+    assert fig.layout.xaxis.ticksuffix == "\u202f%"
+    assert any("n < 20" in (a.text or "") for a in fig.layout.annotations)
+
+
+def test_rate_bars_reference_lines():
+    refs = pd.DataFrame({"value": [0.21], "label": ["France 2022 : 21,0 %"]})
+    fig = figures.rate_bars(rate_table(), label="label", references=refs)
+    assert [s.x0 for s in fig.layout.shapes] == [21.0]
+
+
+def test_funnel_plot_colours_by_flag_and_draws_the_limit_columns():
+    units = rate_table().assign(flag=["above_998", "within", "within"])
+    limits = pd.DataFrame(
+        {
+            "n": [10, 200],
+            "lower_95": [0.0, 0.17],
+            "upper_95": [0.5, 0.28],
+            "lower_998": [0.0, 0.13],
+            "upper_998": [0.6, 0.31],
+        }
+    )
+    fig = figures.funnel_plot(units, limits, label="label", target=0.22, highlight=["Bâtiment"])
+    points = fig.data[-1]
+    assert list(points.x) == [200.0, 150.0]
+    assert list(points.marker.color) == [figures.COLORS["alert"], figures.COLORS["main"]]
+    assert list(points.marker.symbol) == ["circle", "diamond"]  # the highlighted unit
+    upper998 = fig.data[0]
+    assert list(upper998.y) == pytest.approx([60.0, 31.0])
+    target = next(t for t in fig.data if t.name == "Taux global")
+    assert list(target.y) == pytest.approx([22.0, 22.0])
+
+
+def test_oe_forest_colours_intervals_excluding_one():
+    oe = pd.DataFrame(
+        {
+            "label": ["haut", "normal", "bas"],
+            "oe_ratio": [1.5, 1.0, 0.6],
+            "oe_ci_low": [1.1, 0.8, 0.4],
+            "oe_ci_high": [2.0, 1.2, 0.9],
+            "n_ruptures": [30, 20, 6],
+            "expected": [20.0, 20.0, 10.0],
+        }
+    )
+    fig = figures.oe_forest(oe, label="label")
+    assert list(fig.data[0].marker.color) == [
+        figures.COLORS["alert"],
+        figures.COLORS["main"],
+        figures.COLORS["good"],
+    ]
+    assert [s.x0 for s in fig.layout.shapes] == [1]
+
+
+def test_survival_curves_one_line_per_group_with_steps():
+    t = pd.DataFrame(
+        {
+            "g": ["A", "A", "B", "B"],
+            "month": [0, 1, 0, 1],
+            "rate": [0, 0.1, 0, 0.2],
+            "ci_low": [0, 0.05, 0, 0.1],
+            "ci_high": [0, 0.15, 0, 0.3],
+            "n_at_risk": [50, 45, 60, 48],
+        }
+    )
+    fig = figures.survival_curves(t, estimate="rate", group="g")
+    assert [tr.name for tr in fig.data] == ["A", "B"]  # no band with several groups
+    assert all(tr.line.shape == "hv" for tr in fig.data)
+    assert list(fig.data[1].y) == pytest.approx([0.0, 20.0])
+
+
+def test_monthly_hazard_has_raw_counts_on_second_axis():
+    fig = _all_figures()[-1]
+    assert fig.data[0].y == pytest.approx((2.0, 5.0))  # per 100 contract-months
+    assert fig.data[1].yaxis == "y2" and list(fig.data[1].y) == [10.0, 25.0]
+    assert list(fig.data[0].marker.color) == [figures.COLORS["main"], figures.COLORS["alert"]]
+
+
+def test_share_bars_grouped():
+    t = pd.DataFrame(
+        {
+            "label": ["60 j", "180 j", "60 j", "180 j"],
+            "g": ["A", "A", "B", "B"],
+            "share": [0.2, 0.4, 0.1, 0.3],
+            "n_ruptures": [50, 50, 40, 40],
+        }
+    )
+    fig = figures.share_bars(t, label="label", group="g")
+    assert [tr.name for tr in fig.data] == ["A", "B"]
+    assert fig.layout.barmode == "group"

@@ -1,0 +1,82 @@
+"""The restricted identity store: latest values, modes, location guard."""
+
+from __future__ import annotations
+
+import stat
+
+import pandas as pd
+import pytest
+
+from aioa_analysis import identity
+from aioa_analysis.errors import ConfigError, DataError
+from aioa_analysis.schema import IDENTITY_DTYPES
+
+
+def _raw():
+    return pd.DataFrame(
+        {
+            "apprentice_key": ["k1", "k1", "k2", None],
+            "surname": ["Roy", "Roy", "Lin", "Nobody"],
+            "first_name": ["Zoé", "Zoé", "Wei", "X"],
+            "birth_date": ["2007-03-02", "02/03/2007", "2006-01-01", "2000-01-01"],
+            "phone": ["0600000001", "0600000002", None, "0600000009"],  # newer contract's phone wins
+            "email": ["old@x.fr", None, "w@x.fr", None],  # missing newer value keeps the older
+            "sex": ["Mme", "F", "H", None],
+            "residence_postcode": ["41000", "41100", "1000", None],
+            "source_file": ["a.csv", "b.csv", "a.csv", "a.csv"],
+            "source_row": [2, 2, 3, 4],
+            "start_date": pd.to_datetime(["2023-09-01", "2024-09-01", "2024-01-01", "2024-01-01"]),
+        }
+    ).astype(
+        {
+            c: "string"
+            for c in (
+                "apprentice_key",
+                "surname",
+                "first_name",
+                "birth_date",
+                "phone",
+                "email",
+                "sex",
+                "residence_postcode",
+                "source_file",
+            )
+        }
+    )
+
+
+def test_build_keeps_latest_non_missing_values_per_key():
+    out = identity.build_identities(_raw())
+    assert list(out.columns) == list(IDENTITY_DTYPES)
+    assert out["apprentice_key"].tolist() == ["k1", "k2"]  # row without key dropped
+    k1 = out.iloc[0]
+    assert k1["phone"] == "0600000002"
+    assert k1["email"] == "old@x.fr"
+    assert k1["residence_postcode"] == "41100"
+    assert k1["birth_date"] == pd.Timestamp("2007-03-02")
+    assert k1["sex"] == "F"
+    assert out.iloc[1]["residence_postcode"] == "01000"
+    assert {str(t) for t in out.dtypes} <= {"string", "datetime64[ns]"}
+
+
+def test_write_modes_and_roundtrip(tmp_path):
+    rdir = tmp_path / "restricted"
+    path = identity.write_identities(identity.build_identities(_raw()), restricted_dir=rdir, forbidden=[])
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(rdir.stat().st_mode) == 0o700
+    back = identity.read_identities(rdir)
+    assert back["apprentice_key"].tolist() == ["k1", "k2"]
+
+
+def test_never_written_under_processed_or_reports(tmp_path):
+    processed = tmp_path / "data" / "processed"
+    with pytest.raises(ConfigError, match="inside"):
+        identity.write_identities(
+            identity.build_identities(_raw()), restricted_dir=processed / "x", forbidden=[processed]
+        )
+    assert not (processed / "x").exists()
+
+
+def test_read_missing_store_is_a_data_error(tmp_path):
+    with pytest.raises(DataError, match="aioa clean"):
+        identity.read_identities(tmp_path / "nothing")

@@ -1,0 +1,117 @@
+"""The report in a real browser: Debian's Chromium driven by Playwright, every network request blocked.
+
+Each chart must render (an SVG inside every plotly div), the page must make zero external requests
+and raise zero page errors. Uses /usr/bin/chromium (``apt-get install chromium``); never downloads a
+Playwright browser.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.report_fakes import build_sample_reports
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="Debian's Chromium is missing: apt-get install -y chromium"
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> dict:
+    return build_sample_reports(tmp_path_factory.mktemp("e2e"))
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+def _load(browser, path: Path) -> dict:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    external: list[str] = []
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    def route(r):
+        url = r.request.url
+        if url.startswith(("file:", "data:")):
+            r.continue_()
+        else:
+            external.append(url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.goto(path.resolve().as_uri(), wait_until="load")
+    page.wait_for_function(
+        "() => Array.from(document.querySelectorAll('.plotly-graph-div'))"
+        ".every(d => d.querySelector('.main-svg'))",
+        timeout=20_000,
+    )
+    info = {
+        "divs": page.locator(".plotly-graph-div").count(),
+        "rendered": page.evaluate(
+            "() => Array.from(document.querySelectorAll('.plotly-graph-div'))"
+            ".filter(d => d.querySelector('.main-svg') && d.getBoundingClientRect().height > 100).length"
+        ),
+        "traces": page.evaluate(
+            "() => Array.from(document.querySelectorAll('.plotly-graph-div')).map(d => (d.data || []).length)"
+        ),
+        "title": page.title(),
+        "banner": page.locator(".banner-sample").count(),
+        "external": external,
+        "errors": errors,
+    }
+    page.close()
+    return info
+
+
+def test_every_chart_renders_offline_without_errors(built, browser):
+    result = built["result"]
+    info = _load(browser, result.html_path)
+    assert info["divs"] == result.n_figures == 10
+    assert info["rendered"] == result.n_figures
+    assert all(n > 0 for n in info["traces"])
+    assert info["external"] == []
+    assert info["errors"] == []
+    assert info["banner"] == 1
+    assert info["title"].startswith("Ruptures des contrats")
+
+
+def test_index_page_opens_offline(built, browser):
+    page = browser.new_page()
+    external: list[str] = []
+    page.route(
+        "**/*",
+        lambda r: (
+            r.continue_()
+            if r.request.url.startswith(("file:", "data:"))
+            else (external.append(r.request.url), r.abort())
+        ),
+    )
+    page.goto((built["reports"] / "index.html").resolve().as_uri())
+    links = page.locator("a").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+    page.close()
+    assert "rapport-departement.html" in links
+    assert external == []
