@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +66,7 @@ __all__ = [
     "write_deca_extract",
 ]
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 DEFAULT_EXTRACTION_DATE = "2025-11-30"
 TBA_CFAS = (cat.BTP, cat.SAN)
 SIFA_CFA = cat.AGRI
@@ -84,7 +85,11 @@ GROUP_DIMENSIONS = (
     "start_month",
     "territory",
     "contract_kind",
+    "generation_group",
 )
+"""Dimensions of ``expected_rupture_9m.by``: ``contract_kind`` follows the CERFA type (11 initial,
+21-23 succession) as the cleaner derives it; ``generation_group`` is ``first`` (first contract of the
+training) or ``after_rupture`` (signed after a rupture)."""
 
 
 def _check_args(seed: int, years: int, contracts_per_year: int, extraction_date: str) -> pd.Timestamp:
@@ -177,10 +182,58 @@ def _group_table(df: pd.DataFrame, col: str) -> dict[str, dict[str, float | None
     return out
 
 
+def _name_key(s: pd.Series) -> pd.Series:
+    """Names as the pseudonymisation normalises them (accents stripped, upper-case, A-Z0-9 only)."""
+
+    def one(x: str) -> str:
+        x = x.replace("œ", "oe").replace("Œ", "OE").replace("æ", "ae").replace("Æ", "AE").replace("ß", "ss")
+        x = "".join(ch for ch in unicodedata.normalize("NFKD", x) if not unicodedata.combining(ch))
+        return "".join(ch for ch in x.upper() if "A" <= ch <= "Z" or "0" <= ch <= "9")
+
+    return s.astype(str).map(one)
+
+
+def identity_collisions(persons: pd.DataFrame) -> list[list[int]]:
+    """Groups of distinct apprentices (``person_id``) sharing normalised surname, first name and birth
+    date: the pseudonym (BRIEF: HMAC of ``SURNAME|FIRSTNAME|YYYY-MM-DD``) cannot tell them apart."""
+    key = (
+        _name_key(persons["surname"])
+        + "|"
+        + _name_key(persons["first_name"])
+        + "|"
+        + persons["birth_date"].dt.strftime("%Y-%m-%d")
+    )
+    dup = persons.loc[key.duplicated(keep=False)].assign(_k=key)
+    return [sorted(int(i) for i in g["person_id"]) for _, g in dup.groupby("_k", sort=True)]
+
+
+def _recoverable_after_diploma(ct: pd.DataFrame, evidence: dict[str, dict]) -> pd.Series:
+    """Ruptures after the diploma that a cleaner can identify from the files: a rupture reason saying
+    "Obtention du diplôme" (TBA, chamber), a TBA ``date_obtention_diplome_formation`` on or before
+    the rupture, or an "Admis" line in the exam-results file (whose results day precedes the
+    rupture by construction)."""
+    ids: set[str] = set()
+    chains: set[int] = set()
+    for ev in evidence.values():
+        ids.update(ev.get("contract_ids", ()))
+        chains.update(ev.get("admitted_chain_ids", ()))
+    return ct["contract_id"].isin(ids) | ct["chain_id"].isin(chains)
+
+
 def ground_truth(
-    sim: Simulation, files: dict[str, dict], *, seed: int, years: int, contracts_per_year: int
+    sim: Simulation,
+    files: dict[str, dict],
+    *,
+    seed: int,
+    years: int,
+    contracts_per_year: int,
+    evidence: dict[str, dict] | None = None,
 ) -> dict:
-    """The ground-truth dictionary written to ``_ground_truth.json`` (see docs/sample.md)."""
+    """The ground-truth dictionary written to ``_ground_truth.json`` (see docs/sample.md).
+
+    ``evidence`` (per file, from the writers): the contracts whose file says the rupture followed
+    the diploma, and the chains admitted in the exam-results file.
+    """
     ext = sim.extraction_date
     ct = sim.contracts.join(sim.persons.set_index("person_id")[["postcode"]], on="person_id")
     ct = ct.assign(
@@ -188,7 +241,8 @@ def ground_truth(
         employer_size=ct["employer_size_band"],
         start_month=ct["start_date"].dt.month.astype(str).str.zfill(2),
         territory=referential.territory_of(ct["postcode"]).astype(object),
-        contract_kind=np.where(ct["generation"] > 0, "succession", "initial"),
+        contract_kind=np.where(ct["contract_type"] == "11", "initial", "succession"),
+        generation_group=np.where(ct["generation"] > 0, "after_rupture", "first"),
         diploma_level=ct["diploma_level"].astype(object),
     )
     within9 = ct["rupture_date"] < ct["start_date"] + pd.DateOffset(months=9)
@@ -198,6 +252,19 @@ def ground_truth(
     observed = ct["rupture_date"].notna()
     regular = observed & ~ct["rupture_after_diploma"]
     after = observed & ct["rupture_after_diploma"]
+    recoverable = after & _recoverable_after_diploma(ct, evidence or {})
+    collisions = identity_collisions(sim.persons)
+    conflicts = {
+        name: t["defects"][kind]
+        for name, t in files.items()
+        for kind, d in t.get("defects", {}).items()
+        if str(d.get("expected", "")).startswith("conflict:")
+    }
+    conflict_ids = sorted({cid for d in conflicts.values() for cid in d["contract_ids"]})
+    conflict_columns: dict[str, int] = {}
+    for d in conflicts.values():
+        col = d["expected"].partition(":")[2]
+        conflict_columns[col] = conflict_columns.get(col, 0) + len(set(d["contract_ids"]))
     # re-contracting within 6 months, among regular ruptures observable for 6 months
     has_prev = ct["prev_contract_id"].notna()
     nxt = dict(zip(ct.loc[has_prev, "prev_contract_id"], ct.loc[has_prev, "start_date"], strict=True))
@@ -212,6 +279,7 @@ def ground_truth(
     deca_name = next(n for n, t in files.items() if t["profile"] == "deca_extract")
     total_true_records = sum(merged.values())
     dup_rows = len(files[deca_name]["defects"]["exact_duplicate_row"]["rows"])
+    kinds = ct["contract_kind"].value_counts()
 
     params = {
         "monthly_starts_profile": {
@@ -268,6 +336,10 @@ def ground_truth(
             "value": P.POST_DIPLOMA_RUPTURE,
             "cite": "DOMAIN #44 (7 % of ruptures), #45",
         },
+        "results_month_day": {
+            "value": list(P.RESULTS_MONTH_DAY),
+            "cite": "[D] early July; same proxy as cleaning.EXAM_RESULTS_DAY",
+        },
         "pass_rates": {k: {"value": v[0], "cite": v[1]} for k, v in P.PASS_RATES.items()},
         "pass_sex_shift": {"value": P.PASS_SEX_SHIFT, "cite": "DOMAIN #64 [D]"},
         "absent_after_dry_rupture": {"value": P.ABSENT_AFTER_DRY_RUPTURE, "cite": "[D] DOMAIN #67"},
@@ -281,6 +353,7 @@ def ground_truth(
             "exact_duplicate_share": P.EXACT_DUPLICATE_SHARE,
             "missing_naf_share": P.MISSING_NAF_SHARE,
             "rupture_before_start_n": P.RUPTURE_BEFORE_START_N,
+            "sifa_establishment_headcount_share": P.SIFA_ESTABLISHMENT_HEADCOUNT_SHARE,
             "cite": "[D]",
         },
     }
@@ -311,9 +384,20 @@ def ground_truth(
             "n_contracts_by_school_year": {k: len(v) for k, v in by_sy},
             "n_initial_contracts": int((ct["generation"] == 0).sum()),
             "n_successor_contracts": int((ct["generation"] > 0).sum()),
+            "n_contracts_by_contract_kind": {k: int(kinds.get(k, 0)) for k in ("initial", "succession")},
             "n_apprentices": int(ct["person_id"].nunique()),
+            "n_apprentice_keys": int(ct["person_id"].nunique() - sum(len(g) - 1 for g in collisions)),
+            "identity_collisions": [
+                {
+                    "person_ids": g,
+                    "contract_ids": sorted(ct.loc[ct["person_id"].isin(g), "contract_id"].tolist()),
+                }
+                for g in collisions
+            ],
             "n_ruptures": int(regular.sum()),
             "n_ruptures_after_diploma": int(after.sum()),
+            "n_ruptures_after_diploma_recoverable": int(recoverable.sum()),
+            "n_ruptures_after_diploma_drawn": int((observed & ct["rupture_for_diploma"]).sum()),
             "share_ruptures_after_diploma": _r(after.sum() / max(observed.sum(), 1)),
             "n_ruptures_by_school_year": {k: int(regular[v.index].sum()) for k, v in by_sy},
             "n_ruptures_9m_eligible": int(el["broke_9m"].sum()),
@@ -324,6 +408,28 @@ def ground_truth(
             "excluded_records": {
                 k: len(files[deca_name]["defects"][k]["rows"])
                 for k in ("cancelled", "deleted", "rupture_before_start")
+            },
+            "expected_conflicts": {
+                "contracts_with_conflicts": len(conflict_ids),
+                "by_column": conflict_columns,
+                "contract_ids": conflict_ids,
+            },
+            "notes": {
+                "n_initial_contracts": "first contract of each apprentice's training (generation 0); "
+                "n_successor_contracts: contracts signed after a rupture",
+                "n_contracts_by_contract_kind": "contract_kind as the cleaner derives it from the CERFA type: "
+                "11 initial, 21-23 succession (a first contract of a training may be a 21/22 succession "
+                "when the apprentice had an earlier apprenticeship)",
+                "n_apprentice_keys": "distinct pseudonyms expected: n_apprentices minus the homonyms born the "
+                "same day listed in identity_collisions (same normalised surname, first name, birth date)",
+                "n_ruptures_after_diploma": "model count: every observed rupture of a passed apprentice's "
+                "last contract on or after the results day (1 July of the session), including "
+                "n_ruptures_after_diploma_drawn (L6222-19, reason 'Obtention du diplôme')",
+                "n_ruptures_after_diploma_recoverable": "those a cleaner can identify: the reason says "
+                "'Obtention du diplôme' in some file (TBA, chamber), a TBA diploma date on or before the "
+                "rupture, or an 'Admis' line in the exam-results file (results day 1 July)",
+                "expected_conflicts": "contracts whose files disagree on a compared field, by intended "
+                "defect (files.*.defects with expected 'conflict:<column>'); no other disagreement exists",
             },
         },
         "expected_rupture_9m": {
@@ -367,7 +473,7 @@ def ground_truth(
             "expected_merged_records": int(total_true_records - len(ct)),
             "exact_duplicate_rows_deca_extract": int(dup_rows),
             "note": "expected_merged_records = records (amendment rows and cross-file copies) that must fold into an "
-            "already-counted true contract; exact duplicate rows come on top",
+            "already-counted true contract; exact duplicate rows come on top (merged too, never rejected)",
         },
         "files": files,
     }
@@ -413,10 +519,13 @@ def generate_sample(
     sessions = sorted(int(s) for s in sim.exams.loc[sim.exams["closed"], "exam_session"].unique())
     outputs[name], files[name] = build_exams(sim, frng[5], sessions)
 
+    evidence = {n_: files[n_].pop("_evidence") for n_ in list(files) if "_evidence" in files[n_]}
     for n_, data in outputs.items():
         files[n_]["bytes"] = len(data)
         files[n_]["sha256"] = hashlib.sha256(data).hexdigest()
-    truth = ground_truth(sim, files, seed=seed, years=years, contracts_per_year=contracts_per_year)
+    truth = ground_truth(
+        sim, files, seed=seed, years=years, contracts_per_year=contracts_per_year, evidence=evidence
+    )
     outputs["_ground_truth.json"] = (
         json.dumps(truth, ensure_ascii=False, indent=1, sort_keys=False, allow_nan=False) + "\n"
     ).encode("utf-8")

@@ -191,10 +191,17 @@ RECONTRACT_6_12M: Final[float] = 0.05
 #: Contract type of the new contract: 23 (previous contract broken, other employer) or 22 [D].
 RECONTRACT_TYPE_23_SHARE: Final[float] = 0.8
 
+#: Exam results day (month, day) of a session: "early July" [D]. It is the same proxy the cleaner
+#: uses when an exam file gives only the session year (``cleaning.EXAM_RESULTS_DAY``), so that "a
+#: rupture on or after the results of a passed exam" means the same thing in the truth and in the
+#: cleaned table.
+RESULTS_MONTH_DAY: Final[tuple[int, int]] = (7, 1)
+
 #: Rupture after the diploma (L6222-19): probability that an apprentice who passed and whose
-#: contract runs past the results ends it early. Tuned so that ~7 % of ruptures are post-exam
-#: (DOMAIN #44: 7 %; DOMAIN #45: 3.4 %).
-POST_DIPLOMA_RUPTURE: Final[float] = 0.055
+#: contract runs past the results ends it early (reason "Obtention du diplôme"). Every other rupture
+#: of a passed apprentice on or after the results day also counts as after the diploma (BRIEF rule).
+#: Tuned so that ~7 % of ruptures are post-exam (DOMAIN #44: 7 %; DOMAIN #45: 3.4 %).
+POST_DIPLOMA_RUPTURE: Final[float] = 0.04
 
 #: Exam pass rates of apprentices by diploma family (DOMAIN #63, #64, #66; [D] where noted).
 PASS_RATES: Final[dict[str, tuple[float, str]]] = {
@@ -231,3 +238,7 @@ EXACT_DUPLICATE_SHARE: Final[float] = 0.005  # exact duplicate rows in the DECA 
 MISSING_NAF_SHARE: Final[float] = 0.03  # empty NAF
 LOST_ZERO_SHARE: Final[float] = 0.04  # derniereclasse "1", CFD "1023401", postcode "3100"
 DECA_API_WINDOW_DAYS: Final[int] = 30  # API response: contracts started or broken in the last 30 days
+#: SIFA asks the headcount of the employer's ESTABLISHMENT, the CERFA/DECA the company's (FORMATS
+#: §2, employer_headcount): for this share of SIFA rows of employers with 50+ employees, NBSAL_EMP is
+#: a smaller establishment headcount, a documented cross-file conflict [D].
+SIFA_ESTABLISHMENT_HEADCOUNT_SHARE: Final[float] = 0.25

@@ -235,6 +235,14 @@ def _residence(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray
     return postcode, commune
 
 
+def last_class_of(rng: np.random.Generator, level_group: np.ndarray) -> np.ndarray:
+    """CERFA "dernière classe" code before the apprenticeship, by level group [D] (FORMATS §2)."""
+    n = len(level_group)
+    young = _choice(rng, ["40", "41", "01", "12", "22"], [0.35, 0.2, 0.15, 0.15, 0.15], n)
+    older = _choice(rng, ["01", "21", "22", "12", "31"], [0.6, 0.15, 0.1, 0.1, 0.05], n)
+    return np.where(level_group == "3", young, older)
+
+
 def _make_persons(rng: np.random.Generator, sex: np.ndarray, birth: pd.Series) -> pd.DataFrame:
     n = len(sex)
     surname, first = _names(rng, sex)
@@ -451,6 +459,8 @@ def simulate(
         age[m] = ages[rp.choice(len(ages), size=int(m.sum()), p=np.asarray(w) / np.sum(w))]
     birth = start - pd.to_timedelta((age * 365.25 + rp.integers(1, 364, n)).astype(int), unit="D")
     persons = _make_persons(rp, sex, birth.dt.normalize())
+    # one "last class" per apprentice, so that every file (DECA extract and API) says the same
+    persons = persons.assign(last_class=last_class_of(rp, pr["level_group"].to_numpy()))
 
     # 3. employers, dates
     emp = _employers(rng["employers"], progs, prog_idx)
@@ -633,11 +643,17 @@ def _exams_and_post_diploma(
     rng: np.random.Generator,
     rng_pd: np.random.Generator,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One exam sitting per training (chain) and L6222-19 ruptures after the results."""
+    """One exam sitting per training (chain) and ruptures after the results of a passed exam.
+
+    ``rupture_for_diploma``: the L6222-19 ruptures drawn here (reason "Obtention du diplôme");
+    ``rupture_after_diploma``: every rupture of a passed apprentice's last contract on or after the
+    results day (those, plus hazard ruptures that happen after the results).
+    """
     last = ct.sort_values(["chain_id", "generation"]).groupby("chain_id").tail(1).set_index("chain_id")
     first = ct.loc[ct["generation"] == 0].set_index("chain_id")
     exam_day = pd.to_datetime({"year": last["exam_session"], "month": 6, "day": 15})
-    result_day = pd.to_datetime({"year": last["exam_session"], "month": 7, "day": 4})
+    month, day = P.RESULTS_MONTH_DAY
+    result_day = pd.to_datetime({"year": last["exam_session"], "month": month, "day": day})
     n_rupt = ct["latent_rupture_date"].notna().groupby(ct["chain_id"]).sum()
     dry = (last["latent_rupture_date"] < exam_day).to_numpy()
     recontracted = (n_rupt.reindex(last.index).to_numpy() > 0) & ~dry
@@ -693,9 +709,13 @@ def _exams_and_post_diploma(
     gap = rng_pd.integers(3, 45, len(ct))
     pd_date = lr + pd.to_timedelta(gap, unit="D")
     pd_date = pd_date.where(pd_date < ct["planned_end_date"], ct["planned_end_date"] - pd.Timedelta(days=1))
-    after = ok & (u < P.POST_DIPLOMA_RUPTURE)
+    drawn = ok & (u < P.POST_DIPLOMA_RUPTURE)
+    latent = ct["latent_rupture_date"].where(~drawn, pd_date)
+    passed_ct = ct["chain_id"].map(pd.Series(passed, index=last.index)).to_numpy(dtype=bool)
+    after = is_last & passed_ct & (latent >= lr).to_numpy()
     ct = ct.assign(
-        latent_rupture_date=ct["latent_rupture_date"].where(~after, pd_date),
+        latent_rupture_date=latent,
+        rupture_for_diploma=drawn,
         rupture_after_diploma=after,
         diploma_obtained=ct["chain_id"].map(pd.Series(passed, index=last.index)).to_numpy(),
         diploma_obtained_date=lr.where(ct["chain_id"].map(pd.Series(passed, index=last.index)).astype(bool)),
@@ -709,5 +729,5 @@ def _reasons(ct: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     other = ["commun_accord", "demission", "faute", "inaptitude", "force_majeure", "liquidation"]
     w = [cat.RUPTURE_REASONS[k][1] for k in other]
     drawn = _choice(rng, other, w, len(ct))
-    reason = np.where(ct["rupture_after_diploma"], "diplome", np.where(days.to_numpy() < 46, "essai", drawn))
+    reason = np.where(ct["rupture_for_diploma"], "diplome", np.where(days.to_numpy() < 46, "essai", drawn))
     return ct.assign(rupture_reason=np.where(ct["latent_rupture_date"].notna(), reason, None))  # type: ignore[call-overload]

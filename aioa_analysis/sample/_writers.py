@@ -158,12 +158,6 @@ def _contracts_with_persons(sim: Simulation) -> pd.DataFrame:
     return ct.join(per.drop(columns="sex"), on="person_id")
 
 
-def _last_class(rng: np.random.Generator, level_group: np.ndarray) -> np.ndarray:
-    young = _choice_arr(rng, ["40", "41", "01", "12", "22"], [0.35, 0.2, 0.15, 0.15, 0.15], len(level_group))
-    older = _choice_arr(rng, ["01", "21", "22", "12", "31"], [0.6, 0.15, 0.1, 0.1, 0.05], len(level_group))
-    return np.where(level_group == "3", young, older)
-
-
 def _choice_arr(rng: np.random.Generator, keys: list, weights: list, n: int) -> np.ndarray:
     w = np.asarray(weights, dtype=float)
     return np.asarray(keys, dtype=object)[rng.choice(len(keys), size=n, p=w / w.sum())]
@@ -206,7 +200,7 @@ def deca_extract_frame(sim: Simulation, rng: np.random.Generator) -> pd.DataFram
             "adressenumero": df["address_number"].fillna(""),
             "adressevoie": df["street"],
             "adressecodepostal": df["postcode"],
-            "derniereclasse": _last_class(rng, df["level_group"].to_numpy()),
+            "derniereclasse": df["last_class"],
             "datedebutformation": fmt_date(df["training_start_date"], "%Y-%m-%d"),
             "datefinformation": fmt_date(df["training_end_date"], "%Y-%m-%d"),
             "codediplome": df["diploma_code"],
@@ -366,7 +360,7 @@ def build_deca_extract(
         "rows": line[(kinds == "amendment") & ~is_dup].tolist(),
     }
     truth["defects"]["exact_duplicate_row"] = {
-        "expected": "rejected:duplicate_row",
+        "expected": "merged:duplicate_row",  # issue 3: exact duplicates are merged, not rejected
         "rows": line[is_dup].tolist(),
     }
     truth["defects"]["lost_leading_zero"] = {"expected": "repaired", "rows": line[lz_any & ~is_dup].tolist()}
@@ -396,7 +390,7 @@ def build_deca_api(sim: Simulation, rng: np.random.Generator) -> tuple[bytes, di
     n = len(df)
     nom = name_variant(df["surname"], "typed", rng)
     prenom = name_variant(df["first_name"], "typed", rng)
-    cls = _last_class(rng, df["level_group"].to_numpy())
+    cls = df["last_class"].to_numpy()  # the apprentice's, as in the DECA extract
     lost = rng.random(n) < 0.15  # BAL coerces derniereClasse to a number: "01" -> 1
     cfa_siret = dict(
         zip(referential.cfa_referential()["uai"], referential.cfa_referential()["siret"], strict=True)
@@ -406,11 +400,15 @@ def build_deca_api(sim: Simulation, rng: np.random.Generator) -> tuple[bytes, di
     reason_code = df["rupture_reason"].map(cat.DECA_REASON_CODE)
     signal = df["rupture_date"] + pd.to_timedelta(rng.integers(0, 15, n), unit="D")
     signal = signal.where(signal <= ext, ext)
-    iso = lambda s: s.dt.strftime("%Y-%m-%d").where(s.notna(), None)  # noqa: E731
+    def iso(s: pd.Series) -> list[str | None]:
+        """ISO dates as Python strings, ``None`` (JSON null) for a missing date: never NaN."""
+        return [None if pd.isna(x) else x.strftime("%Y-%m-%d") for x in s]
+
     birth, tstart, tend = iso(df["birth_date"]), iso(df["training_start_date"]), iso(df["training_end_date"])
     start, end, sig, rup, sgn = (
         iso(df["start_date"]), iso(df["planned_end_date"]), iso(df["signature_date"]), iso(df["rupture_date"]), iso(signal)
     )  # fmt: skip
+    reasons = [None if pd.isna(x) else str(x) for x in reason_code]
     contrats = []
     for i, r in enumerate(df.to_dict("records")):
         c = cls[i]
@@ -419,7 +417,7 @@ def build_deca_api(sim: Simulation, rng: np.random.Generator) -> tuple[bytes, di
                 "nom": nom.iloc[i],
                 "prenom": prenom.iloc[i],
                 "sexe": "F" if r["sex"] == "F" else "H",
-                "dateNaissance": birth.iloc[i],
+                "dateNaissance": birth[i],
                 "departementNaissance": r["birth_departement"],
                 "nationalite": int(r["nationality"]),
                 "handicap": bool(r["rqth"]),
@@ -433,8 +431,8 @@ def build_deca_api(sim: Simulation, rng: np.random.Generator) -> tuple[bytes, di
                 "derniereClasse": int(c) if lost[i] else c,
             },
             "formation": {
-                "dateDebutFormation": tstart.iloc[i],
-                "dateFinFormation": tend.iloc[i],
+                "dateDebutFormation": tstart[i],
+                "dateFinFormation": tend[i],
                 "codeDiplome": r["diploma_code"],
                 "rncp": None,
                 "intituleOuQualification": f"{r['diploma_title']} ({r['diploma_family']})",
@@ -459,25 +457,26 @@ def build_deca_api(sim: Simulation, rng: np.random.Generator) -> tuple[bytes, di
                 "noContrat": r["contract_id"],
                 "typeContrat": int(r["contract_type"]),
                 "dispositif": "APPR",
-                "statut": "Rompu" if rup.iloc[i] else "",
-                "dateDebutContrat": start.iloc[i],
-                "dateFinContrat": end.iloc[i],
-                "dateConclusion": sig.iloc[i],
+                "statut": "Rompu" if rup[i] is not None else "",
+                "dateDebutContrat": start[i],
+                "dateFinContrat": end[i],
+                "dateConclusion": sig[i],
                 "dateEffetAvenant": "",
                 "noAvenant": None,
                 "typeDerogation": None,
             },
         }
-        if rup.iloc[i]:
+        if rup[i] is not None:
             item["rupture"] = {
-                "dateEffetRupture": rup.iloc[i],
-                "codeMotifRupture": reason_code.iloc[i],
+                "dateEffetRupture": rup[i],
+                "codeMotifRupture": reasons[i],
                 "commentaireRupture": "",
-                "dateSignalement": sgn.iloc[i],
+                "dateSignalement": sgn[i],
             }
         contrats.append(item)
     payload = {"metadonnees": {"page": 1, "totalPages": 1, "totalElements": n}, "contrats": contrats}
-    data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    # allow_nan=False: a NaN would be written as the invalid JSON token NaN
+    data = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
     truth = {
         "profile": "deca_api",
         "records": n,
@@ -527,8 +526,9 @@ def build_tba(
     ch = ch.loc[ch["start_date"] <= ext]
     contracts_by_chain: dict[int, list[dict]] = {}
     for rec in ch[
-        ["chain_id", "start_date", "planned_end_date", "employer_siret", "rupture_date", "rupture_reason"]
-    ].to_dict("records"):
+        ["chain_id", "contract_id", "start_date", "planned_end_date", "employer_siret", "rupture_date",
+         "rupture_reason"]
+    ].to_dict("records"):  # fmt: skip
         contracts_by_chain.setdefault(rec["chain_id"], []).append(rec)
     result_date = exams["result_date"].reindex(heads["chain_id"]).to_numpy()
     head_records = heads.to_dict("records")
@@ -541,6 +541,7 @@ def build_tba(
     lost_cfd = heads["diploma_code"].str.startswith("0").to_numpy() & (rng.random(nrow) < 0.5)
     n_string_dates = 0
     records = 0
+    evidence: list[str] = []  # contracts whose row says the rupture followed the diploma
 
     wb = Workbook(write_only=True)
     wb.properties.creator = "aioa sample"
@@ -601,6 +602,11 @@ def build_tba(
             if pd.notna(c["rupture_date"]):
                 vals[f"contrat_date_rupture{suf}"] = c["rupture_date"]
                 vals[f"cause_rupture_contrat{suf}"] = cat.RUPTURE_REASONS[c["rupture_reason"]][0].lower()
+                obtained = vals["date_obtention_diplome_formation"]
+                if c["rupture_reason"] == "diplome" or (
+                    obtained is not None and c["rupture_date"] >= pd.Timestamp(obtained)
+                ):
+                    evidence.append(c["contract_id"])
         row: list[Any] = []
         for k_i, k in enumerate(TBA_KEYS):
             v = vals.get(k)
@@ -633,6 +639,7 @@ def build_tba(
             "date_as_text": {"expected": "parsed", "cells": int(n_string_dates)},
             "lost_leading_zero": {"expected": "repaired", "rows": (np.flatnonzero(lost_cfd) + 2).tolist()},
         },
+        "_evidence": {"contract_ids": sorted(evidence)},
     }
     return normalise_zip(buf.getvalue()), truth
 
@@ -757,6 +764,11 @@ def build_sifa(sim: Simulation, rng: np.random.Generator, uai: str) -> tuple[byt
         }
     )
     assert tuple(out.columns) == SIFA_COLUMNS and len(SIFA_COLUMNS) == 47
+    # SIFA asks the establishment's headcount: smaller than the company's (DECA) for some large employers
+    head = cur["employer_headcount"].to_numpy()
+    estab = (head >= 50) & (rng.random(n) < P.SIFA_ESTABLISHMENT_HEADCOUNT_SHARE)
+    smaller = np.maximum(1, np.floor(head * rng.uniform(0.1, 0.6, n))).astype(int)
+    out["NBSAL_EMP"] = np.where(estab, smaller.astype(str), out["NBSAL_EMP"].to_numpy(dtype=object))
     out = out.astype(object).where(out.notna(), "")
     data = to_csv_bytes(
         out, sep=";", encoding="utf-8-sig", header=False, lineterminator="\r\n", quoting=csv.QUOTE_NONE
@@ -768,7 +780,15 @@ def build_sifa(sim: Simulation, rng: np.random.Generator, uai: str) -> tuple[byt
         "photo_date": str(photo.date()),
         "records": n,
         "true_contract_records": n,
-        "defects": {},
+        "defects": {
+            "establishment_headcount": {
+                "expected": "conflict:employer_headcount",
+                "note": "NBSAL_EMP is the establishment's headcount, DECA gives the company's: the contract "
+                "keeps the DECA value (source precedence) and the disagreement is recorded as a conflict",
+                "rows": (np.flatnonzero(estab) + 1).tolist(),
+                "contract_ids": cur.loc[estab, "contract_id"].tolist(),
+            }
+        },
     }
     return data, truth, name
 
@@ -879,6 +899,11 @@ def build_chamber(sim: Simulation, rng: np.random.Generator, uai: str) -> tuple[
                 "columns": ["SIRET de l’employeur", "Effectif de l'entreprise"],
             },
         },
+        "_evidence": {
+            "contract_ids": sorted(
+                cur.loc[cur["rupture_date"].notna() & (cur["rupture_reason"] == "diplome"), "contract_id"]
+            )
+        },
     }
     return data, truth
 
@@ -913,6 +938,7 @@ def build_exams(sim: Simulation, rng: np.random.Generator, sessions: list[int]) 
         "profile": "exam_results",
         "records": len(out),
         "sessions": sorted(int(s) for s in set(out["Session"])),
+        "_evidence": {"admitted_chain_ids": sorted(int(c) for c in ex.loc[ex["passed"], "chain_id"])},
     }
     return data, truth
 
