@@ -29,6 +29,7 @@ its reason), so ``rows_read == rows_clean + rows_merged + rows_rejected`` per fi
 
 from __future__ import annotations
 
+import concurrent.futures
 import functools
 import re
 from collections.abc import Callable
@@ -37,9 +38,15 @@ from typing import Final
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from aioa_analysis import referential
 from aioa_analysis.parsing import (
+    arrow_strings,
+    bool_numpy,
+    first_occurrence,
+    string_series,
     DATE_IMPOSSIBLE,
     DATE_OK,
     normalise_cfd,
@@ -88,7 +95,6 @@ REASON: Final = "_reason"
 REASON_COLUMN: Final = "_reason_column"
 DUP_OF: Final = "_dup_of"
 GROUP: Final = "_group"
-GROUP_KEY: Final = "_group_key"
 RANK: Final = "_rank"
 IS_AMENDMENT: Final = "_is_amendment"
 PRIMARY: Final = "_primary"
@@ -154,6 +160,9 @@ _NO_CONFLICT: Final = frozenset(
 
 #: columns taken from the initial row (not from the latest amendment) first
 _INITIAL_FIRST: Final = (C.contract_type, C.signature_date, C.start_date, C.derogation_type)
+
+_THREADED_ROWS: Final = 200_000
+"""Above this many rows, per-column work (takes) runs on two threads."""
 
 AMENDMENT_TYPES: Final = frozenset({"31", "32", "33", "34", "35", "36", "37", "38"})
 
@@ -316,8 +325,9 @@ def flag_cancelled_elsewhere(df: pd.DataFrame) -> pd.DataFrame:
         return df
     alive = df[REASON].isna()
     deca = _col(df, C.source).str.startswith("deca").fillna(False)
-    live_deca = set(cid[alive & deca].dropna())
-    ids = set(cid[cancelled]) - live_deca
+    cancelled_ids = cid[cancelled].unique()
+    live_deca = alive & deca & cid.isin(cancelled_ids).fillna(False)  # only ids that were cancelled matter
+    ids = sorted(set(cid[cancelled]) - set(cid[live_deca]))
     return _set_reason(df, alive & cid.isin(ids).fillna(False), REASON_CANCELLED_ELSEWHERE, C.contract_id)
 
 
@@ -327,6 +337,63 @@ def flag_cancelled_elsewhere(df: pd.DataFrame) -> pd.DataFrame:
 
 def _value_columns(df: pd.DataFrame) -> list[str]:
     return [c for c in df.columns if not c.startswith("_") and c not in LINEAGE_COLUMNS]
+
+
+def _int_positions(s: pd.Series) -> np.ndarray:
+    """An integer column (nullable or not) as int64, missing -> -1."""
+    return s.astype("Int64").fillna(-1).to_numpy(dtype=np.int64)
+
+
+def _row_prefilter_hash(df: pd.DataFrame, pos: np.ndarray, cols: list[str]) -> np.ndarray:
+    """A cheap 64-bit hash of rows ``pos`` that identical rows share (strings hashed by length only).
+
+    Only a pre-filter: rows with a unique hash cannot have an identical row; the others are compared
+    exactly (:func:`_identical_row_ids`).
+    """
+    h = np.zeros(len(pos), dtype=np.uint64)
+    for c in cols:
+        s = df[c]
+        if s.dtype == "string":
+            lengths = pc.fill_null(pc.binary_length(arrow_strings(s)), -1).to_numpy()
+            values = np.asarray(lengths, dtype=np.int64)[pos]
+        elif s.dtype.kind == "M":
+            values = s.to_numpy(dtype="datetime64[ns]").view(np.int64)[pos]
+        elif isinstance(s.dtype, pd.api.extensions.ExtensionDtype) or s.dtype.kind in "biuf":
+            try:
+                values = s.to_numpy(dtype="float64", na_value=np.nan)[pos]
+            except (TypeError, ValueError):
+                continue  # not numeric: left to the exact comparison
+        else:
+            continue
+        with np.errstate(over="ignore"):
+            h = h * np.uint64(0x100000001B3) ^ pd.util.hash_array(values)
+    return h
+
+
+def _identical_row_ids(df: pd.DataFrame, pos: np.ndarray, cols: list[str]) -> np.ndarray:
+    """For rows ``pos`` (in frame order): the position of the first row identical to each on ``cols``.
+
+    Missing values are equal to each other. Exact: a pre-filter hash selects the rows that may have
+    an identical row, then those few are grouped on their values.
+    """
+    first = pos.copy()
+    if len(pos) < 2:
+        return first
+    if cols:
+        h = _row_prefilter_hash(df, pos, cols)
+        maybe = pd.Series(h).duplicated(keep=False).to_numpy()
+    else:
+        maybe = np.ones(len(pos), dtype=bool)
+    if not maybe.any():
+        return first
+    cand = pos[maybe]
+    if cols:
+        sub = df.iloc[cand][cols]
+        ids = sub.groupby(cols, sort=False, dropna=False).ngroup().to_numpy()
+    else:
+        ids = np.zeros(len(cand), dtype=np.int64)
+    first[maybe] = cand[first_occurrence(ids)][ids]
+    return first
 
 
 def flag_exact_duplicates(df: pd.DataFrame) -> pd.DataFrame:
@@ -340,42 +407,68 @@ def flag_exact_duplicates(df: pd.DataFrame) -> pd.DataFrame:
     >>> flag_exact_duplicates(df)["_dup_of"].tolist()
     [<NA>, 0, <NA>]
     """
-    alive = df[REASON].isna()
-    cols = _value_columns(df)
-    h = pd.util.hash_pandas_object(df.loc[alive, cols], index=False)
-    first_row = df.loc[alive, ROW].groupby(h.to_numpy()).transform("first")
-    dup_of = pd.Series(pd.NA, index=df.index, dtype="Int64")
-    is_dup = first_row.to_numpy() != df.loc[alive, ROW].to_numpy()
-    dup_of.loc[first_row.index[is_dup]] = first_row.to_numpy()[is_dup]
-    return df.assign(**{DUP_OF: dup_of})
+    pos = np.flatnonzero(df[REASON].isna().to_numpy())
+    first = _identical_row_ids(df, pos, _value_columns(df))
+    is_dup = first != pos
+    rows = df[ROW].to_numpy()
+    dup_of = pd.array(np.full(len(df), pd.NA), dtype="Int64")
+    dup_of[pos[is_dup]] = rows[first[is_dup]]
+    return df.assign(**{DUP_OF: pd.Series(dup_of, index=df.index)})
+
+
+def _source_rank(source: pd.Series) -> np.ndarray:
+    """Position of each row's source in :data:`SOURCE_PRECEDENCE` (unknown sources last)."""
+    idx = pc.index_in(arrow_strings(source.astype("string")), value_set=pa.array(SOURCE_PRECEDENCE, pa.large_string()))
+    return np.asarray(pc.fill_null(idx, len(SOURCE_PRECEDENCE)).to_numpy(), dtype=np.int64)
 
 
 def _sort_for_precedence(df: pd.DataFrame, *, initial_first: bool) -> pd.DataFrame:
     """Rows ordered by group, source precedence, then amendments (latest first) or the initial first."""
-    rank = (
-        _col(df, C.source).map({s: i for i, s in enumerate(SOURCE_PRECEDENCE)}).fillna(len(SOURCE_PRECEDENCE))
-    )
-    eff = _col(df, C.amendment_effective_date, "datetime64[ns]")
-    eff_key = -(eff.fillna(pd.Timestamp("1900-01-01")).astype("int64") // 86_400_000_000_000)
-    amend_key = df[IS_AMENDMENT].astype(int) if initial_first else 1 - df[IS_AMENDMENT].astype(int)
-    keyed = df.assign(
-        _k_rank=rank.astype(int).to_numpy(),
-        _k_amend=amend_key.to_numpy(),
-        _k_eff=eff_key.to_numpy(),
-        _k_no=-pd.Series(pd.factorize(_col(df, C.amendment_no).fillna(""), sort=True)[0], index=df.index),
-        _k_file=pd.factorize(df[C.source_file], sort=True)[0],
-    )
-    return keyed.sort_values(
-        [GROUP, "_k_rank", "_k_amend", "_k_eff", "_k_no", "_k_file", ROW], kind="stable"
-    ).drop(columns=["_k_rank", "_k_amend", "_k_eff", "_k_no", "_k_file"])
+    return df.iloc[_precedence_order(df, np.arange(len(df)), initial_first=initial_first)]
+
+
+def _precedence_order(df: pd.DataFrame, pos: np.ndarray, *, initial_first: bool) -> np.ndarray:
+    """Positions ``pos`` sorted by group, source precedence, then amendments (latest first) or the
+    initial first, the latest amendment number, the file name and the row (a stable sort)."""
+    sub = df.iloc[pos]
+    rank = _source_rank(_col(sub, C.source))
+    eff = _col(sub, C.amendment_effective_date, "datetime64[ns]").astype("datetime64[ns]")
+    eff_key = -(eff.fillna(pd.Timestamp("1900-01-01")).astype("int64") // 86_400_000_000_000).to_numpy()
+    amend = sub[IS_AMENDMENT].to_numpy(dtype=np.int64)
+    amend_key = amend if initial_first else 1 - amend
+    no_key = -pd.factorize(_col(sub, C.amendment_no).fillna(""), sort=True)[0]
+    file_key = pd.factorize(sub[C.source_file], sort=True)[0]
+    group = _int_positions(sub[GROUP])
+    order = np.lexsort((sub[ROW].to_numpy(), file_key, no_key, eff_key, amend_key, rank, group))
+    return pos[order]
+
+
+def _equality_codes(s: pd.Series) -> np.ndarray:
+    """Integer codes that are equal exactly when the values are (missing -> -1).
+
+    Uniform-length digit strings (DECA contract numbers) are read as integers instead of hashed.
+    """
+    arr = arrow_strings(s.astype("string"))
+    valid = pc.is_valid(arr)
+    n_valid = pc.sum(valid).as_py() or 0
+    if n_valid:
+        values = arr.filter(valid)
+        lengths = pc.min_max(pc.binary_length(values)).as_py()
+        if lengths["min"] == lengths["max"] and lengths["max"] <= 18 and pc.all(pc.ascii_is_decimal(values)).as_py():
+            ints = np.full(len(arr), -1, dtype=np.int64)
+            ints[bool_numpy(valid)] = pc.cast(values, pa.int64()).to_numpy()
+            codes, _ = pd.factorize(ints)
+            return np.where(ints < 0, -1, codes)
+    return pd.factorize(s.astype("string"), use_na_sentinel=True)[0].astype(np.int64)
 
 
 def assign_contract_groups(df: pd.DataFrame) -> pd.DataFrame:
     """Give every live row its contract group ``_group`` (exact duplicates follow their original).
 
     Key: ``contract_id`` when the row has one; else ``(apprentice_key, start_date)``, attached to a
-    contract with an id that has the same pair when there is one (cross-file merge); else the row
-    alone.
+    contract with an id that has the same pair when there is one (cross-file merge: the initial row
+    of the highest-precedence source, then the smallest id); else the row alone. Groups are numbered
+    in the order of their first row.
 
     >>> df = pd.DataFrame({"_row": [0, 1, 2, 3], "_reason": pd.array([pd.NA] * 4, dtype="string"),
     ...     "_dup_of": pd.array([pd.NA] * 4, dtype="Int64"),
@@ -384,126 +477,255 @@ def assign_contract_groups(df: pd.DataFrame) -> pd.DataFrame:
     ...     "apprentice_key": pd.array(["k", "k", "k", "k"], dtype="string"),
     ...     "start_date": pd.to_datetime(["2024-09-02", "2024-09-02", "2025-09-01", "2024-09-02"]),
     ...     "source": ["deca_extract", "tba_upload", "tba_upload", "deca_extract"]})
-    >>> assign_contract_groups(df)["_group_key"].tolist()
-    ['C:X', 'C:X', 'P:k|20250901', 'C:X']
+    >>> assign_contract_groups(df)["_group"].tolist()
+    [0, 0, 1, 0]
     """
-    alive = df[REASON].isna()
+    n = len(df)
+    alive = df[REASON].isna().to_numpy()
     cid = _col(df, C.contract_id)
+    has_cid = cid.notna().to_numpy()
     akey = _col(df, C.apprentice_key)
-    start = df[C.start_date].dt.strftime("%Y%m%d").astype("string")
-    pair = (akey + "|" + start).astype("string")
-    is_amend = _col(df, C.contract_type).isin(AMENDMENT_TYPES).fillna(False)
-    with_id = alive & cid.notna() & pair.notna()
-    rank = (
-        _col(df, C.source).map({s: i for i, s in enumerate(SOURCE_PRECEDENCE)}).fillna(len(SOURCE_PRECEDENCE))
-    )
-    lookup = (
-        pd.DataFrame(
-            {"pair": pair[with_id], "cid": cid[with_id], "rank": rank[with_id], "amend": is_amend[with_id]}
+    start = df[C.start_date]
+    has_pair = (akey.notna() & start.notna()).to_numpy()
+    is_amend = _col(df, C.contract_type).isin(AMENDMENT_TYPES).fillna(False).to_numpy()
+    cid_codes = _equality_codes(cid)
+    # kind 0: a contract number (own or attached); 1: (apprentice_key, start_date); 2: the row alone
+    kind = np.full(n, 2, dtype=np.int64)
+    value = np.arange(n, dtype=np.int64)
+    own = alive & has_cid
+    kind[own], value[own] = 0, cid_codes[own]
+    need = alive & ~has_cid & has_pair
+    if need.any():
+        with_id = alive & has_cid & has_pair
+        wanted_keys = akey[need].unique()
+        candidates = with_id & akey.isin(wanted_keys).fillna(False).to_numpy()
+        sub_pos = np.flatnonzero(need | candidates)
+        sub = pd.DataFrame(
+            {"a": akey.iloc[sub_pos].to_numpy(), "s": start.iloc[sub_pos].to_numpy()}, index=sub_pos
         )
-        .sort_values(["pair", "amend", "rank", "cid"], kind="stable")
-        .drop_duplicates("pair")
-    )
-    pair_to_cid = pd.Series(lookup["cid"].to_numpy(), index=lookup["pair"].to_numpy(), dtype="string")
-    attached = pair.map(pair_to_cid).astype("string")
-    row_key = "R:" + df[ROW].astype("string")
-    group = ("C:" + cid).fillna("C:" + attached).fillna("P:" + pair).fillna(row_key).astype("string")
-    group = group.where(alive)
-    dup = df[DUP_OF].notna() if DUP_OF in df.columns else pd.Series(False, index=df.index)
+        pair = sub.groupby(["a", "s"], sort=False).ngroup().to_numpy()
+        is_cand = candidates[sub_pos]
+        lookup = (
+            pd.DataFrame(
+                {
+                    "pair": pair[is_cand],
+                    "amend": is_amend[sub_pos][is_cand],
+                    "rank": _source_rank(_col(df, C.source).iloc[sub_pos[is_cand]]),
+                    "cid": cid.iloc[sub_pos[is_cand]].to_numpy(),
+                    "code": cid_codes[sub_pos[is_cand]],
+                }
+            )
+            .sort_values(["pair", "amend", "rank", "cid"], kind="stable")
+            .drop_duplicates("pair")
+        )
+        attached = pd.Series(lookup["code"].to_numpy(), index=lookup["pair"].to_numpy())
+        is_need = need[sub_pos]
+        found = attached.reindex(pair[is_need]).to_numpy()
+        need_pos = sub_pos[is_need]
+        hit = ~np.isnan(found)
+        kind[need_pos[hit]], value[need_pos[hit]] = 0, found[hit].astype(np.int64)
+        kind[need_pos[~hit]], value[need_pos[~hit]] = 1, pair[is_need][~hit]
+    dup = df[DUP_OF].notna().to_numpy() if DUP_OF in df.columns else np.zeros(n, dtype=bool)
     if dup.any():
         # _row == position in the frame (set by clean_contracts), so the original's key is a take
-        pos = df.loc[dup, DUP_OF].to_numpy(dtype="int64")
-        group = group.mask(
-            dup, pd.Series(group.to_numpy()[pos], index=df.index[dup.to_numpy()], dtype="string")
-        )
-    codes = pd.Series(pd.factorize(group, sort=True)[0], index=df.index)
-    return df.assign(
-        **{
-            GROUP: codes.where(codes >= 0).astype("Int64"),
-            GROUP_KEY: group,
-            IS_AMENDMENT: is_amend.to_numpy(),
-        }
-    )  # type: ignore[arg-type]
+        orig = df[DUP_OF].to_numpy(dtype=np.int64, na_value=0)[dup]
+        kind[dup], value[dup] = kind[orig], value[orig]
+    key = kind * (n + 1) + value
+    codes = np.full(n, -1, dtype=np.int64)
+    codes[alive], _ = pd.factorize(key[alive])
+    group = pd.array(codes, dtype="Int64")
+    group[~alive] = pd.NA
+    return df.assign(**{GROUP: pd.Series(group, index=df.index), IS_AMENDMENT: is_amend})
 
 
 # ================================================================================================
 # 5. merging
 
 
+def _group_starts(groups: np.ndarray) -> np.ndarray:
+    """Start positions of the runs of equal values in a sorted array."""
+    return np.flatnonzero(np.diff(groups, prepend=-1) != 0) if len(groups) else np.zeros(0, dtype=np.int64)
+
+
+def _first_valid(notna: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Per run (``starts`` of a sorted array): index of its first ``True`` in ``notna``, else its start."""
+    if len(notna) == 0:
+        return starts
+    cand = np.where(notna, np.arange(len(notna)), len(notna))
+    first = np.minimum.reduceat(cand, starts)
+    return np.where(first < len(notna), first, starts)
+
+
+def _argsort_ids(ids: pd.Series) -> np.ndarray:
+    """Stable argsort of string ids (digit ids of one length compare as integers: same order, faster)."""
+    arr = arrow_strings(ids)
+    if len(arr) and arr.null_count == 0:
+        lengths = pc.min_max(pc.binary_length(arr)).as_py()
+        if lengths["min"] == lengths["max"] <= 18 and pc.all(pc.ascii_is_decimal(arr)).as_py():
+            return np.argsort(pc.cast(arr, pa.int64()).to_numpy(), kind="stable")
+    return np.asarray(pc.sort_indices(arr).to_numpy(), dtype=np.int64)
+
+
+def _tags(source: pd.Series, source_file: pd.Series, source_row: pd.Series) -> pa.Array:
+    """``source:file:row`` lineage tags (NA when a part is missing)."""
+    return pc.binary_join_element_wise(
+        arrow_strings(source.astype("string")),
+        arrow_strings(source_file.astype("string")),
+        arrow_strings(source_row.astype("string")),
+        pa.scalar(":", pa.large_string()),
+    )
+
+
 def merge_contracts(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Fold each contract group into one row; return ``(contracts, rows)``.
 
     ``rows`` is ``df`` with ``_primary`` (the row that represents its contract: the initial row of
-    the highest-precedence source). ``contracts`` has one row per group: first non-missing value in
-    precedence order, ``amendment_count`` (distinct amendments), ``sources`` (every
-    ``source:file:row`` that fed it), ``contract_id`` (the source's, else ``<key>-<YYYYMMDD>``).
-    Exact duplicates only count in ``sources``.
+    the highest-precedence source). ``contracts`` has one row per group, sorted by ``contract_id``:
+    first non-missing value in precedence order, ``amendment_count`` (distinct amendments),
+    ``sources`` (every ``source:file:row`` that fed it), ``contract_id`` (the source's, else
+    ``<key>-<YYYYMMDD>``). Exact duplicates only count in ``sources``. Personal columns other than
+    the birth date (needed for the age) are not carried over.
+
+    Most groups have one row: their values are taken as they are; only the groups with several
+    rows are ordered by precedence.
     """
-    live = df.loc[df[GROUP].notna() & df[DUP_OF].isna()]
-    value_cols = [c for c in df.columns if not c.startswith("_")]
-    ordered = _sort_for_precedence(live, initial_first=False)
-    merged = ordered.groupby(GROUP, sort=True)[value_cols].first()
-    initial = _sort_for_precedence(live, initial_first=True)
-    first_init = initial.groupby(GROUP, sort=True)[[c for c in _INITIAL_FIRST if c in live.columns]].first()
-    merged = merged.assign(**{c: first_init[c] for c in first_init.columns})
-    # primary row: initial row first, highest precedence source
-    primary_rows = initial.drop_duplicates(GROUP)[
-        [GROUP, ROW, C.source, C.source_file, C.source_row]
-    ].set_index(GROUP)
+    g = _int_positions(df[GROUP])
+    member = g >= 0
+    live = np.flatnonzero(member & df[DUP_OF].isna().to_numpy())
+    n_groups = int(g.max()) + 1 if member.any() else 0
+    gl = g[live]
+    sizes = np.bincount(gl, minlength=n_groups)
+    multi = sizes[gl] > 1
+    base = np.zeros(n_groups, dtype=np.int64)  # row giving the values: first in precedence order
+    primary = np.zeros(n_groups, dtype=np.int64)  # row representing the contract: initial row first
+    base[gl[~multi]] = primary[gl[~multi]] = live[~multi]
+    m_rows = live[multi]
+    ord_a = _precedence_order(df, m_rows, initial_first=False)
+    ord_i = _precedence_order(df, m_rows, initial_first=True)
+    starts_a, starts_i = _group_starts(g[ord_a]), _group_starts(g[ord_i])
+    groups_a, groups_i = g[ord_a][starts_a], g[ord_i][starts_i]
+    base[groups_a] = ord_a[starts_a]
+    primary[groups_i] = ord_i[starts_i]
+
+    value_cols = [
+        c
+        for c in df.columns
+        if not c.startswith("_") and (c not in FORBIDDEN_IN_CONTRACTS or c == C.birth_date)
+    ]
+    lineage = (C.source, C.source_file, C.source_row)
+    arrays = {name: df[name].array for name in df.columns if not name.startswith("_")}
+
+    def winners(name: str) -> tuple[np.ndarray, np.ndarray]:
+        """(groups, rows) whose value for ``name`` is not the base row's."""
+        if name in lineage:
+            groups, rows = groups_i, primary[groups_i]
+        else:
+            order, starts, groups = (
+                (ord_i, starts_i, groups_i) if name in _INITIAL_FIRST else (ord_a, starts_a, groups_a)
+            )
+            notna = ~np.asarray(arrays[name].isna())[order]
+            rows = order[_first_valid(notna, starts)]
+        differs = rows != base[groups]
+        return groups[differs], rows[differs]
+
+    def column(name: str, out_groups: np.ndarray, where: np.ndarray) -> pd.api.extensions.ExtensionArray:
+        values = arrays[name].take(base[out_groups])
+        groups, rows = winners(name)
+        present = where[groups] >= 0
+        if present.any():
+            values[where[groups[present]]] = arrays[name].take(rows[present])
+        return values
+
+    # contract ids first (they give the order of the table)
+    by_group = np.arange(n_groups)
+    cid = pd.Series(
+        column(C.contract_id, by_group, by_group) if C.contract_id in df.columns else pd.NA,
+        index=by_group,
+        dtype="string",
+    )
+    if cid.isna().any():
+        no_id = np.flatnonzero(cid.isna().to_numpy())
+        at = _inverse(no_id, n_groups)
+        akey = (
+            pd.Series(column(C.apprentice_key, no_id, at), dtype="string")
+            if C.apprentice_key in df.columns
+            else pd.Series(pd.NA, index=range(len(no_id)), dtype="string")
+        )
+        start = pd.Series(column(C.start_date, no_id, at))
+        synthetic = akey.str.slice(0, 16) + "-" + start.dt.strftime("%Y%m%d").astype("string")
+        fallback = (
+            df[C.source_file].iloc[primary[no_id]].astype("string").reset_index(drop=True)
+            + ":"
+            + df[C.source_row].iloc[primary[no_id]].astype("string").reset_index(drop=True)
+        )
+        cid.iloc[no_id] = synthetic.fillna(fallback).to_numpy()
+    order = _argsort_ids(cid)
+    where = _inverse(order, n_groups)
+    out = {GROUP: pd.array(order, dtype="Int64")}
+    out.update(zip(value_cols, _map_columns(lambda name: column(name, order, where), value_cols, n_groups)))
+    index = pd.RangeIndex(n_groups)
+    merged = pd.DataFrame(out, index=index)
+
+    # amendments: distinct (type, number, effective date) among live amendment rows
+    amend = live[df[IS_AMENDMENT].to_numpy()[live]]
+    count = np.zeros(n_groups, dtype=np.int64)
+    if len(amend):
+        sig = pd.DataFrame(
+            {
+                "g": g[amend],
+                "t": _col(df, C.contract_type).iloc[amend].to_numpy(),
+                "n": _col(df, C.amendment_no).iloc[amend].to_numpy(),
+                "e": _col(df, C.amendment_effective_date, "datetime64[ns]").iloc[amend].to_numpy(),
+            }
+        ).drop_duplicates()
+        count += np.bincount(sig["g"].to_numpy(), minlength=n_groups)
+    # lineage of every row (duplicates included)
+    tags = _tags(merged[C.source], merged[C.source_file], merged[C.source_row])
+    all_sizes = np.bincount(g[member], minlength=n_groups)
+    several = np.flatnonzero(member)[all_sizes[g[member]] > 1]
+    sources = string_series(tags, index)
+    if len(several):
+        groups, joined = _joined_tags(df, several, g[several])
+        sources.iloc[where[groups]] = joined.to_pylist()
     merged = merged.assign(
         **{
-            C.source: primary_rows[C.source],
-            C.source_file: primary_rows[C.source_file],
-            C.source_row: primary_rows[C.source_row],
+            C.amendment_count: pd.array(count[order], dtype="Int64"),
+            C.sources: sources,
+            C.contract_id: string_series(arrow_strings(cid).take(pa.array(order)), index),
         }
     )
-    rows = df.assign(**{PRIMARY: df[ROW].isin(primary_rows[ROW]).to_numpy()})
-    # amendments: distinct (type, number, effective date) among live amendment rows
-    amend = live.loc[live[IS_AMENDMENT]]
-    if len(amend):
-        sig = (
-            amend[GROUP_KEY]
-            + "|"
-            + _col(amend, C.contract_type).fillna("")
-            + "|"
-            + _col(amend, C.amendment_no).fillna("")
-            + "|"
-            + _col(amend, C.amendment_effective_date, "datetime64[ns]")
-            .dt.strftime("%Y%m%d")
-            .astype("string")
-            .fillna("")
-        )
-        count = sig.groupby(amend[GROUP]).nunique()
-    else:
-        count = pd.Series(dtype="int64")
-    merged = merged.assign(**{C.amendment_count: count.reindex(merged.index).fillna(0).astype("Int64")})
-    # lineage of every row (duplicates included)
-    member = df.loc[df[GROUP].notna()]
-    tag = (
-        member[C.source].astype("string")
-        + ":"
-        + member[C.source_file].astype("string")
-        + ":"
-        + member[C.source_row].astype("string")
-    )
-    sizes = member.groupby(GROUP)[ROW].transform("size")
-    single = tag[sizes == 1]
-    multi = tag[sizes > 1].sort_values()
-    joined = pd.concat(
-        [
-            pd.Series(single.to_numpy(), index=member.loc[single.index, GROUP].to_numpy()),
-            multi.groupby(member.loc[multi.index, GROUP]).agg(";".join),
-        ]
-    )
-    merged = merged.assign(**{C.sources: joined.reindex(merged.index).astype("string")})
-    # contract id: the source's, else a synthetic one
-    akey = _col(merged, C.apprentice_key)
-    synthetic = (
-        akey.str.slice(0, 16) + "-" + merged[C.start_date].dt.strftime("%Y%m%d").astype("string")
-    ).fillna(merged[C.source_file].astype("string") + ":" + merged[C.source_row].astype("string"))
-    cid = _col(merged, C.contract_id).fillna(synthetic).astype("string")
-    merged = merged.assign(**{C.contract_id: cid})
-    return merged.reset_index().rename(columns={GROUP: GROUP}), rows
+    rows = df.assign(**{PRIMARY: df[ROW].isin(df[ROW].to_numpy()[primary]).to_numpy()})
+    return merged, rows
+
+
+def _joined_tags(df: pd.DataFrame, pos: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, pa.Array]:
+    """``(groups, tags)``: the sorted lineage tags of rows ``pos`` joined with ``;`` per group."""
+    tag = _tags(df[C.source].iloc[pos], df[C.source_file].iloc[pos], df[C.source_row].iloc[pos])
+    by_tag = np.asarray(pc.sort_indices(tag).to_numpy(), dtype=np.int64)
+    order = by_tag[np.argsort(groups[by_tag], kind="stable")]
+    sorted_groups = groups[order]
+    starts = _group_starts(sorted_groups)
+    offsets = pa.array(np.append(starts, len(order)), pa.int64())
+    lists = pa.LargeListArray.from_arrays(offsets, tag.take(pa.array(order)))
+    return sorted_groups[starts], pc.binary_join(lists, pa.scalar(";", pa.large_string()))
+
+
+def _map_columns(fn: Callable[[str], object], names: list[str], n_rows: int) -> list:
+    """``[fn(name) for name in names]``, on two threads for large frames (Arrow kernels release the GIL).
+
+    ``fn`` must only read shared data; the results come back in the order of ``names``.
+    """
+    if n_rows < _THREADED_ROWS or len(names) < 2:
+        return [fn(name) for name in names]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        return list(pool.map(fn, names))
+
+
+def _inverse(order: np.ndarray, n: int) -> np.ndarray:
+    """``where[order[i]] == i`` (positions of each group in an output order; -1 when absent)."""
+    where = np.full(n, -1, dtype=np.int64)
+    where[order] = np.arange(len(order))
+    return where
 
 
 def find_conflicts(df: pd.DataFrame, contracts: pd.DataFrame) -> pd.DataFrame:
@@ -512,15 +734,22 @@ def find_conflicts(df: pd.DataFrame, contracts: pd.DataFrame) -> pd.DataFrame:
     Each file contributes its own first non-missing value (amendments of one file are not conflicts);
     personal, free-text and lineage columns are never compared.
     """
-    live = df.loc[df[GROUP].notna() & df[DUP_OF].isna()]
-    n_files = live.groupby(GROUP)[C.source_file].nunique()
-    multi = n_files.index[n_files > 1]
     empty = pd.DataFrame(
         {k: pd.Series(dtype="string") for k in ("contract_id", "column", "source", "source_file", "value")}
     )
+    g = _int_positions(df[GROUP])
+    live = np.flatnonzero((g >= 0) & df[DUP_OF].isna().to_numpy())
+    sizes = np.bincount(g[live], minlength=int(g.max()) + 1 if len(live) else 0)
+    several = live[sizes[g[live]] > 1]
+    if len(several) == 0:
+        return empty
+    files = pd.factorize(df[C.source_file].iloc[several])[0]
+    pairs = pd.DataFrame({"g": g[several], "f": files}).query("f >= 0").drop_duplicates()
+    n_files = pairs.groupby("g").size()
+    multi = n_files.index[n_files > 1]
     if len(multi) == 0:
         return empty
-    sub = live.loc[live[GROUP].isin(multi)]
+    sub = df.iloc[several[np.isin(g[several], multi.to_numpy())]]
     cols = [c for c in sub.columns if not c.startswith("_") and c not in _NO_CONFLICT]
     per_file = _sort_for_precedence(sub, initial_first=False).groupby([GROUP, C.source_file], sort=True)
     first = per_file[cols].first()
@@ -543,8 +772,12 @@ def find_conflicts(df: pd.DataFrame, contracts: pd.DataFrame) -> pd.DataFrame:
 
 def count_conflicts(contracts: pd.DataFrame, conflicts: pd.DataFrame) -> pd.DataFrame:
     """Add ``merge_conflicts``: the number of fields whose sources disagreed (0 when none)."""
-    n = conflicts.groupby("contract_id")["column"].nunique() if len(conflicts) else pd.Series(dtype="int64")
-    return contracts.assign(**{C.merge_conflicts: contracts[C.contract_id].map(n).fillna(0).astype("Int64")})
+    counts = np.zeros(len(contracts), dtype=np.int64)
+    if len(conflicts):
+        n = conflicts.groupby("contract_id")["column"].nunique()
+        hit = contracts[C.contract_id].isin(n.index).fillna(False).to_numpy()
+        counts[hit] = contracts[C.contract_id].iloc[np.flatnonzero(hit)].map(n).to_numpy(dtype=np.int64)
+    return contracts.assign(**{C.merge_conflicts: pd.array(counts, dtype="Int64")})
 
 
 # ================================================================================================

@@ -44,8 +44,24 @@ class _OneLineParser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full ``aioa`` parser with every available subcommand registered."""
+def _wanted_commands(argv: Sequence[str] | None) -> list[str]:
+    """The subcommand named on the command line, alone (so ``aioa clean`` does not pay for scipy and
+    nbconvert imports), or every command when none is named (``aioa --help``)."""
+    tokens = list(argv or ())
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if token == "--log-file":  # the only top-level option with a separate value
+            i += 2
+            continue
+        if not token.startswith("-"):
+            return [token] if token in COMMANDS else list(COMMANDS)
+        i += 1
+    return list(COMMANDS)
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The ``aioa`` parser with the subcommand named in ``argv`` registered (all when ``argv`` is None)."""
     parser = _OneLineParser(
         prog="aioa",
         description="Ruptures de contrats d'apprentissage : nettoyage, statistiques, rapports.",
@@ -56,7 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-file", help="also append logs (with timestamps) to this file")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_OneLineParser)
     sub.required = True
+    wanted = _wanted_commands(argv) if argv is not None else list(COMMANDS)
     for name, module_name in COMMANDS.items():
+        if name not in wanted:
+            continue
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:  # a command not built yet
@@ -88,7 +107,8 @@ def configure_logging(*, verbose: bool = False, quiet: bool = False, log_file: s
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``aioa`` console script; returns the process exit code."""
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     configure_logging(verbose=args.verbose, quiet=args.quiet, log_file=args.log_file)
     try:
@@ -100,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write(f"aioa {args.command}: interrupted; previous outputs left untouched\n")
         return 130
-    except Exception as exc:  # noqa: BLE001 - last resort: one line, traceback only in the log file
+    except Exception as exc:  # last resort: one line, traceback only in the log file
         log.debug("%s", traceback.format_exc())
         sys.stderr.write(
             f"aioa {args.command}: internal error: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}"

@@ -742,3 +742,86 @@ def monthly_hazard(
         },
     )
     return fig
+
+
+def monthly_oe(
+    table: pd.DataFrame,
+    *,
+    month_label: str = "month_label",
+    ratio: str = "oe_ratio",
+    ci_low: str = "oe_low",
+    ci_high: str = "oe_high",
+    observed: str = "n_ruptures",
+    expected: str = "expected",
+    suppressed: str = "suppressed",
+    ytitle: str = "Ruptures observées / attendues",
+) -> go.Figure:
+    """Observed/expected ruptures by calendar month at equal contract age, with 95 % intervals.
+
+    ``expected`` are the ruptures the ages of the contracts in force predict
+    (:func:`aioa_analysis.seasonality.age_adjusted_seasonality`); a horizontal line marks 1 (the
+    average month). A month whose interval lies entirely above 1 is drawn in the alert colour,
+    entirely below 1 in green. Suppressed months are left empty.
+
+    >>> t = pd.DataFrame({"month_label": ["juin", "sept."], "oe_ratio": [1.8, 0.9], "oe_low": [1.5, 0.8],
+    ...                   "oe_high": [2.1, 1.01], "n_ruptures": [230, 300], "expected": [128.0, 333.0]})
+    >>> fig = monthly_oe(t)
+    >>> fig.data[0].marker.color, fig.data[0].y
+    (('#c0392b', '#1f5fa8'), (1.8, 0.9))
+    """
+    hidden = (
+        table[suppressed].astype("boolean").fillna(False).to_numpy()
+        if suppressed in table.columns
+        else [False] * len(table)
+    )
+    r = [None if h or pd.isna(v) else float(v) for v, h in zip(table[ratio], hidden, strict=True)]
+    colors = []
+    for lo, hi in zip(table[ci_low], table[ci_high], strict=True):
+        if pd.notna(lo) and float(lo) > 1:
+            colors.append(COLORS["alert"])
+        elif pd.notna(hi) and float(hi) < 1:
+            colors.append(COLORS["good"])
+        else:
+            colors.append(COLORS["main"])
+    fig = go.Figure(
+        go.Bar(
+            x=[str(v) for v in table[month_label]],
+            y=r,
+            marker={"color": colors},
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "color": "#444",
+                "array": [
+                    None if pd.isna(h) or v is None else float(h) - v
+                    for h, v in zip(table[ci_high], r, strict=True)
+                ],
+                "arrayminus": [
+                    None if pd.isna(lo) or v is None else v - float(lo)
+                    for lo, v in zip(table[ci_low], r, strict=True)
+                ],
+            },
+            customdata=list(
+                zip(
+                    table[observed].astype(float).tolist(),
+                    table[expected].astype(float).tolist(),
+                    strict=True,
+                )
+            ),
+            hovertemplate=(
+                "%{x}<br>Observé / attendu : %{y:.2f}<br>Ruptures observées : %{customdata[0]:,.0f}"
+                "<br>Ruptures attendues (ancienneté des contrats) : %{customdata[1]:,.1f}<extra></extra>"
+            ),
+            name="Observé / attendu",
+        )
+    )
+    fig.add_hline(y=1, line={"color": COLORS["muted"], "dash": "dash"})
+    _layout(
+        fig,
+        xtitle="Mois calendaire de la rupture",
+        ytitle=ytitle,
+        showlegend=False,
+        xaxis={"type": "category"},
+        yaxis={"rangemode": "tozero"},
+    )
+    return fig

@@ -7,8 +7,9 @@ statistic itself. A sentence is produced only when the table says the finding is
   with 20 units, fewer than one false alarm in 25 reports by chance) — :func:`funnel_findings`;
 * **indirect standardisation**: an observed/expected ratio whose 95 % interval excludes 1 from
   above — :func:`oe_findings`;
-* **seasonality**: a period (summer) whose hazard-ratio 95 % interval lies entirely above 1 —
-  :func:`hazard_ratio_findings`;
+* **seasonality**: a period (summer) whose hazard-ratio 95 % interval lies entirely above 1 (or,
+  as information, below 1); the report passes the ratio **at equal contract age**
+  (:func:`aioa_analysis.seasonality.age_adjusted_summer_effect`) — :func:`hazard_ratio_findings`;
 * **groups against the département**: a group (sector, diploma level) whose own 95 % interval lies
   entirely above the département's rate, or that a table flags as significantly above —
   :func:`above_overall_findings`;
@@ -18,9 +19,7 @@ statistic itself. A sentence is produced only when the table says the finding is
 Suppressed rows (denominator under ``min_n``) never produce a sentence. Every finding carries the
 anchor of the chart or table it comes from, so the report links to it.
 
-The French number formats are those of :mod:`aioa_analysis.formatting` (``28,4 %``, ``1,45``);
-they are re-implemented in :func:`_pct` / :func:`_num` because modules of the same layer do not
-import each other (a test checks that both agree).
+The French number formats are those of :mod:`aioa_analysis.formatting` (``28,4 %``, ``1,45``).
 """
 
 from __future__ import annotations
@@ -29,6 +28,8 @@ from dataclasses import dataclass
 from typing import Final
 
 import pandas as pd
+
+from aioa_analysis.formatting import fr_number, fr_percent
 
 NNBSP: Final = "\u202f"
 SEVERITIES: Final = ("alerte", "attention", "information")
@@ -48,13 +49,8 @@ class Finding:
         return (SEVERITIES.index(self.severity), self.kind, self.subject)
 
 
-def _num(x: float, decimals: int = 0) -> str:
-    text = f"{float(x):,.{decimals}f}"
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", NNBSP)
-
-
-def _pct(x: float, decimals: int = 1) -> str:
-    return f"{_num(float(x) * 100, decimals)}{NNBSP}%"
+_num = fr_number
+_pct = fr_percent
 
 
 def _visible(table: pd.DataFrame, suppressed: str = "suppressed") -> pd.DataFrame:
@@ -160,33 +156,56 @@ def hazard_ratio_findings(
     ci_low: str = "ci_low",
     ci_high: str = "ci_high",
     reference_label: str = "du reste de l'année",
+    qualifier: str = "",
 ) -> list[Finding]:
-    """Periods whose hazard ratio interval lies entirely above 1 (e.g. the summer months).
+    """Periods whose hazard ratio interval excludes 1: above (alert, a critical period) or below
+    (information).
+
+    ``qualifier`` states what the ratio is adjusted for (e.g. ``"à ancienneté de contrat égale"``);
+    it is inserted after the reference.
 
     >>> t = pd.DataFrame({"period": ["l'été (juin à août)"], "hazard_ratio": [1.6], "ci_low": [1.2],
     ...                   "ci_high": [2.1]})
     >>> [f.text.replace(NNBSP, " ") for f in hazard_ratio_findings(t, anchor="fig-hazard")]
     ["Le risque mensuel de rupture pendant l'été (juin à août) est 1,60 fois celui du reste de \
 l'année (IC 95 % [1,20 ; 2,10]) : c'est une période critique."]
+    >>> t2 = t.assign(hazard_ratio=[0.8], ci_low=[0.7], ci_high=[0.9])
+    >>> [f.severity for f in hazard_ratio_findings(t2, anchor="fig-hazard", qualifier="à ancienneté égale")]
+    ['information']
     """
     out = []
+    extra = f", {qualifier}" if qualifier else ""
     for row in _visible(table).itertuples(index=False):
         lo, hi, r = getattr(row, ci_low), getattr(row, ci_high), getattr(row, ratio)
-        if pd.isna(lo) or pd.isna(r) or float(lo) <= 1:
+        if pd.isna(lo) or pd.isna(hi) or pd.isna(r):
             continue
         name = getattr(row, label)
-        out.append(
-            Finding(
-                text=(
-                    f"Le risque mensuel de rupture pendant {name} est {_num(r, 2)} fois celui "
-                    f"{reference_label} (IC 95{NNBSP}% [{_num(lo, 2)} ; {_num(hi, 2)}]) : c'est une période "
-                    "critique."
-                ),
-                anchor=anchor,
-                kind="seasonality",
-                subject=str(name),
+        interval = f"IC 95{NNBSP}% [{_num(lo, 2)} ; {_num(hi, 2)}]"
+        if float(lo) > 1:
+            out.append(
+                Finding(
+                    text=(
+                        f"Le risque mensuel de rupture pendant {name} est {_num(r, 2)} fois celui "
+                        f"{reference_label}{extra} ({interval}) : c'est une période critique."
+                    ),
+                    anchor=anchor,
+                    kind="seasonality",
+                    subject=str(name),
+                )
             )
-        )
+        elif float(hi) < 1:
+            out.append(
+                Finding(
+                    text=(
+                        f"Le risque mensuel de rupture pendant {name} est plus faible que celui "
+                        f"{reference_label}{extra} ({_num(r, 2)} fois, {interval})."
+                    ),
+                    anchor=anchor,
+                    kind="seasonality",
+                    severity="information",
+                    subject=str(name),
+                )
+            )
     return out
 
 

@@ -38,9 +38,7 @@ def wilson_interval(k: object, n: object, *, level: float = 0.95) -> tuple[np.nd
     return np.where(bad, np.nan, lo), np.where(bad, np.nan, hi)
 
 
-def clopper_pearson_interval(
-    k: object, n: object, *, level: float = 0.95
-) -> tuple[np.ndarray, np.ndarray]:
+def clopper_pearson_interval(k: object, n: object, *, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Exact (Clopper-Pearson) interval; NaN where ``n == 0``.
 
     >>> lo, hi = clopper_pearson_interval([3], [10])

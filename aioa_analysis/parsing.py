@@ -30,6 +30,8 @@ from typing import Final
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from aioa_analysis import referential
 
@@ -53,24 +55,115 @@ def _as_string(s: pd.Series) -> pd.Series:
     return s if s.dtype == "string" else s.astype("string")
 
 
+# ------------------------------------------------------------------------------------------------
+# Arrow helpers: the string columns are pyarrow-backed, so cheap checks run as Arrow kernels
+
+
+def arrow_strings(s: pd.Series) -> pa.Array:
+    """The values of a string Series as one contiguous Arrow ``large_string`` array (no copy when possible).
+
+    >>> arrow_strings(pd.Series(["a", None], dtype="string")).to_pylist()
+    ['a', None]
+    """
+    arr = pa.array(_as_string(s).array)  # type: ignore[call-overload]
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
+    return arr if arr.type == pa.large_string() else arr.cast(pa.large_string())
+
+
+def string_series(arr: pa.Array | pa.ChunkedArray, index: pd.Index, name: object = None) -> pd.Series:
+    """A ``string`` Series (pyarrow storage) over an Arrow string array, aligned on ``index``."""
+    if arr.type != pa.large_string():
+        arr = arr.cast(pa.large_string())
+    return pd.Series(pd.arrays.ArrowStringArray(arr), index=index, name=name)  # type: ignore[attr-defined]
+
+
+def bool_numpy(mask: pa.Array | pa.ChunkedArray, *, null: bool = False) -> np.ndarray:
+    """An Arrow boolean array as a numpy ``bool`` array, nulls replaced by ``null``."""
+    return np.asarray(pc.fill_null(mask, null).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _digits(arr: pa.Array, width: int) -> pa.Array:
+    """``^[0-9]{width}$`` without a regex (null stays null)."""
+    return pc.and_(pc.ascii_is_decimal(arr), pc.equal(pc.binary_length(arr), width))
+
+
+def _alnum_upper(arr: pa.Array) -> pa.Array:
+    """``^[0-9A-Z]+$`` without a regex (null stays null)."""
+    return pc.and_(pc.ascii_is_alnum(arr), pc.equal(pc.ascii_upper(arr), arr))
+
+
+def first_occurrence(codes: np.ndarray) -> np.ndarray:
+    """Position of the first row of each code, for codes numbered in order of first appearance.
+
+    (``pd.factorize`` numbers them so; -1, a missing value, is ignored.)
+
+    >>> first_occurrence(np.array([0, 0, -1, 1, 0, 2, 1])).tolist()
+    [0, 3, 5]
+    """
+    if len(codes) == 0:
+        return np.zeros(0, dtype=np.int64)
+    running = np.maximum.accumulate(codes)
+    return np.flatnonzero(np.diff(running, prepend=-1) > 0)
+
+
+def _broadcast(parsed: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """``parsed`` (one row per distinct value) taken back to the rows; code -1 (missing) gives NA."""
+    values = parsed.array.take(codes, allow_fill=True)
+    return pd.Series(values, index=index, name=parsed.name)
+
+
 def _via_uniques(s: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:
     """Apply the vectorised ``fn`` to the distinct non-missing values of ``s`` and broadcast back."""
     codes, uniques = pd.factorize(_as_string(s), use_na_sentinel=True)
-    parsed = fn(pd.Series(np.asarray(uniques, dtype=object), dtype="string"))
-    padded = pd.concat([parsed.reset_index(drop=True), parsed.iloc[:0].reindex([len(parsed)])])
-    out = padded.iloc[codes]  # -1 (missing) picks the trailing NA
-    return out.set_axis(s.index)
+    parsed = fn(pd.Series(uniques, dtype="string"))
+    return _broadcast(parsed.reset_index(drop=True), codes, s.index)
 
 
-def per_distinct(fn: Callable[[pd.Series], pd.Series]) -> Callable[[pd.Series], pd.Series]:
-    """Decorate a vectorised string parser so that it runs once per distinct value of its input."""
+def _via_uniques_where_needed(
+    s: pd.Series, fn: Callable[[pd.Series], pd.Series], canonical: Callable[[pa.Array], pa.Array]
+) -> pd.Series:
+    """Like :func:`_via_uniques` for a string normaliser, skipping the values already in canonical form.
 
-    @functools.wraps(fn)
-    def wrapper(s: pd.Series) -> pd.Series:
-        out = _via_uniques(s, fn)
-        return out.rename(s.name)
+    ``canonical(arr)`` is a cheap Arrow test that must imply ``fn(v) == v`` (checked by the tests
+    on every normaliser): such values are kept as they are, the others go through ``fn`` once per
+    distinct value. A million well-formed SIRETs then cost one pass of two Arrow kernels.
+    """
+    arr = arrow_strings(s)
+    todo = pc.invert(pc.fill_null(canonical(arr), True))
+    n_todo = pc.sum(todo).as_py() or 0
+    if n_todo == 0:
+        return string_series(arr, s.index, s.name)
+    if n_todo * 2 > len(arr):
+        return _via_uniques(s, fn).astype("string")
+    sub = s.iloc[bool_numpy(todo)]
+    fixed = arrow_strings(_via_uniques(sub, fn).astype("string"))
+    return string_series(pc.replace_with_mask(arr, todo, fixed), s.index, s.name)
 
-    return wrapper
+
+def per_distinct(
+    fn: Callable[[pd.Series], pd.Series] | None = None,
+    *,
+    canonical: Callable[[pa.Array], pa.Array] | None = None,
+) -> Callable:
+    """Decorate a vectorised string parser so that it runs once per distinct value of its input.
+
+    With ``canonical`` (a cheap Arrow test of "already normalised", for which the parser is the
+    identity), only the other values are parsed.
+    """
+
+    def decorate(f: Callable[[pd.Series], pd.Series]) -> Callable[[pd.Series], pd.Series]:
+        @functools.wraps(f)
+        def wrapper(s: pd.Series) -> pd.Series:
+            if canonical is not None:
+                return _via_uniques_where_needed(s, f, canonical).rename(s.name)
+            return _via_uniques(s, f).rename(s.name)
+
+        wrapper.canonical = canonical  # type: ignore[attr-defined]
+        wrapper.slow = f  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate(fn) if fn is not None else decorate
 
 
 def _blank_to_na(s: pd.Series) -> pd.Series:
@@ -148,13 +241,21 @@ def parse_dates_detailed(s: pd.Series) -> pd.DataFrame:
     >>> out["status"].tolist()[5:]
     ['impossible', 'unparseable', 'missing']
     """
-    codes, uniques = pd.factorize(_as_string(s), use_na_sentinel=True)
-    parsed = _parse_date_uniques(pd.Series(np.asarray(uniques, dtype=object), dtype="string"))
-    tail = pd.DataFrame({"value": [pd.NaT], "status": [DATE_MISSING]}).astype(
-        {"value": "datetime64[ns]", "status": "string"}
+    codes, parsed = date_codes(s)
+    status = pd.array([*parsed["status"].tolist(), DATE_MISSING], dtype="string")
+    return pd.DataFrame(
+        {
+            "value": parsed["value"].array.take(codes, allow_fill=True),
+            "status": status.take(np.where(codes < 0, len(parsed), codes)),
+        },
+        index=s.index,
     )
-    full = pd.concat([parsed.reset_index(drop=True), tail], ignore_index=True)
-    return full.iloc[codes].set_axis(s.index)
+
+
+def date_codes(s: pd.Series) -> tuple[np.ndarray, pd.DataFrame]:
+    """Factorise raw date strings and parse each distinct value once: ``(codes, parsed uniques)``."""
+    codes, uniques = pd.factorize(_as_string(s), use_na_sentinel=True)
+    return codes, _parse_date_uniques(pd.Series(uniques, dtype="string")).reset_index(drop=True)
 
 
 def parse_dates(s: pd.Series) -> pd.Series:
@@ -163,7 +264,8 @@ def parse_dates(s: pd.Series) -> pd.Series:
     >>> parse_dates(pd.Series(["05011987", "2024-02-29", "29/02/2023"], dtype="string")).tolist()
     [Timestamp('1987-01-05 00:00:00'), Timestamp('2024-02-29 00:00:00'), NaT]
     """
-    return parse_dates_detailed(s)["value"].rename(s.name)  # type: ignore[call-overload]
+    codes, parsed = date_codes(s)
+    return pd.Series(parsed["value"].array.take(codes, allow_fill=True), index=s.index, name=s.name)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -281,10 +383,56 @@ def normalise_code(s: pd.Series, *, width: int | None = None) -> pd.Series:
             t = t.mask(digits, t.str.zfill(width))
         return t.astype("string")
 
-    return _via_uniques(s, fn).astype("string").rename(s.name)
+    def canonical(arr: pa.Array) -> pa.Array:
+        ok = _alnum_upper(arr)
+        if width is None:
+            return ok
+        return pc.and_(
+            ok, pc.or_(pc.invert(pc.ascii_is_decimal(arr)), pc.greater_equal(pc.binary_length(arr), width))
+        )
+
+    return _via_uniques_where_needed(s, fn, canonical).rename(s.name)
 
 
-@per_distinct
+def _uai_like(arr: pa.Array) -> pa.Array:
+    """``^[0-9]{7}[A-Z]$`` without a regex."""
+    return pc.and_(
+        pc.and_(pc.equal(pc.binary_length(arr), 8), pc.ascii_is_decimal(pc.utf8_slice_codeunits(arr, 0, 7))),
+        pc.ascii_is_upper(pc.utf8_slice_codeunits(arr, 7, 8)),
+    )
+
+
+def _naf_like(arr: pa.Array) -> pa.Array:
+    """``^[0-9]{4}[A-Z]$`` without a regex."""
+    return pc.and_(
+        pc.and_(pc.equal(pc.binary_length(arr), 5), pc.ascii_is_decimal(pc.utf8_slice_codeunits(arr, 0, 4))),
+        pc.ascii_is_upper(pc.utf8_slice_codeunits(arr, 4, 5)),
+    )
+
+
+def _rncp_like(arr: pa.Array) -> pa.Array:
+    """``^RNCP[0-9]+$`` without a regex."""
+    return pc.and_(
+        pc.starts_with(arr, "RNCP"), pc.ascii_is_decimal(pc.utf8_slice_codeunits(arr, 4, 1 << 30))
+    )
+
+
+def _text_like(arr: pa.Array) -> pa.Array:
+    """Printable ASCII, non-empty, no surrounding or double space: what :func:`normalise_text` leaves.
+
+    (Other values, accented ones included, simply go through the parser.)
+    """
+    ok = pc.and_(
+        pc.and_(pc.ascii_is_printable(arr), pc.greater(pc.binary_length(arr), 0)),
+        pc.invert(pc.or_(pc.starts_with(arr, " "), pc.ends_with(arr, " "))),
+    )
+    data = arr.buffers()[2] if len(arr) else None
+    if data is not None and b"  " in data.to_pybytes():  # rare: only then look for it row by row
+        ok = pc.and_(ok, pc.invert(pc.match_substring(arr, "  ")))
+    return ok
+
+
+@per_distinct(canonical=_uai_like)
 def normalise_uai(s: pd.Series) -> pd.Series:
     """UAI: spaces removed, upper-cased; a 7-char ``410590U`` (lost leading zero) gets its ``0`` back.
 
@@ -295,7 +443,7 @@ def normalise_uai(s: pd.Series) -> pd.Series:
     return t.mask(t.str.fullmatch(r"\d{6}[A-Z]").fillna(False), "0" + t).astype("string")
 
 
-@per_distinct
+@per_distinct(canonical=lambda a: _digits(a, 14))
 def normalise_siret(s: pd.Series) -> pd.Series:
     """SIRET: spaces, dots and dashes removed; Excel float/scientific text recovered where possible.
 
@@ -314,22 +462,67 @@ def normalise_siret(s: pd.Series) -> pd.Series:
     return t.mask(short, t.str.zfill(14)).astype("string")
 
 
-def siret_is_valid(s: pd.Series) -> pd.Series:
-    """SIRET validity (Luhn, La Poste exception) via python-stdnum; NA stays NA.
+def fixed_width_bytes(arr: pa.Array, width: int) -> np.ndarray:
+    """``(n, width)`` uint8 view of a string array whose values all have ``width`` bytes (no nulls)."""
+    if len(arr) == 0:
+        return np.zeros((0, width), dtype=np.uint8)
+    offset_type = np.int64 if arr.type in (pa.large_string(), pa.large_binary()) else np.int32
+    offsets = np.frombuffer(arr.buffers()[1], dtype=offset_type)[arr.offset : arr.offset + len(arr) + 1]
+    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)
+    return data[offsets[0] : offsets[0] + width * len(arr)].reshape(len(arr), width)
 
-    >>> siret_is_valid(pd.Series(["44492238900010", "80478874200011", None], dtype="string")).tolist()
-    [True, False, <NA>]
+
+def _luhn_ok(digits: np.ndarray) -> np.ndarray:
+    """Luhn check of each row of a ``(n, k)`` digit matrix (what ``stdnum.luhn`` computes)."""
+    rev = digits[:, ::-1].astype(np.int64)
+    doubled = 2 * rev[:, 1::2]
+    doubled -= 9 * (doubled > 9)
+    return (rev[:, 0::2].sum(axis=1) + doubled.sum(axis=1)) % 10 == 0
+
+
+_LA_POSTE = np.frombuffer(b"356000000", dtype=np.uint8) - 48
+_LA_POSTE_HEAD_OFFICE = np.frombuffer(b"35600000000048", dtype=np.uint8) - 48
+
+
+def _siret_digits_valid(digits: np.ndarray) -> np.ndarray:
+    """``stdnum.fr.siret.is_valid`` on a ``(n, 14)`` digit matrix: Luhn (La Poste: digit sum % 5), SIREN Luhn."""
+    la_poste = (digits[:, :9] == _LA_POSTE).all(axis=1) & ~(digits == _LA_POSTE_HEAD_OFFICE).all(axis=1)
+    body_ok = np.where(la_poste, digits.sum(axis=1, dtype=np.int64) % 5 == 0, _luhn_ok(digits))
+    return body_ok & _luhn_ok(digits[:, :9])
+
+
+def siret_is_valid(s: pd.Series) -> pd.Series:
+    """SIRET validity (Luhn, La Poste exception) as python-stdnum computes it; NA stays NA.
+
+    Plain 14-digit values are checked vectorised; any other value goes through
+    ``stdnum.fr.siret.is_valid`` (once per distinct value).
+
+    >>> siret_is_valid(pd.Series(["44492238900010", "80478874200011", "35600000000048", None],
+    ...                          dtype="string")).tolist()
+    [True, False, True, <NA>]
     """
     from stdnum.fr import siret
 
-    def fn(u: pd.Series) -> pd.Series:
-        vals = u.to_numpy(dtype=object)
-        return pd.Series([bool(siret.is_valid(v)) for v in vals], index=u.index, dtype="boolean")
+    arr = arrow_strings(s)
+    plain = bool_numpy(_digits(arr, 14))
+    valid = np.zeros(len(arr), dtype=bool)
+    if plain.any():
+        digits = fixed_width_bytes(arr.filter(pa.array(plain)), 14) - 48
+        valid[plain] = _siret_digits_valid(digits)
+    other = ~plain & bool_numpy(pc.is_valid(arr))
+    if other.any():
 
-    return _via_uniques(s, fn).astype("boolean").rename(s.name)  # type: ignore[call-overload]
+        def fn(u: pd.Series) -> pd.Series:
+            vals = u.to_numpy(dtype=object)
+            return pd.Series([bool(siret.is_valid(v)) for v in vals], index=u.index, dtype="boolean")
+
+        valid[other] = _via_uniques(s.iloc[other], fn).to_numpy(dtype=bool)
+    out = pd.array(valid, dtype="boolean")
+    out[bool_numpy(pc.is_null(arr))] = pd.NA
+    return pd.Series(out, index=s.index, name=s.name)
 
 
-@per_distinct
+@per_distinct(canonical=_naf_like)
 def normalise_naf(s: pd.Series) -> pd.Series:
     """NAF: dot and spaces removed, upper-cased (``56.10a`` -> ``5610A``).
 
@@ -339,7 +532,7 @@ def normalise_naf(s: pd.Series) -> pd.Series:
     return _blank_to_na(s).str.replace(r"[.\s]", "", regex=True).str.upper().astype("string")
 
 
-@per_distinct
+@per_distinct(canonical=lambda a: pc.and_(_alnum_upper(a), pc.equal(pc.binary_length(a), 8)))
 def normalise_cfd(s: pd.Series) -> pd.Series:
     """CFD (diploma code): trimmed, upper-cased; lost leading zeros restored when the padded prefix is known.
 
@@ -353,7 +546,7 @@ def normalise_cfd(s: pd.Series) -> pd.Series:
     return t.mask(fix, padded).astype("string")
 
 
-@per_distinct
+@per_distinct(canonical=lambda a: _digits(a, 5))
 def normalise_postcode(s: pd.Series) -> pd.Series:
     """Postcode: 5 characters (``1000`` -> ``01000``; ``41000.0`` -> ``41000``).
 
@@ -365,7 +558,7 @@ def normalise_postcode(s: pd.Series) -> pd.Series:
     return t.mask(digits, t.str.zfill(5)).str.upper().astype("string")
 
 
-@per_distinct
+@per_distinct(canonical=lambda a: _digits(a, 15))
 def normalise_contract_id(s: pd.Series) -> pd.Series:
     """Contract number: kept as a string; all-digit numbers restored to 15 digits (lost leading zeros).
 
@@ -379,7 +572,7 @@ def normalise_contract_id(s: pd.Series) -> pd.Series:
     return t.mask(short, t.str.zfill(15)).astype("string")
 
 
-@per_distinct
+@per_distinct(canonical=_rncp_like)
 def normalise_rncp(s: pd.Series) -> pd.Series:
     """RNCP code with its ``RNCP`` prefix (``35400`` -> ``RNCP35400``).
 
@@ -390,7 +583,7 @@ def normalise_rncp(s: pd.Series) -> pd.Series:
     return t.mask(t.str.fullmatch(r"\d{2,6}").fillna(False), "RNCP" + t).astype("string")
 
 
-@per_distinct
+@per_distinct(canonical=_text_like)
 def normalise_text(s: pd.Series) -> pd.Series:
     """Trim and collapse inner whitespace; empty -> NA."""
     return _blank_to_na(s).str.replace(r"\s+", " ", regex=True).astype("string")

@@ -17,7 +17,7 @@ files; sharing it lets anyone holding names recompute keys, so it is never commi
 
 from __future__ import annotations
 
-import hmac
+import hashlib
 import logging
 import os
 import secrets
@@ -27,10 +27,12 @@ from typing import Final
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from aioa_analysis import config
 from aioa_analysis.errors import ConfigError
-from aioa_analysis.parsing import parse_dates, per_distinct
+from aioa_analysis.parsing import arrow_strings, date_codes, first_occurrence, per_distinct, string_series
 from aioa_analysis.schema import C
 
 log = logging.getLogger(__name__)
@@ -87,7 +89,12 @@ def load_or_create_key(path: Path | None = None) -> bytes:
     return text.encode("ascii")
 
 
-@per_distinct
+def _is_name_like(arr: pa.Array) -> pa.Array:
+    """``^[A-Z0-9]+$``: already what :func:`normalise_name` produces."""
+    return pc.and_(pc.ascii_is_alnum(arr), pc.equal(pc.ascii_upper(arr), arr))
+
+
+@per_distinct(canonical=_is_name_like)
 def normalise_name(s: pd.Series) -> pd.Series:
     """Names for hashing: accents stripped, upper-cased, only A-Z/0-9 kept; empty -> NA.
 
@@ -109,6 +116,82 @@ def normalise_name(s: pd.Series) -> pd.Series:
     return t.mask(t == "")
 
 
+def _codes_of(raw_codes: np.ndarray, values: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """Row codes of normalised values: ``values`` holds one normalised value per raw distinct value.
+
+    Raw values that normalise alike share a code; -1 when the raw value is missing or normalises to NA.
+    """
+    codes, uniques = pd.factorize(values.reset_index(drop=True), use_na_sentinel=True)
+    return np.append(codes, -1)[raw_codes], pd.Series(uniques, dtype="string")
+
+
+def _name_codes(s: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    raw_codes, uniques = pd.factorize(s.astype("string"), use_na_sentinel=True)
+    return _codes_of(raw_codes, normalise_name(pd.Series(uniques, dtype="string")))
+
+
+def _birth_codes(s: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    raw_codes, parsed = date_codes(s.astype("string"))
+    return _codes_of(raw_codes, parsed["value"].dt.strftime("%Y-%m-%d").astype("string"))
+
+
+def _combine(parts: list[tuple[np.ndarray, int]]) -> np.ndarray:
+    """One int64 code per row for a tuple of codes (-1 when any part is -1); equal tuples, equal codes."""
+    key = np.zeros(len(parts[0][0]), dtype=np.int64)
+    size = 1
+    missing = np.zeros(len(key), dtype=bool)
+    for codes, n in parts:
+        missing |= codes < 0
+        if size * max(n, 1) >= 1 << 62:  # compact before the product could overflow
+            key, uniques = pd.factorize(key)
+            size = len(uniques)
+        key = key * max(n, 1) + np.maximum(codes, 0)
+        size *= max(n, 1)
+    key[missing] = -1
+    return key
+
+
+def message_codes(df: pd.DataFrame) -> tuple[np.ndarray, pd.Series]:
+    """``(codes, messages)``: the message of row ``i`` is ``messages[codes[i]]`` (no message: -1).
+
+    The name-based message is assembled once per distinct (surname, first name, birth date), not per
+    row; the INE and apprentice_id fallbacks only for the rows that need them.
+    """
+    n = len(df)
+    na = pd.Series(pd.NA, index=df.index, dtype="string")
+
+    def col(name: str) -> pd.Series:
+        return df[name].astype("string") if name in df.columns else na
+
+    parts = [_name_codes(col(C.surname)), _name_codes(col(C.first_name)), _birth_codes(col(C.birth_date))]
+    combined = _combine([(codes, len(u)) for codes, u in parts])
+    has_name = combined >= 0
+    codes = np.full(n, -1, dtype=np.int64)
+    name_codes, _ = pd.factorize(combined[has_name])
+    codes[has_name] = name_codes
+    first = np.flatnonzero(has_name)[first_occurrence(name_codes)]
+    pieces = [arrow_strings(u).take(pa.array(c[first])) for c, u in parts]
+    messages = [pc.binary_join_element_wise(*pieces, pa.scalar("|", pa.large_string()))]
+    rest = ~has_name
+    if rest.any():
+        sub = df.iloc[np.flatnonzero(rest)]
+
+        def subcol(name: str) -> pd.Series:
+            if name in sub.columns:
+                return sub[name].astype("string")
+            return pd.Series(pd.NA, index=sub.index, dtype="string")
+
+        ine = subcol(C.ine).str.replace(r"\s", "", regex=True).str.upper()
+        ine = ine.mask(ine == "")
+        pid = subcol(APPRENTICE_ID).str.strip()
+        pid = pid.mask(pid == "")
+        other = ("INE|" + ine).fillna("ID|" + pid).astype("string")
+        other_codes, other_uniques = pd.factorize(other, use_na_sentinel=True)
+        codes[rest] = np.where(other_codes < 0, -1, other_codes + len(first))
+        messages.append(arrow_strings(pd.Series(other_uniques, dtype="string")))
+    return codes, string_series(pa.concat_arrays(messages), pd.RangeIndex(sum(len(m) for m in messages)))
+
+
 def identity_messages(df: pd.DataFrame) -> pd.Series:
     """The normalised message hashed for each row (see the module docstring); NA when nothing usable.
 
@@ -118,25 +201,43 @@ def identity_messages(df: pd.DataFrame) -> pd.Series:
     >>> identity_messages(df).tolist()
     ['DUPONT|LEA|2007-03-02', 'INE|123456789AB', 'ID|X-17']
     """
-    n = len(df)
-    na = pd.Series(pd.NA, index=df.index, dtype="string")
+    codes, messages = message_codes(df)
+    return pd.Series(messages.array.take(codes, allow_fill=True), index=df.index, dtype="string")
 
-    def col(name: str) -> pd.Series:
-        return df[name].astype("string") if name in df.columns else na
 
-    surname = normalise_name(col(C.surname))
-    first = normalise_name(col(C.first_name))
-    birth = parse_dates(col(C.birth_date)).dt.strftime("%Y-%m-%d").astype("string")
-    by_name = surname + "|" + first + "|" + birth
-    ine = col(C.ine).str.replace(r"\s", "", regex=True).str.upper()
-    ine = ine.mask(ine == "")
-    by_ine = "INE|" + ine
-    pid = col(APPRENTICE_ID).str.strip()
-    pid = pid.mask(pid == "")
-    by_id = "ID|" + pid
-    out = by_name.fillna(by_ine).fillna(by_id)
-    assert len(out) == n
-    return out.astype("string")
+def _hmac_sha256_hex(messages: list[bytes], key: bytes) -> pa.Array:
+    """HMAC-SHA256 (RFC 2104) of each message as 64 lowercase hex characters, as an Arrow string array.
+
+    The inner and outer padded keys are hashed once; each message then costs two SHA-256 copies.
+    """
+    block = 64
+    k = hashlib.sha256(key).digest() if len(key) > block else key
+    k = k.ljust(block, b"\0")
+    inner0 = hashlib.sha256(bytes(b ^ 0x36 for b in k))
+    outer0 = hashlib.sha256(bytes(b ^ 0x5C for b in k))
+    inner_copy, outer_copy = inner0.copy, outer0.copy
+    digests = []
+    append = digests.append
+    for m in messages:
+        inner = inner_copy()
+        inner.update(m)
+        outer = outer_copy()
+        outer.update(inner.digest())
+        append(outer.digest())
+    raw = np.frombuffer(b"".join(digests), dtype=np.uint8).reshape(-1, 32)
+    hexdigits = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+    text = np.empty((len(raw), 64), dtype=np.uint8)
+    text[:, 0::2] = hexdigits[raw >> 4]
+    text[:, 1::2] = hexdigits[raw & 15]
+    offsets = np.arange(0, 64 * (len(raw) + 1), 64, dtype=np.int64)
+    return pa.LargeStringArray.from_buffers(len(raw), pa.py_buffer(offsets), pa.py_buffer(text.tobytes()))
+
+
+def _keys_of(codes: np.ndarray, messages: pd.Series, key: bytes, index: pd.Index) -> pd.Series:
+    encoded = pc.cast(arrow_strings(messages), pa.large_binary()).to_pylist()
+    table = _hmac_sha256_hex(encoded, key)
+    idx = pa.array(codes, mask=codes < 0)
+    return string_series(table.take(idx), index)
 
 
 def hmac_hex(messages: pd.Series, key: bytes) -> pd.Series:
@@ -146,14 +247,13 @@ def hmac_hex(messages: pd.Series, key: bytes) -> pd.Series:
     [64, <NA>]
     """
     codes, uniques = pd.factorize(messages.astype("string"), use_na_sentinel=True)
-    digests = [hmac.digest(key, str(m).encode("utf-8"), "sha256").hex() for m in uniques]
-    table = np.array([*digests, None], dtype=object)
-    return pd.Series(table[codes], index=messages.index, dtype="string")
+    return _keys_of(codes, pd.Series(uniques, dtype="string"), key, messages.index)
 
 
 def apprentice_keys(df: pd.DataFrame, key: bytes) -> pd.Series:
     """``apprentice_key`` for every row of a raw frame (NA when no identity at all)."""
-    return hmac_hex(identity_messages(df), key).rename(C.apprentice_key)
+    codes, messages = message_codes(df)
+    return _keys_of(codes, messages, key, df.index).rename(C.apprentice_key)
 
 
 def add_apprentice_key(df: pd.DataFrame, *, key: bytes) -> pd.DataFrame:

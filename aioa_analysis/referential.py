@@ -30,7 +30,7 @@ def _path(name: str) -> Path:
     return Path(str(resources.files("aioa_analysis") / "data" / name))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _read(name: str, sep: str = ",") -> pd.DataFrame:
     path = _path(name)
     try:

@@ -122,6 +122,7 @@ def run_step(
             env=full_env,
             cwd=cwd,
             start_new_session=True,
+            preexec_fn=_limiter(mem_limit_bytes),
         )
 
         def _kill() -> None:
@@ -161,6 +162,11 @@ def run_step(
         result.message = f"exit {rc}: {_tail(err_path) or _tail(out_path)}"
         if mem_limit_bytes and "MemoryError" in (_tail(err_path, 50) + _tail(out_path, 50)):
             result.message = f"out of memory under the {mem_limit_bytes / 1e9:.0f} GB cap; " + result.message
+        elif rc == -signal.SIGKILL:
+            result.message = (
+                f"killed by SIGKILL at a peak RSS of {result.peak_rss_mb / 1024:.1f} GiB "
+                "(the kernel's OOM killer, when the machine ran out of memory)"
+            )
     return result
 
 

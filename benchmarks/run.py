@@ -458,7 +458,12 @@ def render(results: dict) -> str:
         BEGIN,
         "",
         f"Run of {results['started']} ({results['seconds']:.0f} s in all), sizes "
-        f"{', '.join(_n(s['n']) for s in sizes)}; command `{results['command']}`.",
+        f"{', '.join(_n(s['n']) for s in sizes)}; command `{results['command']}`"
+        + (
+            f", merged with the runs of {results['merged_with']} (steps it did not re-measure)."
+            if results.get("merged_with")
+            else "."
+        ),
         "",
         f"Machine: {m['nproc']} cores ({m['cpu']}), {m['memory_gib']} GiB RAM, {m['os']}. "
         f"Python {v['python']}, pandas {v['pandas']}, pyarrow {v['pyarrow']}, numpy {v['numpy']}, "
@@ -630,7 +635,12 @@ def check_targets(results: dict) -> list[tuple[str, str, str]]:
                 rows.append(
                     (
                         f"5 M: `{name}` completes, peak < 20 GB",
-                        f"{st['wall_s']:.0f} s, {p / GB:.2f} GB",
+                        f"{st['wall_s']:.0f} s, {p / GB:.2f} GB"
+                        + (
+                            " (on the replicated table)"
+                            if name != "clean" and "replicate" in s5["steps"]
+                            else ""
+                        ),
                         verdict(p < TARGETS["peak_5m_bytes"]),
                     )
                 )
@@ -638,7 +648,7 @@ def check_targets(results: dict) -> list[tuple[str, str, str]]:
                 rows.append(
                     (
                         f"5 M: `{name}` completes, peak < 20 GB",
-                        st.get("status", "?"),
+                        f"{st.get('status', '?')}: {st.get('message', '')}"[:160],
                         "**missed**" if st.get("status") == "failed" else "not judged",
                     )
                 )
@@ -655,18 +665,22 @@ def check_targets(results: dict) -> list[tuple[str, str, str]]:
                 )
             )
     sizes = sorted(results["sizes"], key=lambda s: s["n"])
-    if len(sizes) >= 2:
-        for name in ("clean", "stats"):
-            sl = _slopes(sizes, name)[-1]
-            if sl != "–":
-                a, b = sizes[-2]["n"], sizes[-1]["n"]
-                rows.append(
-                    (
-                        f"`{name}` about linear ({a:,} → {b:,})".replace(",", " "),
-                        f"growth exponent {sl}",
-                        verdict(float(sl) <= 1.15),
-                    )
+    for name in ("clean", "stats"):
+        # the largest pair of successive sizes where the step ran at both
+        pairs = [
+            (a, b, sl)
+            for (a, b), sl in zip(itertools.pairwise(sizes), _slopes(sizes, name)[1:], strict=True)
+            if sl != "–"
+        ]
+        if pairs:
+            a, b, sl = pairs[-1]
+            rows.append(
+                (
+                    f"`{name}` about linear ({_n(a['n'])} → {_n(b['n'])}, CPU)",
+                    f"growth exponent {sl}",
+                    verdict(float(sl) <= 1.15),
                 )
+            )
     if not rows:
         rows.append(("(no target can be judged at these sizes)", "–", "–"))
     return rows
@@ -691,6 +705,28 @@ def write_docs(results: dict, path: Path = DOCS) -> None:
         + "\n",
         encoding="utf-8",
     )
+
+
+def merge_results(old: dict, new: dict) -> dict:
+    """``new`` completed with ``old``'s sizes and steps that ``new`` did not measure (the default; ``--no-merge`` turns it off).
+
+    >>> old = {"started": "A", "merged_with": "Z",
+    ...        "sizes": [{"n": 1, "steps": {"floor": 1, "clean": 2}}, {"n": 2, "steps": {}}]}
+    >>> new = {"started": "B", "command": "c", "sizes": [{"n": 1, "steps": {"clean": 3}}]}
+    >>> merged = merge_results(old, new)
+    >>> merged["sizes"], merged["merged_with"]
+    ([{'n': 1, 'steps': {'floor': 1, 'clean': 3}}, {'n': 2, 'steps': {}}], 'A, Z')
+    """
+    by_n = {s["n"]: {**s, "steps": dict(s.get("steps", {}))} for s in old.get("sizes", [])}
+    for s in new["sizes"]:
+        base = by_n.get(s["n"], {"n": s["n"], "steps": {}})
+        steps = {**base["steps"], **s.get("steps", {})}
+        by_n[s["n"]] = {**base, **{k: v for k, v in s.items() if v is not None}, "steps": steps}
+    earlier = ", ".join(filter(None, [old.get("started", "?"), old.get("merged_with")]))
+    out = {**new, "sizes": [by_n[n] for n in sorted(by_n)], "merged_with": earlier}
+    if "sample_e2e" not in new and "sample_e2e" in old:
+        out["sample_e2e"] = old["sample_e2e"]
+    return out
 
 
 def _sizes(text: str) -> list[int]:
@@ -734,6 +770,17 @@ def main(argv: list[str] | None = None) -> int:
         default=20.0,
         help="address-space cap of each step, GB (default 20, the 5 M target; 0 = none)",
     )
+    parser.add_argument(
+        "--replicate-from",
+        type=Path,
+        help="clean contracts.parquet to replicate when `aioa clean` does not produce the table at a size",
+    )
+    parser.add_argument(
+        "--no-merge",
+        action="store_true",
+        help="do not keep the sizes and steps of the previous results (the JSON beside --docs, else "
+        "WORK_DIR/results.json) that this run does not measure",
+    )
     args = parser.parse_args(argv)
     steps = {s.strip() for s in args.steps.split(",") if s.strip()}
     unknown = steps - set(ALL_STEPS)
@@ -747,6 +794,8 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine_info(),
         "sizes": [],
     }
+    MEM_LIMIT["bytes"] = int(args.mem_limit_gb * 1e9)
+    last_table: Path | None = args.replicate_from
     for n in args.sizes:
         print(f"== {n:,} contracts", flush=True)
         size = bench_size(
@@ -758,7 +807,11 @@ def main(argv: list[str] | None = None) -> int:
             report_max=args.report_max,
             steps=steps,
             regenerate=args.regenerate,
+            replicate_from=last_table,
         )
+        table = args.work_dir / f"n{n}" / "processed" / "contracts.parquet"
+        if size["steps"].get("clean", {}).get("status") == "ok" and table.exists():
+            last_table = table
         results["sizes"].append(size)
         for name, st in size["steps"].items():
             what = (
@@ -778,14 +831,21 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(f"   {name:<9} {what}", flush=True)
     results["seconds"] = dt.datetime.now().timestamp() - t0
+    # the exit code reflects this run's steps only (not those merged from earlier results)
+    failed = [k for s in results["sizes"] for k, st in s["steps"].items() if st["status"] == "failed"]
     args.work_dir.mkdir(parents=True, exist_ok=True)
-    (args.work_dir / "results.json").write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
-    if str(args.docs) != "-":
+    docs_json = None if str(args.docs) == "-" else Path(args.docs).with_suffix(".json")
+    previous = docs_json if docs_json is not None and docs_json.exists() else args.work_dir / "results.json"
+    if not args.no_merge and previous.exists():
+        results = merge_results(json.loads(previous.read_text(encoding="utf-8")), results)
+    text = json.dumps(results, indent=1, default=str)
+    (args.work_dir / "results.json").write_text(text, encoding="utf-8")
+    if docs_json is not None:
         write_docs(results, args.docs)
-        print(f"results: {args.docs} and {args.work_dir / 'results.json'}")
+        docs_json.write_text(text, encoding="utf-8")
+        print(f"results: {args.docs} and {docs_json}")
     for row in check_targets(results):
         print(" | ".join(row))
-    failed = [k for s in results["sizes"] for k, st in s["steps"].items() if st["status"] == "failed"]
     return 1 if failed else 0
 
 

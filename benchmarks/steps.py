@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import importlib
 import sys
 import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -49,6 +51,7 @@ RATE_DIMENSIONS: dict[str, str] = {
     "sex": "sex",
 }
 HORIZON_MONTHS = 9
+T = TypeVar("T")
 
 
 def _lib(module: str, name: str) -> Callable:
@@ -106,7 +109,7 @@ STATISTICS: list[tuple[str, Callable[[pd.DataFrame, str], object]]] = [
 ]
 
 
-def _timed(fn: Callable[[], object]) -> tuple[float, object]:
+def _timed(fn: Callable[[], T]) -> tuple[float, T]:
     t0 = time.perf_counter()
     out = fn()
     return time.perf_counter() - t0, out
@@ -136,7 +139,7 @@ def step_stats(path: Path, as_of: str, *, only: list[str] | None = None) -> dict
         if only and name not in only:
             continue
         try:
-            seconds, out = _timed(lambda fn=fn: fn(contracts, as_of))
+            seconds, out = _timed(functools.partial(fn, contracts, as_of))
         except (ImportError, AttributeError) as exc:
             parts[name] = {"status": "missing", "message": f"{type(exc).__name__}: {exc}"[:300]}
             continue
@@ -172,12 +175,11 @@ _REPORT_MODULES = (
 
 
 def _timing_wrappers() -> tuple[dict[str, list[float]], Callable[[], None]]:
-    """Wrap the public functions of the statistics modules with CPU/wall timers.
+    """Wrap the public functions of the statistics modules with wall-clock timers.
 
     Only the outermost timed call counts (a statistic calling another is not counted twice).
     Returns the timings dict ``name -> [seconds, calls]`` and a function that removes the wrappers.
     """
-    import functools
     import inspect
 
     timings: dict[str, list[float]] = {}

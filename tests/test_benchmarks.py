@@ -185,10 +185,10 @@ def test_targets_are_judged_from_the_measures():
     assert rows["`aioa clean` on 1 M ≤ 3× the floor"] == ("2.00× (20.0 s vs 10.0 s)", "met")
     assert rows["`aioa clean` on 1 M: peak < 6 GB"][1] == "**missed**"  # 7000 MiB = 7.3 GB
     assert rows["all report statistics on 1 M < 15 s"][1] == "met"
-    assert rows["`clean` about linear (100 000 → 1 000 000)"] == ("growth exponent 1.00", "met")
+    assert rows["`clean` about linear (100 000 → 1 000 000, CPU)"] == ("growth exponent 1.00", "met")
     rows = {t: v for t, _, v in run.check_targets(_fake_results(clean_1m=200.0, floor_1m=10.0))}
     assert rows["`aioa clean` on 1 M ≤ 3× the floor"] == "**missed**"
-    assert rows["`clean` about linear (100 000 → 1 000 000)"] == "**missed**"  # exponent 2
+    assert rows["`clean` about linear (100 000 → 1 000 000, CPU)"] == "**missed**"  # exponent 2
 
 
 def test_docs_block_is_replaced_and_prose_kept(tmp_path):
@@ -213,7 +213,7 @@ def test_benchmark_smoke_run_at_10k(tmp_path):
             "--sizes",
             "10000",
             "--steps",
-            "floor,clean,stats,baseline",
+            "floor,clean,stats,stats_all,baseline",
             "--no-sample",
             "--data-dir",
             str(tmp_path / "data"),
@@ -231,9 +231,41 @@ def test_benchmark_smoke_run_at_10k(tmp_path):
     assert size["steps"]["floor"]["info"]["rows"] == size["rows"]
     if run._has_command("clean"):
         assert statuses["clean"] == "ok", size["steps"]["clean"]["message"]
-        assert statuses["stats"] == statuses["baseline"] == "ok"
-        parts = size["steps"]["stats"]["info"]["parts"]
-        failing = {k: p["message"] for k, p in parts.items() if p["status"] == "error"}
+        assert statuses["stats"] == statuses["stats_all"] == statuses["baseline"] == "ok"
+        assert size["steps"]["stats"]["info"]["n_results"] > 10  # the report's own estimators ran
+        assert "rates.rupture_rate_within" in size["steps"]["stats"]["info"]["parts"]
+        parts = size["steps"]["stats_all"]["info"]["parts"]
+        failing = {k: p["message"] for k, p in parts.items() if p["status"] != "ok"}
         assert failing == {}
         assert code == 0
     assert "| 10 000 |" in docs.read_text(encoding="utf-8")
+
+
+def test_memory_cap_fails_the_step_cleanly(tmp_path):
+    """A step above the cap fails with a MemoryError, reported as such (no OOM killer on a shared machine)."""
+    r = measure.run_step(
+        "hog", [sys.executable, "-c", "b = bytearray(2 * 2**30)"], log_dir=tmp_path, mem_limit_bytes=int(1e9)
+    )
+    assert r.status == "failed"
+    assert r.message.startswith("out of memory under the 1 GB cap")
+
+
+def test_replicated_table_has_distinct_ids(tmp_path):
+    base = pd.DataFrame({"contract_id": ["a", "b", "c"], "apprentice_key": ["k", "k", "m"], "x": [1, 2, 3]})
+    base.to_parquet(tmp_path / "c.parquet")
+    info = steps.step_replicate(tmp_path / "c.parquet", tmp_path / "r" / "c.parquet", 7)
+    out = pd.read_parquet(tmp_path / "r" / "c.parquet")
+    assert info["copies"] == 3 and len(out) == 7
+    assert out["contract_id"].is_unique
+    assert out["apprentice_key"].tolist()[:4] == ["k", "k", "m", "k-r1"]  # linking stays within a copy
+
+
+def test_merge_keeps_steps_not_remeasured():
+    old = {
+        "started": "A",
+        "sizes": [{"n": 5, "steps": {"clean": {"status": "failed"}, "floor": {"status": "ok"}}}],
+    }
+    new = {"started": "B", "command": "c", "sizes": [{"n": 5, "steps": {"stats": {"status": "ok"}}}]}
+    merged = run.merge_results(old, new)
+    assert merged["merged_with"] == "A"
+    assert set(merged["sizes"][0]["steps"]) == {"clean", "floor", "stats"}

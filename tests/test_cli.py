@@ -36,8 +36,8 @@ def _fake_command(exc):
 def test_main_maps_errors_to_exit_codes(monkeypatch, capsys, exc, code, needle):
     real = cli.build_parser
 
-    def build():
-        parser = real()
+    def build(argv=None):
+        parser = real(argv)
         sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
         _fake_command(exc)(sub)
         return parser
@@ -55,3 +55,16 @@ def test_usage_error_is_one_line(capsys):
         cli.main(["no-such-command"])
     assert exc.value.code == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "wanted"),
+    [
+        (["clean", "--out", "x"], ["clean"]),
+        (["-q", "--log-file", "cron.log", "followup", "--month", "2025-09"], ["followup"]),
+        (["--help"], list(cli.COMMANDS)),
+        (["frobnicate"], list(cli.COMMANDS)),
+    ],
+)
+def test_only_the_named_command_is_imported(argv, wanted):
+    assert cli._wanted_commands(argv) == wanted

@@ -25,6 +25,20 @@ def rate_table() -> pd.DataFrame:
     )
 
 
+def hz_oe() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "month_label": ["juin", "juil.", "sept.", "oct."],
+            "n_ruptures": [230, 12, 300, 318],
+            "expected": [128.0, 10.0, 330.0, 392.0],
+            "oe_ratio": [230 / 128, 1.2, 300 / 330, 318 / 392],
+            "oe_low": [1.57, 0.6, 0.81, 0.72],
+            "oe_high": [2.05, 2.1, 1.02, 0.9],
+            "suppressed": [False, True, False, False],  # July: fewer than min_n contracts, not drawn
+        }
+    )
+
+
 def _all_figures() -> list[go.Figure]:
     limits = pd.DataFrame(
         {
@@ -70,11 +84,12 @@ def _all_figures() -> list[go.Figure]:
         figures.survival_curves(km, estimate="rate"),
         figures.share_bars(rate_table().rename(columns={"rate": "share"}), label="label"),
         figures.monthly_hazard(hz),
+        figures.monthly_oe(hz_oe()),
     ]
 
 
 @pytest.mark.parametrize(
-    "fig", _all_figures(), ids=["bars", "funnel", "oe", "trend", "km", "shares", "hazard"]
+    "fig", _all_figures(), ids=["bars", "funnel", "oe", "trend", "km", "shares", "hazard", "hazard_oe"]
 )
 def test_every_figure_is_french_and_has_no_inner_title(fig):
     assert isinstance(fig, go.Figure)
@@ -168,10 +183,27 @@ def test_survival_curves_one_line_per_group_with_steps():
 
 
 def test_monthly_hazard_has_raw_counts_on_second_axis():
-    fig = _all_figures()[-1]
+    fig = _all_figures()[-2]
     assert fig.data[0].y == pytest.approx((2.0, 5.0))  # per 100 contract-months
     assert fig.data[1].yaxis == "y2" and list(fig.data[1].y) == [10.0, 25.0]
     assert list(fig.data[0].marker.color) == [figures.COLORS["main"], figures.COLORS["alert"]]
+
+
+def test_monthly_oe_draws_the_ratios_with_a_line_at_one():
+    fig = figures.monthly_oe(hz_oe())
+    bar = fig.data[0]
+    assert list(bar.x) == ["juin", "juil.", "sept.", "oct."]
+    assert bar.y[0] == pytest.approx(230 / 128) and bar.y[1] is None  # suppressed month left empty
+    assert list(bar.marker.color) == [
+        figures.COLORS["alert"],  # interval above 1
+        figures.COLORS["main"],
+        figures.COLORS["main"],  # interval covers 1
+        figures.COLORS["good"],  # interval below 1
+    ]
+    assert bar.error_y.array[0] == pytest.approx(2.05 - 230 / 128)
+    assert bar.error_y.arrayminus[3] == pytest.approx(318 / 392 - 0.72)
+    assert list(bar.customdata[0]) == [230.0, 128.0]  # observed and expected in the hover
+    assert [sh.y0 for sh in fig.layout.shapes] == [1]
 
 
 def test_share_bars_grouped():

@@ -7,15 +7,8 @@ import pandas as pd
 import pytest
 
 from aioa_analysis import findings as F
-from aioa_analysis.formatting import fr_number, fr_percent
 
 NN = "\u202f"
-
-
-@pytest.mark.parametrize("x", [0.0, 0.001, 0.1234, 0.2845, 0.5, 0.99949, 1.0, 12.3456])
-def test_inline_formats_agree_with_formatting(x):
-    assert F._pct(x) == fr_percent(x)
-    assert F._num(x * 1000, 2) == fr_number(x * 1000, 2)
 
 
 def funnel_rows():
@@ -69,6 +62,23 @@ def test_hazard_ratio_needs_lower_bound_above_one():
     out = F.hazard_ratio_findings(t, anchor="fig-saison")
     assert [f.subject for f in out] == ["l'été"]
     assert out[0].anchor == "fig-saison" and "1,60 fois" in out[0].text
+
+
+def test_hazard_ratio_below_one_is_information_and_qualifier_is_stated():
+    t = pd.DataFrame(
+        {
+            "period": ["l'été", "l'hiver", "le printemps"],
+            "rate_ratio": [2.02, 0.8, 1.1],
+            "ci_low": [1.83, 0.7, float("nan")],  # missing bound: no sentence
+            "ci_high": [2.23, 0.9, 1.3],
+        }
+    )
+    out = F.hazard_ratio_findings(
+        t, anchor="fig-saison-ajuste", ratio="rate_ratio", qualifier="à ancienneté égale"
+    )
+    assert [(f.subject, f.severity) for f in out] == [("l'été", "alerte"), ("l'hiver", "information")]
+    assert "2,02 fois celui du reste de l'année, à ancienneté égale (IC 95" in out[0].text
+    assert "plus faible" in out[1].text and "0,80 fois" in out[1].text
 
 
 def test_above_overall_by_interval_or_by_flag():

@@ -6,9 +6,7 @@ Every fixture row is a named edge case; expected values are computed by hand in 
 from __future__ import annotations
 
 import json
-import os
 import stat
-from pathlib import Path
 
 import openpyxl
 import pandas as pd
@@ -679,25 +677,19 @@ def test_cli_refuses_contracts_carrying_identity_columns(project, capsys):
 # --------------------------------------------------------------------------------------------------
 # no identity value outside the restricted store (real outputs, when they exist)
 # --------------------------------------------------------------------------------------------------
-def _real_paths() -> tuple[Path, Path, Path]:
-    root = Path(__file__).resolve().parents[1]
-    env = os.environ
+@pytest.fixture(scope="module")
+def e2e_build(tmp_path_factory):
+    from tests.report_fakes import build_sample_reports
 
-    def pick(var: str, default: str) -> Path:
-        return Path(env[var]) if env.get(var) else root / default
-
-    return (
-        pick("AIOA_RESTRICTED_DIR", "data/restricted"),
-        pick("AIOA_PROCESSED_DIR", "data/processed"),
-        pick("AIOA_REPORTS_DIR", "reports"),
-    )
+    return build_sample_reports(tmp_path_factory.mktemp("e2e"))
 
 
-def test_no_identity_value_in_processed_outputs_or_reports():
-    restricted, processed, reports = _real_paths()
+@pytest.mark.slow
+def test_no_identity_value_in_processed_outputs_or_reports(e2e_build):
+    """Sample -> `aioa clean` -> report: no identity value of the restricted store leaks out."""
+    restricted, processed, reports = e2e_build["restricted"], e2e_build["processed"], e2e_build["reports"]
     store = restricted / "identities.parquet"
-    if not store.is_file():
-        pytest.skip("no identity store yet (run `aioa clean`)")
+    assert store.is_file(), "cleaning must write the restricted identity store"
     ids = pd.read_parquet(store)
     # distinctive values only: e-mails, phone numbers, INE, addresses (a surname alone may be a word)
     needles = set()
@@ -729,5 +721,4 @@ def test_no_identity_value_in_processed_outputs_or_reports():
         hit = next((n for n in needles if n in text), None)
         assert hit is None, f"identity value in {path}"
         checked += 1
-    if not checked:
-        pytest.skip("no processed output nor report to scan")
+    assert checked >= 4, "contracts, rejected, quality and at least one report must have been scanned"

@@ -47,8 +47,11 @@ def dependency_drift(pyproject_text: str, env_text: str) -> list[str]:
     wanted["python"] = meta["requires-python"]
     conda = _environment_yml(env_text)
     conda.pop("pip", None)
-    problems = [f"{k}: pyproject {wanted.get(k)!r} vs environment.yml {conda.get(k)!r}"
-                for k in sorted(set(wanted) | set(conda)) if wanted.get(k) != conda.get(k)]
+    problems = [
+        f"{k}: pyproject {wanted.get(k)!r} vs environment.yml {conda.get(k)!r}"
+        for k in sorted(set(wanted) | set(conda))
+        if wanted.get(k) != conda.get(k)
+    ]
     if "-e .[test]" not in env_text:
         problems.append("environment.yml does not pip-install the package (-e .[test])")
     return problems
@@ -64,8 +67,11 @@ def test_environment_yml_mirrors_pyproject():
 
 @pytest.mark.parametrize(
     ("old", "new", "culprit"),
-    [("scipy>=1.13", "scipy>=1.10", "scipy"), ("  - openpyxl>=3.1\n", "", "openpyxl"),
-     ("python>=3.11", "python>=3.10", "python")],
+    [
+        ("scipy>=1.13", "scipy>=1.10", "scipy"),
+        ("  - openpyxl>=3.1\n", "", "openpyxl"),
+        ("python>=3.11", "python>=3.10", "python"),
+    ],
 )
 def test_drift_is_detected(old, new, culprit):
     """The comparison really fails when environment.yml drifts (guards the guard)."""
@@ -99,9 +105,7 @@ def test_layout(path):
 
 def _git_files() -> list[str]:
     try:
-        out = subprocess.run(
-            ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
-        ).stdout
+        out = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     except (OSError, subprocess.CalledProcessError):
         pytest.skip("not a git checkout")
     return out.splitlines()
@@ -136,8 +140,18 @@ LAYERS = [
     {"readers", "parsing", "sample", "outcomes", "dimensions", "cohorts", "formatting"},
     {"pseudonym"},
     {"cleaning", "identity"},
-    {"pipeline", "rates", "survival", "seasonality", "transitions", "diploma", "compare", "suppression",
-     "references", "followup"},
+    {
+        "pipeline",
+        "rates",
+        "survival",
+        "seasonality",
+        "transitions",
+        "diploma",
+        "compare",
+        "suppression",
+        "references",
+        "followup",
+    },
     {"figures", "findings"},
     {"reporting"},
     {"commands"},

@@ -213,6 +213,13 @@ def test_sample_ground_truth_is_recovered(tmp_path):
     contracts = pd.read_parquet(tmp_path / "out" / "contracts.parquet")
     assert len(contracts) == t["n_contracts"]
     assert contracts["school_year"].value_counts().to_dict() == t["n_contracts_by_school_year"]
+    # contract_kind follows the CERFA type (11 initial, 21-23 succession), not "first contract"
+    assert contracts["contract_kind"].value_counts().to_dict() == t["n_contracts_by_contract_kind"]
+    # one pseudonym per apprentice, except the homonyms born the same day the truth lists
+    assert contracts["apprentice_key"].nunique() == t["n_apprentice_keys"]
+    for collision in t["identity_collisions"]:
+        keys = contracts.loc[contracts["contract_id"].isin(collision["contract_ids"]), "apprentice_key"]
+        assert len(keys) == len(collision["contract_ids"]) and (keys == keys.iloc[0]).all()
     as_of = pd.Timestamp(truth["generator"]["extraction_date"])
     assert q["as_of"] == f"{as_of:%Y-%m-%d}" and q["as_of_source"] == "file_name"
     observed = (
@@ -221,35 +228,42 @@ def test_sample_ground_truth_is_recovered(tmp_path):
         & (contracts["rupture_date"] < contracts["planned_end_date"])
     )
     assert observed.sum() == t["n_ruptures"] + t["n_ruptures_after_diploma"]
-    # after-diploma ruptures are only recoverable when the inputs say the diploma was obtained
+    # after-diploma ruptures: exactly those the inputs reveal (reason or exam result before the rupture)
     after = (observed & contracts["rupture_after_diploma"].fillna(False)).sum()
-    assert 0.7 * t["n_ruptures_after_diploma"] <= after <= t["n_ruptures_after_diploma"]
+    assert after == t["n_ruptures_after_diploma_recoverable"]
+    # merges: amendment rows and cross-file copies, plus exact duplicate rows (merged, never rejected)
     dup = truth["duplicates"]
     assert (
         q["total"]["rows_merged"] == dup["expected_merged_records"] + dup["exact_duplicate_rows_deca_extract"]
     )
     assert q["contracts"]["exact_duplicates"] == dup["exact_duplicate_rows_deca_extract"]
     assert q["total"]["accounting_ok"] and all(f["accounting_ok"] for f in q["files"])
+    # conflicts: only the intended ones (SIFA establishment headcount vs DECA company headcount)
+    expected = t["expected_conflicts"]
+    assert q["contracts"]["contracts_with_conflicts"] == expected["contracts_with_conflicts"]
+    conflicts = pd.read_csv(tmp_path / "out" / "conflicts.csv", dtype=str, keep_default_na=False)
+    assert sorted(set(conflicts["contract_id"])) == expected["contract_ids"]
+    assert conflicts.groupby("column")["contract_id"].nunique().to_dict() == expected["by_column"]
+    kept = contracts.set_index("contract_id").loc[expected["contract_ids"]]
+    assert (kept["merge_conflicts"] == 1).all()
     rejected = pd.read_csv(tmp_path / "out" / "rejected.csv", dtype=str, keep_default_na=False)
+    n_rejected_expected = 0
     for name, spec in truth["files"].items():
         got = {f["file"]: f for f in q["files"]}[name]
         assert got["profile"] == spec["profile"], name
         mine = rejected.loc[rejected["source_file"] == name]
         for defect, d in spec.get("defects", {}).items():
             kind, _, label = d["expected"].partition(":")
-            if kind != "rejected" or label == "duplicate_row":  # exact duplicates are merged (issue 3)
+            rows = mine.loc[mine["source_row"].isin([str(r) for r in d["rows"]])] if "rows" in d else None
+            if kind == "merged":  # exact duplicates and amendment rows: never rejected
+                assert rows is not None and rows.empty, (name, defect)
+            if kind != "rejected":
                 continue
-            rows = mine.loc[mine["source_row"].isin([str(r) for r in d["rows"]])]
+            n_rejected_expected += len(d["rows"])
             assert len(rows) == len(d["rows"]), (name, defect)
             assert rows["reason"].str.startswith(DEFECT_REASON[label]).all(), (
                 name,
                 defect,
                 rows["reason"].unique(),
             )
-    n_rejected_expected = sum(
-        len(d["rows"])
-        for spec in truth["files"].values()
-        for d in spec.get("defects", {}).values()
-        if d["expected"].startswith("rejected:") and d["expected"] != "rejected:duplicate_row"
-    )
     assert q["total"]["rows_rejected"] == n_rejected_expected

@@ -148,6 +148,36 @@ def test_deca_api_reference_file() -> None:
     assert r.frame[C.source_row].tolist() == [1, 2]
 
 
+def test_deca_api_json_nan_and_null_are_missing(tmp_path: Path) -> None:
+    # Some exporters (pandas, numpy) write the non-standard JSON tokens NaN / Infinity: a missing
+    # value, like null and "", never the text "nan".
+    p = tmp_path / "api.json"
+    p.write_text(
+        '{"contrats": [{"detailsContrat": {"noContrat": "041202400000001", "dateDebutContrat": "2024-09-02",'
+        ' "dateFinContrat": NaN, "typeContrat": 11},'
+        ' "employeur": {"siret": "44492238900010", "nombreDeSalaries": Infinity, "naf": -Infinity},'
+        ' "organismeFormationResponsable": {"uaiCfa": "0410590U"},'
+        ' "rupture": {"dateEffetRupture": "2024-10-10", "codeMotifRupture": NaN,'
+        ' "commentaireRupture": null, "dateSignalement": ""}}]}',
+        encoding="utf-8",
+    )
+    r = read_file(p)
+    _check_contract(r)
+    assert r.profile == "deca_api" and len(r.frame) == 1 and r.rows_read == 1
+    one = _row(r, 1)
+    assert one[C.rupture_date] == "2024-10-10" and one[C.contract_type] == "11"
+    for col in (
+        C.planned_end_date,
+        C.employer_headcount,
+        C.employer_naf,
+        C.rupture_reason_raw,
+        C.rupture_comment,
+        C.rupture_reported_date,
+    ):
+        assert col in r.frame.columns and one[col] is None, col
+    assert not r.frame.isin(["nan", "NaN", "inf", "Infinity", "-inf", "None"]).any().any()
+
+
 # --- Tableau de bord upload workbook -----------------------------------------------------------------
 
 
@@ -221,6 +251,25 @@ def test_sifa_semicolon_bom() -> None:
     assert r.profile == "sifa" and r.details["separator"] == ";"
     assert r.frame[C.ine].iloc[0] == "070123456AB"  # BOM not glued to the first field
     assert r.frame[C.start_date].tolist() == ["01092024", "02092024", "03092024"]
+
+
+def test_sifa_theoretical_duration_is_mapped(tmp_path: Path) -> None:
+    # DUR_FORM_THEO (10th column, months) -> training_duration_months: the cleaner imputes the planned
+    # end (start + duration - 1 day) from it, SIFA having no contract end date. Raw text, no parsing.
+    base = (FIX / "sifa_semicolon.csv").read_text(encoding="utf-8-sig").splitlines()
+    lines = []
+    for line, duration in zip(base, ("24", "", "012"), strict=True):  # 2 years / missing / zero-padded
+        cells = line.split(";")
+        cells[9] = duration
+        lines.append(";".join(cells))
+    p = tmp_path / "sifa.csv"
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    r = read_file(p)
+    _check_contract(r)
+    assert r.profile == "sifa"
+    assert r.frame[C.training_duration_months].tolist() == ["24", pd.NA, "012"]
+    assert "DUR_FORM_THEO" not in r.details["unmapped_columns"]
+    assert "DUR_FORM_REELLE" in r.details["unmapped_columns"]  # the real duration is not the planned one
 
 
 # --- chamber ------------------------------------------------------------------------------------------

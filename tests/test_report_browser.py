@@ -90,7 +90,7 @@ def _load(browser, path: Path) -> dict:
 def test_every_chart_renders_offline_without_errors(built, browser):
     result = built["result"]
     info = _load(browser, result.html_path)
-    assert info["divs"] == result.n_figures == 10
+    assert info["divs"] == result.n_figures == 11
     assert info["rendered"] == result.n_figures
     assert all(n > 0 for n in info["traces"])
     assert info["external"] == []

@@ -285,7 +285,7 @@ def test_every_chart_has_its_table_next_to_it(built):
     page = _without_plotly_js(_page(built))
     blocks = re.findall(r'<figure class="(chart|table)" id="([^"]+)"', page)
     charts = [i for i, (kind, _) in enumerate(blocks) if kind == "chart"]
-    assert len(charts) == built["result"].n_figures == display.count_figures([page]) == 10
+    assert len(charts) == built["result"].n_figures == display.count_figures([page]) == 11
     for i in charts:
         assert i + 1 < len(blocks) and blocks[i + 1][0] == "table", (
             f"chart {blocks[i][1]} has no table after it"

@@ -16,6 +16,7 @@ from stdnum.fr import siret as stdnum_siret
 
 from aioa_analysis import referential
 from aioa_analysis.cli import main
+from aioa_analysis.pseudonym import normalise_name
 from aioa_analysis.sample import _params as P
 from aioa_analysis.sample import generate_sample, simulate, simulate_contracts
 from aioa_analysis.sample._simulate import HazardTable, make_sirets
@@ -167,6 +168,83 @@ def test_deca_api_json_structure(small: tuple[Path, dict]) -> None:
     # cross-file duplicates: every API contract is also in the DECA extract
     deca = pd.read_csv(_by_name(folder, truth, "deca_extract"), dtype=str, keep_default_na=False)
     assert {x["detailsContrat"]["noContrat"] for x in payload["contrats"]} <= set(deca["nocontrat"])
+
+
+def _strict_json(data: bytes) -> dict:
+    def refuse(token: str) -> None:
+        raise AssertionError(f"invalid JSON token {token}")
+
+    return json.loads(data.decode("utf-8"), parse_constant=refuse)
+
+
+def test_deca_api_is_strict_json_with_null_for_missing(small: tuple[Path, dict]) -> None:
+    folder, truth = small
+    payload = _strict_json(_by_name(folder, truth, "deca_api").read_bytes())  # no NaN / Infinity
+    for c in payload["contrats"]:
+        broken = c["detailsContrat"]["statut"] == "Rompu"
+        assert broken == ("rupture" in c)  # a rupture block only for a broken contract
+        if broken:
+            r = c["rupture"]
+            assert isinstance(r["dateEffetRupture"], str) and isinstance(r["codeMotifRupture"], str)
+            assert r["dateSignalement"] >= r["dateEffetRupture"]
+
+
+def test_deca_api_agrees_with_the_extract(small: tuple[Path, dict]) -> None:
+    """Same contract in both DECA files: same values (the API is a later view of the same record);
+    only the documented format defects differ (``derniereClasse`` as a number, lost zeros, no NAF)."""
+    folder, truth = small
+    payload = _strict_json(_by_name(folder, truth, "deca_api").read_bytes())
+    deca = pd.read_csv(_by_name(folder, truth, "deca_extract"), dtype=str, keep_default_na=False)
+    deca = deca.loc[~deca["typecontrat"].str.fullmatch(r"3[1-8]")].drop_duplicates("nocontrat")
+    ext = deca.set_index("nocontrat")
+    n_class_as_number = 0
+    for c in payload["contrats"]:
+        d, a = c["detailsContrat"], c["alternant"]
+        row = ext.loc[d["noContrat"]]
+        n_class_as_number += isinstance(a["derniereClasse"], int)
+        assert str(a["derniereClasse"]).zfill(2) == row["derniereclasse"].zfill(2), d["noContrat"]
+        assert (d["dateDebutContrat"], d["dateFinContrat"], str(d["typeContrat"])) == (
+            row["datedebutcontrat"],
+            row["datefincontrat"],
+            row["typecontrat"],
+        )
+        assert (c.get("rupture") or {}).get("dateEffetRupture", "") == row["dateeffetrupture"]
+        e = c["employeur"]
+        assert (e["siret"], str(e["nombreDeSalaries"]), e["codeIdcc"]) == (
+            row["siretemployeur"],
+            row["nombredesalaries"],
+            row["codeidcc"],
+        )
+        assert row["naf"] in ("", e["naf"])  # missing NAF defect on the extract side only
+        assert c["formation"]["codeDiplome"].lstrip("0") == row["codediplome"].lstrip("0")
+        assert c["organismeFormationResponsable"]["uaiCfa"] == row["uaicfa"]
+        assert (a["dateNaissance"], a["adresse"]["codePostal"].lstrip("0")) == (
+            row["datenaissance"],
+            row["adressecodepostal"].lstrip("0"),
+        )
+    name = _by_name(folder, truth, "deca_api").name
+    assert n_class_as_number == len(truth["files"][name]["defects"]["derniereclasse_as_number"]["rows"]) > 0
+
+
+def test_sifa_establishment_headcount_is_the_only_conflict(full: tuple[Path, dict]) -> None:
+    folder, truth = full
+    path = _by_name(folder, truth, "sifa")
+    lines = path.read_bytes().decode("utf-8-sig").split("\r\n")[:-1]
+    sifa = pd.DataFrame([line.split(";") for line in lines], columns=list(SIFA_COLUMNS))
+    d = truth["files"][path.name]["defects"]["establishment_headcount"]
+    assert d["expected"] == "conflict:employer_headcount" and d["rows"]
+    deca = pd.read_csv(_by_name(folder, truth, "deca_extract"), dtype=str, keep_default_na=False)
+    company = deca.drop_duplicates("nocontrat").set_index("nocontrat")["nombredesalaries"].astype(int)
+    listed = sifa.iloc[[r - 1 for r in d["rows"]]]
+    assert (listed["NBSAL_EMP"].astype(int).to_numpy() < company[d["contract_ids"]].to_numpy()).all()
+    assert (company[d["contract_ids"]] >= 50).all()
+    t = truth["truth"]["expected_conflicts"]
+    assert t["contracts_with_conflicts"] == len(set(d["contract_ids"])) == len(t["contract_ids"])
+    assert t["by_column"] == {"employer_headcount": len(d["rows"])}
+    # every other SIFA row gives the company headcount of some DECA contract of the same employer
+    others = sifa.drop(index=[r - 1 for r in d["rows"]])
+    by_siret = deca.drop_duplicates("siretemployeur").set_index("siretemployeur")["nombredesalaries"]
+    assert (others["NBSAL_EMP"].to_numpy() == by_siret[others["SIRET_EMP"]].to_numpy()).all()
 
 
 def test_tba_workbook_format(small: tuple[Path, dict]) -> None:
@@ -321,6 +399,41 @@ def test_ground_truth_keys(full: tuple[Path, dict]) -> None:
     }
     assert truth["parameters"]["summer_multiplier"]["value"] == 1.8
     assert "DOMAIN #55" in truth["parameters"]["summer_multiplier"]["cite"]
+
+
+def test_ground_truth_counts_match_the_deca_extract(full: tuple[Path, dict]) -> None:
+    """Counts the cleaner must find, recomputed from the DECA extract itself (independently of the
+    generator): contract kinds from the CERFA type, distinct pseudonyms from normalised identities."""
+    folder, truth = full
+    path = _by_name(folder, truth, "deca_extract")
+    defects = truth["files"][path.name]["defects"]
+    assert defects["exact_duplicate_row"]["expected"] == "merged:duplicate_row"  # issue 3
+    extra = {r for d in defects.values() if d.get("expected", "").startswith("rejected:") for r in d["rows"]}
+    deca = pd.read_csv(path, dtype=str, keep_default_na=False)
+    deca.index = deca.index + 2  # physical line number (header = line 1)
+    true_rows = deca.loc[~deca.index.isin(extra) & ~deca["typecontrat"].str.fullmatch(r"3[1-8]")]
+    contracts = true_rows.drop_duplicates("nocontrat")
+    t = truth["truth"]
+    assert len(contracts) == t["n_contracts"]
+    kind = np.where(contracts["typecontrat"] == "11", "initial", "succession")
+    assert pd.Series(kind).value_counts().to_dict() == t["n_contracts_by_contract_kind"]
+    assert t["n_initial_contracts"] + t["n_successor_contracts"] == t["n_contracts"]
+    keys = (
+        normalise_name(contracts["nom"].astype("string"))
+        + "|"
+        + normalise_name(contracts["prenom"].astype("string"))
+        + "|"
+        + contracts["datenaissance"]
+    )
+    assert keys.nunique() == t["n_apprentice_keys"]
+    assert t["n_apprentices"] - t["n_apprentice_keys"] == sum(
+        len(c["person_ids"]) - 1 for c in t["identity_collisions"]
+    )
+    for c in t["identity_collisions"]:  # the colliding people's contracts share one key
+        mine = keys[contracts["nocontrat"].isin(c["contract_ids"]).to_numpy()]
+        assert len(mine) == len(c["contract_ids"]) and (mine == mine.iloc[0]).all()
+    assert 0 < t["n_ruptures_after_diploma_recoverable"] <= t["n_ruptures_after_diploma"]
+    assert t["n_ruptures_after_diploma_drawn"] <= t["n_ruptures_after_diploma"]
 
 
 def test_volumes_and_mixes(full: tuple[Path, dict]) -> None:

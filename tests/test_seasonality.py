@@ -1,4 +1,5 @@
-"""Monthly rupture hazard and the summer effect: hand-computed exposure, brute force, simulation."""
+"""Monthly rupture hazard and the summer effect, crude and at equal contract age: hand-computed
+exposure, brute force, an independent Poisson GLM, simulations with a known summer multiplier."""
 
 from __future__ import annotations
 
@@ -10,9 +11,14 @@ from scipy import stats
 from aioa_analysis.errors import ParameterError
 from aioa_analysis.seasonality import (
     DAYS_PER_MONTH,
+    age_adjusted_seasonality,
+    age_adjusted_summer_effect,
+    age_calendar_exposure,
+    fit_age_period,
     monthly_exposure,
     poisson_rate_interval,
     rupture_seasonality,
+    stratified_rate_ratio,
     summer_effect,
 )
 
@@ -206,3 +212,273 @@ def test_summer_test_holds_its_level_without_a_summer_effect():
         ratios.append(out["rate_ratio"])
     assert covered >= 8
     assert np.mean(ratios) == pytest.approx(1.0, abs=0.1)
+
+
+# --------------------------------------------------------------------------------------------------
+# seasonality at equal contract age
+
+
+def test_age_calendar_exposure_hand_computed_edge_cases():
+    df = frame(
+        [
+            # 31 January + 1 month = 29 February 2024: age 0 = Jan 31 (1 day) + Feb 1-28 (28 days);
+            # age 1 = Feb 29 (1 day) + Mar 1-9 (9 days); rupture on 10 March at age 1
+            ("2024-01-31", END, "2024-03-10"),
+            # rupture exactly one month after the start: age 1, with no exposure in age 1;
+            # age 0 = Feb 15-29 (15 days) + Mar 1-14 (14 days)
+            ("2024-02-15", END, "2024-03-15"),
+            ("2024-03-01", END, "2024-03-01"),  # rupture on the start day: age 0, no exposure
+            # ongoing: age 0 = Feb 20-29 (10) + Mar 1-19 (19); age 1 = Mar 20-30 (11, as_of excluded)
+            ("2024-02-20", END, None),
+        ]
+    )
+    out = age_calendar_exposure(df, as_of="2024-03-31")
+    got = {(r.age_month, r.year_month): (r.exposure_days, r.n_ruptures) for r in out.itertuples(index=False)}
+    assert got == {
+        (0, "2024-01"): (1.0, 0),
+        (0, "2024-02"): (28.0 + 15 + 10, 0),
+        (0, "2024-03"): (14.0 + 19, 1),
+        (1, "2024-02"): (1.0, 0),
+        (1, "2024-03"): (9.0 + 11, 2),
+    }
+    assert out["exposure_months"].tolist() == pytest.approx((out["exposure_days"] / DAYS_PER_MONTH).tolist())
+    # summed over the ages: the monthly exposure and ruptures
+    monthly = monthly_exposure(df, as_of="2024-03-31").set_index("year_month")
+    by_month = out.groupby("year_month")[["exposure_days", "n_ruptures"]].sum()
+    assert by_month["exposure_days"].tolist() == monthly["exposure_days"].tolist()
+    assert by_month["n_ruptures"].tolist() == monthly["n_ruptures"].tolist()
+
+
+def test_age_calendar_exposure_agrees_with_a_brute_force_day_loop():
+    rng = np.random.default_rng(11)
+    n = 60
+    start = pd.to_datetime("2023-01-15") + pd.to_timedelta(rng.integers(0, 400, n), unit="D")
+    end = start + pd.to_timedelta(rng.integers(100, 500, n), unit="D")
+    rupt = pd.Series(start + pd.to_timedelta(rng.integers(0, 450, n), unit="D")).where(rng.random(n) < 0.6)
+    sex = np.where(rng.random(n) < 0.5, "F", "M")
+    df = pd.DataFrame({"start_date": start, "planned_end_date": end, "rupture_date": rupt, "sex": sex})
+    as_of = pd.Timestamp("2024-06-30")
+    out = age_calendar_exposure(df, as_of=as_of, by="sex").set_index(["sex", "age_month", "year_month"])
+    days: dict[tuple[str, int, str], int] = {}
+    events: dict[tuple[str, int, str], int] = {}
+
+    def age_of(s: pd.Timestamp, day: pd.Timestamp) -> int:
+        k = 0
+        while s + pd.DateOffset(months=k + 1) <= day:
+            k += 1
+        return k
+
+    for s, e, r, g in zip(start, end, rupt, sex, strict=True):  # slow, independent reference
+        broken = pd.notna(r) and r < e and r <= as_of
+        exit_ = r if broken else (e if e <= as_of else as_of)
+        for day in pd.date_range(s, exit_ - pd.Timedelta(days=1)):
+            key = (g, age_of(s, day), day.strftime("%Y-%m"))
+            days[key] = days.get(key, 0) + 1
+        if broken:
+            key = (g, age_of(s, r), r.strftime("%Y-%m"))
+            events[key] = events.get(key, 0) + 1
+    assert {k: v for k, v in out["exposure_days"].items() if v > 0} == days
+    assert {k: v for k, v in out["n_ruptures"].items() if v > 0} == events
+
+
+def test_fit_age_period_hand_computed_two_by_two():
+    # age 0: 2 ruptures in 10 months in summer, 2 in 20 otherwise; age 1: 2 in 10 against 2 in 40
+    observed = np.array([[2.0, 2.0], [2.0, 2.0]])  # columns: other, summer
+    exposure = np.array([[20.0, 10.0], [40.0, 10.0]])
+    h, r, iterations = fit_age_period(observed, exposure)
+    # MLE: RR/(RR+2) + RR/(RR+4) = 1, i.e. RR = sqrt(8)
+    assert r[1] / r[0] == pytest.approx(np.sqrt(8), rel=1e-8)
+    assert iterations > 1
+    # both margins are fitted: by age and by period
+    fitted = exposure * h[:, None] * r[None, :]
+    assert fitted.sum(axis=1) == pytest.approx([4.0, 4.0])
+    assert fitted.sum(axis=0) == pytest.approx([4.0, 4.0])
+    expected = h @ exposure
+    assert expected.sum() == pytest.approx(8.0) and (observed.sum(axis=0) / expected) == pytest.approx(r)
+    # one step: crude age hazards 4/30 and 4/50; E_summer = 10·4/30 + 10·4/50 = 32/15,
+    # E_other = 20·4/30 + 40·4/50 = 88/15; ratio (4 / (32/15)) / (4 / (88/15)) = 88/32 = 2.75
+    h1, r1, it1 = fit_age_period(observed, exposure, method="one-step")
+    assert it1 == 1 and h1 == pytest.approx([4 / 30, 4 / 50])
+    assert h1 @ exposure == pytest.approx([88 / 15, 32 / 15])
+    assert r1[1] / r1[0] == pytest.approx(2.75)
+    # the crude ratio: (4/20) / (4/60) = 3
+    with pytest.raises(ParameterError, match="one-step"):
+        fit_age_period(observed, exposure, method="newton")
+
+
+def _poisson_glm(observed: np.ndarray, exposure: np.ndarray) -> np.ndarray:
+    """Independent reference: Newton-Raphson for log mu = log X + a_k + b_c (b_0 = 0); returns exp(b)."""
+    n_age, n_per = observed.shape
+    rows = [(k, c) for k in range(n_age) for c in range(n_per) if exposure[k, c] > 0]
+    design = np.zeros((len(rows), n_age + n_per - 1))
+    for i, (k, c) in enumerate(rows):
+        design[i, k] = 1.0
+        if c > 0:
+            design[i, n_age + c - 1] = 1.0
+    y = np.array([observed[k, c] for k, c in rows])
+    offset = np.log([exposure[k, c] for k, c in rows])
+    beta = np.zeros(design.shape[1])
+    beta[:n_age] = np.log(observed.sum(axis=1) / exposure.sum(axis=1))
+    for _ in range(100):
+        mu = np.exp(offset + design @ beta)
+        step = np.linalg.solve(design.T @ (mu[:, None] * design), design.T @ (y - mu))
+        beta += step
+        if np.max(np.abs(step)) < 1e-12:
+            break
+    return np.exp(np.concatenate([[0.0], beta[n_age:]]))
+
+
+def test_fit_age_period_is_the_poisson_mle():
+    rng = np.random.default_rng(5)
+    exposure = rng.uniform(5, 200, size=(6, 12)) * (rng.random((6, 12)) < 0.85)
+    truth_h = np.array([0.2, 0.12, 0.08, 0.05, 0.04, 0.03])
+    truth_r = np.where(np.isin(np.arange(12), [5, 6, 7]), 1.8, 1.0)
+    observed = rng.poisson(exposure * truth_h[:, None] * truth_r[None, :]).astype(float)
+    _, r, iterations = fit_age_period(observed, exposure)
+    reference = _poisson_glm(observed, exposure)
+    assert iterations < 10_000
+    assert r / r[0] == pytest.approx(reference, rel=1e-7)
+
+
+def test_stratified_rate_ratio_hand_computed_and_limits():
+    rr, lo, hi, p = stratified_rate_ratio([2, 2], [10.0, 10.0], [2, 2], [20.0, 40.0])
+    assert rr == pytest.approx(np.sqrt(8), rel=1e-9)
+
+    def loglik(x: float) -> float:  # conditional log-likelihood written out for the two strata
+        p0, p1 = x / (x + 2), x / (x + 4)
+        return 2 * np.log(p0) + 2 * np.log(1 - p0) + 2 * np.log(p1) + 2 * np.log(1 - p1)
+
+    crit = stats.chi2.ppf(0.95, 1) / 2
+    assert loglik(rr) - loglik(lo) == pytest.approx(crit, abs=1e-8)
+    assert loglik(rr) - loglik(hi) == pytest.approx(crit, abs=1e-8)
+    assert p == pytest.approx(stats.chi2.sf(2 * (loglik(rr) - loglik(1.0)), 1))
+    # a stratum with exposure in one period only carries no information
+    assert stratified_rate_ratio([2, 5], [10.0, 0.0], [2, 0], [20.0, 7.0])[0] == pytest.approx(2.0)
+    # no rupture in summer: ratio 0, lower limit 0; none outside: infinite ratio and upper limit
+    rr0, lo0, hi0, _ = stratified_rate_ratio([0], [10.0], [3], [10.0])
+    assert rr0 == 0 and lo0 == 0 and 0 < hi0 < np.inf
+    rri, loi, hii, _ = stratified_rate_ratio([3], [10.0], [0], [10.0])
+    assert rri == np.inf and hii == np.inf and loi > 0
+    assert all(np.isnan(stratified_rate_ratio([0], [10.0], [0], [10.0])))
+
+
+def test_age_adjusted_summer_effect_hand_computed():
+    # 3 contracts broken after 10 days in March, 1 in June, 1 running since 1 September 2023 (no rupture)
+    df = frame(
+        [("2024-03-01", END, "2024-03-11")] * 3
+        + [("2024-06-01", END, "2024-06-11"), ("2023-09-01", END, None)]
+    )
+    out = age_adjusted_summer_effect(df, as_of="2024-06-30").iloc[0]
+    # age 0 (the only age with ruptures): summer 10 days / 1 rupture; other 30 (March) + 30
+    # (September 2023) days / 3 ruptures -> ratio (1/10) / (3/60) = 2
+    assert out["rate_ratio"] == pytest.approx(2.0)
+    # expected ruptures from the age hazard, scaled to the 4 observed: 4·10/70 and 4·60/70
+    assert (out["expected_summer"], out["expected_other"]) == pytest.approx((4 / 7, 24 / 7))
+    assert (out["oe_summer"], out["oe_other"]) == pytest.approx((7 / 4, 3 / (24 / 7)))
+    assert out["one_step_ratio"] == pytest.approx(2.0)  # a single informative age: no difference
+    # crude: summer June 2024 (10 + 29 days, 1 rupture), other 30 + 274 days (Sept 2023-May 2024)
+    assert out["crude_rate_ratio"] == pytest.approx((1 / 39) / (3 / 304))
+    assert out["exposure_months_summer"] * DAYS_PER_MONTH == pytest.approx(39)
+    assert out["n_ruptures_summer"] == 1 and out["n_ruptures_other"] == 3
+    assert out["n_age_months"] >= 1 and out["months"] == "6,7,8" and out["ci_method"] == "profile-likelihood"
+    # one-step exact conditional binomial interval: given 4 ruptures, O_s ~ Bin(4, RR·E_s/(RR·E_s+E_o))
+    plo, phi = stats.binomtest(1, 4).proportion_ci(method="exact")
+    e_s, e_o = 4 / 7, 24 / 7
+    assert out["one_step_ci_low"] == pytest.approx(plo / (1 - plo) * e_o / e_s)
+    assert out["one_step_ci_high"] == pytest.approx(phi / (1 - phi) * e_o / e_s)
+    with pytest.raises(ParameterError):
+        age_adjusted_summer_effect(df, as_of="2024-06-30", months=())
+
+
+def simulate_aged(n: int, summer_ratio: float, seed: int, length: int = 730) -> pd.DataFrame:
+    """Contracts with a strongly age-dependent daily hazard (high in the first 45 days and 3 months),
+    multiplied by ``summer_ratio`` in June-August; 70 % start in September, the rest any day."""
+    rng = np.random.default_rng(seed)
+    origin = pd.Timestamp("2022-01-01")
+    sept = rng.random(n) < 0.7
+    start_off = np.where(sept, rng.choice([243, 608], n) + rng.integers(0, 30, n), rng.integers(0, 900, n))
+    u = np.arange(length)
+    base = np.where(u < 46, 0.004, np.where(u < 91, 0.002, 0.0005))
+    days = start_off[:, None] + u[None, :]
+    month = (origin + pd.to_timedelta(np.arange(days.max() + 1), unit="D")).month.to_numpy()
+    mult = np.where(np.isin(month, [6, 7, 8]), summer_ratio, 1.0)
+    hit = rng.random(days.shape) < base[None, :] * mult[days]
+    first = np.where(hit.any(axis=1), hit.argmax(axis=1), -1)
+    start = origin + pd.to_timedelta(start_off, unit="D")
+    rupture = pd.Series(start + pd.to_timedelta(np.maximum(first, 0), unit="D")).where(first >= 0)
+    return pd.DataFrame(
+        {
+            "start_date": start,
+            "planned_end_date": start + pd.to_timedelta(length, unit="D"),
+            "rupture_date": rupture,
+        }
+    )
+
+
+def test_age_adjustment_recovers_a_known_summer_multiplier():
+    """True multiplier 2: the crude and one-step ratios are biased towards 1, the adjusted one is not."""
+    covered, logs = 0, []
+    for seed in range(20):
+        out = age_adjusted_summer_effect(simulate_aged(3000, 2.0, seed), as_of="2025-06-30").iloc[0]
+        covered += bool(out["ci_low"] <= 2.0 <= out["ci_high"])
+        logs.append(np.log(out["rate_ratio"]))
+        assert out["crude_ci_high"] < 2.0 and out["one_step_ci_high"] < 2.0  # biased, CI misses 2
+        assert out["ci_low"] > 1.0 and out["p_value"] < 1e-6
+    # 95 % intervals: at least 17 of 20 cover (P(Bin(20, 0.95) <= 16) = 1.6 %)
+    assert covered >= 17
+    assert np.exp(np.mean(logs)) == pytest.approx(2.0, abs=0.1)  # sd of the mean log-ratio ~0.016
+
+
+def test_age_adjustment_without_summer_effect():
+    """No calendar effect: the crude ratio says summer is SAFER (old contracts), the adjusted one does not."""
+    covered = 0
+    for seed in range(10):
+        out = age_adjusted_summer_effect(simulate_aged(3000, 1.0, seed), as_of="2025-06-30").iloc[0]
+        covered += bool(out["ci_low"] <= 1.0 <= out["ci_high"])
+        assert out["crude_ci_high"] < 1.0
+    assert covered >= 8
+
+
+def test_age_adjusted_seasonality_table():
+    df = simulate_aged(3000, 2.0, seed=1)
+    out = age_adjusted_seasonality(df, as_of="2025-06-30", min_n=0)
+    crude = rupture_seasonality(df, as_of="2025-06-30", min_n=0)
+    pd.testing.assert_frame_equal(out[crude.columns], crude)  # the crude table is kept as is
+    assert out["expected"].sum() == pytest.approx(out["n_ruptures"].sum())
+    assert (out["oe_ratio"] * out["expected"]).to_numpy() == pytest.approx(out["n_ruptures"].to_numpy())
+    summer = out["month"].isin([6, 7, 8])
+    assert (out.loc[summer, "oe_low"] > 1).all()
+    assert out.loc[summer, "oe_ratio"].min() > out.loc[~summer, "oe_ratio"].max()
+    # the summer/other ratio of the 12-month fit is close to the 2-period fit (same data)
+    ratio12 = (out.loc[summer, "n_ruptures"].sum() / out.loc[summer, "expected"].sum()) / (
+        out.loc[~summer, "n_ruptures"].sum() / out.loc[~summer, "expected"].sum()
+    )
+    two = age_adjusted_summer_effect(df, as_of="2025-06-30").iloc[0]
+    assert ratio12 == pytest.approx(two["rate_ratio"], rel=0.05)
+    lo, hi = poisson_rate_interval(out["n_ruptures"], out["expected"])
+    assert out["oe_low"].to_numpy() == pytest.approx(lo) and out["oe_high"].to_numpy() == pytest.approx(hi)
+    # the one-step variant is biased towards 1 here; IPF is the MLE
+    one = age_adjusted_seasonality(df, as_of="2025-06-30", min_n=0, method="one-step")
+    assert (one["n_iterations"] == 1).all() and (out["n_iterations"] > 1).all()
+    assert one.loc[summer, "oe_ratio"].mean() < out.loc[summer, "oe_ratio"].mean()
+    by_year = age_adjusted_seasonality(df, as_of="2025-06-30", period="year_month", min_n=0)
+    assert by_year["year_month"].iloc[-1] == "2025-06" and by_year["expected"].sum() == pytest.approx(
+        by_year["n_ruptures"].sum()
+    )
+    with pytest.raises(ParameterError, match="one-step"):
+        age_adjusted_seasonality(df, as_of="2025-06-30", method="glm")
+    with pytest.raises(ParameterError, match="month_of_year"):
+        age_adjusted_seasonality(df, as_of="2025-06-30", period="week")
+
+
+def test_age_adjusted_by_group_fits_each_group():
+    a = simulate_aged(1500, 2.0, seed=3).assign(sex="F")
+    b = simulate_aged(1500, 1.0, seed=4).assign(sex="M")
+    out = age_adjusted_summer_effect(pd.concat([a, b], ignore_index=True), as_of="2025-06-30", by="sex")
+    assert out["sex"].tolist() == ["F", "M"]
+    crude = summer_effect(pd.concat([a, b], ignore_index=True), as_of="2025-06-30", by="sex")
+    for col in ("rate_ratio", "ci_low", "ci_high"):  # the crude columns are summer_effect's
+        assert out[f"crude_{col}"].to_numpy() == pytest.approx(crude[col].to_numpy(), rel=1e-9)
+    alone = age_adjusted_summer_effect(a, as_of="2025-06-30").iloc[0]
+    assert out.loc[0, "rate_ratio"] == pytest.approx(alone["rate_ratio"])
+    assert out.loc[0, "ci_low"] > 1.0 and out.loc[1, "ci_low"] < 1.0 < out.loc[1, "ci_high"]

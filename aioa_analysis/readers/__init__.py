@@ -51,7 +51,7 @@ from aioa_analysis.readers.aliases import (
     load_aliases,
     normalise_header,
 )
-from aioa_analysis.readers.deca import apply_extract_variant, extract_records, map_records
+from aioa_analysis.readers.deca import apply_extract_variant, extract_records, json_constant, map_records
 from aioa_analysis.readers.excel import (
     HEADER_SCAN_ROWS,
     is_readme_sheet,
@@ -475,7 +475,7 @@ def _read_json(path: Path, dec: Decoded, *, detect_only: bool) -> ReadResult | s
     import json
 
     try:
-        doc = json.loads(dec.text)
+        doc = json.loads(dec.text, parse_constant=json_constant)  # NaN / Infinity -> missing
     except json.JSONDecodeError as exc:
         raise InputFileError(
             f"{path.name}: invalid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg})",

@@ -71,14 +71,25 @@ def flatten(obj: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
             yield path, value
 
 
+def json_constant(name: str) -> None:
+    """``parse_constant`` hook of :func:`json.loads`: the non-standard tokens ``NaN``, ``Infinity``
+    and ``-Infinity`` (written by some exporters, e.g. pandas/numpy) mean a missing value.
+
+    >>> import json
+    >>> json.loads('{"a": NaN, "b": [Infinity, 1]}', parse_constant=json_constant)
+    {'a': None, 'b': [None, 1]}
+    """
+    return None
+
+
 def json_value_text(value: Any) -> str | None:
-    """Text of a JSON leaf: ``None``/``""`` -> missing, booleans ``true``/``false``, integral numbers
-    without ``.0``, lists and objects as compact JSON.
+    """Text of a JSON leaf: ``None``/``""``/NaN/infinity -> missing, booleans ``true``/``false``,
+    integral numbers without ``.0``, lists and objects as compact JSON.
 
     Examples
     --------
-    >>> [json_value_text(v) for v in (None, "", False, 1, 74.0, 2.5, "01", [1, 2])]
-    [None, None, 'false', '1', '74', '2.5', '01', '[1, 2]']
+    >>> [json_value_text(v) for v in (None, "", False, 1, 74.0, 2.5, "01", [1, 2], float("nan"))]
+    [None, None, 'false', '1', '74', '2.5', '01', '[1, 2]', None]
     """
     if value is None:
         return None
@@ -89,7 +100,9 @@ def json_value_text(value: Any) -> str | None:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        if math.isfinite(value) and value.is_integer() and abs(value) < 1e21:
+        if not math.isfinite(value):
+            return None  # NaN / Infinity: a missing value, never the text "nan"
+        if value.is_integer() and abs(value) < 1e21:
             return str(int(value))
         return repr(value)
     return json.dumps(value, ensure_ascii=False)

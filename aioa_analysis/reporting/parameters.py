@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-import nbformat
 import pandas as pd
 
 from aioa_analysis.errors import ParameterError, ReportError
@@ -294,6 +293,8 @@ def template_parameters(template: str | Path) -> dict[str, object]:
     Raises :class:`ReportError` if the notebook has no such cell or the cell holds anything but
     plain ``name = literal`` assignments.
     """
+    import nbformat  # deferred: 1.8 s of imports that only this function needs
+
     nb = nbformat.read(str(template), as_version=4)
     cells = [
         c for c in nb.cells if c.cell_type == "code" and "parameters" in c.get("metadata", {}).get("tags", [])

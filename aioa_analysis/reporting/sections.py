@@ -320,8 +320,11 @@ def compute_results(ctx: ReportContext) -> None:
     res["km"] = survival.rupture_km(focus, as_of=as_of, max_months=24, min_n=min_n)
     res["km_level"] = survival.rupture_km(focus, as_of=as_of, by="diploma_level", max_months=24, min_n=min_n)
     res["phases"] = rates.rupture_phases(focus, as_of=as_of, min_n=min_n)
-    res["hazard"] = seasonality.rupture_seasonality(focus, as_of=as_of, period="month_of_year", min_n=min_n)
-    res["summer"] = seasonality.summer_effect(focus, as_of=as_of)
+    # crude monthly hazard + observed/expected at equal contract age; summer ratio at equal age
+    res["hazard"] = seasonality.age_adjusted_seasonality(
+        focus, as_of=as_of, period="month_of_year", min_n=min_n
+    )
+    res["summer"] = seasonality.age_adjusted_summer_effect(focus, as_of=as_of)
     # après la rupture
     res["recontract"] = transitions.recontract_rates(focus, as_of=as_of)
     res["net"] = transitions.net_rupture_rates(focus, as_of=as_of, horizon_months=h)
@@ -359,10 +362,11 @@ def collect_findings(ctx: ReportContext) -> list[Finding]:
         out += global_test_findings(float(chi["p_value"].iloc[0]), anchor="tab-cfa-funnel", groups="les CFA")
     summer = res["summer"]
     if len(summer):
-        out += hazard_ratio_findings(
+        out += hazard_ratio_findings(  # the ratio at equal contract age, not the crude one
             summer.assign(period="l'été (juin à août)", suppressed=False),
-            anchor="fig-saison",
+            anchor="fig-saison-ajuste",
             ratio="rate_ratio",
+            qualifier="à ancienneté de contrat égale",
         )
     overall = res["overall"]
     if len(overall) and pd.notna(overall["rate"].iloc[0]):
@@ -897,12 +901,11 @@ def show_par_periode(ctx: ReportContext) -> None:
     mcol = _dim(hz, "month", "month_of_year", "period_value")
     hz = hz.assign(month_label=[MONTH_ABBR[int(m) - 1] for m in hz[mcol]])
     summer = res["summer"]
-    critical = pd.Series(False, index=hz.index)
-    if len(summer) and pd.notna(summer["ci_low"].iloc[0]) and float(summer["ci_low"].iloc[0]) > 1:
-        critical = hz[mcol].astype(int).isin(list(seasonality.SUMMER_MONTHS))
-    hz = hz.assign(critical=critical)
+    # critical months: more ruptures than the age of their contracts explains (O/E interval above 1)
+    critical = hz["oe_low"].gt(1).fillna(False) if "oe_low" in hz else pd.Series(False, index=hz.index)
+    hz = hz.assign(critical=critical.astype(bool) & ~hz["suppressed"].astype("boolean").fillna(False))
     fig = figures.monthly_hazard(hz, hazard="rate", exposure="exposure_months")
-    show_figure(fig, fig_id="fig-saison", caption="Risque mensuel de rupture par mois de l'année")
+    show_figure(fig, fig_id="fig-saison", caption="Risque mensuel de rupture par mois de l'année (taux brut)")
     disp = format_table(
         hz.assign(per100=hz["rate"] * 100, lo100=hz["ci_low"] * 100, hi100=hz["ci_high"] * 100),
         [
@@ -916,16 +919,66 @@ def show_par_periode(ctx: ReportContext) -> None:
         min_n=ctx.min_n,
         intervals={"ci100": ("lo100", "hi100", "ratio")},
     )
-    note = ""
-    if len(summer):
+    note = (
+        "Taux brut : il ne tient pas compte de l'ancienneté des contrats en cours (les premiers mois d'un contrat "
+        "sont les plus risqués, et la plupart des contrats commencent en septembre). Mois en rouge : plus de "
+        "ruptures qu'attendu à ancienneté égale (voir ci-dessous)."
+    )
+    if len(summer) and pd.notna(summer["crude_rate_ratio"].iloc[0]):
         s = summer.iloc[0]
-        note = (
-            f"Été (juin à août) comparé au reste de l'année : rapport des risques {fr_ratio(s['rate_ratio'])} "
-            f"(IC 95 % {fr_interval(s['ci_low'], s['ci_high'], kind='ratio')}, {fr_pvalue(s['p_value'])})."
+        note += (
+            f" Été (juin à août) comparé au reste de l'année, taux bruts : rapport {fr_ratio(s['crude_rate_ratio'])} "
+            f"(IC 95 % {fr_interval(s['crude_ci_low'], s['crude_ci_high'], kind='ratio')})."
         )
     show_html(
         table_html(
-            disp, table_id="tab-saison", caption="Risque mensuel de rupture par mois de l'année", note=note
+            disp,
+            table_id="tab-saison",
+            caption="Risque mensuel de rupture par mois de l'année (taux brut)",
+            note=note,
+        )
+    )
+    show_html(
+        _p(
+            "À ancienneté égale : pour chaque mois, les ruptures observées sont comparées aux ruptures attendues "
+            "compte tenu de l'ancienneté des contrats en cours ce mois-là (risque de chaque mois de contrat estimé "
+            "sur l'ensemble de la période). Un rapport supérieur à 1 signale un mois plus risqué que la moyenne, "
+            "à ancienneté égale."
+        )
+    )
+    fig = figures.monthly_oe(hz)
+    show_figure(
+        fig,
+        fig_id="fig-saison-ajuste",
+        caption="Ruptures observées / attendues par mois de l'année, à ancienneté de contrat égale",
+    )
+    disp = format_table(
+        hz,
+        [
+            ("month_label", "Mois", "text"),
+            ("n_ruptures", "Ruptures observées", "number"),
+            ("expected", "Ruptures attendues", "ratio"),
+            ("oe_ratio", "Observé / attendu", "ratio"),
+            ("oe_ci", "IC 95 %", "interval"),
+        ],
+        suppress=["expected", "oe_ratio", "oe_ci"],
+        min_n=ctx.min_n,
+        intervals={"oe_ci": ("oe_low", "oe_high", "ratio")},
+    )
+    note = f"« {suppressed_label(ctx.min_n)} » : moins de {ctx.min_n} contrats en cours dans le mois."
+    if len(summer) and pd.notna(summer["rate_ratio"].iloc[0]):
+        s = summer.iloc[0]
+        note = (
+            "Été (juin à août) comparé au reste de l'année, à ancienneté de contrat égale : rapport des risques "
+            f"{fr_ratio(s['rate_ratio'])} (IC 95 % {fr_interval(s['ci_low'], s['ci_high'], kind='ratio')}, "
+            f"{fr_pvalue(s['p_value'])}). " + note
+        )
+    show_html(
+        table_html(
+            disp,
+            table_id="tab-saison-ajuste",
+            caption="Ruptures observées et attendues par mois de l'année, à ancienneté de contrat égale",
+            note=note,
         )
     )
 

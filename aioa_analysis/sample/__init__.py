@@ -5,7 +5,7 @@
 * ``Export_Init_TBA_<YYYYMMDDhhmm>.csv``: DECA flat extract (every contract, amendments as extra
   rows, cancelled/deleted contracts, a few defects);
 * ``deca_api_contrats_<YYYYMMDD>.json``: DECA API response (contracts started or broken during the
-  last two months: duplicates of extract rows);
+  last 30 days: duplicates of extract rows, same values; strict JSON, null for missing);
 * ``tba_televersement_<YYYYMMDD>.xlsx``: Tableau de bord upload workbook ("Lisez-moi" sheet first,
   wide rows with up to 4 contracts) for two CFAs;
 * ``SIFA_<UAI>_<JJMMAAAA>.csv``: SIFA file of one CFA (47 columns, no header, photograph at 31/12);
@@ -203,8 +203,9 @@ def identity_collisions(persons: pd.DataFrame) -> list[list[int]]:
         + "|"
         + persons["birth_date"].dt.strftime("%Y-%m-%d")
     )
-    dup = persons.loc[key.duplicated(keep=False)].assign(_k=key)
-    return [sorted(int(i) for i in g["person_id"]) for _, g in dup.groupby("_k", sort=True)]
+    mask = key.duplicated(keep=False)
+    ids = persons.loc[mask, "person_id"].astype(int)
+    return [sorted(g.tolist()) for _, g in ids.groupby(key[mask], sort=True)]
 
 
 def _recoverable_after_diploma(ct: pd.DataFrame, evidence: dict[str, dict]) -> pd.Series:

@@ -329,8 +329,11 @@ def build_deca_extract(
     rows.loc[lz_dep, "departementnaissance"] = "41"
     miss_naf = m & (rng.random(len(rows)) < P.MISSING_NAF_SHARE)
     rows.loc[miss_naf, "naf"] = ""
-    # exact duplicate rows, inserted right after their original
-    dup_src = np.sort(rng.choice(len(rows), size=round(len(rows) * P.EXACT_DUPLICATE_SHARE), replace=False))
+    # exact duplicate rows of true contract/amendment rows, inserted right after their original
+    # (a duplicate of a cancelled or invalid record would share its rejection: kept out for clarity)
+    dup_src = np.sort(
+        rng.choice(np.flatnonzero(m), size=round(len(rows) * P.EXACT_DUPLICATE_SHARE), replace=False)
+    )
     order = np.concatenate([np.arange(len(rows)), dup_src])
     key = np.concatenate([np.arange(len(rows)) * 2, dup_src * 2 + 1])
     is_dup = np.concatenate([np.zeros(len(rows), bool), np.ones(len(dup_src), bool)])
@@ -381,7 +384,7 @@ def build_deca_extract(
 
 
 def build_deca_api(sim: Simulation, rng: np.random.Generator) -> tuple[bytes, dict]:
-    """DECA API response: contracts started or broken during the last two months."""
+    """DECA API response: contracts started or broken during the last ``DECA_API_WINDOW_DAYS`` (30) days."""
     ext = sim.extraction_date
     lo = ext - pd.Timedelta(days=P.DECA_API_WINDOW_DAYS)
     df = _contracts_with_persons(sim)
@@ -400,6 +403,7 @@ def build_deca_api(sim: Simulation, rng: np.random.Generator) -> tuple[bytes, di
     reason_code = df["rupture_reason"].map(cat.DECA_REASON_CODE)
     signal = df["rupture_date"] + pd.to_timedelta(rng.integers(0, 15, n), unit="D")
     signal = signal.where(signal <= ext, ext)
+
     def iso(s: pd.Series) -> list[str | None]:
         """ISO dates as Python strings, ``None`` (JSON null) for a missing date: never NaN."""
         return [None if pd.isna(x) else x.strftime("%Y-%m-%d") for x in s]
