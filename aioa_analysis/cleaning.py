@@ -25,11 +25,17 @@ The steps, each a pure ``verb_noun(df, *, option=...) -> DataFrame`` function (c
 Accounting: every input row ends up **clean** (the row chosen to represent a contract), **merged**
 (an exact duplicate, an amendment or the same contract from another file) or **rejected** (with
 its reason), so ``rows_read == rows_clean + rows_merged + rows_rejected`` per file and in total.
+
+Scale (a national DECA extract has millions of rows): values are parsed once per distinct value or
+skipped when already canonical (:mod:`aioa_analysis.parsing`); duplicates are found through a cheap
+pre-filter then compared exactly; groups are integer codes; a contract with one row (most of them)
+is taken as it is, only multi-row groups are ordered by precedence (:class:`ContractMerge`); the
+contract-level rules run on a few columns before the full table is built, once, in ``contract_id``
+order. The outputs are the same as the straightforward sort-then-``groupby().first()`` (tested).
 """
 
 from __future__ import annotations
 
-import concurrent.futures
 import functools
 import re
 from collections.abc import Callable
@@ -43,12 +49,13 @@ import pyarrow.compute as pc
 
 from aioa_analysis import referential
 from aioa_analysis.parsing import (
-    arrow_strings,
-    bool_numpy,
-    first_occurrence,
-    string_series,
     DATE_IMPOSSIBLE,
     DATE_OK,
+    arrow_strings,
+    bool_numpy,
+    contiguous,
+    first_occurrence,
+    map_columns,
     normalise_cfd,
     normalise_code,
     normalise_contract_id,
@@ -63,6 +70,7 @@ from aioa_analysis.parsing import (
     parse_integers,
     parse_sex,
     siret_is_valid,
+    string_series,
 )
 from aioa_analysis.schema import (
     AGE_BANDS,
@@ -158,11 +166,21 @@ _NO_CONFLICT: Final = frozenset(
     }
 )
 
+#: per-row working columns kept once the contracts are built (accounting, rejected.csv)
+_ROW_STATUS_COLUMNS: Final = (ROW, REASON, REASON_COLUMN, DUP_OF, GROUP, IS_AMENDMENT, PRIMARY)
+
+#: merged columns that :func:`impute_planned_end` and :func:`flag_invalid_contracts` read
+_CONTRACT_RULE_COLUMNS: Final = [
+    C.start_date,
+    C.planned_end_date,
+    C.training_end_date,
+    TRAINING_DURATION_MONTHS,
+    C.rupture_date,
+    C.rupture_before_start,
+]
+
 #: columns taken from the initial row (not from the latest amendment) first
 _INITIAL_FIRST: Final = (C.contract_type, C.signature_date, C.start_date, C.derogation_type)
-
-_THREADED_ROWS: Final = 200_000
-"""Above this many rows, per-column work (takes) runs on two threads."""
 
 AMENDMENT_TYPES: Final = frozenset({"31", "32", "33", "34", "35", "36", "37", "38"})
 
@@ -182,7 +200,7 @@ def _col(df: pd.DataFrame, name: str, dtype: str = "string") -> pd.Series:
 def _on_distinct(s: pd.Series, fn: Callable[[pd.Series], pd.DataFrame]) -> pd.DataFrame:
     """Run a vectorised lookup returning a frame once per distinct value of ``s``, broadcast back."""
     codes, uniques = pd.factorize(s.astype("string"), use_na_sentinel=True)
-    u = pd.Series(np.asarray(uniques, dtype=object), dtype="string")
+    u = pd.Series(uniques, dtype="string")
     table = pd.concat(
         [fn(u).reset_index(drop=True), fn(pd.Series([pd.NA], dtype="string"))], ignore_index=True
     )
@@ -206,10 +224,37 @@ def _fold(s: pd.Series) -> pd.Series:
 # 1. parsing
 
 
+def _parse_column(name: str, s: pd.Series) -> dict[str, pd.Series]:
+    """The typed column(s) for one raw column (a key date also gives its ``_status_<date>``)."""
+    if name in IDENTITY_COLUMNS and name != C.birth_date:
+        return {name: s}  # left as read; never taken into the contract table
+    if name in LINEAGE_COLUMNS:
+        return {name: contiguous(s)}
+    if name == C.apprentice_key:  # made by pseudonym.add_apprentice_key: 64 hex characters or NA
+        return {name: contiguous(s.astype("string"))}
+    if name in DATE_COLUMNS:
+        detailed = parse_dates_detailed(s)
+        if name in KEY_DATE_COLUMNS:
+            return {name: detailed["value"], f"_status_{name}": contiguous(detailed["status"])}
+        return {name: detailed["value"]}
+    if name in BOOL_COLUMNS:
+        return {name: parse_booleans(s)}
+    if name == C.sex:
+        return {name: contiguous(parse_sex(s))}
+    if name == C.employer_headcount or name == TRAINING_DURATION_MONTHS:
+        return {name: parse_integers(s)}
+    if name in _CODE_PARSERS:
+        return {name: contiguous(_CODE_PARSERS[name](s))}
+    if s.dtype == "string" or s.dtype == object:
+        return {name: contiguous(normalise_text(s))}
+    return {name: s}
+
+
 def parse_contract_values(raw: pd.DataFrame) -> pd.DataFrame:
     """Type every column of a raw canonical frame; add ``_status_<date>`` for the key dates.
 
-    Identity columns other than ``birth_date`` are left as read (the identity store normalises them).
+    Identity columns other than ``birth_date`` are left as read (the identity store normalises them),
+    and so is ``apprentice_key`` (a keyed hash, already normal).
 
     >>> raw = pd.DataFrame({"start_date": ["02/09/2024", "31/02/2024"], "cfa_uai": ["0410590u", None],
     ...                     "sex": ["H", "Mme"], "employer_headcount": ["12", "x"]}, dtype="string")
@@ -219,31 +264,12 @@ def parse_contract_values(raw: pd.DataFrame) -> pd.DataFrame:
     """
     cols: dict[str, pd.Series] = {}
     for name in raw.columns:
-        s = raw[name]
-        if name in LINEAGE_COLUMNS or (name in IDENTITY_COLUMNS and name != C.birth_date):
-            cols[name] = s
-        elif name in DATE_COLUMNS:
-            detailed = parse_dates_detailed(s)
-            cols[name] = detailed["value"]
-            if name in KEY_DATE_COLUMNS:
-                cols[f"_status_{name}"] = detailed["status"]
-        elif name in BOOL_COLUMNS:
-            cols[name] = parse_booleans(s)
-        elif name == C.sex:
-            cols[name] = parse_sex(s)
-        elif name == C.employer_headcount or name == TRAINING_DURATION_MONTHS:
-            cols[name] = parse_integers(s)
-        elif name in _CODE_PARSERS:
-            cols[name] = _CODE_PARSERS[name](s)
-        elif s.dtype == "string" or s.dtype == object:
-            cols[name] = normalise_text(s)
-        else:
-            cols[name] = s
+        cols.update(_parse_column(name, raw[name]))
     for name in KEY_DATE_COLUMNS:
         if name not in cols:
             cols[name] = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
             cols[f"_status_{name}"] = pd.Series("missing", index=raw.index, dtype="string")
-    return pd.DataFrame(cols, index=raw.index)
+    return pd.DataFrame(cols, index=raw.index, copy=False)
 
 
 # ================================================================================================
@@ -344,8 +370,11 @@ def _int_positions(s: pd.Series) -> np.ndarray:
     return s.astype("Int64").fillna(-1).to_numpy(dtype=np.int64)
 
 
-def _row_prefilter_hash(df: pd.DataFrame, pos: np.ndarray, cols: list[str]) -> np.ndarray:
-    """A cheap 64-bit hash of rows ``pos`` that identical rows share (strings hashed by length only).
+def _row_prefilter_hash(
+    df: pd.DataFrame, pos: np.ndarray, cols: list[str], *, with_strings: bool
+) -> np.ndarray:
+    """A cheap 64-bit hash of rows ``pos`` that identical rows share: the dates, numbers and flags,
+    and with ``with_strings`` the lengths of the strings.
 
     Only a pre-filter: rows with a unique hash cannot have an identical row; the others are compared
     exactly (:func:`_identical_row_ids`).
@@ -354,6 +383,8 @@ def _row_prefilter_hash(df: pd.DataFrame, pos: np.ndarray, cols: list[str]) -> n
     for c in cols:
         s = df[c]
         if s.dtype == "string":
+            if not with_strings:
+                continue
             lengths = pc.fill_null(pc.binary_length(arrow_strings(s)), -1).to_numpy()
             values = np.asarray(lengths, dtype=np.int64)[pos]
         elif s.dtype.kind == "M":
@@ -380,8 +411,14 @@ def _identical_row_ids(df: pd.DataFrame, pos: np.ndarray, cols: list[str]) -> np
     if len(pos) < 2:
         return first
     if cols:
-        h = _row_prefilter_hash(df, pos, cols)
-        maybe = pd.Series(h).duplicated(keep=False).to_numpy()
+        maybe = (
+            pd.Series(_row_prefilter_hash(df, pos, cols, with_strings=False))
+            .duplicated(keep=False)
+            .to_numpy()
+        )
+        if maybe.mean() > 0.2:  # dates and numbers alone do not tell rows apart: add string lengths
+            h = _row_prefilter_hash(df, pos, cols, with_strings=True)
+            maybe = pd.Series(h).duplicated(keep=False).to_numpy()
     else:
         maybe = np.ones(len(pos), dtype=bool)
     if not maybe.any():
@@ -410,15 +447,19 @@ def flag_exact_duplicates(df: pd.DataFrame) -> pd.DataFrame:
     pos = np.flatnonzero(df[REASON].isna().to_numpy())
     first = _identical_row_ids(df, pos, _value_columns(df))
     is_dup = first != pos
-    rows = df[ROW].to_numpy()
-    dup_of = pd.array(np.full(len(df), pd.NA), dtype="Int64")
-    dup_of[pos[is_dup]] = rows[first[is_dup]]
+    values = np.zeros(len(df), dtype=np.int64)
+    values[pos[is_dup]] = df[ROW].to_numpy()[first[is_dup]]
+    missing = np.ones(len(df), dtype=bool)
+    missing[pos[is_dup]] = False
+    dup_of = pd.arrays.IntegerArray(values, missing)
     return df.assign(**{DUP_OF: pd.Series(dup_of, index=df.index)})
 
 
 def _source_rank(source: pd.Series) -> np.ndarray:
     """Position of each row's source in :data:`SOURCE_PRECEDENCE` (unknown sources last)."""
-    idx = pc.index_in(arrow_strings(source.astype("string")), value_set=pa.array(SOURCE_PRECEDENCE, pa.large_string()))
+    idx = pc.index_in(
+        arrow_strings(source.astype("string")), value_set=pa.array(SOURCE_PRECEDENCE, pa.large_string())
+    )
     return np.asarray(pc.fill_null(idx, len(SOURCE_PRECEDENCE)).to_numpy(), dtype=np.int64)
 
 
@@ -430,7 +471,8 @@ def _sort_for_precedence(df: pd.DataFrame, *, initial_first: bool) -> pd.DataFra
 def _precedence_order(df: pd.DataFrame, pos: np.ndarray, *, initial_first: bool) -> np.ndarray:
     """Positions ``pos`` sorted by group, source precedence, then amendments (latest first) or the
     initial first, the latest amendment number, the file name and the row (a stable sort)."""
-    sub = df.iloc[pos]
+    needed = (C.source, C.amendment_effective_date, IS_AMENDMENT, C.amendment_no, C.source_file, GROUP, ROW)
+    sub = df[[c for c in needed if c in df.columns]].iloc[pos]
     rank = _source_rank(_col(sub, C.source))
     eff = _col(sub, C.amendment_effective_date, "datetime64[ns]").astype("datetime64[ns]")
     eff_key = -(eff.fillna(pd.Timestamp("1900-01-01")).astype("int64") // 86_400_000_000_000).to_numpy()
@@ -454,7 +496,11 @@ def _equality_codes(s: pd.Series) -> np.ndarray:
     if n_valid:
         values = arr.filter(valid)
         lengths = pc.min_max(pc.binary_length(values)).as_py()
-        if lengths["min"] == lengths["max"] and lengths["max"] <= 18 and pc.all(pc.ascii_is_decimal(values)).as_py():
+        if (
+            lengths["min"] == lengths["max"]
+            and lengths["max"] <= 18
+            and pc.all(pc.ascii_is_decimal(values)).as_py()
+        ):
             ints = np.full(len(arr), -1, dtype=np.int64)
             ints[bool_numpy(valid)] = pc.cast(values, pa.int64()).to_numpy()
             codes, _ = pd.factorize(ints)
@@ -568,12 +614,155 @@ def _argsort_ids(ids: pd.Series) -> np.ndarray:
 
 def _tags(source: pd.Series, source_file: pd.Series, source_row: pd.Series) -> pa.Array:
     """``source:file:row`` lineage tags (NA when a part is missing)."""
+    row = source_row.astype("Int64")
+    row_text = pc.cast(
+        pa.array(row.to_numpy(dtype=np.int64, na_value=0), mask=row.isna().to_numpy()), pa.large_string()
+    )
     return pc.binary_join_element_wise(
         arrow_strings(source.astype("string")),
         arrow_strings(source_file.astype("string")),
-        arrow_strings(source_row.astype("string")),
+        row_text,
         pa.scalar(":", pa.large_string()),
     )
+
+
+class ContractMerge:
+    """How each contract group folds into one row (see :func:`merge_contracts`), computed once.
+
+    Most groups have one live row: their values are taken as they are. Only the rows of groups with
+    several live rows are ordered by precedence, and for each column only the groups whose first
+    row in that order lacks a value look further. :meth:`frame` then builds any subset of columns
+    for any subset of groups (one take per column), so the contract-level rules can run on a few
+    columns before the full table is built for the contracts that are kept.
+    """
+
+    LINEAGE: Final = (C.source, C.source_file, C.source_row)
+
+    def __init__(self, df: pd.DataFrame) -> None:
+        self.df = df
+        g = _int_positions(df[GROUP])
+        self.g = g
+        self.member = g >= 0
+        self.live = np.flatnonzero(self.member & df[DUP_OF].isna().to_numpy())
+        self.n_groups = n_groups = int(g.max()) + 1 if self.member.any() else 0
+        gl = g[self.live]
+        multi = np.bincount(gl, minlength=n_groups)[gl] > 1
+        self.base = np.zeros(n_groups, dtype=np.int64)  # row giving the values: first in precedence order
+        self.primary = np.zeros(n_groups, dtype=np.int64)  # row representing it: the initial row first
+        self.base[gl[~multi]] = self.primary[gl[~multi]] = self.live[~multi]
+        m_rows = self.live[multi]
+        self.ord_a = _precedence_order(df, m_rows, initial_first=False)
+        self.ord_i = _precedence_order(df, m_rows, initial_first=True)
+        self.starts_a, self.starts_i = _group_starts(g[self.ord_a]), _group_starts(g[self.ord_i])
+        self.groups_a, self.groups_i = g[self.ord_a][self.starts_a], g[self.ord_i][self.starts_i]
+        self.base[self.groups_a] = self.ord_a[self.starts_a]
+        self.primary[self.groups_i] = self.ord_i[self.starts_i]
+        self.arrays = {name: df[name].array for name in df.columns if not name.startswith("_")}
+        self.value_columns = [c for c in self.arrays if c not in FORBIDDEN_IN_CONTRACTS or c == C.birth_date]
+        self.ids = self._contract_ids()
+        self.order = _argsort_ids(self.ids)  # groups in contract_id order
+
+    def _winners(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(groups, rows)``: the groups whose value for ``name`` is not the base row's, and its row."""
+        if name in self.LINEAGE:
+            groups, rows = self.groups_i, self.primary[self.groups_i]
+        else:
+            order, starts, groups = (
+                (self.ord_i, self.starts_i, self.groups_i)
+                if name in _INITIAL_FIRST
+                else (self.ord_a, self.starts_a, self.groups_a)
+            )
+            notna = ~np.asarray(self.arrays[name].isna())[order]
+            rows = order[_first_valid(notna, starts)]
+        differs = rows != self.base[groups]
+        return groups[differs], rows[differs]
+
+    def column(self, name: str, groups: np.ndarray) -> pd.api.extensions.ExtensionArray:
+        """The merged values of column ``name`` for ``groups`` (in that order)."""
+        values = self.arrays[name].take(self.base[groups])
+        fix_groups, fix_rows = self._winners(name)
+        at = _inverse(groups, self.n_groups)[fix_groups]
+        present = at >= 0
+        if present.any():
+            values[at[present]] = self.arrays[name].take(fix_rows[present])
+        return values
+
+    def _contract_ids(self) -> pd.Series:
+        """Per group: its contract number, else ``<key[:16]>-<YYYYMMDD>``, else ``file:row``."""
+        all_groups = np.arange(self.n_groups)
+        cid = pd.Series(
+            self.column(C.contract_id, all_groups) if C.contract_id in self.arrays else pd.NA,
+            index=all_groups,
+            dtype="string",
+        )
+        if cid.isna().any():
+            no_id = np.flatnonzero(cid.isna().to_numpy())
+            akey = (
+                pd.Series(self.column(C.apprentice_key, no_id), dtype="string")
+                if C.apprentice_key in self.arrays
+                else pd.Series(pd.NA, index=range(len(no_id)), dtype="string")
+            )
+            start = pd.Series(self.column(C.start_date, no_id))
+            synthetic = akey.str.slice(0, 16) + "-" + start.dt.strftime("%Y%m%d").astype("string")
+            primary = self.df.iloc[self.primary[no_id]]
+            fallback = (
+                primary[C.source_file].astype("string") + ":" + primary[C.source_row].astype("string")
+            ).reset_index(drop=True)
+            cid.iloc[no_id] = synthetic.fillna(fallback).to_numpy()
+        return cid
+
+    def frame(self, groups: np.ndarray, columns: list[str] | None = None) -> pd.DataFrame:
+        """Merged contracts of ``groups`` (in that order): ``_group``, ``contract_id`` and ``columns``
+        (default: every value column plus ``amendment_count`` and ``sources``)."""
+        names = self.value_columns if columns is None else [c for c in columns if c in self.arrays]
+        names = [c for c in names if c != C.contract_id]
+        index = pd.RangeIndex(len(groups))
+        out = {GROUP: pd.array(groups, dtype="Int64")}
+        out.update(
+            zip(names, map_columns(lambda name: self.column(name, groups), names, len(groups)), strict=True)
+        )
+        out[C.contract_id] = string_series(arrow_strings(self.ids).take(pa.array(groups)), index)
+        if columns is None:
+            out[C.amendment_count] = pd.array(self._amendment_counts()[groups], dtype="Int64")
+            out[C.sources] = self._sources(groups, out)
+        return pd.DataFrame(out, index=index, copy=False)
+
+    def _amendment_counts(self) -> np.ndarray:
+        """Per group: distinct (type, number, effective date) among its live amendment rows."""
+        df = self.df
+        amend = self.live[df[IS_AMENDMENT].to_numpy()[self.live]]
+        count = np.zeros(self.n_groups, dtype=np.int64)
+        if len(amend):
+            sig = pd.DataFrame(
+                {
+                    "g": self.g[amend],
+                    "t": _col(df, C.contract_type).iloc[amend].to_numpy(),
+                    "n": _col(df, C.amendment_no).iloc[amend].to_numpy(),
+                    "e": _col(df, C.amendment_effective_date, "datetime64[ns]").iloc[amend].to_numpy(),
+                }
+            ).drop_duplicates()
+            count += np.bincount(sig["g"].to_numpy(), minlength=self.n_groups)
+        return count
+
+    def _sources(self, groups: np.ndarray, out: dict) -> pd.Series:
+        """``source:file:row`` of every row of each group (duplicates included), sorted, ``;``-joined."""
+        tags = _tags(*(pd.Series(out[c]) for c in self.LINEAGE))  # a one-row group: its primary row
+        g, member = self.g, self.member
+        several = np.flatnonzero(member)[np.bincount(g[member], minlength=self.n_groups)[g[member]] > 1]
+        if len(several):
+            joined_groups, joined = _joined_tags(self.df, several, g[several])
+            at = _inverse(groups, self.n_groups)[joined_groups]
+            present = at >= 0
+            at, joined = at[present], joined.filter(pa.array(present))
+            replaced = np.zeros(len(groups), dtype=bool)
+            replaced[at] = True
+            tags = pc.replace_with_mask(tags, pa.array(replaced), joined.take(pa.array(np.argsort(at))))
+        return string_series(tags, pd.RangeIndex(len(groups)))
+
+    def rows(self) -> pd.DataFrame:
+        """The input rows with ``_primary`` (the row that represents its contract)."""
+        rows = self.df[ROW]
+        return self.df.assign(**{PRIMARY: rows.isin(rows.to_numpy()[self.primary]).to_numpy()})
 
 
 def merge_contracts(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -585,117 +774,9 @@ def merge_contracts(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     ``sources`` (every ``source:file:row`` that fed it), ``contract_id`` (the source's, else
     ``<key>-<YYYYMMDD>``). Exact duplicates only count in ``sources``. Personal columns other than
     the birth date (needed for the age) are not carried over.
-
-    Most groups have one row: their values are taken as they are; only the groups with several
-    rows are ordered by precedence.
     """
-    g = _int_positions(df[GROUP])
-    member = g >= 0
-    live = np.flatnonzero(member & df[DUP_OF].isna().to_numpy())
-    n_groups = int(g.max()) + 1 if member.any() else 0
-    gl = g[live]
-    sizes = np.bincount(gl, minlength=n_groups)
-    multi = sizes[gl] > 1
-    base = np.zeros(n_groups, dtype=np.int64)  # row giving the values: first in precedence order
-    primary = np.zeros(n_groups, dtype=np.int64)  # row representing the contract: initial row first
-    base[gl[~multi]] = primary[gl[~multi]] = live[~multi]
-    m_rows = live[multi]
-    ord_a = _precedence_order(df, m_rows, initial_first=False)
-    ord_i = _precedence_order(df, m_rows, initial_first=True)
-    starts_a, starts_i = _group_starts(g[ord_a]), _group_starts(g[ord_i])
-    groups_a, groups_i = g[ord_a][starts_a], g[ord_i][starts_i]
-    base[groups_a] = ord_a[starts_a]
-    primary[groups_i] = ord_i[starts_i]
-
-    value_cols = [
-        c
-        for c in df.columns
-        if not c.startswith("_") and (c not in FORBIDDEN_IN_CONTRACTS or c == C.birth_date)
-    ]
-    lineage = (C.source, C.source_file, C.source_row)
-    arrays = {name: df[name].array for name in df.columns if not name.startswith("_")}
-
-    def winners(name: str) -> tuple[np.ndarray, np.ndarray]:
-        """(groups, rows) whose value for ``name`` is not the base row's."""
-        if name in lineage:
-            groups, rows = groups_i, primary[groups_i]
-        else:
-            order, starts, groups = (
-                (ord_i, starts_i, groups_i) if name in _INITIAL_FIRST else (ord_a, starts_a, groups_a)
-            )
-            notna = ~np.asarray(arrays[name].isna())[order]
-            rows = order[_first_valid(notna, starts)]
-        differs = rows != base[groups]
-        return groups[differs], rows[differs]
-
-    def column(name: str, out_groups: np.ndarray, where: np.ndarray) -> pd.api.extensions.ExtensionArray:
-        values = arrays[name].take(base[out_groups])
-        groups, rows = winners(name)
-        present = where[groups] >= 0
-        if present.any():
-            values[where[groups[present]]] = arrays[name].take(rows[present])
-        return values
-
-    # contract ids first (they give the order of the table)
-    by_group = np.arange(n_groups)
-    cid = pd.Series(
-        column(C.contract_id, by_group, by_group) if C.contract_id in df.columns else pd.NA,
-        index=by_group,
-        dtype="string",
-    )
-    if cid.isna().any():
-        no_id = np.flatnonzero(cid.isna().to_numpy())
-        at = _inverse(no_id, n_groups)
-        akey = (
-            pd.Series(column(C.apprentice_key, no_id, at), dtype="string")
-            if C.apprentice_key in df.columns
-            else pd.Series(pd.NA, index=range(len(no_id)), dtype="string")
-        )
-        start = pd.Series(column(C.start_date, no_id, at))
-        synthetic = akey.str.slice(0, 16) + "-" + start.dt.strftime("%Y%m%d").astype("string")
-        fallback = (
-            df[C.source_file].iloc[primary[no_id]].astype("string").reset_index(drop=True)
-            + ":"
-            + df[C.source_row].iloc[primary[no_id]].astype("string").reset_index(drop=True)
-        )
-        cid.iloc[no_id] = synthetic.fillna(fallback).to_numpy()
-    order = _argsort_ids(cid)
-    where = _inverse(order, n_groups)
-    out = {GROUP: pd.array(order, dtype="Int64")}
-    out.update(zip(value_cols, _map_columns(lambda name: column(name, order, where), value_cols, n_groups)))
-    index = pd.RangeIndex(n_groups)
-    merged = pd.DataFrame(out, index=index)
-
-    # amendments: distinct (type, number, effective date) among live amendment rows
-    amend = live[df[IS_AMENDMENT].to_numpy()[live]]
-    count = np.zeros(n_groups, dtype=np.int64)
-    if len(amend):
-        sig = pd.DataFrame(
-            {
-                "g": g[amend],
-                "t": _col(df, C.contract_type).iloc[amend].to_numpy(),
-                "n": _col(df, C.amendment_no).iloc[amend].to_numpy(),
-                "e": _col(df, C.amendment_effective_date, "datetime64[ns]").iloc[amend].to_numpy(),
-            }
-        ).drop_duplicates()
-        count += np.bincount(sig["g"].to_numpy(), minlength=n_groups)
-    # lineage of every row (duplicates included)
-    tags = _tags(merged[C.source], merged[C.source_file], merged[C.source_row])
-    all_sizes = np.bincount(g[member], minlength=n_groups)
-    several = np.flatnonzero(member)[all_sizes[g[member]] > 1]
-    sources = string_series(tags, index)
-    if len(several):
-        groups, joined = _joined_tags(df, several, g[several])
-        sources.iloc[where[groups]] = joined.to_pylist()
-    merged = merged.assign(
-        **{
-            C.amendment_count: pd.array(count[order], dtype="Int64"),
-            C.sources: sources,
-            C.contract_id: string_series(arrow_strings(cid).take(pa.array(order)), index),
-        }
-    )
-    rows = df.assign(**{PRIMARY: df[ROW].isin(df[ROW].to_numpy()[primary]).to_numpy()})
-    return merged, rows
+    merge = ContractMerge(df)
+    return merge.frame(merge.order), merge.rows()
 
 
 def _joined_tags(df: pd.DataFrame, pos: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, pa.Array]:
@@ -708,17 +789,6 @@ def _joined_tags(df: pd.DataFrame, pos: np.ndarray, groups: np.ndarray) -> tuple
     offsets = pa.array(np.append(starts, len(order)), pa.int64())
     lists = pa.LargeListArray.from_arrays(offsets, tag.take(pa.array(order)))
     return sorted_groups[starts], pc.binary_join(lists, pa.scalar(";", pa.large_string()))
-
-
-def _map_columns(fn: Callable[[str], object], names: list[str], n_rows: int) -> list:
-    """``[fn(name) for name in names]``, on two threads for large frames (Arrow kernels release the GIL).
-
-    ``fn`` must only read shared data; the results come back in the order of ``names``.
-    """
-    if n_rows < _THREADED_ROWS or len(names) < 2:
-        return [fn(name) for name in names]
-    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        return list(pool.map(fn, names))
 
 
 def _inverse(order: np.ndarray, n: int) -> np.ndarray:
@@ -821,15 +891,23 @@ def impute_planned_end(contracts: pd.DataFrame) -> pd.DataFrame:
 
 
 def _add_months(dates: pd.Series, months: pd.Series) -> pd.Series:
-    """Vectorised ``date + DateOffset(months=m)`` (day clipped to the month's length)."""
-    y = dates.dt.year.to_numpy() + (dates.dt.month.to_numpy() - 1 + months.to_numpy(dtype="int64")) // 12
-    m = (dates.dt.month.to_numpy() - 1 + months.to_numpy(dtype="int64")) % 12 + 1
-    first = pd.to_datetime(pd.DataFrame({"year": y, "month": m, "day": 1}))
-    last_day = (first + pd.offsets.MonthEnd(0)).dt.day.to_numpy()
-    day = np.minimum(dates.dt.day.to_numpy(), last_day)
-    return pd.Series(
-        pd.to_datetime(pd.DataFrame({"year": y, "month": m, "day": day})).to_numpy(), index=dates.index
-    )
+    """Vectorised ``date + DateOffset(months=m)`` (day clipped to the month's length; time dropped).
+
+    >>> _add_months(pd.Series(pd.to_datetime(["2024-01-31", "2024-08-31", "2023-12-15"])),
+    ...             pd.Series([1, 6, 14])).dt.strftime("%Y-%m-%d").tolist()
+    ['2024-02-29', '2025-02-28', '2025-02-15']
+    """
+    out = _add_months_days(dates.to_numpy(dtype="datetime64[D]"), months.to_numpy(dtype="int64"))
+    return pd.Series(out.astype("datetime64[ns]"), index=dates.index)
+
+
+def _add_months_days(day: np.ndarray, months: int | np.ndarray) -> np.ndarray:
+    """``datetime64[D]`` days plus whole months, the day clipped to the target month's length."""
+    month = day.astype("datetime64[M]")
+    day_of_month = (day - month.astype("datetime64[D]")).astype(np.int64)
+    target = month + months
+    month_length = ((target + 1).astype("datetime64[D]") - target.astype("datetime64[D]")).astype(np.int64)
+    return target.astype("datetime64[D]") + np.minimum(day_of_month, month_length - 1)
 
 
 def flag_invalid_contracts(contracts: pd.DataFrame) -> pd.DataFrame:
@@ -888,7 +966,9 @@ def contract_level(df: pd.DataFrame) -> pd.Series:
     ...                              "diploma_type_cerfa": [None, "33", "35"]})).tolist()
     ['5', '3', <NA>]
     """
-    level = _on_distinct(_col(df, C.diploma_code), referential.diploma_attributes)["diploma_level"]
+    level = _on_distinct(_diploma_prefix(_col(df, C.diploma_code)), referential.diploma_attributes)[
+        "diploma_level"
+    ]
     table = referential.diploma_prefixes()
     table = table.loc[table["level"] != ""]
     by_type = table.groupby("diploma_type_cerfa")["level"].agg(  # type: ignore[type-var]
@@ -987,6 +1067,15 @@ def join_exam_results(contracts: pd.DataFrame, exams: pd.DataFrame | None) -> pd
     )
 
 
+def _diploma_prefix(code: pd.Series) -> pd.Series:
+    """The part of a diploma code that :func:`referential.diploma_attributes` looks up (its prefix).
+
+    The attributes depend on the prefix only, so they are looked up once per distinct prefix (a
+    national file has hundreds of thousands of distinct codes but a few hundred prefixes).
+    """
+    return code.astype("string").str.strip().str.upper().str.slice(0, 3)
+
+
 def derive_contract_kind(df: pd.DataFrame) -> pd.DataFrame:
     """``contract_kind`` from the CERFA type: 11 initial, 21-23 succession, 31-38 avenant.
 
@@ -1008,7 +1097,7 @@ def derive_sector(df: pd.DataFrame) -> pd.DataFrame:
 
 def derive_diploma(df: pd.DataFrame) -> pd.DataFrame:
     """Diploma level (3-8) and family from the CFD prefix; CERFA type filled when the source had none."""
-    attrs = _on_distinct(_col(df, C.diploma_code), referential.diploma_attributes)
+    attrs = _on_distinct(_diploma_prefix(_col(df, C.diploma_code)), referential.diploma_attributes)
     ctype = _col(df, C.diploma_type_cerfa).fillna(attrs["diploma_type_cerfa"])
     return df.assign(
         **{
@@ -1034,15 +1123,27 @@ def size_band(headcount: pd.Series) -> pd.Series:
     ['0-4', '0-4', '5-9', '10-49', '250+', <NA>]
     """
     h = headcount.astype("Float64")
-    cut = pd.cut(h.astype(float), bins=[-0.5, 4.5, 9.5, 49.5, 249.5, np.inf], labels=list(SIZE_BANDS))
-    return cut.astype("string")
+    return _cut(h.astype(float), [-0.5, 4.5, 9.5, 49.5, 249.5, np.inf], SIZE_BANDS)
+
+
+def _cut(values: pd.Series, bins: list[float], labels: tuple[str, ...]) -> pd.Series:
+    """``pd.cut(values, bins, labels=labels).astype("string")`` without the categorical round trip."""
+    codes = pd.cut(values, bins=bins, labels=False)
+    missing = np.isnan(codes.to_numpy(dtype=float))
+    idx = pa.array(
+        np.where(missing, 0, codes.to_numpy(dtype=float, na_value=0)).astype(np.int64), mask=missing
+    )
+    return string_series(pa.array(labels, pa.large_string()).take(idx), values.index)
 
 
 def derive_employer(df: pd.DataFrame) -> pd.DataFrame:
     """SIRET validity flag, size band, public employer (CERFA types 21-30) when the source had none."""
     etype = _col(df, C.employer_type)
     public = _col(df, C.employer_public, "boolean").astype("boolean")
-    from_type = pd.to_numeric(etype, errors="coerce").between(21, 30).astype("boolean").mask(etype.isna())
+    if etype.notna().any():
+        from_type = pd.to_numeric(etype, errors="coerce").between(21, 30).astype("boolean").mask(etype.isna())
+    else:  # no employer type at all (DECA extracts): nothing to infer
+        from_type = pd.Series(pd.NA, index=df.index, dtype="boolean")
     return df.assign(
         **{
             C.employer_siret_valid: siret_is_valid(_col(df, C.employer_siret)),
@@ -1059,7 +1160,7 @@ def age_band(age: pd.Series) -> pd.Series:
     [<NA>, '15-17', '15-17', '18-19', '18-19', '20-25', '20-25', '26+', <NA>]
     """
     a = age.astype("Float64").astype(float)
-    return pd.cut(a, bins=[13.5, 17.5, 19.5, 25.5, np.inf], labels=list(AGE_BANDS)).astype("string")
+    return _cut(a, [13.5, 17.5, 19.5, 25.5, np.inf], AGE_BANDS)
 
 
 def derive_age(df: pd.DataFrame) -> pd.DataFrame:
@@ -1168,20 +1269,21 @@ def derive_rupture_fields(df: pd.DataFrame) -> pd.DataFrame:
     obtained = _col(df, C.diploma_obtained, "boolean").fillna(True).astype(bool)
     by_date = (_col(df, C.diploma_obtained_date, "datetime64[ns]") <= rupt).fillna(False) & obtained
     after = (by_reason | by_date).astype("boolean").where(has)
-    phase = pd.Series("12m+", index=df.index, dtype="string")
+    code = np.full(len(df), _PHASES.index("12m+"))
+    with_rupture = np.flatnonzero(has.to_numpy())  # other rows get no phase: skip the calendar work
+    rupt_ns = rupt.to_numpy(dtype="datetime64[ns]")[with_rupture]
+    start_day = start.fillna(pd.Timestamp("2000-01-01")).to_numpy(dtype="datetime64[D]")[with_rupture]
     for months, label in ((12, "6-12m"), (6, "3-6m"), (3, "46j-3m")):
-        phase = phase.mask(
-            (
-                rupt
-                < _add_months(start.fillna(pd.Timestamp("2000-01-01")), pd.Series(months, index=df.index))
-            ).fillna(False),
-            label,
-        )
-    phase = phase.mask((rupt < start + pd.Timedelta(days=46)).fillna(False), "0-45j")
-    phase = phase.mask(after.fillna(False).astype(bool), "apres_diplome")
-    real = has & (rupt < end).fillna(True)
-    phase = phase.where(real)
+        within = rupt_ns < _add_months_days(start_day, months).astype("datetime64[ns]")
+        code[with_rupture[within]] = _PHASES.index(label)
+    code[(rupt < start + pd.Timedelta(days=46)).fillna(False).to_numpy()] = _PHASES.index("0-45j")
+    code[after.fillna(False).to_numpy(dtype=bool)] = _PHASES.index("apres_diplome")
+    real = (has & (rupt < end).fillna(True)).to_numpy()
+    phase = string_series(pa.array(_PHASES, pa.large_string()).take(pa.array(code, mask=~real)), df.index)
     return df.assign(**{C.days_to_rupture: days, C.rupture_after_diploma: after, C.rupture_phase: phase})  # type: ignore[arg-type]
+
+
+_PHASES: Final = ("0-45j", "46j-3m", "3-6m", "6-12m", "12m+", "apres_diplome")
 
 
 def derive_fields(df: pd.DataFrame) -> pd.DataFrame:
@@ -1298,9 +1400,9 @@ def _rejected_records(rows: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame:
 def clean_contracts(raw: pd.DataFrame, *, exams: pd.DataFrame | None = None) -> CleanResult:
     """Clean a concatenated raw contract frame that already carries ``apprentice_key``.
 
-    Returns the merged, derived contracts (personal columns still present until
-    :func:`aioa_analysis.schema.coerce_contracts` restricts them), the per-row status used for the
-    accounting, the rejected records and the conflicts.
+    Returns the merged, derived contracts sorted by ``contract_id`` (no personal column but the
+    birth date, which :func:`aioa_analysis.schema.coerce_contracts` drops), the per-row status used
+    for the accounting, the rejected records and the conflicts.
     """
     raw = raw.reset_index(drop=True)
     parsed = parse_contract_values(raw).assign(**{ROW: np.arange(len(raw))})
@@ -1310,28 +1412,41 @@ def clean_contracts(raw: pd.DataFrame, *, exams: pd.DataFrame | None = None) -> 
         .pipe(flag_exact_duplicates)
         .pipe(assign_contract_groups)
     )
-    contracts, rows = merge_contracts(rows)
-    conflicts = find_conflicts(rows, contracts)
-    contracts = (
-        contracts.pipe(count_conflicts, conflicts).pipe(impute_planned_end).pipe(flag_invalid_contracts)
+    merge = ContractMerge(rows)
+    rows = merge.rows()
+    # contract-level rules first, on the few columns they need; the full table only for the kept ones
+    checked = (
+        merge.frame(merge.order, columns=_CONTRACT_RULE_COLUMNS)
+        .pipe(impute_planned_end)
+        .pipe(flag_invalid_contracts)
     )
-    # contract-level exclusions propagate to every row of the contract
-    bad = contracts.loc[contracts[REASON].notna(), [GROUP, REASON, REASON_COLUMN]]
-    if len(bad):
-        g_reason = bad.set_index(GROUP)
-        in_bad = rows[GROUP].isin(g_reason.index).fillna(False)
-        rows = rows.assign(
+    conflicts = find_conflicts(rows, checked)
+    bad = checked.loc[checked[REASON].notna(), [GROUP, C.contract_id, REASON, REASON_COLUMN]]
+    if len(bad):  # contract-level exclusions propagate to every row of the contract
+        by_group = bad.set_index(GROUP)
+        in_bad = rows[GROUP].isin(by_group.index).fillna(False).to_numpy()
+        groups = rows[GROUP].to_numpy(dtype=np.int64, na_value=-1)[in_bad]
+        reason, column = rows[REASON].copy(), rows[REASON_COLUMN].copy()
+        reason[in_bad] = by_group[REASON].reindex(groups).to_numpy()
+        column[in_bad] = by_group[REASON_COLUMN].reindex(groups).to_numpy()
+        rows = rows.assign(**{REASON: reason, REASON_COLUMN: column})
+        conflicts = conflicts.loc[~conflicts["contract_id"].isin(bad[C.contract_id])]
+    keep = checked[REASON].isna().to_numpy()
+    kept = checked.loc[keep]
+    contracts = (
+        merge.frame(merge.order[keep])
+        .assign(
             **{
-                REASON: rows[REASON].mask(in_bad, rows[GROUP].map(g_reason[REASON]).astype("string")),
-                REASON_COLUMN: rows[REASON_COLUMN].mask(
-                    in_bad, rows[GROUP].map(g_reason[REASON_COLUMN]).astype("string")
-                ),
+                C.planned_end_date: kept[C.planned_end_date].to_numpy(),
+                C.planned_end_imputed: kept[C.planned_end_imputed].array,
             }
         )
-        conflicts = conflicts.loc[
-            ~conflicts["contract_id"].isin(contracts.loc[contracts[REASON].notna(), C.contract_id])
-        ]
-    contracts = contracts.loc[contracts[REASON].isna()].drop(columns=[REASON, REASON_COLUMN])
+        .pipe(count_conflicts, conflicts)
+    )
+    # from here on the rows only need their lineage and status: let the parsed values go
+    start_dates = parsed[C.start_date]
+    rows = rows[[c for c in (*LINEAGE_COLUMNS, *_ROW_STATUS_COLUMNS) if c in rows.columns]]
+    del merge, parsed, checked, kept
     contracts = contracts.pipe(join_exam_results, exams).pipe(derive_fields)
     status = pd.Series("merged", index=rows.index, dtype="string")
     status = status.mask(rows[PRIMARY].to_numpy() & rows[REASON].isna().to_numpy(), "clean")
@@ -1339,7 +1454,7 @@ def clean_contracts(raw: pd.DataFrame, *, exams: pd.DataFrame | None = None) -> 
     rows = rows.assign(_status=status)
     ident_cols = [c for c in (*IDENTITY_COLUMNS, C.sex, C.residence_postcode) if c in raw.columns]
     identities_input = raw[[*ident_cols, C.apprentice_key, C.source_file, C.source_row]].assign(
-        **{C.start_date: parsed[C.start_date]}
+        **{C.start_date: start_dates}
     )
     rows_out = rows[[C.source, C.source_file, C.source_row, REASON, "_status", DUP_OF, IS_AMENDMENT]]
     stats = {

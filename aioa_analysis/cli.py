@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -117,6 +118,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.debug("%s", traceback.format_exc())
         sys.stderr.write(f"aioa {args.command}: error: {exc.one_line()}\n")
         return exc.exit_code
+    except BrokenPipeError:  # `aioa rates ... | head`: the reader went away, not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         sys.stderr.write(f"aioa {args.command}: interrupted; previous outputs left untouched\n")
         return 130

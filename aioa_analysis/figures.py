@@ -53,6 +53,22 @@ PALETTE: Final = (
 )
 """Series colours, in order (colour-blind friendly enough for up to ~6 series)."""
 
+FUNNEL_CLASSES: Final = (
+    ("above", "Au-dessus des limites", COLORS["alert"]),
+    ("within", "Dans les limites", COLORS["main"]),
+    ("below", "En dessous des limites", COLORS["good"]),
+)
+"""Funnel-plot point series: flag prefix, legend name, colour."""
+
+FLAG_LABELS: Final = {
+    "above_998": "Au-dessus de la limite à 99,8" + PCT,
+    "above_95": "Au-dessus de la limite à 95" + PCT,
+    "within": "Dans les limites",
+    "below_95": "En dessous de la limite à 95" + PCT,
+    "below_998": "En dessous de la limite à 99,8" + PCT,
+}
+"""French wording of the funnel flags (:func:`aioa_analysis.compare.funnel_data`)."""
+
 PLOTLY_CONFIG: Final = {
     "displaylogo": False,
     "responsive": True,
@@ -121,7 +137,11 @@ def _reference_lines(
     value: str = "value",
     label: str = "label",
 ) -> None:
-    """Add dashed reference lines (``value`` share, ``label`` text) to ``fig``."""
+    """Add dashed reference lines (``value`` share, ``label`` text) to ``fig``, named in the legend.
+
+    The labels go to the legend (never written on the chart), so that close values such as a
+    national 21 % and a regional 17,8 % cannot overlap.
+    """
     if references is None or references.empty:
         return
     for i, row in enumerate(references.itertuples(index=False)):
@@ -129,23 +149,39 @@ def _reference_lines(
         if pd.isna(v):
             continue
         color = (COLORS["national"], COLORS["regional"], COLORS["muted"])[min(i, 2)]
+        dash = ("dash", "dot", "dashdot")[min(i, 2)]
+        line = {"dash": dash, "color": color, "width": 1.5}
         text = str(getattr(row, label))
         if orientation == "h":
-            fig.add_hline(
-                y=float(v) * 100,
-                line={"dash": "dash", "color": color, "width": 1.5},
-                annotation_text=text,
-                annotation_position="top left",
-                annotation_font={"size": 11, "color": color},
-            )
+            fig.add_hline(y=float(v) * 100, line=line, name=text, showlegend=True, layer="above")
         else:
-            fig.add_vline(
-                x=float(v) * 100,
-                line={"dash": "dash", "color": color, "width": 1.5},
-                annotation_text=text,
-                annotation_position="top",
-                annotation_font={"size": 11, "color": color},
-            )
+            fig.add_vline(x=float(v) * 100, line=line, name=text, showlegend=True, layer="above")
+
+
+def _category_references(
+    fig: go.Figure, table: pd.DataFrame, *, label: str, reference: str, name: str
+) -> None:
+    """One marker per group at its own published reference (e.g. the national rate of its sector)."""
+    if not reference or reference not in table.columns:
+        return
+    ref = table.loc[table[reference].notna()]
+    if ref.empty:
+        return
+    fig.add_trace(
+        go.Scatter(
+            x=_pct(ref[reference]),
+            y=[str(v) for v in ref[label]],
+            mode="markers",
+            marker={
+                "symbol": "diamond",
+                "size": 11,
+                "color": COLORS["national"],
+                "line": {"color": "white", "width": 1},
+            },
+            name=name,
+            hovertemplate="%{y}<br>" + name + " : %{x:.1f}" + PCT + "<extra></extra>",
+        )
+    )
 
 
 # --- rates by group -----------------------------------------------------------------------------
@@ -162,6 +198,8 @@ def rate_bars(
     suppressed: str = "suppressed",
     highlight: Sequence[str] = (),
     references: pd.DataFrame | None = None,
+    reference: str = "",
+    reference_name: str = "France",
     xtitle: str = "Taux de rupture",
     min_n: int = 20,
 ) -> go.Figure:
@@ -170,8 +208,10 @@ def rate_bars(
     ``table`` holds one row per group: the text ``label`` column, ``rate``, ``ci_low``, ``ci_high``
     (shares), ``n`` and ``suppressed``. Suppressed rows are not drawn (a note counts them).
     ``references`` (columns ``value``, ``label``) adds dashed vertical lines, e.g. the
-    département's overall rate and the national rate. Groups named in ``highlight`` are drawn in
-    the alert colour (e.g. the CFA of a CFA report).
+    département's overall rate and the national rate, named in the legend. ``reference`` names a
+    column of per-group reference shares (e.g. the national rate of each sector), drawn as a
+    diamond on the group's bar and named ``reference_name`` in the legend. Groups named in
+    ``highlight`` are drawn in the alert colour (e.g. the CFA of a CFA report).
 
     >>> t = pd.DataFrame({"label": ["A", "B"], "rate": [0.2, 0.3], "ci_low": [0.1, 0.2],
     ...                   "ci_high": [0.3, 0.4], "n_contracts": [50, 60], "suppressed": [False, False]})
@@ -216,15 +256,17 @@ def rate_bars(
                 + PCT
                 + "]<br>Contrats : %{customdata[2]:,.0f}<extra></extra>"
             ),
-            name="",
+            name="Taux observé",
+            showlegend=False,
         )
     )
+    _category_references(fig, vis, label=label, reference=reference, name=reference_name)
     _reference_lines(fig, references, orientation="v")
     _layout(
         fig,
         xtitle=xtitle,
-        height=max(260, 36 * len(vis) + 120),
-        showlegend=False,
+        height=max(260, 36 * len(vis) + 150),
+        showlegend=True,
         xaxis={"ticksuffix": PCT, "rangemode": "tozero"},
         yaxis={"automargin": True, "autorange": "reversed"},
     )
@@ -253,6 +295,7 @@ def funnel_plot(
         ("lower_95", "upper_95", "Limites 95" + PCT),
     ),
     highlight: Sequence[str] = (),
+    text_label: str | None = None,
     xtitle: str = "Nombre de contrats (dénominateur)",
     ytitle: str = "Taux de rupture",
     min_n: int = 20,
@@ -265,11 +308,17 @@ def funnel_plot(
     curves on a grid of sizes (``limit_n`` and the columns named in ``limit_columns``, shares).
     ``target`` is the overall rate the limits are built around (a share).
 
+    The units are drawn as three series named in the legend (:data:`FUNNEL_CLASSES`: above the
+    95 % limit, within, below); the units outside the 95 % limits (and the ``highlight`` ones) are
+    labelled on the chart with their ``text_label`` column (default ``label``, e.g. a short CFA
+    name); every point's hover gives its full ``label``. The size axis uses French thousands
+    (``1 000``).
+
     >>> u = pd.DataFrame({"label": ["A"], "n_contracts": [100], "rate": [0.3], "flag": ["within"]})
     >>> lim = pd.DataFrame({"n": [10, 100], "lower_95": [0.0, 0.12], "upper_95": [0.5, 0.28],
     ...                     "lower_998": [0.0, 0.08], "upper_998": [0.6, 0.33]})
-    >>> [t.name for t in funnel_plot(u, lim, label="label", target=0.2).data]
-    ['Limites 99,8\u202f%', '', 'Limites 95\u202f%', '', 'Taux global', 'CFA']
+    >>> [t.name for t in funnel_plot(u, lim, label="label", target=0.2).data][4:]
+    ['Taux global', 'Au-dessus des limites', 'Dans les limites', 'En dessous des limites']
     """
     fig = go.Figure()
     lim = limits.sort_values(limit_n)
@@ -319,50 +368,103 @@ def funnel_plot(
         else pd.Series("", index=vis.index)
     )
     hl = set(map(str, highlight))
-    colors = [
-        COLORS["alert"]
-        if f.startswith("above")
-        else COLORS["good"]
-        if f.startswith("below")
-        else COLORS["main"]
-        for f in flags
-    ]
-    sizes = [16 if str(v) in hl else 10 for v in vis[label]]
-    symbols = ["diamond" if str(v) in hl else "circle" for v in vis[label]]
-    fig.add_trace(
-        go.Scatter(
-            x=vis[n].astype(float).tolist(),
-            y=_pct(vis[rate]),
-            mode="markers+text" if hl else "markers",
-            text=[str(v) if str(v) in hl else "" for v in vis[label]],
-            textposition="top center",
-            marker={
-                "color": colors,
-                "size": sizes,
-                "symbol": symbols,
-                "line": {"color": "white", "width": 1},
-            },
-            customdata=[str(v) for v in vis[label]],
-            name="CFA",
-            hovertemplate="%{customdata}<br>Contrats : %{x:,.0f}<br>Taux : %{y:.1f}"
-            + PCT
-            + "<extra></extra>",
+    short = vis[text_label] if text_label and text_label in vis.columns else vis[label]
+    position = [f.split("_")[0] if f.startswith(("above", "below")) else "within" for f in flags]
+    labelled: list[tuple[float, float, str, str]] = []  # (x, y, text, colour) of the named points
+    for key, name, color in FUNNEL_CLASSES:
+        keep = [p == key for p in position]
+        sub = vis.loc[keep]
+        sub_flags = [f for f, k in zip(flags, keep, strict=True) if k]
+        sub_short = [str(v) for v, k in zip(short, keep, strict=True) if k]
+        names = [str(v) for v in sub[label]]
+        xs, ys = sub[n].astype(float).tolist(), _pct(sub[rate])
+        # a text label for the units outside the 95 % limits, and for the highlighted unit
+        labelled += [
+            (x, y, short_name, color)
+            for x, y, short_name, full in zip(xs, ys, sub_short, names, strict=True)
+            if y is not None and (key != "within" or full in hl)
+        ]
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="markers",
+                marker={
+                    "color": color,
+                    "size": [16 if v in hl else 10 for v in names],
+                    "symbol": ["diamond" if v in hl else "circle" for v in names],
+                    "line": {"color": "white", "width": 1},
+                },
+                customdata=[[v, FLAG_LABELS.get(f, name)] for v, f in zip(names, sub_flags, strict=True)],
+                name=name,
+                hovertemplate="%{customdata[0]}<br>Contrats : %{x:,.0f}<br>Taux : %{y:.1f}"
+                + PCT
+                + "<br>%{customdata[1]}<extra></extra>",
+            )
         )
-    )
     shown = [v for v in _pct(vis[rate]) if v is not None] + [target * 100]
     top = min(100.0, max(shown) * 1.6 + 5) if shown else 100.0  # keep the units readable, not the n=1 limits
+    for x, y, text, color, lx, ly, anchor in spread_labels(labelled, xmax=xmax, top=top):
+        fig.add_annotation(
+            x=x,
+            y=y,
+            ax=lx,
+            ay=ly,
+            axref="x",
+            ayref="y",
+            text=text,
+            xanchor=anchor,
+            showarrow=True,
+            arrowhead=0,
+            arrowwidth=1,
+            arrowcolor=color,
+            standoff=6,
+            font={"size": 11, "color": color},
+            bgcolor="rgba(255, 255, 255, 0.8)",
+        )
     _layout(
         fig,
         xtitle=xtitle,
         ytitle=ytitle,
-        height=460,
+        height=500,
         yaxis={"ticksuffix": PCT, "range": [0, top]},
-        xaxis={"rangemode": "tozero"},
+        xaxis={"rangemode": "tozero", "tickformat": ",d", "separatethousands": True},
     )
     note = _hidden_note(units, label, suppressed, min_n)
     if note:
         _note(fig, note)
     return fig
+
+
+def spread_labels(
+    points: Sequence[tuple[float, float, str, str]], *, xmax: float, top: float, gap: float = 0.055
+) -> list[tuple[float, float, str, str, float, float, str]]:
+    """Place point labels so that none overlaps: ``(x, y, text, colour, label_x, label_y, xanchor)``.
+
+    The labels keep the vertical order of their points and are at least ``gap`` × ``top`` apart
+    (about 20 pixels on a 400-pixel plot), shifted up if the lowest would leave the axis; each sits
+    beside its point (on its left in the right third of the plot), joined to it by a thin line.
+
+    >>> out = spread_labels([(100, 20.0, "A", "red"), (120, 20.5, "B", "red")], xmax=1000, top=50)
+    >>> [(o[2], round(o[5], 2), o[6]) for o in out]  # text, label height, anchor
+    [('B', 20.5, 'left'), ('A', 17.75, 'left')]
+    """
+    if not points:
+        return []
+    step = gap * top
+    ordered = sorted(points, key=lambda p: (-p[1], p[0], p[2]))
+    ys: list[float] = []
+    for _x, y, _t, _c in ordered:
+        ys.append(min(y, ys[-1] - step) if ys else y)
+    low = step / 2
+    if ys[-1] < low:  # shift everything up so that the lowest label stays on the chart
+        ys = [v + (low - ys[-1]) for v in ys]
+    out = []
+    for (x, y, text, color), ly in zip(ordered, ys, strict=True):
+        right_side = x > 0.66 * xmax
+        lx = x - 0.03 * xmax if right_side else x + 0.03 * xmax
+        out.append((x, y, text, color, lx, ly, "right" if right_side else "left"))
+    return out
 
 
 # --- observed / expected ------------------------------------------------------------------------
@@ -480,6 +582,7 @@ def rate_trend(
             y=_pct(vis[ci_high]) + _pct(vis[ci_low])[::-1],
             fill="toself",
             fillcolor=COLORS["band"],
+            mode="lines",
             line={"width": 0},
             hoverinfo="skip",
             name="IC 95" + PCT,
@@ -535,15 +638,18 @@ def survival_curves(
     xtitle: str = "Mois depuis le début du contrat",
     ytitle: str = "Probabilité cumulée de rupture",
 ) -> go.Figure:
-    """Kaplan-Meier cumulative probability of rupture by month since start, one step line per group.
+    """Kaplan-Meier cumulative probability of rupture by month since start, one line per group.
 
     ``table``: one row per (group, time) with the cumulative probability ``estimate`` (a share) and
-    its interval; the interval is drawn as a band for a single group only (readability).
+    its interval; the interval is drawn as a band for a single group only (readability). The value
+    at month *m* is the probability of a rupture within *m* months. The monthly points are joined
+    by straight lines (markers on the points), not steps: on a monthly grid a step would show 0 %
+    during the whole first month although many ruptures happen in the first 45 days.
 
     >>> t = pd.DataFrame({"month": [0, 1, 2], "cum_rupture": [0.0, 0.05, 0.08],
     ...                   "ci_low": [0.0, 0.03, 0.06], "ci_high": [0.0, 0.07, 0.1], "n_at_risk": [100, 95, 90]})
-    >>> survival_curves(t).data[-1].line.shape
-    'hv'
+    >>> survival_curves(t).data[-1].line.shape, survival_curves(t).data[-1].mode
+    ('linear', 'lines+markers')
     """
     fig = go.Figure()
     groups = [(None, table)] if group is None else list(table.groupby(group, sort=False, observed=True))
@@ -558,7 +664,8 @@ def survival_curves(
                     y=_pct(sub[ci_high]) + _pct(sub[ci_low])[::-1],
                     fill="toself",
                     fillcolor=COLORS["band"],
-                    line={"width": 0, "shape": "hv"},
+                    mode="lines",
+                    line={"width": 0, "shape": "linear"},
                     hoverinfo="skip",
                     name="IC 95" + PCT,
                 )
@@ -568,12 +675,13 @@ def survival_curves(
             go.Scatter(
                 x=xs,
                 y=_pct(sub[estimate]),
-                mode="lines",
-                line={"shape": "hv", "color": color, "width": 2.5},
+                mode="lines+markers",
+                line={"shape": "linear", "color": color, "width": 2.5},
+                marker={"size": 5},
                 name="Ensemble" if name is None else str(name),
                 customdata=risk,
                 hovertemplate=(
-                    "Mois %{x}<br>Rupture cumulée : %{y:.1f}"
+                    "Rupture dans les %{x} premiers mois : %{y:.1f}"
                     + PCT
                     + "<br>Contrats encore suivis : %{customdata:,.0f}<extra>%{fullData.name}</extra>"
                 ),

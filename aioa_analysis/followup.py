@@ -603,6 +603,8 @@ def attach_identity(rows: pd.DataFrame, identities: pd.DataFrame, *, ref_date: p
         if C.commune in out
         else pd.Series(pd.NA, index=out.index, dtype="string")
     )
+    # SIFA's COM_RESID is an INSEE code (41018), not a name: use the postcode's commune instead
+    commune = commune.mask(commune.str.fullmatch(r"\s*[0-9][0-9AB][0-9]{3}\s*").fillna(False))
     commune = commune.fillna(pc.map(first_commune).astype("string"))
     birth = out[C.birth_date] if C.birth_date in out else pd.Series(pd.NaT, index=out.index)
     fallback = (
@@ -734,6 +736,7 @@ class FollowupLists:
     totals: dict[str, int] = field(default_factory=dict)
     not_routed: dict[str, dict[str, int]] = field(default_factory=dict)
     without_identity: dict[str, int] = field(default_factory=dict)
+    synthetic: bool = False  # built from the synthetic sample: the Lisez-moi sheet says so
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Structure -> sheet -> number of rows (no names)."""
@@ -851,6 +854,16 @@ def readme_lines(lists: FollowupLists, structure: Mapping[Any, Any]) -> list[tup
     terr = ", ".join(labels.get(t, t) for t in structure["territories"])
     lines: list[tuple[str, str]] = [
         ("", f"Liste de suivi mensuel — {structure['label']} — {month_label(lists.month)}"),
+        *(
+            [
+                (
+                    "DONNÉES FICTIVES",
+                    "Liste produite à partir de l'échantillon synthétique : personnes inventées.",
+                )
+            ]
+            if lists.synthetic
+            else []
+        ),
         (
             "À quoi sert cette liste",
             "Chaque mois, les jeunes de votre territoire qui ont signé un contrat d'apprentissage, dont le "

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import Final
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -20,7 +21,15 @@ import pyarrow.parquet as pq
 from aioa_analysis import config
 from aioa_analysis.atomic import atomic_path
 from aioa_analysis.errors import ConfigError, DataError, OutputError
-from aioa_analysis.parsing import normalise_postcode, normalise_text, parse_dates, parse_sex
+from aioa_analysis.parsing import (
+    contiguous,
+    map_columns,
+    normalise_postcode,
+    normalise_text,
+    parse_dates,
+    parse_sex,
+)
+from aioa_analysis.pseudonym import key_codes
 from aioa_analysis.schema import IDENTITY_DTYPES, C
 
 IDENTITY_FILE: Final = "identities.parquet"
@@ -52,7 +61,7 @@ def build_identities(raw: pd.DataFrame) -> pd.DataFrame:
 
     def col(name: str) -> pd.Series:
         return (
-            df[name].astype("string")
+            contiguous(df[name].astype("string"))
             if name in df.columns
             else pd.Series(pd.NA, index=df.index, dtype="string")
         )
@@ -82,11 +91,52 @@ def build_identities(raw: pd.DataFrame) -> pd.DataFrame:
             else pd.Series(0, index=df.index),
         },
         index=df.index,
+        copy=False,
     )
-    ident = ident.sort_values([_ORDER, "_file", "_row"], na_position="first", kind="stable")
-    out = ident.groupby(C.apprentice_key, sort=True, dropna=True).last()  # last non-missing per column
-    out = out.reset_index()
-    return coerce_identities(out)
+    return coerce_identities(_latest_per_key(ident))
+
+
+def _latest_per_key(ident: pd.DataFrame) -> pd.DataFrame:
+    """One row per ``apprentice_key`` (sorted), each column its last non-missing value in the order
+    ``(_order_date, _file, _row)`` (missing first, ties in frame order).
+
+    Equivalent to a stable sort then ``groupby(apprentice_key).last()``, but a key seen on one row
+    only (most of them) just keeps that row.
+    """
+    codes, key_order = key_codes(ident[C.apprentice_key])
+    n_keys = len(key_order)
+    sizes = np.bincount(codes, minlength=n_keys)
+    pos = np.arange(len(ident))
+    chosen_row = np.zeros(n_keys, dtype=np.int64)
+    single = sizes[codes] == 1
+    chosen_row[codes[single]] = pos[single]
+    multi = pos[~single]
+    sub = ident.iloc[multi]
+    order_date = sub[_ORDER].to_numpy(dtype="datetime64[ns]").view(np.int64)  # NaT sorts first
+    file_key = pd.factorize(sub["_file"], sort=True)[0]  # missing (-1) first
+    row_key = pd.to_numeric(sub["_row"], errors="coerce").astype("float64").fillna(-np.inf).to_numpy()
+    order = multi[np.lexsort((row_key, file_key, order_date, codes[multi]))]
+    ends = np.append(np.flatnonzero(np.diff(codes[order]) != 0), len(order) - 1) if len(order) else order
+    groups = codes[order][ends]
+    starts = np.append(0, ends[:-1] + 1) if len(order) else order
+    chosen_row[groups] = order[starts]
+    columns = [c for c in IDENTITY_DTYPES if c in ident.columns and c != C.apprentice_key]
+    keys = ident[C.apprentice_key].array.take(chosen_row[key_order])
+
+    def latest(name: str) -> pd.api.extensions.ExtensionArray:
+        values = ident[name].array
+        rows = chosen_row.copy()
+        if len(order):
+            valid = ~np.asarray(values.isna())[order]
+            last = np.maximum.reduceat(np.where(valid, np.arange(len(order)), -1), starts)
+            rows[groups] = order[np.where(last >= 0, last, ends)]
+        return values.take(rows[key_order])
+
+    out = {
+        C.apprentice_key: keys,
+        **dict(zip(columns, map_columns(latest, columns, len(ident)), strict=True)),
+    }
+    return pd.DataFrame(out, index=pd.RangeIndex(n_keys), copy=False)
 
 
 def coerce_identities(df: pd.DataFrame) -> pd.DataFrame:
@@ -113,12 +163,25 @@ def _check_location(path: Path, forbidden: list[Path]) -> None:
             )
 
 
+def identities_parquet(identities: pd.DataFrame) -> bytes:
+    """The bytes :func:`write_identities` writes (to prepare them while something else runs)."""
+    table = pa.Table.from_pandas(coerce_identities(identities), preserve_index=False)
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="snappy")
+    return sink.getvalue().to_pybytes()
+
+
 def write_identities(
-    identities: pd.DataFrame, *, restricted_dir: Path | None = None, forbidden: list[Path] | None = None
+    identities: pd.DataFrame,
+    *,
+    restricted_dir: Path | None = None,
+    forbidden: list[Path] | None = None,
+    payload: bytes | None = None,
 ) -> Path:
     """Write the identity store atomically (folder 0700, file 0600) and return its path.
 
     ``forbidden`` lists folders the store must not be inside (default: processed and reports dirs).
+    ``payload`` is :func:`identities_parquet` of ``identities`` when already computed.
     """
     path = identity_path(restricted_dir)
     _check_location(
@@ -129,10 +192,10 @@ def write_identities(
         os.chmod(path.parent, 0o700)
     except OSError as exc:
         raise OutputError(f"cannot create the restricted folder {path.parent}: {exc.strerror}") from exc
-    table = pa.Table.from_pandas(coerce_identities(identities), preserve_index=False)
+    data = payload if payload is not None else identities_parquet(identities)
     with atomic_path(path, mode=0o600) as tmp:
         os.chmod(tmp, 0o600)
-        pq.write_table(table, tmp, compression="snappy")
+        Path(tmp).write_bytes(data)
     return path
 
 

@@ -15,6 +15,9 @@ A "rupture" on or after the planned end is not a rupture: the contract completed
 
 from __future__ import annotations
 
+import re
+
+import numpy as np
 import pandas as pd
 
 from aioa_analysis.errors import ParameterError
@@ -40,8 +43,11 @@ explicitly, e.g. as_of="2025-06-30"
         raise ParameterError(
             "as_of is required (the observation date)", hint='pass it explicitly, e.g. as_of="2025-06-30"'
         )
+    if isinstance(as_of, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", as_of.strip()):
+        # strict: no "today" (a hidden clock), no 01/02/2025 (day-first or month-first?), no bare year
+        raise ParameterError(f"as_of {as_of!r} is not a date of the form YYYY-MM-DD", hint="e.g. 2025-06-30")
     try:
-        ts = pd.Timestamp(as_of)
+        ts = pd.Timestamp(as_of)  # type: ignore[arg-type]
     except (ValueError, TypeError) as exc:
         raise ParameterError(f"as_of {as_of!r} is not a date", hint="use the form YYYY-MM-DD") from exc
     if pd.isna(ts):
@@ -79,7 +85,7 @@ def with_outcome(contracts: pd.DataFrame, *, as_of: object) -> pd.DataFrame:
         if C.rupture_after_diploma in contracts
         else pd.Series(False, index=contracts.index)
     )
-    observed = (rupt.notna() & (rupt <= ts) & (rupt < end)).to_numpy()
+    observed = np.asarray(rupt.notna() & (rupt <= ts) & (rupt < end), dtype=bool)
     completed = (~observed & (end <= ts)).to_numpy()
     outcome = pd.Series("ongoing", index=contracts.index, dtype="string")
     outcome = outcome.mask(completed, "completed")

@@ -21,12 +21,13 @@ Accepted forms (FORMATS.md §5):
 from __future__ import annotations
 
 import calendar
+import concurrent.futures
 import datetime as dt
 import functools
 import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from typing import Final
+from typing import Final, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from aioa_analysis import referential
+
+T = TypeVar("T")
 
 DATE_OK: Final = "ok"
 DATE_MISSING: Final = "missing"
@@ -78,6 +81,19 @@ def string_series(arr: pa.Array | pa.ChunkedArray, index: pd.Index, name: object
     return pd.Series(pd.arrays.ArrowStringArray(arr), index=index, name=name)  # type: ignore[attr-defined]
 
 
+def contiguous(s: pd.Series) -> pd.Series:
+    """``s`` itself, or for a string column read in several Arrow chunks the same values in one chunk.
+
+    (Taking rows out of a many-chunk column is several times slower; combining costs one copy.)
+    """
+    if s.dtype != "string":
+        return s
+    arr = pa.array(s.array)  # type: ignore[call-overload]
+    if isinstance(arr, pa.ChunkedArray) and arr.num_chunks > 1:
+        return string_series(arr.combine_chunks(), s.index, s.name)
+    return s
+
+
 def bool_numpy(mask: pa.Array | pa.ChunkedArray, *, null: bool = False) -> np.ndarray:
     """An Arrow boolean array as a numpy ``bool`` array, nulls replaced by ``null``."""
     return np.asarray(pc.fill_null(mask, null).to_numpy(zero_copy_only=False), dtype=bool)
@@ -107,6 +123,21 @@ def first_occurrence(codes: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.diff(running, prepend=-1) > 0)
 
 
+THREADED_ROWS: Final = 200_000
+"""Above this many rows, per-column work runs on two threads (Arrow kernels release the GIL)."""
+
+
+def map_columns(fn: Callable[[str], T], names: list[str], n_rows: int) -> list[T]:
+    """``[fn(name) for name in names]``, on two threads when the frame has many rows.
+
+    ``fn`` must only read shared data; results come back in the order of ``names``.
+    """
+    if n_rows < THREADED_ROWS or len(names) < 2:
+        return [fn(name) for name in names]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        return list(pool.map(fn, names))
+
+
 def _broadcast(parsed: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:
     """``parsed`` (one row per distinct value) taken back to the rows; code -1 (missing) gives NA."""
     values = parsed.array.take(codes, allow_fill=True)
@@ -120,6 +151,14 @@ def _via_uniques(s: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Serie
     return _broadcast(parsed.reset_index(drop=True), codes, s.index)
 
 
+def _few_distinct(arr: pa.Array, sample: int = 2000) -> bool:
+    """Whether an evenly spaced sample of a long column repeats itself a lot (< 5 % distinct)."""
+    if len(arr) < 20 * sample:
+        return False
+    picked = arr.take(pa.array(np.linspace(0, len(arr) - 1, sample).astype(np.int64)))
+    return (pc.count_distinct(picked).as_py() or 0) < sample // 20
+
+
 def _via_uniques_where_needed(
     s: pd.Series, fn: Callable[[pd.Series], pd.Series], canonical: Callable[[pa.Array], pa.Array]
 ) -> pd.Series:
@@ -130,6 +169,8 @@ def _via_uniques_where_needed(
     distinct value. A million well-formed SIRETs then cost one pass of two Arrow kernels.
     """
     arr = arrow_strings(s)
+    if _few_distinct(arr):  # a label column: parsing each distinct value is cheaper than checking all
+        return _via_uniques(s, fn).astype("string")
     todo = pc.invert(pc.fill_null(canonical(arr), True))
     n_todo = pc.sum(todo).as_py() or 0
     if n_todo == 0:
@@ -412,9 +453,7 @@ def _naf_like(arr: pa.Array) -> pa.Array:
 
 def _rncp_like(arr: pa.Array) -> pa.Array:
     """``^RNCP[0-9]+$`` without a regex."""
-    return pc.and_(
-        pc.starts_with(arr, "RNCP"), pc.ascii_is_decimal(pc.utf8_slice_codeunits(arr, 4, 1 << 30))
-    )
+    return pc.and_(pc.starts_with(arr, "RNCP"), pc.ascii_is_decimal(pc.utf8_slice_codeunits(arr, 4, 1 << 30)))
 
 
 def _text_like(arr: pa.Array) -> pa.Array:
@@ -472,12 +511,15 @@ def fixed_width_bytes(arr: pa.Array, width: int) -> np.ndarray:
     return data[offsets[0] : offsets[0] + width * len(arr)].reshape(len(arr), width)
 
 
+_DOUBLED = np.array([0, 2, 4, 6, 8, 1, 3, 5, 7, 9], dtype=np.uint8)  # digit sum of 2 * d
+
+
 def _luhn_ok(digits: np.ndarray) -> np.ndarray:
     """Luhn check of each row of a ``(n, k)`` digit matrix (what ``stdnum.luhn`` computes)."""
-    rev = digits[:, ::-1].astype(np.int64)
-    doubled = 2 * rev[:, 1::2]
-    doubled -= 9 * (doubled > 9)
-    return (rev[:, 0::2].sum(axis=1) + doubled.sum(axis=1)) % 10 == 0
+    from_right = digits.shape[1] - 1 - np.arange(digits.shape[1])
+    plain = digits[:, from_right % 2 == 0].sum(axis=1, dtype=np.int32)
+    doubled = _DOUBLED[digits[:, from_right % 2 == 1]].sum(axis=1, dtype=np.int32)
+    return (plain + doubled) % 10 == 0
 
 
 _LA_POSTE = np.frombuffer(b"356000000", dtype=np.uint8) - 48
@@ -507,7 +549,7 @@ def siret_is_valid(s: pd.Series) -> pd.Series:
     plain = bool_numpy(_digits(arr, 14))
     valid = np.zeros(len(arr), dtype=bool)
     if plain.any():
-        digits = fixed_width_bytes(arr.filter(pa.array(plain)), 14) - 48
+        digits = fixed_width_bytes(arr.filter(pa.array(plain)), 14) - np.uint8(48)
         valid[plain] = _siret_digits_valid(digits)
     other = ~plain & bool_numpy(pc.is_valid(arr))
     if other.any():

@@ -20,7 +20,9 @@ Parquet files are written deterministically: same inputs and key, byte-identical
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
+import dataclasses
 import hashlib
 import json
 import logging
@@ -33,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from aioa_analysis import __version__, config
@@ -45,8 +48,9 @@ from aioa_analysis.cleaning import (
     clean_exam_results,
 )
 from aioa_analysis.errors import InputFileError, ParameterError
-from aioa_analysis.identity import build_identities, write_identities
+from aioa_analysis.identity import build_identities, identities_parquet, write_identities
 from aioa_analysis.outcomes import parse_as_of
+from aioa_analysis.parsing import arrow_strings, bool_numpy
 from aioa_analysis.pseudonym import add_apprentice_key, load_or_create_key
 from aioa_analysis.schema import (
     ALL_NAMES,
@@ -257,8 +261,6 @@ def run_clean(
     restricted_dir: str | Path | None = None,
 ) -> CleanRun:
     """Read, clean and write; return what was done. Raises :class:`~aioa_analysis.errors.AioaError`."""
-    from aioa_analysis import readers
-
     if source is not None and source not in SOURCES:
         raise ParameterError(
             f"--source {source!r} is not a known profile", hint=f"use one of: {', '.join(SOURCES)}"
@@ -273,6 +275,27 @@ def run_clean(
             "!! NO REAL INPUT: cleaning the SYNTHETIC SAMPLE in %s — figures are not real !!",
             config.sample_dir(),
         )
+    # hashing the input files (quality.json) and serialising the identity store run on a second
+    # thread, beside the cleaning (both release the GIL)
+    background = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+    try:
+        return _run_clean(paths, sample_used, out, rdir, as_of, source, background)
+    finally:
+        background.shutdown(wait=False, cancel_futures=True)
+
+
+def _run_clean(
+    paths: list[Path],
+    sample_used: bool,
+    out: Path,
+    rdir: Path,
+    as_of: object,
+    source: str | None,
+    background: concurrent.futures.Executor,
+) -> CleanRun:
+    from aioa_analysis import readers
+
+    digests = [background.submit(sha256_of, p) for p in paths]
     results = [readers.read_file(p, source=source) for p in paths]
     key = load_or_create_key()
 
@@ -288,14 +311,20 @@ def run_clean(
     exams_raw = add_apprentice_key(_concat(exam_frames), key=key) if exam_frames else None
     exams, exam_rows = clean_exam_results(exams_raw) if exams_raw is not None else (None, None)
     res = clean_contracts(raw, exams=exams)
+    # the raw values are no longer needed (the identity columns live on in res.identities_input)
+    file_of_row = raw[_FILE].to_numpy()
+    del raw, contract_frames
+    results = [dataclasses.replace(r, frame=r.frame.iloc[:0]) for r in results]
 
     contracts = coerce_contracts(res.contracts)
-    contracts = contracts.sort_values(C.contract_id, kind="stable").reset_index(drop=True)
+    if not contracts[C.contract_id].is_monotonic_increasing:  # clean_contracts already sorts them
+        contracts = contracts.sort_values(C.contract_id, kind="stable")
+    contracts = contracts.reset_index(drop=True)
     validate_contracts(contracts)
     as_of_ts, as_of_how, as_of_detail = choose_as_of(as_of, paths, contracts)
 
     # ---- per-file accounting ----------------------------------------------------------------
-    rows = res.rows.assign(**{_FILE: raw[_FILE].to_numpy()})
+    rows = res.rows.assign(**{_FILE: file_of_row})
     status_parts = [rows[[_FILE, "_status", REASON]]]
     if exam_rows is not None:
         est = pd.Series("merged", index=exam_rows.index, dtype="string")
@@ -344,7 +373,7 @@ def run_clean(
             "file": p.name,
             "path": str(p),
             "profile": r.profile,
-            "sha256": sha256_of(p),
+            "sha256": digests[i].result(),
             "size_bytes": p.stat().st_size,
             "lines_read": int(r.lines_read),
             "rows_read": int(r.rows_read),
@@ -388,14 +417,16 @@ def run_clean(
         if len(contracts)
         else pd.Series()
     )
+    counts = coverage.to_numpy(dtype=np.int64)
+    coverage_sources = [str(k) for k in coverage.columns]
     by_cfa = [
         {
             "cfa_uai": None if pd.isna(uai) else str(uai),  # type: ignore[call-overload]
             "cfa_name": None if pd.isna(names.get(uai, pd.NA)) else str(names.get(uai)),
             "n_contracts": int(row.sum()),
-            "by_source": {str(k): int(v) for k, v in row.items() if v},
+            "by_source": {k: int(v) for k, v in zip(coverage_sources, row, strict=True) if v},
         }
-        for uai, row in coverage.iterrows()
+        for uai, row in zip(coverage.index, counts, strict=True)
     ]
     rupt = contracts[C.rupture_date]
     quality: dict[str, Any] = {
@@ -421,17 +452,19 @@ def run_clean(
 
     # ---- write -----------------------------------------------------------------------------
     conflicts = res.conflicts.reindex(columns=list(CONFLICT_COLUMNS))
-    identities = build_identities(
-        pd.concat(
-            [res.identities_input, exams_raw] if exams_raw is not None else [res.identities_input],
-            ignore_index=True,
-        )
+    ident_input = (
+        pd.concat([res.identities_input, exams_raw], ignore_index=True)
+        if exams_raw is not None
+        else res.identities_input
     )
     # data minimisation: only people who have a clean contract or an exam result
-    wanted = set(contracts[C.apprentice_key].dropna()) | (
-        set(exams[C.apprentice_key].dropna()) if exams is not None else set()
+    wanted = pd.concat(
+        [contracts[C.apprentice_key], *([exams[C.apprentice_key]] if exams is not None else [])],
+        ignore_index=True,
     )
-    identities = identities.loc[identities[C.apprentice_key].isin(wanted)].reset_index(drop=True)
+    keep = pc.is_in(arrow_strings(ident_input[C.apprentice_key]), value_set=pc.unique(arrow_strings(wanted)))
+    identities = build_identities(ident_input.loc[bool_numpy(keep)])
+    identity_bytes = background.submit(identities_parquet, identities)
     written = [CONTRACTS_FILE, REJECTED_FILE, CONFLICTS_FILE, QUALITY_FILE]
     with AtomicDir(out) as stage:
         write_parquet(contracts, stage / CONTRACTS_FILE)
@@ -447,7 +480,12 @@ def run_clean(
     if exams is None:
         with contextlib.suppress(FileNotFoundError):
             (out / EXAMS_FILE).unlink()  # a stale file from an earlier run would not match these contracts
-    ident_path = write_identities(identities, restricted_dir=rdir, forbidden=[out, config.reports_dir()])
+    ident_path = write_identities(
+        identities,
+        restricted_dir=rdir,
+        forbidden=[out, config.reports_dir()],
+        payload=identity_bytes.result(),
+    )
     return CleanRun(
         out_dir=out,
         quality=quality,

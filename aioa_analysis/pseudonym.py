@@ -32,7 +32,15 @@ import pyarrow.compute as pc
 
 from aioa_analysis import config
 from aioa_analysis.errors import ConfigError
-from aioa_analysis.parsing import arrow_strings, date_codes, first_occurrence, per_distinct, string_series
+from aioa_analysis.parsing import (
+    arrow_strings,
+    bool_numpy,
+    date_codes,
+    first_occurrence,
+    fixed_width_bytes,
+    per_distinct,
+    string_series,
+)
 from aioa_analysis.schema import C
 
 log = logging.getLogger(__name__)
@@ -192,6 +200,45 @@ def message_codes(df: pd.DataFrame) -> tuple[np.ndarray, pd.Series]:
     return codes, string_series(pa.concat_arrays(messages), pd.RangeIndex(sum(len(m) for m in messages)))
 
 
+_HEX_VALUES = np.full(256, 255, dtype=np.uint8)
+_HEX_VALUES[np.frombuffer(b"0123456789abcdef", dtype=np.uint8)] = np.arange(16, dtype=np.uint8)
+
+
+def key_codes(keys: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``(codes, order)`` of apprentice keys: equal keys share a code (numbered in order of first
+    appearance, -1 when missing); ``order`` lists the codes in ascending key order.
+
+    Keys made here (64 lowercase hex characters) are compared through their first 16 characters
+    read as an integer, then checked byte for byte; any other key falls back to a string sort.
+
+    >>> codes, order = key_codes(pd.Series(["b", "a", None, "b"], dtype="string"))
+    >>> codes.tolist(), order.tolist()
+    ([0, 1, -1, 0], [1, 0])
+    """
+    arr = arrow_strings(keys)
+    valid = bool_numpy(pc.is_valid(arr))
+    values = arr.filter(pa.array(valid))
+    codes = np.full(len(arr), -1, dtype=np.int64)
+    lengths = pc.min_max(pc.binary_length(values)).as_py() if len(values) else {"min": 0, "max": 0}
+    if len(values) and lengths["min"] == lengths["max"] == 64:
+        text = fixed_width_bytes(values, 64)
+        nibbles = _HEX_VALUES[text[:, :16]]
+        if not (nibbles == 255).any():
+            packed = np.ascontiguousarray((nibbles[:, 0::2] << 4) | nibbles[:, 1::2])
+            words = packed.view(">u8").ravel().astype(np.uint64)
+            found, uniques = pd.factorize(words)
+            if (text == text[first_occurrence(found)][found]).all():  # no two keys share a prefix
+                codes[valid] = found
+                return codes, np.argsort(uniques, kind="stable")
+    found, uniques = pd.factorize(
+        pd.Series(values, dtype="string") if len(values) else pd.Series([], dtype="string")
+    )
+    codes[valid] = found
+    return codes, np.asarray(
+        pc.sort_indices(arrow_strings(pd.Series(uniques, dtype="string"))).to_numpy(), dtype=np.int64
+    )
+
+
 def identity_messages(df: pd.DataFrame) -> pd.Series:
     """The normalised message hashed for each row (see the module docstring); NA when nothing usable.
 
@@ -216,7 +263,7 @@ def _hmac_sha256_hex(messages: list[bytes], key: bytes) -> pa.Array:
     inner0 = hashlib.sha256(bytes(b ^ 0x36 for b in k))
     outer0 = hashlib.sha256(bytes(b ^ 0x5C for b in k))
     inner_copy, outer_copy = inner0.copy, outer0.copy
-    digests = []
+    digests: list[bytes] = []
     append = digests.append
     for m in messages:
         inner = inner_copy()

@@ -9,12 +9,17 @@ Rules:
 * **rates**: a rate whose denominator is below ``min_n`` (default 20, the InserJeunes/DEPP rule)
   is suppressed (reason ``"effectif < 20"``);
 * **counts**: a count of 1 or 2 is suppressed (reason ``"effectif 1-2"``); 0 is shown;
+* **empty groups**: a rate whose denominator is 0 is flagged with the reason ``"non observable"``
+  (no contract observed for the horizon yet: there is no rate to show);
 * **secondary suppression**: in every margin group (the rows sharing the values of all dimensions
-  but one; with a single dimension, the whole table), when exactly one cell is hidden, the visible
-  cell with the smallest positive value is hidden too (reason ``"secondaire"``), so that the margin
-  total minus the visible cells never reveals a hidden one. Repeated until no margin group has a
-  single hidden cell. When a margin group has no other positive cell to hide, its total must not be
-  published either: such rows get ``"marge à masquer"`` appended to their reason.
+  but one; with a single dimension, the whole table), when exactly one hidden cell has a
+  **positive** value, the visible cell with the smallest positive value is hidden too (reason
+  ``"secondaire"``), so that the margin total minus the visible cells never reveals a hidden one.
+  Repeated until no margin group has a single hidden positive cell. A cell whose value is 0 reveals
+  nothing, so it needs no protection, and hiding it protects nothing (the difference would still be
+  the other hidden cell's value): zero cells never trigger secondary suppression and are never
+  chosen as the complementary cell. When a margin group has no other positive cell to hide, its
+  total must not be published either: such rows get ``"marge à masquer"`` appended to their reason.
 """
 
 from __future__ import annotations
@@ -115,39 +120,41 @@ def secondary_suppression(table: pd.DataFrame, *, by: Sequence[str], value_col: 
         else pd.Series("", index=out.index, dtype="string")
     ).to_numpy(dtype=object)
     values = out[value_col].astype("float64").fillna(0).to_numpy()
+    positive = values > 0
     margins: list[list[str]] = [[c for c in by if c != d] for d in by] if by else []
+    group_ids = [
+        (
+            out.groupby(others, dropna=False, sort=False).ngroup().to_numpy()
+            if others
+            else np.zeros(len(out), dtype="int64")
+        )
+        for others in margins
+    ]
+
+    def hidden_positive_per_group(gid: np.ndarray) -> np.ndarray:
+        size = int(gid.max()) + 1 if len(gid) else 0
+        return np.bincount(gid, weights=hidden & positive, minlength=size)[gid]
+
     for _ in range(len(out) + 1):
         changed = False
-        for others in margins:
-            if others:
-                gid = out.groupby(others, dropna=False, sort=False).ngroup().to_numpy()
-            else:
-                gid = np.zeros(len(out), dtype="int64")
-            n_hidden = np.bincount(gid, weights=hidden, minlength=gid.max() + 1 if len(gid) else 0)
-            single = n_hidden[gid] == 1
-            candidates = single & ~hidden & (values > 0)
-            if single.any():
+        for gid in group_ids:
+            single = hidden_positive_per_group(gid) == 1
+            candidates = single & ~hidden & positive
+            if candidates.any():
                 cand = pd.DataFrame(
                     {"g": gid[candidates], "v": values[candidates]}, index=np.flatnonzero(candidates)
                 )
                 pick = (
                     cand.sort_values(["v"], kind="stable").groupby("g", sort=False).head(1).index.to_numpy()
                 )
-                if len(pick):
-                    hidden[pick] = True
-                    reason[pick] = SECONDARY
-                    changed = True
+                hidden[pick] = True
+                reason[pick] = SECONDARY
+                changed = True
         if not changed:
             break
     still_single = np.zeros(len(out), dtype=bool)
-    for others in margins:
-        gid = (
-            out.groupby(others, dropna=False, sort=False).ngroup().to_numpy()
-            if others
-            else np.zeros(len(out), dtype="int64")
-        )
-        n_hidden = np.bincount(gid, weights=hidden, minlength=gid.max() + 1 if len(gid) else 0)
-        still_single |= (n_hidden[gid] == 1) & hidden
+    for gid in group_ids:
+        still_single |= (hidden_positive_per_group(gid) == 1) & hidden & positive
     warn = still_single
     reason = np.array(
         [

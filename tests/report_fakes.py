@@ -135,11 +135,23 @@ def write_fake_inputs(folder: Path, *, n: int = 600, sample: bool = True) -> Pat
                 "rows_clean": len(contracts),
                 "rows_merged": 9,
                 "rows_rejected": 3,
-            }
+                "rejections_by_reason": {"impossible date": 2, "no CFA and no diploma": 1},
+            },
+            {
+                "file": "resultats_examens_20251130.csv",
+                "path": "/x/resultats_examens_20251130.csv",
+                "profile": "exam_results",
+                "sha256": "e" * 64,
+                "rows_read": 40,
+                "rows_clean": 40,
+                "rows_merged": 0,
+                "rows_rejected": 0,
+                "rejections_by_reason": {},
+            },
         ],
-        "total": {
-            "rows_read": len(contracts) + 12,
-            "rows_clean": len(contracts),
+        "total": {  # rows_clean counts contracts AND exam results (as `aioa clean` does)
+            "rows_read": len(contracts) + 12 + 40,
+            "rows_clean": len(contracts) + 40,
             "rows_merged": 9,
             "rows_rejected": 3,
             "rejections_by_reason": {"impossible date": 2, "no CFA and no diploma": 1},
@@ -148,6 +160,7 @@ def write_fake_inputs(folder: Path, *, n: int = 600, sample: bool = True) -> Pat
             "n_contracts": len(contracts),
             "n_ruptures": int(contracts[C.rupture_date].notna().sum()),
         },
+        "exam_results": {"n_records": 40},
         "coverage": {
             "by_cfa": [{"cfa_uai": u, "n_contracts": 1, "by_source": {"deca_extract": 1}} for u in CFAS]
         },

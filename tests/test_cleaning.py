@@ -553,3 +553,141 @@ def test_inputs_are_not_mutated():
     before = raw.copy()
     CL.clean_contracts(raw)
     pd.testing.assert_frame_equal(raw, before)
+
+
+# --------------------------------------------------------------------------------------------- scale paths
+# The merge takes one-row groups as they are and orders only the groups with several rows; exact
+# duplicates are found through a cheap pre-filter then compared value by value. Checked here against
+# plain reference implementations on random multi-file inputs.
+
+
+def test_rows_alike_in_dates_but_not_in_text_are_not_duplicates():
+    res = clean(
+        {"contract_id": "1", "cfa_uai": "0410590U"},
+        {"contract_id": "1", "cfa_uai": "0410591U"},  # same length, same dates: not identical
+        {"contract_id": "1", "cfa_uai": None},  # missing is not equal to a value
+        {"contract_id": "1", "cfa_uai": None},  # ... but equal to another missing
+    )
+    assert res.stats["exact_duplicates"] == 1
+    assert res.rows["_dup_of"].tolist()[:3] == [pd.NA] * 3 and res.rows["_dup_of"].iloc[3] == 2
+
+
+def _random_raw(seed: int, n: int = 400) -> pd.DataFrame:
+    import random
+
+    rnd = random.Random(seed)
+    people = [("Roy", "Zoé", "2006-01-0" + str(i % 9 + 1)) for i in range(40)]
+    rows = []
+    for _ in range(n):
+        who = rnd.choice(people)
+        src, file = rnd.choice(
+            [
+                ("deca_extract", "deca.csv"),
+                ("deca_api", "api.json"),
+                ("chamber", "cma.csv"),
+                ("sifa", "s.txt"),
+            ]
+        )
+        cid = rnd.choice([None, None, "1", "2", "3", "4", "5"])
+        rows.append(
+            {
+                "source": src,
+                "source_file": file,
+                "contract_id": cid if src != "sifa" else None,
+                "contract_type": rnd.choice(["11", "11", "21", "33", "36", None]),
+                "amendment_no": rnd.choice([None, "1", "2"]),
+                "amendment_effective_date": rnd.choice([None, "2025-01-01", "2025-06-01"]),
+                "surname": who[0],
+                "first_name": who[1],
+                "birth_date": who[2],
+                "start_date": rnd.choice(["2024-09-02", "2024-09-02", "2023-09-04"]),
+                "planned_end_date": rnd.choice(["2026-08-31", "2026-06-30", None]),
+                "rupture_date": rnd.choice([None, None, "2025-02-01", "2024-08-01"]),
+                "cfa_uai": rnd.choice(["0410590U", "0410955R", None]),
+                "diploma_code": rnd.choice(["50022109", "32031102", None]),
+                "employer_naf": rnd.choice(["56.10A", "96.02A", None]),
+                "employer_headcount": rnd.choice([None, "3", "12"]),
+            }
+        )
+    return raw_frame(*rows)
+
+
+def _reference_merge(rows: pd.DataFrame) -> pd.DataFrame:
+    """Straight from the rule: sort each group's live rows by precedence, take the first non-missing
+    value per column (initial-row order for the initial-first columns; lineage from the initial row)."""
+    live = rows.loc[rows["_group"].notna() & rows["_dup_of"].isna()]
+    rank = live["source"].map({s: i for i, s in enumerate(CL.SOURCE_PRECEDENCE)}).fillna(9)
+    eff = live["amendment_effective_date"].fillna(pd.Timestamp("1900-01-01")).astype("datetime64[ns]")
+    days = eff.astype("int64") // 86_400_000_000_000
+    keyed = live.assign(
+        _rank=rank,
+        _eff=-days,
+        _no=-pd.Series(pd.factorize(live["amendment_no"].fillna(""), sort=True)[0], index=live.index),
+        _file=pd.factorize(live["source_file"], sort=True)[0],
+    )
+    cols = [c for c in live.columns if not c.startswith("_") and c not in CL.FORBIDDEN_IN_CONTRACTS]
+    by = ["_group", "_rank", "_amend", "_eff", "_no", "_file", "_row"]
+    latest = keyed.assign(_amend=1 - keyed["_is_amendment"].astype(int)).sort_values(by, kind="stable")
+    initial = keyed.assign(_amend=keyed["_is_amendment"].astype(int)).sort_values(by, kind="stable")
+    out = latest.groupby("_group")[cols].first()
+    first_init = initial.groupby("_group")[cols].first()
+    for c in ("contract_type", "signature_date", "start_date", "derogation_type"):
+        if c in out:
+            out[c] = first_init[c]
+    primary = initial.drop_duplicates("_group").set_index("_group")
+    for c in ("source", "source_file", "source_row"):
+        out[c] = primary[c]
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_merge_matches_a_sort_then_groupby_reference(seed):
+    raw = _random_raw(seed)
+    parsed = CL.parse_contract_values(raw).assign(_row=range(len(raw)))
+    rows = (
+        parsed.pipe(CL.flag_invalid_rows)
+        .pipe(CL.flag_cancelled_elsewhere)
+        .pipe(CL.flag_exact_duplicates)
+        .pipe(CL.assign_contract_groups)
+    )
+    contracts, rows_out = CL.merge_contracts(rows)
+    assert contracts["contract_id"].is_monotonic_increasing and contracts["contract_id"].is_unique
+    ref = _reference_merge(rows)
+    got = contracts.set_index("_group").sort_index()
+    assert got.index.tolist() == ref.index.tolist()
+    for col in ref.columns:
+        if col == "contract_id":
+            assert got[col].where(ref[col].notna()).equals(ref[col].astype("string")), col
+        else:
+            pd.testing.assert_series_equal(got[col], ref[col], check_names=False, check_dtype=False, obj=col)
+    # the primary row of each group is its initial row of the highest-precedence source
+    primary = rows_out.loc[rows_out["_primary"]].set_index("_group")["source_row"].sort_index()
+    assert primary.tolist() == ref["source_row"].tolist()
+    check_accounting(raw, CL.clean_contracts(raw))
+
+
+def test_add_months_matches_dateoffset():
+    import random
+
+    rnd = random.Random(5)
+    dates = pd.Series(
+        pd.to_datetime(
+            [
+                f"20{rnd.randrange(0, 40):02d}-{rnd.randrange(1, 13):02d}-{rnd.randrange(1, 29):02d}"
+                for _ in range(200)
+            ]
+        )
+        + pd.to_timedelta([rnd.choice([0, 2, 3]) for _ in range(200)], unit="D")
+    )
+    months = pd.Series([rnd.choice([1, 3, 6, 12, 14, 24, 36]) for _ in range(200)])
+    got = CL._add_months(dates, months)
+    expected = [d + pd.DateOffset(months=m) for d, m in zip(dates, months, strict=True)]
+    assert got.tolist() == expected
+
+
+def test_contract_ids_sort_like_strings():
+    ids = pd.Series(["031202310001351", "k-20240902", "001202310001351", "CMA-12", "a.csv:3"], dtype="string")
+    order = CL._argsort_ids(ids)
+    assert ids.iloc[order].tolist() == sorted(ids.tolist())
+    digits = pd.Series(["031202310001351", "001202310001351", "999999999999999"], dtype="string")
+    assert digits.iloc[CL._argsort_ids(digits)].tolist() == sorted(digits.tolist())

@@ -126,3 +126,57 @@ def test_bad_horizon_and_unit(capsys, data):
     with pytest.raises(SystemExit) as exc:
         cli.main(["rates", "--data", str(data), "--as-of", "2025-06-30", "--unit", "person"])
     assert exc.value.code == 2
+
+
+@pytest.fixture
+def cohorts(tmp_path):
+    """Two observed cohorts and the current one (no contract has 9 months of follow-up yet)."""
+    rows = (
+        # 2023-2024: 30 contracts (15 apprentices), 6 ruptures
+        [("2023-2024", "2023-09-01", "2023-10-01" if i < 6 else None) for i in range(30)]
+        # 2024-2025: 25 contracts, 5 ruptures
+        + [("2024-2025", "2024-09-01", "2024-10-01" if i < 5 else None) for i in range(25)]
+        # 2025-2026: 12 contracts started 2025-09-01, none observable at 2025-11-30
+        + [("2025-2026", "2025-09-01", None) for _ in range(12)]
+    )
+    df = pd.DataFrame(
+        {
+            "contract_id": [f"c{i}" for i in range(len(rows))],
+            "apprentice_key": [f"p{i}" for i in range(len(rows))],
+            "school_year": [r[0] for r in rows],
+            "employer_size_band": (["250+", "5-9", "0-4", "10-49", "50-249"] * 14)[: len(rows)],
+            "start_date": [r[1] for r in rows],
+            "planned_end_date": ["2027-08-31"] * len(rows),
+            "rupture_date": [r[2] for r in rows],
+        }
+    )
+    path = tmp_path / "contracts.parquet"
+    coerce_contracts(df).to_parquet(path)
+    return path
+
+
+@pytest.mark.parametrize("unit", ["contract", "apprentice"])
+def test_empty_current_cohort_is_non_observable_and_hides_nothing(capsys, cohorts, unit):
+    code, out, err = run(
+        capsys, "--data", str(cohorts), "--by", "cohort", "--as-of", "2025-11-30", "--unit", unit
+    )
+    assert code == 0, err
+    t = pd.read_csv(io.StringIO(out), keep_default_na=False).set_index("cohort")
+    assert t.index.tolist() == ["2023-2024", "2024-2025", "2025-2026"]
+    assert t["n_contracts"].tolist() == [30, 25, 0]
+    # both observed cohorts are >= 20 and stay visible: the empty row protects nothing and needs
+    # no protection (before the fix, 2024-2025 was hidden as "secondaire")
+    assert t["suppressed"].tolist() == [False, False, True]
+    assert t["suppression_reason"].tolist() == ["", "", "non observable"]
+    assert t.loc["2025-2026", "n_excluded_not_observed"] == 12
+
+
+def test_rows_in_natural_order_of_size_bands(capsys, cohorts):
+    code, out, err = run(capsys, "--data", str(cohorts), "--by", "employer_size", "--as-of", "2025-11-30")
+    assert code == 0, err
+    t = pd.read_csv(io.StringIO(out), dtype={"employer_size": str})
+    assert t["employer_size"].tolist() == ["0-4", "5-9", "10-49", "50-249", "250+"]
+    # same numbers as an order-free count: 55 observable contracts spread over the 5 bands
+    assert t["n_contracts"].sum() == 55
+    by_band = t.set_index("employer_size")["n_contracts"].to_dict()
+    assert by_band == {"250+": 11, "5-9": 11, "0-4": 11, "10-49": 11, "50-249": 11}

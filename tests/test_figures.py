@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pandas as pd
@@ -117,10 +118,30 @@ def test_rate_bars_draw_the_table_values_and_skip_suppressed_rows():
     assert any("n < 20" in (a.text or "") for a in fig.layout.annotations)
 
 
-def test_rate_bars_reference_lines():
-    refs = pd.DataFrame({"value": [0.21], "label": ["France 2022 : 21,0 %"]})
+def test_rate_bars_reference_lines_are_named_in_the_legend_not_on_the_chart():
+    refs = pd.DataFrame(
+        {
+            "value": [0.224, 0.21, 0.178],
+            "label": ["Ensemble : 22,4 %", "France 2022 : 21,0 %", "CVL : 17,8 %"],
+        }
+    )
     fig = figures.rate_bars(rate_table(), label="label", references=refs)
-    assert [s.x0 for s in fig.layout.shapes] == [21.0]
+    assert [s.x0 for s in fig.layout.shapes] == pytest.approx([22.4, 21.0, 17.8])
+    assert [s.name for s in fig.layout.shapes] == list(refs["label"])
+    assert all(s.showlegend for s in fig.layout.shapes)
+    assert len({s.line.dash for s in fig.layout.shapes}) == 3  # told apart in the legend
+    # no reference label written over the bars (nothing can overlap): the only text is the note
+    assert [a.text for a in fig.layout.annotations] == ["Non affichés (effectif n < 20) : 1 groupe(s)."]
+    assert fig.layout.showlegend is True and fig.data[0].showlegend is False
+
+
+def test_rate_bars_per_group_reference_markers():
+    t = rate_table().assign(france=[0.36, None, 0.3])
+    fig = figures.rate_bars(t, label="label", reference="france", reference_name="France (DARES, 2022)")
+    marks = fig.data[1]
+    assert marks.name == "France (DARES, 2022)" and marks.marker.symbol == "diamond"
+    # only visible groups that have a reference: "Petit groupe" is suppressed, Bâtiment has none
+    assert list(marks.y) == ["Hôtellerie"] and list(marks.x) == pytest.approx([36.0])
 
 
 def test_funnel_plot_colours_by_flag_and_draws_the_limit_columns():
@@ -135,14 +156,61 @@ def test_funnel_plot_colours_by_flag_and_draws_the_limit_columns():
         }
     )
     fig = figures.funnel_plot(units, limits, label="label", target=0.22, highlight=["Bâtiment"])
-    points = fig.data[-1]
-    assert list(points.x) == [200.0, 150.0]
-    assert list(points.marker.color) == [figures.COLORS["alert"], figures.COLORS["main"]]
-    assert list(points.marker.symbol) == ["circle", "diamond"]  # the highlighted unit
+    above, within, below = fig.data[-3:]
+    assert [above.name, within.name, below.name] == [
+        "Au-dessus des limites",
+        "Dans les limites",
+        "En dessous des limites",
+    ]  # the legend explains the colours
+    assert list(above.x) == [200.0] and list(within.x) == [150.0] and list(below.x) == []
+    assert above.marker.color == figures.COLORS["alert"] and below.marker.color == figures.COLORS["good"]
+    assert list(within.marker.symbol) == ["diamond"]  # the highlighted unit
+    assert above.customdata[0][1] == "Au-dessus de la limite à 99,8\u202f%"  # in the hover
     upper998 = fig.data[0]
     assert list(upper998.y) == pytest.approx([60.0, 31.0])
     target = next(t for t in fig.data if t.name == "Taux global")
     assert list(target.y) == pytest.approx([22.0, 22.0])
+
+
+def test_funnel_plot_labels_outliers_and_uses_french_thousands():
+    units = pd.DataFrame(
+        {
+            "label": ["CFA A (0410001A)", "CFA B (0410002B)", "CFA C (0410003C)", "CFA D (0410004D)"],
+            "short": ["CFA A", "CFA B", "CFA C", "CFA D"],
+            "n_contracts": [1200, 1250, 3000, 400],
+            "rate": [0.10, 0.105, 0.30, 0.2],
+            "flag": ["below_998", "below_95", "above_95", "within"],
+        }
+    )
+    limits = pd.DataFrame({"n": [10, 3300], "lower_95": [0.0, 0.18], "upper_95": [0.5, 0.22]})
+    fig = figures.funnel_plot(
+        units,
+        limits,
+        label="label",
+        target=0.2,
+        text_label="short",
+        limit_columns=[("lower_95", "upper_95", "95")],
+    )
+    notes = {a.text: a for a in fig.layout.annotations}
+    assert set(notes) == {"CFA A", "CFA B", "CFA C"}  # outside the 95 % limits; CFA D is within
+    heights = sorted(a.ay for a in fig.layout.annotations)
+    top = fig.layout.yaxis.range[1]
+    assert min(b - a for a, b in itertools.pairwise(heights)) >= 0.05 * top  # labels never overlap
+    assert notes["CFA C"].xanchor == "right"  # near the right edge: written on the left of its point
+    hover = next(t for t in fig.data if t.name == "Dans les limites")
+    assert hover.customdata[0][0] == "CFA D (0410004D)" and "Contrats : %{x:,.0f}" in hover.hovertemplate
+    assert fig.layout.separators == ", " and fig.layout.xaxis.tickformat == ",d"
+    assert fig.layout.xaxis.separatethousands is True
+
+
+def test_spread_labels_keeps_order_and_stays_on_the_chart():
+    pts = [(100.0, 1.0, "bas", "g"), (110.0, 1.2, "haut", "g"), (120.0, 1.1, "milieu", "g")]
+    out = figures.spread_labels(pts, xmax=1000, top=40)
+    assert [o[2] for o in out] == ["haut", "milieu", "bas"]
+    ys = [o[5] for o in out]
+    assert ys[0] - ys[1] >= 0.055 * 40 - 1e-9 and ys[1] - ys[2] >= 0.055 * 40 - 1e-9
+    assert min(ys) > 0  # shifted up rather than below the axis
+    assert figures.spread_labels([], xmax=1, top=1) == []
 
 
 def test_oe_forest_colours_intervals_excluding_one():
@@ -165,7 +233,7 @@ def test_oe_forest_colours_intervals_excluding_one():
     assert [s.x0 for s in fig.layout.shapes] == [1]
 
 
-def test_survival_curves_one_line_per_group_with_steps():
+def test_survival_curves_one_line_per_group_joining_the_monthly_points():
     t = pd.DataFrame(
         {
             "g": ["A", "A", "B", "B"],
@@ -178,7 +246,9 @@ def test_survival_curves_one_line_per_group_with_steps():
     )
     fig = figures.survival_curves(t, estimate="rate", group="g")
     assert [tr.name for tr in fig.data] == ["A", "B"]  # no band with several groups
-    assert all(tr.line.shape == "hv" for tr in fig.data)
+    # not steps: on a monthly grid a step shows 0 % during the whole first month
+    assert all(tr.line.shape == "linear" and tr.mode == "lines+markers" for tr in fig.data)
+    assert "premiers mois" in fig.data[0].hovertemplate
     assert list(fig.data[1].y) == pytest.approx([0.0, 20.0])
 
 

@@ -5,6 +5,7 @@ Every fixture row is a named edge case; expected values are computed by hand in 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import stat
 
@@ -722,3 +723,25 @@ def test_no_identity_value_in_processed_outputs_or_reports(e2e_build):
         assert hit is None, f"identity value in {path}"
         checked += 1
     assert checked >= 4, "contracts, rejected, quality and at least one report must have been scanned"
+
+
+def test_insee_commune_code_is_replaced_by_the_postcode_commune():
+    """SIFA's COM_RESID holds an INSEE code (41018 = Blois), not a town name."""
+    rows = contracts_frame([{C.contract_id: "a", C.apprentice_key: "a", C.start_date: "2025-09-01"}])
+    ids = identities_frame([person("a", "41000", commune="41018"), person("b", "41100", commune="Vendôme")])
+    out = followup.attach_identity(rows, ids, ref_date=pd.Timestamp("2025-09-30"))
+    assert out[followup.COMMUNE].tolist() == ["Blois"]
+
+
+def test_sample_lists_say_the_data_are_fictitious(tmp_path):
+    contracts, ids = routing_fixture()
+    lists = dataclasses.replace(build(contracts, ids), synthetic=True)
+    followup.write_followup(lists, tmp_path)
+    wb = openpyxl.load_workbook(tmp_path / "suivi_mlds_2025-09.xlsx")
+    readme = "\n".join(str(c.value) for row in wb["Lisez-moi"].iter_rows() for c in row if c.value)
+    assert "DONNÉES FICTIVES" in readme
+    real = build(contracts, ids)
+    followup.write_followup(real, tmp_path / "real")
+    wb = openpyxl.load_workbook(tmp_path / "real" / "suivi_mlds_2025-09.xlsx")
+    readme = "\n".join(str(c.value) for row in wb["Lisez-moi"].iter_rows() for c in row if c.value)
+    assert "FICTIVES" not in readme

@@ -59,6 +59,58 @@ def test_build_keeps_latest_non_missing_values_per_key():
     assert {str(t) for t in out.dtypes} <= {"string", "datetime64[ns]"}
 
 
+def test_keys_met_again_later_take_their_own_latest_values():
+    # k2 appears first, k1 last: every key with several rows must keep its own values
+    raw = pd.DataFrame(
+        {
+            "apprentice_key": ["k2", "k1", "k2", "k3", "k1"],
+            "surname": ["B", "A", "B2", "C", None],
+            "phone": ["2a", None, "2b", "3", "1b"],
+            "source_file": ["f.csv"] * 5,
+            "source_row": [2, 3, 4, 5, 6],
+            "start_date": pd.to_datetime(["2024-01-01", "2024-02-01", "2023-01-01", None, "2025-01-01"]),
+        }
+    ).astype({c: "string" for c in ("apprentice_key", "surname", "phone", "source_file")})
+    out = identity.build_identities(raw).set_index("apprentice_key")
+    assert out.index.tolist() == ["k1", "k2", "k3"]
+    assert out.loc["k1", ["surname", "phone"]].tolist() == ["A", "1b"]  # newer row has no surname
+    assert out.loc["k2", ["surname", "phone"]].tolist() == ["B", "2a"]  # the 2023 row is older
+    assert out.loc["k3", ["surname", "phone"]].tolist() == ["C", "3"]
+
+
+def test_latest_values_match_a_sort_then_groupby_reference():
+    import random
+
+    rnd = random.Random(7)
+    n = 3000
+    keys = [rnd.choice([f"k{i:03d}" for i in range(400)] + [None]) for _ in range(n)]
+    raw = pd.DataFrame(
+        {
+            "apprentice_key": keys,
+            "surname": [rnd.choice(["Roy", " Lin ", None, "", "Zoé"]) for _ in range(n)],
+            "phone": [rnd.choice([None, "06 00", "0601", "0602"]) for _ in range(n)],
+            "email": [rnd.choice([None, "a@x.fr", "b@x.fr"]) for _ in range(n)],
+            "source_file": [rnd.choice(["a.csv", "b.csv", None]) for _ in range(n)],
+            "source_row": [rnd.randrange(2, 50) for _ in range(n)],
+            "start_date": pd.to_datetime(
+                [rnd.choice([None, "2023-09-01", "2024-09-01", "2024-10-01"]) for _ in range(n)]
+            ),
+        }
+    ).astype({c: "string" for c in ("apprentice_key", "surname", "phone", "email", "source_file")})
+    got = identity.build_identities(raw)
+    # reference: normalise, stable sort on (start, file, row) with missing first, last non-missing per key
+    ref = raw.loc[raw["apprentice_key"].notna()].assign(
+        surname=lambda d: d["surname"].str.strip().replace("", pd.NA),
+        phone=lambda d: d["phone"].str.strip(),
+    )
+    ref = ref.assign(_r=pd.to_numeric(ref["source_row"]))
+    ref = ref.sort_values(["start_date", "source_file", "_r"], na_position="first", kind="stable")
+    ref = ref.groupby("apprentice_key", sort=True)[["surname", "phone", "email", "source_file"]].last()
+    assert got["apprentice_key"].tolist() == ref.index.tolist()
+    for col in ("surname", "phone", "email", "source_file"):
+        assert got[col].tolist() == ref[col].astype("string").tolist(), col
+
+
 def test_write_modes_and_roundtrip(tmp_path):
     rdir = tmp_path / "restricted"
     path = identity.write_identities(identity.build_identities(_raw()), restricted_dir=rdir, forbidden=[])

@@ -50,11 +50,14 @@ def test_input_not_mutated(frame):
     pd.testing.assert_frame_equal(frame, before)
 
 
-@pytest.mark.parametrize("bad", [None, "", "2025-13-01", "hier"])
+@pytest.mark.parametrize(
+    "bad", [None, "", "2025-13-01", "hier", "today", "now", "01/02/2025", "2025", "2025-02-30"]
+)
 def test_as_of_is_required_and_valid(frame, bad):
     with pytest.raises(ParameterError):
         with_outcome(frame, as_of=bad)
 
 
 def test_parse_as_of_normalises():
-    assert parse_as_of("2025-06-30T15:00") == pd.Timestamp("2025-06-30")
+    assert parse_as_of(pd.Timestamp("2025-06-30 15:00")) == pd.Timestamp("2025-06-30")
+    assert parse_as_of(" 2025-06-30 ") == pd.Timestamp("2025-06-30")

@@ -174,3 +174,129 @@ def test_siret_validity_flag():
     # real-looking SIRETs pass Luhn, test ones fail (FORMATS.md 4.4); La Poste exception
     got = P.siret_is_valid(S("44492238900010", "13002526500013", "80478874200011", "35600000000048", None))
     assert got.tolist() == [True, True, False, True, pd.NA]
+
+
+# --------------------------------------------------------------------------------------------- fast paths
+# The normalisers skip values already in canonical form (a cheap Arrow test) and parse the others once
+# per distinct value; long label columns go straight to the per-distinct path. Both paths must give
+# exactly what the plain parser gives on every value.
+
+NORMALISERS = [
+    P.normalise_uai,
+    P.normalise_siret,
+    P.normalise_naf,
+    P.normalise_cfd,
+    P.normalise_postcode,
+    P.normalise_contract_id,
+    P.normalise_rncp,
+    P.normalise_text,
+]
+
+# characters that matter to the normalisers: digits, letters of both cases, separators, spaces of
+# several kinds, accents, the float/scientific forms
+CODE_TEXT = st.text(alphabet="0123456789AaUuEe.,- \t\u00a0\u202féÉ+", max_size=17)
+
+
+def _slow(fn, values):
+    """The undecorated parser, value by value (no fast path, no per-distinct broadcast)."""
+    return [fn.slow(pd.Series([v], dtype="string")).iloc[0] for v in values]
+
+
+@pytest.mark.parametrize("fn", NORMALISERS, ids=lambda f: f.__name__)
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(st.one_of(st.none(), CODE_TEXT), max_size=30))
+def test_normaliser_fast_path_equals_the_plain_parser(fn, values):
+    got = fn(pd.Series(values, dtype="string")).tolist()
+    assert [None if pd.isna(v) else v for v in got] == [None if pd.isna(v) else v for v in _slow(fn, values)]
+
+
+@pytest.mark.parametrize(
+    ("fn", "canonical"),
+    [
+        (P.normalise_uai, ["0410590U", "0751234J"]),
+        (P.normalise_siret, ["44492238900010", "00000000000000"]),
+        (P.normalise_naf, ["5610A", "9602B"]),
+        (P.normalise_cfd, ["50022109", "36T23301"]),
+        (P.normalise_postcode, ["41000", "01000"]),
+        (P.normalise_contract_id, ["031202310001351"]),
+        (P.normalise_rncp, ["RNCP35400", "RNCP1"]),
+        (P.normalise_text, ["CAP cuisine", "a b"]),
+    ],
+    ids=lambda x: getattr(x, "__name__", ""),
+)
+def test_values_passing_the_canonical_test_are_left_as_they_are(fn, canonical):
+    arr = P.arrow_strings(pd.Series(canonical, dtype="string"))
+    assert P.bool_numpy(fn.canonical(arr)).all()
+    assert _slow(fn, canonical) == canonical
+
+
+@pytest.mark.parametrize(
+    ("fn", "not_canonical"),
+    [
+        (P.normalise_uai, ["410590U", "0410590u", " 0410590U", "0410590UU"]),
+        (P.normalise_siret, ["1234567890123", "444 922 389 00010", "4.4492238900010E+13"]),
+        (P.normalise_naf, ["56.10A", "5610a", "56100"]),
+        (P.normalise_cfd, ["1023401", "5002210a", "50022109 "]),
+        (P.normalise_postcode, ["1000", "41000.0", "41 000"]),
+        (P.normalise_contract_id, ["31202310001351", "31202310001351.0"]),
+        (P.normalise_rncp, ["35400", "rncp35400", "RNCP 35400"]),
+        (P.normalise_text, [" a", "a ", "a  b", "a\tb", "", "é  b"]),
+    ],
+    ids=lambda x: getattr(x, "__name__", ""),
+)
+def test_values_that_need_work_fail_the_canonical_test(fn, not_canonical):
+    arr = P.arrow_strings(pd.Series(not_canonical, dtype="string"))
+    assert not P.bool_numpy(fn.canonical(arr)).any()
+
+
+def test_long_columns_take_both_paths_and_agree():
+    # 60 000 rows: the sample test picks the per-distinct path for a label column and the canonical
+    # test for a high-cardinality one; a few values in each need work
+    ids = pd.Series([f"{i:015d}" for i in range(60_000)], dtype="string")
+    ids.iloc[[5, 77, 59_999]] = ["1", "2.0", " 3 "]
+    got = P.normalise_contract_id(ids)
+    assert got.iloc[[5, 77, 59_999]].tolist() == ["000000000000001", "000000000000002", "000000000000003"]
+    assert got.iloc[:5].tolist() == ids.iloc[:5].tolist()
+    labels = pd.Series(["CAP  cuisine", " BTS MCO", "Bac pro"] * 20_000, dtype="string")
+    assert P.normalise_text(labels).unique().tolist() == ["CAP cuisine", "BTS MCO", "Bac pro"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.text(alphabet="0123456789", min_size=14, max_size=14),
+            st.text(alphabet="0123456789 .A", max_size=16),
+        ),
+        max_size=40,
+    )
+)
+def test_siret_validity_matches_python_stdnum(values):
+    from stdnum.fr import siret  # the independent implementation
+
+    got = P.siret_is_valid(pd.Series(values, dtype="string")).tolist()
+    assert got == [pd.NA if v is None else siret.is_valid(v) for v in values]
+
+
+def test_siret_validity_on_luhn_valid_numbers_and_la_poste():
+    from stdnum import luhn
+    from stdnum.fr import siret
+
+    values = []
+    for i in range(300):
+        siren = f"{(i * 7919) % 10**8:08d}"
+        siren += luhn.calc_check_digit(siren)
+        body = siren + f"{i % 10**4:04d}"
+        values += [body + luhn.calc_check_digit(body), body + "0"]
+    values += [f"356000000{i:05d}" for i in range(0, 500, 7)]  # La Poste: digit sum multiple of 5
+    got = P.siret_is_valid(pd.Series(values, dtype="string")).tolist()
+    assert got == [siret.is_valid(v) for v in values]
+    assert 0 < sum(got) < len(got)
+
+
+def test_first_occurrence_and_fixed_width_helpers():
+    codes, _ = pd.factorize(pd.Series(["b", "a", None, "b", "c", "a"]))
+    assert P.first_occurrence(codes).tolist() == [0, 1, 4]
+    arr = P.arrow_strings(pd.Series(["ab", "cd"], dtype="string")).slice(1)
+    assert P.fixed_width_bytes(arr, 2).tobytes() == b"cd"

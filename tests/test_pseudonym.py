@@ -107,3 +107,72 @@ def test_add_apprentice_key_does_not_mutate_input():
     out = pseudonym.add_apprentice_key(df, key=KEY)
     pd.testing.assert_frame_equal(df, before)
     assert "apprentice_key" in out and "apprentice_key" not in df
+
+
+def _naive_messages(df: pd.DataFrame) -> list:
+    """The documented message, row by row, with plain Python (independent of the vectorised code)."""
+    import unicodedata
+
+    def name(v):
+        if v is None or pd.isna(v):
+            return None
+        t = v.replace("œ", "oe").replace("Œ", "OE").replace("æ", "ae").replace("Æ", "AE").replace("ß", "ss")
+        t = "".join(c for c in unicodedata.normalize("NFKD", t) if not 0x300 <= ord(c) <= 0x36F).upper()
+        t = "".join(c for c in t if c.isascii() and c.isalnum())
+        return t or None
+
+    births = pd.to_datetime(df["birth_date"], format="%Y-%m-%d", errors="coerce")
+    out = []
+    for (s, f, i), b in zip(
+        df[["surname", "first_name", "ine"]].itertuples(index=False), births, strict=True
+    ):
+        s, f = name(s), name(f)
+        if s and f and not pd.isna(b):
+            out.append(f"{s}|{f}|{b:%Y-%m-%d}")
+        elif i is not None and not pd.isna(i) and i.strip():
+            out.append("INE|" + "".join(i.split()).upper())
+        else:
+            out.append(None)
+    return out
+
+
+def test_messages_match_a_row_by_row_reference_on_many_rows():
+    import random
+
+    rnd = random.Random(3)
+    surnames = ["Dupont", "DUPONT", "Lefèvre", "d'Arc", "Œil", "", None, "Nguyễn", "  roy "]
+    firsts = ["Léa", "LEA", "Zoé", None, "Jean-Marc"]
+    births = ["2007-03-02", "2006-12-31", None, "2007-02-30", "2005-01-01"]
+    ines = [None, "123456789ab", " 1234567890A ", ""]
+    rows = [
+        (rnd.choice(surnames), rnd.choice(firsts), rnd.choice(births), rnd.choice(ines)) for _ in range(2000)
+    ]
+    df = pd.DataFrame(rows, columns=["surname", "first_name", "birth_date", "ine"], dtype="string")
+    got = pseudonym.identity_messages(df).tolist()
+    assert [None if pd.isna(m) else m for m in got] == _naive_messages(df)
+    keys = pseudonym.apprentice_keys(df, KEY)
+    expected = [None if m is None else _hmac_by_hand(KEY, m) for m in _naive_messages(df)]
+    assert [None if pd.isna(k) else k for k in keys] == expected
+
+
+def test_long_keys_hash_with_the_same_digest():
+    key = b"z" * 100  # longer than the SHA-256 block: hashed first (RFC 2104)
+    import hmac
+
+    got = pseudonym.hmac_hex(pd.Series(["A|B|2000-01-01"], dtype="string"), key).iloc[0]
+    assert got == hmac.new(key, b"A|B|2000-01-01", "sha256").hexdigest()
+
+
+def test_key_codes_on_made_keys_and_on_other_strings():
+    msgs = pd.Series([f"P{i % 7}|X|2000-01-0{1 + i % 3}" for i in range(50)] + [None], dtype="string")
+    keys = pseudonym.hmac_hex(msgs, KEY)
+    codes, order = pseudonym.key_codes(keys)
+    assert codes[-1] == -1
+    # equal keys share a code, numbered in order of first appearance
+    expected, uniques = pd.factorize(keys.iloc[:-1])
+    assert codes[:-1].tolist() == expected.tolist()
+    # order lists the codes by ascending key
+    assert [uniques[i] for i in order] == sorted(uniques)
+    # any other string falls back to a plain sort
+    codes, order = pseudonym.key_codes(pd.Series(["b", "a", "b", "c"], dtype="string"))
+    assert codes.tolist() == [0, 1, 0, 2] and order.tolist() == [1, 0, 2]

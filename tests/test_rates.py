@@ -300,3 +300,25 @@ def test_empty_table_gives_one_empty_overall_row_or_no_group():
     assert overall["n_contracts"] == 0 and np.isnan(overall["rate"]) and overall["suppressed"]
     assert len(rupture_rate_within(empty, as_of=AS_OF, by="cfa")) == 0
     assert len(rupture_phases(empty, as_of=AS_OF)) == 6
+
+
+def test_groups_come_in_natural_order_with_the_same_numbers():
+    # employer size bands in schema order (not 0-4, 10-49, 250+, 5-9), "inconnu" last; the counts
+    # of each group are those of a plain per-band count of the same contracts
+    bands = ["250+", "5-9", None, "0-4", "10-49", "5-9", "0-4"]
+    n = len(bands)
+    df = pd.DataFrame(
+        {
+            "contract_id": [f"c{i}" for i in range(n)],
+            "start_date": pd.to_datetime(["2024-09-01"] * n),
+            "planned_end_date": pd.to_datetime([END] * n),
+            "rupture_date": pd.to_datetime(
+                ["2024-10-01", None, "2024-11-01", "2024-09-15", None, None, None]
+            ),
+            "employer_size_band": pd.array(bands, dtype="string"),
+        }
+    )
+    out = rupture_rate_within(df, as_of=AS_OF, by="employer_size", min_n=0)
+    assert out["employer_size"].tolist() == ["0-4", "5-9", "10-49", "250+", "inconnu"]
+    assert out["n_contracts"].tolist() == [2, 2, 1, 1, 1]
+    assert out["n_ruptures"].tolist() == [1, 0, 0, 1, 1]

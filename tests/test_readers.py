@@ -21,9 +21,7 @@ from aioa_analysis.readers import (
 from aioa_analysis.schema import IDENTITY_COLUMNS, REJECTED_COLUMNS, SOURCES, C
 
 FIX = Path(__file__).parent / "fixtures" / "readers"
-REF = Path("/work/shared/reference")
-if not REF.is_dir():  # the reference files also live next to the repository
-    REF = Path(__file__).resolve().parents[2] / "shared" / "reference"
+REF = Path(__file__).parent / "fixtures" / "reference"  # real public files (see SOURCES.md there)
 
 
 def _check_contract(r: ReadResult) -> None:

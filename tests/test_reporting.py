@@ -6,6 +6,7 @@ rendered twice for the determinism check): see :func:`tests.report_fakes.build_s
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
@@ -16,12 +17,15 @@ import pytest
 
 from aioa_analysis import cli
 from aioa_analysis.errors import ConfigError, ParameterError, ReportError
-from aioa_analysis.reporting import display, runner
+from aioa_analysis.reporting import display, runner, sections
 from aioa_analysis.reporting.parameters import PARAMETERS, template_parameters, validate_parameters
 from aioa_analysis.reporting.sections import SECTIONS, is_sample, markdown_html
 from tests.report_fakes import AS_OF, CFAS, build_sample_reports, write_fake_inputs
 
 ROOT = Path(__file__).resolve().parents[1]
+N_CHARTS = 13
+"""Charts of the département report (funnel, O/E, sector, level, diploma type, cohorts, survival,
+phases, hazard, hazard O/E, re-contracting, pass rate, rupture by exam result)."""
 
 
 @pytest.fixture(scope="module")
@@ -179,6 +183,29 @@ def test_cli_config_file(fake_data, tmp_path, monkeypatch):
 def test_markdown_is_escaped_and_headings_shifted():
     out = markdown_html("# Méthode\n\n<script>alert(1)</script>\n\n| a | b |\n|---|---|\n| 1 | 2 |\n")
     assert "<h3>Méthode</h3>" in out and "<script>" not in out and "<table>" in out
+    assert "<thead>" in out  # a real header row is kept
+
+
+def test_markdown_table_with_empty_header_has_no_header_row():
+    out = markdown_html("| | |\n|---|---|\n| **Unité** | le contrat |\n")
+    assert "<thead>" not in out and "<th" not in out and "<td><strong>Unité</strong></td>" in out
+
+
+def test_methodology_annex_is_french_for_the_reader():
+    text = sections.methodology_markdown()
+    assert text is not None
+    body, sep, appendix = text.partition("## Correspondance technique")
+    assert sep, "the technical appendix is clearly separated, at the very end"
+    assert "## " not in appendix.split("\n", 1)[1]  # nothing after it
+    # no code identifier, option or internal file reference in the reader's part
+    assert not re.findall(r"\b[a-z]+(?:_[a-z0-9]+)+\b", body)
+    assert "`" not in body and "--" not in body.replace("---", "") and "DOMAIN.md" not in body
+    # cleaning EXCLUDES a contract whose rupture is dated before its start (rejected.csv)
+    assert "compte comme une rupture le jour du début" not in body
+    assert "écarté au nettoyage" in body
+    # the CSS makes the shifted sub-headings (### -> h5) no smaller than the body text
+    css = display.stylesheet()
+    assert re.search(r"\.method h5 \{ font-size: 1\.0[2-9]rem", css)
 
 
 def test_check_offline_rejects_network_references():
@@ -190,6 +217,157 @@ def test_check_offline_rejects_network_references():
     ):
         with pytest.raises(ReportError, match="network"):
             display.check_offline(f"<html>{bad}</html>")
+
+
+# --- report content on a small fake table ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ctx(fake_data):
+    return sections.prepare_report(data_file=str(fake_data), horizon=9)
+
+
+def test_order_groups_by_rate_with_unknown_last_and_hidden_rates_not_ranked():
+    t = pd.DataFrame(
+        {
+            "sector": ["commerce", "inconnu", "construction", "coiffure", "batiment"],
+            "label": ["Commerce", "inconnu", "Construction", "Coiffure", "Bâtiment"],
+            "rate": [0.20, 0.50, 0.30, 0.90, 0.10],
+            "suppressed": [False, False, False, True, True],
+        }
+    )
+    out = sections.order_groups(t, "sector")
+    # published rates first, highest first; hidden ones by name (their rate would leak otherwise)
+    assert out["label"].tolist() == ["Construction", "Commerce", "Bâtiment", "Coiffure", "Non renseigné"]
+    assert out["rate"].tolist() == [0.30, 0.20, 0.10, 0.90, 0.50]  # values untouched
+
+
+@pytest.mark.parametrize(
+    ("dim", "values", "expected"),
+    [
+        (
+            "employer_size",
+            ["250+", "10-49", "0-4", "inconnu", "50-249", "5-9"],
+            ["0-4", "5-9", "10-49", "50-249", "250+", "inconnu"],
+        ),
+        ("age_band", ["26+", "18-19", "15-17", "20-25"], ["15-17", "18-19", "20-25", "26+"]),
+        ("diploma_level", ["7", "inconnu", "10", "3", "5"], ["3", "5", "7", "10", "inconnu"]),
+        ("cohort", ["2024-2025", "2022-2023", "2023-2024"], ["2022-2023", "2023-2024", "2024-2025"]),
+    ],
+)
+def test_order_groups_natural_orders(dim, values, expected):
+    t = pd.DataFrame({dim: values, "rate": [0.1 * (i + 1) for i in range(len(values))]})
+    assert sections.order_groups(t, dim)[dim].tolist() == expected
+
+
+def test_references_sorted_by_indicator_then_france_then_recent_year():
+    ref = sections.sort_references(
+        sections.referential.reference_rates().query("dimension == 'overall'"), horizon=9
+    )
+    rr = ref.loc[ref["indicator"] == "rupture_rate"]
+    assert rr[["geography", "year", "horizon_months"]].astype(str).values.tolist()[:6] == [
+        ["France", "2022", "9"],
+        ["France", "2020", "9"],
+        ["France", "2019", "9"],
+        ["France", "2018", "9"],
+        ["Centre-Val de Loire", "2022", "9"],
+        ["France", "2022", "6"],
+    ]
+    assert ref["indicator"].iloc[0] == "rupture_rate" and ref["indicator"].iloc[-1] == "recontract_share_180d"
+
+
+def test_reasons_and_sources_in_french():
+    assert (
+        sections.reason_label("excluded: rupture before start")
+        == "Exclu : rupture datée avant le début du contrat"
+    )
+    assert sections.reason_label("excluded: statut DECA Supprimé") == "Exclu : statut DECA « Supprimé »"
+    assert sections.reason_label("no CFA and no diploma") == "Ni CFA ni diplôme renseigné"
+    assert sections.reason_label("nombre de champs : 3 au lieu de 5") == "Nombre de champs : 3 au lieu de 5"
+    assert [
+        sections.source_label(p)
+        for p in ("deca_extract", "deca_api", "tba_upload", "sifa", "chamber", "exam_results")
+    ] == [
+        "Extraction DECA",
+        "API DECA",
+        "Tableau de bord (téléversement)",
+        "SIFA",
+        "Tableur chambre consulaire",
+        "Résultats d'examen",
+    ]
+
+
+def test_quality_table_keeps_the_accounting_identity_per_file_and_in_total(ctx):
+    t = sections.quality_files_table(ctx.quality).map(lambda v: v.replace("\u202f", ""))
+    n = ctx.quality["contracts"]["n_contracts"]
+    assert t["Fichier"].tolist() == [
+        "Export_Init_TBA_202511300600.csv",
+        "resultats_examens_20251130.csv",
+        "Total",
+    ]
+    assert t["Source"].tolist()[:2] == ["Extraction DECA", "Résultats d'examen"]
+    assert t.iloc[2, 2:6].tolist() == [str(n + 52), str(n + 40), "9", "3"]  # 52 = 12 + 40 exam lines
+    assert set(t.iloc[:, -1]) == {"✓ égalité vérifiée"}
+    broken = {**ctx.quality, "files": [{**ctx.quality["files"][0], "rows_merged": 10}]}
+    assert sections.quality_files_table(broken).iloc[0, -1] == "écart de -1"
+    rej = sections.rejections_table(ctx.quality)
+    assert rej["Motif"].tolist() == ["Date impossible", "Ni CFA ni diplôme renseigné"]
+    assert rej["Total"].tolist() == ["2", "1"]
+
+
+def test_provenance_lists_input_file_hashes_and_readable_parameters(ctx):
+    files = sections.provenance_files(ctx)
+    assert files["Fichier"].tolist() == [
+        "contracts.parquet",
+        "quality.json",
+        "Export_Init_TBA_202511300600.csv",
+        "resultats_examens_20251130.csv",
+    ]
+    assert files["Empreinte SHA-256"].tolist()[2:] == ["0" * 64, "e" * 64]
+    assert all(re.fullmatch(r"[0-9a-f]{64}", h) for h in files["Empreinte SHA-256"])
+    assert files["Rôle"].tolist()[2] == "Fichier source : Extraction DECA"
+    params = dict(sections.parameter_rows(ctx))
+    assert params["Date d'observation"] == "30/11/2025"
+    assert params["Table des contrats"] == "contracts.parquet"  # a file name, not an absolute path
+    assert params["Horizon du taux de rupture"] == "9 mois"
+    assert params["CFA"] == "tous (rapport départemental)"
+    assert not any(re.search(r"\b[a-z]+_[a-z_]+\b|/", k) for k in params)
+
+
+def test_cohort_without_observable_contract_says_so(ctx):
+    coh = ctx.results["by_cohort"]
+    assert (coh["n_contracts"] == 0).any(), "the fake data has a cohort too recent for 9 months"
+    html = sections._rate_table(
+        coh.assign(label=coh["cohort"].astype(str)),
+        "Année",
+        table_id="t",
+        caption="c",
+        ctx=ctx,
+        not_observable=True,
+    )
+    recent = re.search(r"<tr><td>2025-2026</td>(.*?)</tr>", html).group(1)
+    assert "pas encore observable" in recent and "n &lt; 20" not in recent
+
+
+def test_family_table_carries_the_national_cap_reference(ctx):
+    assert sections._category_refs(ctx, "diploma_family")["CAP"] == pytest.approx(0.293)
+    assert sections._category_refs(ctx, "sector")["hebergement_restauration"] == pytest.approx(0.36)
+
+
+def test_rupture_by_exam_result_is_computed_with_intervals(ctx):
+    bo = ctx.results["by_outcome"]
+    assert {"diploma_outcome", "n_contracts", "n_ruptures", "rate", "ci_low", "ci_high", "suppressed"} <= set(
+        bo.columns
+    )
+    admis = bo.loc[bo["diploma_outcome"] == "admis"].iloc[0]
+    assert admis["ci_low"] <= admis["rate"] <= admis["ci_high"]
+
+
+def test_index_page_carries_the_sample_banner():
+    assert "Données fictives" in runner.index_html(
+        [("a.html", "A", "")], title="T", subtitle="S", sample=True
+    )
+    assert "Données fictives" not in runner.index_html([("a.html", "A", "")], title="T", subtitle="S")
 
 
 # --- atomic writes ----------------------------------------------------------------------------------
@@ -271,6 +449,16 @@ def test_report_content_sections_french_formats_banner(built):
     for anchor, title in SECTIONS:
         assert f'id="{anchor}"' in page and title in page
     assert '<div class="banner-sample" role="note">Données fictives' in page  # the sample was used
+    index = (built["reports"] / "index.html").read_text(encoding="utf-8")
+    assert '<div class="banner-sample" role="note">Données fictives' in index  # every page from the sample
+    assert "29,3\u202f%" in page  # the national CAP reference, in the diploma-type table
+    for anchor in (
+        "fig-rupture-examen",
+        "tab-rupture-examen",
+        "tab-provenance-fichiers",
+        "fig-diplome-famille",
+    ):
+        assert f'id="{anchor}"' in page, anchor
     assert "30/11/2025" in page and "11/12/2025" in page
     assert re.search(r"\d,\d\u202f%", page)  # 28,4 %
     assert re.search(r"\d\u202f\d{3}", page)  # 1 234
@@ -281,11 +469,37 @@ def test_report_content_sections_french_formats_banner(built):
 
 
 @pytest.mark.slow
+def test_provenance_lists_every_input_file_hash(built):
+    page = _page(built)
+    quality = json.loads((built["processed"] / "quality.json").read_text(encoding="utf-8"))
+    assert quality["files"]
+    for f in quality["files"]:
+        assert f["sha256"] in page and Path(f["file"]).name in page
+    assert str(built["processed"]) not in page  # file names, never absolute paths
+
+
+@pytest.mark.slow
+def test_no_code_identifier_in_reader_facing_text(built):
+    page = _without_plotly_js(_page(built))
+    visible = re.sub(r"<script.*?</script>|<style.*?</style>", "", page, flags=re.S)
+    visible = visible.split("Correspondance technique")[0]  # the analysts' appendix closes the annex
+    text = html.unescape(re.sub(r"<[^>]+>", " ", visible))
+    files = {Path(f).stem for f in re.findall(r"[\w.-]+\.(?:csv|json|xlsx|parquet)", text)}
+    identifiers = set(re.findall(r"\b[a-z]+(?:_[a-z0-9]+)+\b", text)) - files
+    assert not identifiers
+    # hover labels: French decimal marks only (plotly separators) and no English words
+    plots = " ".join(re.findall(r"Plotly\.newPlot\(.*?\)\s*\};", page, re.S))
+    assert plots.count('"separators":", "') == N_CHARTS
+    for word in ("Rate", "Count", "Month"):
+        assert f'"{word}' not in plots
+
+
+@pytest.mark.slow
 def test_every_chart_has_its_table_next_to_it(built):
     page = _without_plotly_js(_page(built))
     blocks = re.findall(r'<figure class="(chart|table)" id="([^"]+)"', page)
     charts = [i for i, (kind, _) in enumerate(blocks) if kind == "chart"]
-    assert len(charts) == built["result"].n_figures == display.count_figures([page]) == 11
+    assert len(charts) == built["result"].n_figures == display.count_figures([page]) == N_CHARTS
     for i in charts:
         assert i + 1 < len(blocks) and blocks[i + 1][0] == "table", (
             f"chart {blocks[i][1]} has no table after it"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from aioa_analysis.dimensions import NOT_OBSERVABLE
 from aioa_analysis.errors import ParameterError
 from aioa_analysis.suppression import (
     MARGIN_WARNING,
@@ -22,7 +23,7 @@ def test_primary_rate_rule_threshold_is_strict():
     t = pd.DataFrame({"n_contracts": [0, 19, 20, 21]})
     out = flag_rates(t, min_n=20)
     assert out["suppressed"].tolist() == [True, True, False, False]
-    assert out["suppression_reason"].tolist() == ["effectif < 20"] * 2 + [""] * 2
+    assert out["suppression_reason"].tolist() == [NOT_OBSERVABLE, "effectif < 20", "", ""]
 
 
 def test_primary_count_rule_flags_one_and_two_not_zero():
@@ -40,8 +41,10 @@ def test_secondary_one_dimension_hides_the_next_smallest_positive_cell():
         }
     )
     out = suppress_rates(t, by=["cfa"], min_n=20)
-    # A (12) and B (0) are both primary: two hidden cells, already protected
-    assert out["suppressed"].tolist() == [True, True, False, False, False]
+    # B (0) is hidden but is no protection for A (12): the total minus the visible cells would be
+    # 12 + 0, so the smallest positive visible cell, D (25), is hidden too
+    assert out["suppressed"].tolist() == [True, True, False, True, False]
+    assert out["suppression_reason"].tolist() == ["effectif < 20", NOT_OBSERVABLE, "", SECONDARY, ""]
     t2 = t.assign(n_contracts=[12, 30, 45, 25, 300])
     out2 = suppress_rates(t2, by=["cfa"], min_n=20)
     assert out2["suppressed"].tolist() == [True, False, False, True, False]
@@ -114,3 +117,119 @@ def test_missing_columns_are_one_line_errors():
         flag_rates(pd.DataFrame({"n": [1]}))
     with pytest.raises(ParameterError, match="suppressed"):
         secondary_suppression(pd.DataFrame({"n": [1]}), by=[], value_col="n")
+
+
+# --- zero cells: nothing to protect, no protection --------------------------------------------------
+
+
+def revealed_cells(out: pd.DataFrame, by: list[str], value_col: str) -> list[int]:
+    """Positions of hidden positive cells an attacker can recompute from a margin (independent check).
+
+    The attacker knows every margin total, the visible values, and that a hidden cell flagged
+    "non observable" (or dropped from the report) is 0; a hidden positive cell is revealed when it
+    is the only unknown of some margin group.
+    """
+    revealed: set[int] = set()
+    t = out.reset_index(drop=True)
+    for dim in by:
+        others = [c for c in by if c != dim]
+        groups = [g.index for _, g in t.groupby(others)] if others else [t.index]
+        for rows in groups:
+            g = t.loc[rows]
+            unknown = g[g["suppressed"] & (g["suppression_reason"] != NOT_OBSERVABLE)]
+            if len(unknown) == 1:
+                deduced = g[value_col].sum() - g.loc[~g["suppressed"], value_col].sum()
+                assert deduced == unknown[value_col].item()  # the attack works
+                revealed.add(int(unknown.index[0]))
+    return sorted(revealed)
+
+
+def test_zero_cell_alone_triggers_nothing_large_cells_stay_visible():
+    # the real case: cohorts 2022-2025 observed, the current cohort has no contract observed for
+    # 9 months yet (n = 0); nothing is hidden but the empty row, flagged "non observable"
+    t = pd.DataFrame(
+        {
+            "cohort": ["2022-2023", "2023-2024", "2024-2025", "2025-2026"],
+            "n_contracts": [2955, 3100, 2715, 0],
+            "rate": [0.225, 0.226, 0.221, float("nan")],
+        }
+    )
+    out = suppress_rates(t, by=["cohort"], min_n=20)
+    assert out["suppressed"].tolist() == [False, False, False, True]
+    assert out["suppression_reason"].tolist() == ["", "", "", NOT_OBSERVABLE]
+    assert revealed_cells(out, ["cohort"], "n_contracts") == []
+
+
+def test_one_primary_cell_and_a_zero_cell_hide_one_positive_complement():
+    t = pd.DataFrame({"cfa": ["A", "B", "C", "D"], "n_contracts": [7, 0, 300, 60]})
+    out = suppress_rates(t, by=["cfa"], min_n=20)
+    # hidden: A (primary), B (empty), D (smallest positive visible: 60 < 300)
+    assert out["suppressed"].tolist() == [True, True, False, True]
+    assert out["suppression_reason"].tolist() == ["effectif < 20", NOT_OBSERVABLE, "", SECONDARY]
+    assert revealed_cells(out, ["cfa"], "n_contracts") == []
+
+
+def test_two_hidden_positive_cells_protect_each_other_no_secondary():
+    t = pd.DataFrame({"cfa": ["A", "B", "C", "D"], "n_contracts": [12, 15, 0, 300]})
+    out = suppress_rates(t, by=["cfa"], min_n=20)
+    assert out["suppressed"].tolist() == [True, True, True, False]
+    assert SECONDARY not in out["suppression_reason"].tolist()
+    assert revealed_cells(out, ["cfa"], "n_contracts") == []
+
+
+def test_zero_cell_is_never_the_complement_margin_warning_instead():
+    # A (12) hidden and only a zero cell beside it: hiding B protects nothing, the margin must go
+    t = pd.DataFrame({"cfa": ["A", "B"], "n_contracts": [12, 0]})
+    out = suppress_rates(t, by=["cfa"], min_n=20)
+    assert out["suppressed"].tolist() == [True, True]
+    assert out["suppression_reason"].tolist() == [f"effectif < 20; {MARGIN_WARNING}", NOT_OBSERVABLE]
+    # a visible zero (count table) is not picked either: no positive complement -> margin warning
+    counts = suppress_counts(pd.DataFrame({"phase": ["a", "b", "c"], "n_ruptures": [2, 0, 0]}), by=["phase"])
+    assert counts["suppressed"].tolist() == [True, False, False]
+
+
+def test_all_empty_table_hides_nothing_else():
+    out = suppress_rates(pd.DataFrame({"cohort": ["x", "y"], "n_contracts": [0, 0]}), by=["cohort"])
+    assert out["suppression_reason"].tolist() == [NOT_OBSERVABLE] * 2
+
+
+def test_two_dimensions_zero_column_does_not_protect_a_row():
+    # cfa × cohort; the current cohort 2025 is empty everywhere. Row A has one small cell (8):
+    # the zero A-2025 beside it does not protect it, so A-2023 is hidden; column 2024 then needs
+    # C-2024 (45 < 60), and row C needs C-2023. (The rule that counted zero cells stopped at
+    # A-2024 + C-2024, and total(A) - A-2023 = 8 revealed A-2024.)
+    t = pd.DataFrame(
+        {
+            "cfa": ["A"] * 3 + ["B"] * 3 + ["C"] * 3,
+            "cohort": ["2023", "2024", "2025"] * 3,
+            "n_contracts": [40, 8, 0, 50, 60, 0, 30, 45, 0],
+        }
+    )
+    out = suppress_rates(t, by=["cfa", "cohort"], min_n=20)
+    hidden = out.set_index(["cfa", "cohort"])["suppression_reason"]
+    assert hidden.to_dict() == {
+        ("A", "2023"): SECONDARY,
+        ("A", "2024"): "effectif < 20",
+        ("A", "2025"): NOT_OBSERVABLE,
+        ("B", "2023"): "",
+        ("B", "2024"): "",
+        ("B", "2025"): NOT_OBSERVABLE,
+        ("C", "2023"): SECONDARY,
+        ("C", "2024"): SECONDARY,
+        ("C", "2025"): NOT_OBSERVABLE,
+    }
+    assert revealed_cells(out, ["cfa", "cohort"], "n_contracts") == []
+
+
+def test_old_rule_would_reveal_and_independent_attacker_catches_it():
+    # the attacker helper itself: with only A-2024 and C-2024 hidden, row A reveals A-2024
+    t = pd.DataFrame(
+        {
+            "cfa": ["A", "A", "A", "C", "C", "C"],
+            "cohort": ["2023", "2024", "2025"] * 2,
+            "n_contracts": [40, 8, 0, 30, 45, 0],
+            "suppressed": [False, True, True, False, True, True],
+            "suppression_reason": ["", "effectif < 20", NOT_OBSERVABLE, "", SECONDARY, NOT_OBSERVABLE],
+        }
+    )
+    assert revealed_cells(t, ["cfa", "cohort"], "n_contracts") == [1, 4]

@@ -9,6 +9,7 @@ structure and a manifest (counts only) into ``<restricted>/followup/YYYY-MM/`` (
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -83,6 +84,15 @@ def read_as_of(processed: Path) -> pd.Timestamp:
     return pd.Timestamp(ts).normalize()
 
 
+def read_sample_used(processed: Path) -> bool:
+    """Whether ``aioa clean`` ran on the synthetic sample (``sample_used`` in ``quality.json``)."""
+    try:
+        data = json.loads((processed / "quality.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return bool(isinstance(data, dict) and data.get("sample_used"))
+
+
 def _out_dir(args: argparse.Namespace, month: pd.Period) -> Path:
     if args.out:
         out = Path(args.out).expanduser() / str(month)
@@ -125,6 +135,7 @@ def run(args: argparse.Namespace) -> int:
         structures=structures,
         all_structures=all_structures,
     )
+    lists = dataclasses.replace(lists, synthetic=read_sample_used(processed))
     if args.dry_run:
         print(followup.counts_table(lists))
         print(f"dry run: nothing written (would write to {out_dir})")

@@ -6,6 +6,11 @@
 Prints the table of :func:`aioa_analysis.rates.rupture_rate_within` to stdout, with the primary and
 secondary suppression of :func:`aioa_analysis.suppression.suppress_rates` as the columns
 ``suppressed`` / ``suppression_reason`` (values are kept: the table is for the working group).
+Groups with no contract observed for the horizon yet (``n_contracts`` = 0, e.g. the current
+cohort) are kept, flagged ``"non observable"``; they hide nothing and never trigger secondary
+suppression (the report drops them). Rows are in the natural order of the dimensions
+(:func:`aioa_analysis.dimensions.sort_by_dimensions`: size bands, age bands, levels, cohorts in
+order, ``inconnu`` last).
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from aioa_analysis import config
-from aioa_analysis.dimensions import parse_dimensions, valid_dimensions
+from aioa_analysis.dimensions import parse_dimensions, sort_by_dimensions, valid_dimensions
 from aioa_analysis.errors import InputFileError, ParameterError
 from aioa_analysis.rates import DEFAULT_HORIZON_MONTHS, UNITS, rupture_rate_within
 from aioa_analysis.suppression import suppress_rates
@@ -124,6 +129,6 @@ def run(args: argparse.Namespace) -> int:
         unit=args.unit,
         min_n=args.min_n,
     )
-    table = suppress_rates(table, by=names, min_n=args.min_n)
+    table = sort_by_dimensions(suppress_rates(table, by=names, min_n=args.min_n), names)
     sys.stdout.write(_format(table, args.fmt))
     return 0

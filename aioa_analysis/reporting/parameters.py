@@ -166,6 +166,29 @@ def read_quality(path: str | Path) -> dict[str, Any]:
     return data
 
 
+def is_sample(quality: Mapping[str, Any], choice: str = "auto") -> bool:
+    """Whether the report must carry the « Données fictives » banner.
+
+    ``choice`` ``"oui"``/``"non"`` forces it; ``"auto"`` reads quality.json (``sample``,
+    ``synthetic`` or ``is_sample`` true, or a ``sample`` source folder).
+
+    >>> is_sample({"sample": True}), is_sample({}), is_sample({}, "oui")
+    (True, False, True)
+    """
+    if choice == "oui":
+        return True
+    if choice == "non":
+        return False
+    for key in ("sample_used", "sample", "synthetic", "is_sample", "synthetic_sample"):
+        value = quality.get(key)
+        if isinstance(value, bool):
+            if value:
+                return True
+        elif isinstance(value, dict) and value.get("used"):
+            return True
+    return False
+
+
 def quality_as_of(quality: Mapping[str, Any]) -> str:
     """The observation date recorded by ``aioa clean`` in quality.json ('' when absent)."""
     for key in ("as_of", "observation_date"):

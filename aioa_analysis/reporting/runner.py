@@ -29,7 +29,14 @@ import pandas as pd
 from aioa_analysis.atomic import AtomicDir, atomic_path
 from aioa_analysis.errors import AioaError, ParameterError, ReportError
 from aioa_analysis.reporting.display import count_figures, notebook_fragments, page_html
-from aioa_analysis.reporting.parameters import PARAMETERS, template_parameters, validate_parameters
+from aioa_analysis.reporting.parameters import (
+    PARAMETERS,
+    is_sample,
+    quality_path,
+    read_quality,
+    template_parameters,
+    validate_parameters,
+)
 from aioa_analysis.schema import C
 
 log = logging.getLogger(__name__)
@@ -207,8 +214,23 @@ def cfa_list(data_file: str | os.PathLike[str]) -> list[str]:
     return sorted(set(uai))
 
 
-def index_html(entries: list[tuple[str, str, str]], *, title: str, subtitle: str) -> str:
-    """A small offline page linking the reports: ``(file name, label, detail)`` entries."""
+SAMPLE_BANNER = (
+    '<div class="banner-sample" role="note">Données fictives — rapports produits à partir de '
+    "l'échantillon synthétique : aucun chiffre ne décrit la réalité.</div>"
+)
+
+
+def index_html(
+    entries: list[tuple[str, str, str]], *, title: str, subtitle: str, sample: bool = False
+) -> str:
+    """A small offline page linking the reports: ``(file name, label, detail)`` entries.
+
+    With ``sample`` (reports built from the synthetic sample), the page carries the same
+    « Données fictives » banner as the reports.
+
+    >>> "Données fictives" in index_html([], title="T", subtitle="S", sample=True)
+    True
+    """
     from aioa_analysis.reporting.display import stylesheet
 
     items = "".join(
@@ -218,7 +240,7 @@ def index_html(entries: list[tuple[str, str, str]], *, title: str, subtitle: str
     return (
         '<!DOCTYPE html>\n<html lang="fr">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{html.escape(title)}</title>\n<style>\n{stylesheet()}\n</style>\n</head>\n<body>\n<main>\n"
-        f'<h1>{html.escape(title)}</h1>\n<p class="subtitle">{html.escape(subtitle)}</p>\n<ul>{items}</ul>\n'
+        f'{SAMPLE_BANNER if sample else ""}<h1>{html.escape(title)}</h1>\n<p class="subtitle">{html.escape(subtitle)}</p>\n<ul>{items}</ul>\n'
         "</main>\n</body>\n</html>\n"
     )
 
@@ -282,7 +304,13 @@ def render_reports(
             (f"{name}.html", label, f"{r.n_figures} graphiques")
             for (name, _p, label), r in zip(jobs, results, strict=True)
         ]
-        page = index_html(entries, title=str(base["title"]), subtitle=f"Rapports au {fr_date(base['as_of'])}")
+        quality = read_quality(quality_path(str(base["data_file"]), str(base["quality_file"]) or None))
+        page = index_html(
+            entries,
+            title=str(base["title"]),
+            subtitle=f"Rapports au {fr_date(base['as_of'])}",
+            sample=is_sample(quality, str(base["sample"])),
+        )
         (stage / "index.html").write_text(page, encoding="utf-8")
     final = [
         ReportResult(

@@ -48,6 +48,7 @@ from aioa_analysis.findings import (
     sort_findings,
 )
 from aioa_analysis.formatting import (
+    MISSING,
     format_table,
     fr_date,
     fr_datetime,
@@ -60,8 +61,16 @@ from aioa_analysis.formatting import (
     table_html,
 )
 from aioa_analysis.reporting.display import show_figure, show_html
-from aioa_analysis.reporting.parameters import PARAMETERS, quality_path, read_quality, validate_parameters
-from aioa_analysis.schema import C, validate_contracts
+from aioa_analysis.reporting.parameters import is_sample, quality_path, read_quality, validate_parameters
+from aioa_analysis.schema import (
+    AGE_BANDS,
+    DIMENSIONS,
+    DIPLOMA_OUTCOMES,
+    REQUIRED_CONTRACT_COLUMNS,
+    SIZE_BANDS,
+    C,
+    validate_contracts,
+)
 
 SECTIONS: Final = (
     ("synthese", "Synthèse en chiffres"),
@@ -85,8 +94,48 @@ LEVEL_LABELS: Final = {
     "6": "Niveau 6 (bac+3, licence)",
     "7": "Niveau 7 (bac+5, master)",
     "8": "Niveau 8 (doctorat)",
-    "inconnu": "Niveau inconnu",
+    "inconnu": "Non renseigné",
 }
+UNKNOWN_LABEL: Final = "Non renseigné"
+"""What the reader sees for a missing value of a dimension (the computation's « inconnu » group)."""
+UNKNOWN_VALUES: Final = frozenset({"inconnu", "", "nan", "<NA>", "None", "NaN"})
+FAMILY_LABELS: Final = {
+    "CAP": "CAP",
+    "BAC PRO": "Bac professionnel",
+    "BP": "Brevet professionnel (BP)",
+    "BTS": "BTS",
+    "BUT/DUT": "BUT / DUT",
+    "MC": "Mention complémentaire",
+    "TITRE": "Titre professionnel",
+    "LICENCE PRO": "Licence professionnelle",
+    "INGENIEUR": "Diplôme d'ingénieur",
+    "MASTER": "Master",
+}
+OUTCOME_LABELS: Final = {
+    "admis": "Admis",
+    "ajourne": "Ajourné",
+    "absent": "Absent à l'examen",
+    "inconnu": "Résultat inconnu",
+}
+SOURCE_LABELS: Final = {
+    "deca_extract": "Extraction DECA",
+    "deca_api": "API DECA",
+    "tba_upload": "Tableau de bord (téléversement)",
+    "sifa": "SIFA",
+    "chamber": "Tableur chambre consulaire",
+    "exam_results": "Résultats d'examen",
+}
+"""French names of the input profiles (schema.SOURCES) for the reader."""
+NATURAL_ORDERS: Final[dict[str, tuple[str, ...]]] = {
+    "employer_size": SIZE_BANDS,
+    C.employer_size_band: SIZE_BANDS,
+    "age_band": AGE_BANDS,
+    C.age_band: AGE_BANDS,
+    "diploma_outcome": DIPLOMA_OUTCOMES,
+}
+"""Dimensions with a natural order (sizes, ages...): their groups are shown in that order."""
+NUMERIC_DIMS: Final = frozenset({"diploma_level", C.diploma_level})
+CHRONOLOGICAL_DIMS: Final = frozenset({"cohort", C.school_year, "start_year", "start_month"})
 PHASE_LABELS: Final = {
     "0-45j": "0 à 45 jours",
     "46j-3m": "46 jours à 3 mois",
@@ -153,35 +202,50 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def is_sample(quality: dict[str, Any], choice: str = "auto") -> bool:
-    """Whether the report must carry the « Données fictives » banner.
+def short_label(label: str, width: int = 30) -> str:
+    """A CFA's short name for a chart label: its name without the UAI, cut at ``width`` characters.
 
-    ``choice`` ``"oui"``/``"non"`` forces it; ``"auto"`` reads quality.json (``sample``,
-    ``synthetic`` or ``is_sample`` true, or a ``sample`` source folder).
-
-    >>> is_sample({"sample": True}), is_sample({}), is_sample({}, "oui")
-    (True, False, True)
+    >>> short_label("CFA interprofessionnel CMA 41 (0410590U)"), short_label("0419999Z")
+    ('CFA interprofessionnel CMA 41', '0419999Z')
+    >>> short_label("CENTRE DE FORMATION-CFSA CAMPUS CENTRE (0411088K)")
+    'CENTRE DE FORMATION-CFSA CAMP…'
     """
-    if choice == "oui":
-        return True
-    if choice == "non":
-        return False
-    for key in ("sample_used", "sample", "synthetic", "is_sample", "synthetic_sample"):
-        value = quality.get(key)
-        if isinstance(value, bool):
-            if value:
-                return True
-        elif isinstance(value, dict) and value.get("used"):
-            return True
-    return False
+    name = re.sub(r"\s*\([0-9]{7}[A-Z]\)$", "", str(label)).strip() or str(label)
+    return name if len(name) <= width else name[: width - 1].rstrip() + "…"
 
 
 def _cfa_label_map(uais: pd.Series) -> dict[str, str]:
-    names = referential.cfa_names(pd.Series(sorted(set(uais.dropna().astype(str)))))
-    return {
-        u: (f"{n} ({u})" if isinstance(n, str) else u)
-        for u, n in zip(sorted(set(uais.dropna().astype(str))), names, strict=True)
+    keys = sorted(uais.dropna().astype(str).unique())
+    names = referential.cfa_names(pd.Series(keys))
+    return {u: (f"{n} ({u})" if isinstance(n, str) else u) for u, n in zip(keys, names, strict=True)}
+
+
+#: columns of contracts.parquet the report reads (the others are never used: skipping them halves the
+#: load of a national table)
+REPORT_COLUMNS: frozenset[str] = frozenset(
+    {
+        *REQUIRED_CONTRACT_COLUMNS,
+        *(c for c in DIMENSIONS.values() if c not in ("start_month", "start_year")),
+        C.rupture_after_diploma,
+        C.diploma_obtained,
+        C.diploma_obtained_date,
+        C.exam_session,
+        C.rupture_phase,
+        C.days_to_rupture,
+        C.naf_section,
+        C.age_at_start,
+        C.employer_headcount,
+        C.employer_naf,  # coverage per CFA (quality section)
+        C.residence_postcode,
     }
+)
+
+
+def _read_contracts(path: Path) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    names = pq.read_schema(path).names
+    return pd.read_parquet(path, columns=[c for c in names if c in REPORT_COLUMNS])
 
 
 def prepare_report(**params: Any) -> ReportContext:
@@ -189,7 +253,7 @@ def prepare_report(**params: Any) -> ReportContext:
     p = validate_parameters(params)
     data_file = Path(str(p["data_file"]))
     try:
-        table = pd.read_parquet(data_file)
+        table = _read_contracts(data_file)
     except (OSError, ValueError) as exc:
         from aioa_analysis.errors import DataError
 
@@ -237,12 +301,87 @@ def prepare_report(**params: Any) -> ReportContext:
         inputs=inputs,
     )
     ctx.results["cfa_labels"] = cfa_labels
+    ctx.results["n_table_rows"] = len(table)
     compute_results(ctx)
     ctx.findings = collect_findings(ctx)
     return ctx
 
 
 # --- computing ----------------------------------------------------------------------------------
+
+
+def is_unknown(value: object) -> bool:
+    """Whether a group value is the « unknown » group (missing value of the dimension).
+
+    >>> is_unknown("inconnu"), is_unknown(None), is_unknown("CAP")
+    (True, True, False)
+    """
+    return value is None or value is pd.NA or str(value) in UNKNOWN_VALUES
+
+
+def order_groups(
+    table: pd.DataFrame,
+    dim: str,
+    *,
+    rate: str = "rate",
+    label: str = "label",
+    suppressed: str = "suppressed",
+) -> pd.DataFrame:
+    """Display order of a table of groups, and « Non renseigné » as the unknown group's label.
+
+    Dimensions with a natural order keep it (employer size bands as :data:`schema.SIZE_BANDS`,
+    age bands as :data:`schema.AGE_BANDS`, diploma levels numerically, cohorts chronologically);
+    the others are sorted by ``rate``, highest first. Suppressed rows come after the published
+    ones, in label order (sorting them by their hidden rate would reveal it). The unknown group
+    always comes last. Adds nothing but the label; never changes a value.
+
+    >>> t = pd.DataFrame({"sector": ["commerce", "inconnu", "construction", "coiffure"],
+    ...                   "rate": [0.2, 0.5, 0.3, 0.9], "suppressed": [False, False, False, True]})
+    >>> order_groups(t.assign(label=t["sector"]), "sector")["label"].tolist()
+    ['construction', 'commerce', 'coiffure', 'Non renseigné']
+    >>> b = pd.DataFrame({"employer_size": ["250+", "0-4", "10-49", "5-9"], "rate": [0.1, 0.3, 0.2, 0.25]})
+    >>> order_groups(b, "employer_size")["employer_size"].tolist()
+    ['0-4', '5-9', '10-49', '250+']
+    """
+    if table.empty or dim not in table.columns:
+        return table
+    values = table[dim].astype("object")
+    unknown = values.map(is_unknown).astype(bool)
+    hidden = (
+        table[suppressed].astype("boolean").fillna(False).astype(bool)
+        if suppressed in table.columns
+        else pd.Series(False, index=table.index)
+    )
+    texts = values.astype(str)
+    if dim in NATURAL_ORDERS:
+        order = {v: i for i, v in enumerate(NATURAL_ORDERS[dim])}
+        key = texts.map(order).fillna(len(order)).astype(float)
+        hidden = pd.Series(False, index=table.index)  # a fixed order reveals nothing
+        secondary = texts
+    elif dim in NUMERIC_DIMS:
+        key = pd.to_numeric(texts, errors="coerce").fillna(1e9).astype(float)
+        hidden = pd.Series(False, index=table.index)
+        secondary = texts
+    elif dim in CHRONOLOGICAL_DIMS:
+        key = pd.Series(0.0, index=table.index)
+        hidden = pd.Series(False, index=table.index)
+        secondary = texts
+    else:
+        r = pd.to_numeric(table[rate], errors="coerce") if rate in table.columns else None
+        key = (-r).fillna(0.0).astype(float) if r is not None else pd.Series(0.0, index=table.index)
+        key = key.where(~hidden, 0.0)
+        secondary = (table[label] if label in table.columns else values).astype(str).str.casefold()
+    sorter = pd.DataFrame(
+        {"_u": unknown.to_numpy(), "_h": hidden.to_numpy(), "_k": key.to_numpy(), "_s": secondary.to_numpy()},
+        index=table.index,
+    )
+    idx = sorter.sort_values(["_u", "_h", "_k", "_s"], kind="stable").index
+    out = table.loc[idx].reset_index(drop=True)
+    if label in out.columns:
+        out = out.assign(
+            **{label: [UNKNOWN_LABEL if u else v for u, v in zip(unknown.loc[idx], out[label], strict=True)]}
+        )
+    return out
 
 
 def _dim(table: pd.DataFrame, *names: str) -> str:
@@ -278,6 +417,7 @@ def compute_results(ctx: ReportContext) -> None:
         min_n=min_n,
     )
     by_cfa = by_cfa.assign(label=by_cfa["cfa"].astype(str).map(labels).fillna(by_cfa["cfa"].astype(str)))
+    by_cfa = by_cfa.assign(short=[short_label(v) for v in by_cfa["label"]])
     funnel = compare.funnel_data(by_cfa)
     res["funnel"] = funnel
     target = float(funnel["target"].iloc[0]) if len(funnel) and "target" in funnel else float("nan")
@@ -331,6 +471,7 @@ def compute_results(ctx: ReportContext) -> None:
     res["delay"] = transitions.time_to_new_contract_summary(focus, as_of=as_of)
     # résultat au diplôme
     res["pass"] = diploma.pass_rates_by_outcome_class(focus, as_of=as_of)
+    res["by_outcome"] = diploma.rupture_rates_by_diploma_outcome(focus, as_of=as_of, min_n=min_n)
     res["references"] = referential.reference_rates()
 
 
@@ -424,6 +565,7 @@ def _rate_table(
     ctx: ReportContext,
     extra: list[tuple[str, str, str]] | None = None,
     note: str | None = None,
+    not_observable: bool = False,
 ) -> str:
     disp = format_table(
         t,
@@ -432,7 +574,14 @@ def _rate_table(
         min_n=ctx.min_n,
         intervals=_CI,
     )
+    if not_observable:  # a group with no contract observable yet (too recent for the horizon)
+        empty = (pd.to_numeric(t["n_contracts"], errors="coerce").fillna(0) == 0).to_numpy()
+        for header in ("Ruptures", "Taux", "IC 95 %"):
+            disp.loc[empty, header] = NOT_OBSERVABLE
     return table_html(disp, table_id=table_id, caption=caption, note=note or _suppression_note(ctx))
+
+
+NOT_OBSERVABLE: Final = "pas encore observable"
 
 
 def _suppression_note(ctx: ReportContext) -> str:
@@ -547,8 +696,7 @@ def show_synthese(ctx: ReportContext) -> None:
         + _p(f"{fr_number(n_all)} contrats dans le périmètre du rapport.")
     )
     # references
-    ref = res["references"]
-    ref = ref.loc[ref["dimension"] == "overall"]
+    ref = sort_references(res["references"].loc[res["references"]["dimension"] == "overall"], horizon=h)
     rows = pd.DataFrame(
         {
             "Indicateur": [
@@ -580,6 +728,44 @@ def show_synthese(ctx: ReportContext) -> None:
             note="Les références nationales et régionales sont des chiffres publiés (source et année indiquées) ; leurs définitions peuvent différer (voir la méthodologie).",
         )
     )
+
+
+INDICATOR_ORDER: Final = (
+    "rupture_rate",
+    "rupture_rate_whole_contract",
+    "rupture_rate_person",
+    "net_rupture_share",
+    "recontract_share_180d",
+    "exam_pass_rate",
+)
+GEOGRAPHY_ORDER: Final = ("France", "Centre-Val de Loire")
+
+
+def sort_references(ref: pd.DataFrame, *, horizon: int = 9) -> pd.DataFrame:
+    """Published references in reading order: by indicator (the report's horizon first among the
+    rupture rates), then France before Centre-Val de Loire, then the most recent year first.
+
+    >>> r = pd.DataFrame({"indicator": ["rupture_rate"] * 4 + ["rupture_rate_whole_contract"],
+    ...     "horizon_months": ["9", "6", "9", "9", ""], "geography": ["France", "France",
+    ...     "Centre-Val de Loire", "France", "France"], "year": [2018, 2022, 2022, 2022, 2021]})
+    >>> sort_references(r)[["horizon_months", "geography", "year"]].values.tolist()
+    [['9', 'France', 2022], ['9', 'France', 2018], ['9', 'Centre-Val de Loire', 2022], ['6', 'France', 2022], ['', 'France', 2021]]
+    """
+    ind = {v: i for i, v in enumerate(INDICATOR_ORDER)}
+    geo = {v: i for i, v in enumerate(GEOGRAPHY_ORDER)}
+    hz = ref["horizon_months"].astype(str).str.strip()
+    keys = pd.DataFrame(
+        {
+            "_i": ref["indicator"].map(ind).fillna(len(ind)).to_numpy(),
+            "_h": (hz != str(horizon)).to_numpy(),
+            "_hn": pd.to_numeric(hz, errors="coerce").fillna(0).to_numpy(),
+            "_g": ref["geography"].map(geo).fillna(len(geo)).to_numpy(),
+            "_y": -pd.to_numeric(ref["year"], errors="coerce").fillna(0).to_numpy(),
+        },
+        index=ref.index,
+    )
+    order = keys.sort_values(["_i", "_h", "_hn", "_g", "_y"], kind="stable").index
+    return ref.loc[order].reset_index(drop=True)
 
 
 def _indicator_label(indicator: str, horizon: object) -> str:
@@ -616,6 +802,7 @@ def show_par_cfa(ctx: ReportContext) -> None:
         label="label",
         target=res["funnel_target"],
         highlight=highlight,
+        text_label="short",
         min_n=ctx.min_n,
     )
     show_figure(
@@ -704,9 +891,16 @@ def show_par_secteur(ctx: ReportContext) -> None:
     ref = ctx.results["references"]
     sec_ref = ref.loc[(ref["indicator"] == "rupture_rate") & (ref["dimension"] == "sector")]
     france = dict(zip(sec_ref["category"], sec_ref["value"], strict=True))
-    t = t.assign(france=t["sector"].astype(str).map(france))
+    t = order_groups(t.assign(france=t["sector"].astype(str).map(france)), "sector")
     overall = _overall_refs(ctx)
-    fig = figures.rate_bars(t, label="label", references=overall, min_n=ctx.min_n)
+    fig = figures.rate_bars(
+        t,
+        label="label",
+        references=overall,
+        reference="france",
+        reference_name=FRANCE_SECTOR,
+        min_n=ctx.min_n,
+    )
     show_figure(
         fig, fig_id="fig-secteur", caption=f"Taux de rupture à {ctx.horizon} mois par secteur de l'employeur"
     )
@@ -717,9 +911,30 @@ def show_par_secteur(ctx: ReportContext) -> None:
             table_id="tab-secteur",
             caption=f"Taux de rupture à {ctx.horizon} mois par secteur",
             ctx=ctx,
-            extra=[("france", "France (DARES, 2022)", "percent")],
+            extra=[("france", FRANCE_SECTOR, "percent")],
+            note=_suppression_note(ctx) + _ORDER_NOTE,
         )
     )
+
+
+FRANCE_SECTOR: Final = "France (DARES, 2022)"
+_ORDER_NOTE: Final = (
+    " Groupes classés du taux le plus élevé au plus bas ; les taux non publiés puis « Non renseigné » "
+    "(valeur manquante dans les fichiers) en fin de liste. Losange : taux national du groupe."
+)
+
+
+def _category_refs(ctx: ReportContext, dimension: str) -> dict[str, float]:
+    """Published rate per category of ``dimension`` at the report's horizon (the latest year)."""
+    ref = ctx.results["references"]
+    sel = ref.loc[
+        (ref["indicator"] == "rupture_rate")
+        & (ref["dimension"] == dimension)
+        & (ref["geography"] == "France")
+        & (ref["horizon_months"].astype(str) == str(ctx.horizon))
+    ].sort_values("year", ascending=False)
+    sel = sel.drop_duplicates("category")
+    return {str(c): float(v) for c, v in zip(sel["category"], sel["value"], strict=True)}
 
 
 def _overall_refs(ctx: ReportContext) -> pd.DataFrame:
@@ -736,20 +951,24 @@ def _overall_refs(ctx: ReportContext) -> pd.DataFrame:
 
 
 def show_par_diplome(ctx: ReportContext) -> None:
-    """Rupture rate by diploma level."""
+    """Rupture rate by diploma level and by type of diploma, with the national references."""
     _h2("par-diplome")
     t = ctx.results["by_level"]
     if t.empty:
         _unavailable("Taux par diplôme")
         return
-    ref = ctx.results["references"]
-    lvl_ref = ref.loc[(ref["indicator"] == "rupture_rate") & (ref["dimension"] == "diploma_level")]
-    t = t.assign(
-        france=t["diploma_level"]
-        .astype(str)
-        .map(dict(zip(lvl_ref["category"], lvl_ref["value"], strict=True)))
+    t = order_groups(
+        t.assign(france=t["diploma_level"].astype(str).map(_category_refs(ctx, "diploma_level"))),
+        "diploma_level",
     )
-    fig = figures.rate_bars(t, label="label", references=_overall_refs(ctx), min_n=ctx.min_n)
+    fig = figures.rate_bars(
+        t,
+        label="label",
+        references=_overall_refs(ctx),
+        reference="france",
+        reference_name=FRANCE_SECTOR,
+        min_n=ctx.min_n,
+    )
     show_figure(
         fig,
         fig_id="fig-diplome",
@@ -762,10 +981,29 @@ def show_par_diplome(ctx: ReportContext) -> None:
             table_id="tab-diplome",
             caption=f"Taux de rupture à {ctx.horizon} mois par niveau de diplôme",
             ctx=ctx,
-            extra=[("france", "France (DARES, 2022)", "percent")],
+            extra=[("france", FRANCE_SECTOR, "percent")],
+            note=_suppression_note(ctx) + " Losange : taux national du niveau, quand il est publié.",
         )
     )
-    fam = ctx.results["by_family"].assign(label=lambda d: d["diploma_family"].astype(str))
+    fam = ctx.results["by_family"]
+    fam = fam.assign(
+        label=fam["diploma_family"].astype(str).map(FAMILY_LABELS).fillna(fam["diploma_family"].astype(str)),
+        france=fam["diploma_family"].astype(str).map(_category_refs(ctx, "diploma_family")),
+    )
+    fam = order_groups(fam, "diploma_family")
+    fig = figures.rate_bars(
+        fam,
+        label="label",
+        references=_overall_refs(ctx),
+        reference="france",
+        reference_name=FRANCE_SECTOR,
+        min_n=ctx.min_n,
+    )
+    show_figure(
+        fig,
+        fig_id="fig-diplome-famille",
+        caption=f"Taux de rupture à {ctx.horizon} mois par type de diplôme préparé",
+    )
     show_html(
         _rate_table(
             fam,
@@ -773,6 +1011,8 @@ def show_par_diplome(ctx: ReportContext) -> None:
             table_id="tab-diplome-famille",
             caption=f"Taux de rupture à {ctx.horizon} mois par type de diplôme",
             ctx=ctx,
+            extra=[("france", FRANCE_SECTOR, "percent")],
+            note=_suppression_note(ctx) + _ORDER_NOTE,
         )
     )
 
@@ -784,7 +1024,8 @@ def show_par_periode(ctx: ReportContext) -> None:
     coh = res["by_cohort"]
     show_html("<h3>Évolution par année scolaire de début</h3>")
     refs = _refs(ctx)
-    fig = figures.rate_trend(coh, x="cohort", references=refs.assign(label=refs["label"]), min_n=ctx.min_n)
+    observable = coh.loc[coh["n_contracts"] > 0]
+    fig = figures.rate_trend(observable, x="cohort", references=refs, min_n=ctx.min_n)
     show_figure(
         fig,
         fig_id="fig-cohortes",
@@ -798,7 +1039,9 @@ def show_par_periode(ctx: ReportContext) -> None:
             caption=f"Taux de rupture à {ctx.horizon} mois par année scolaire",
             ctx=ctx,
             note=_suppression_note(ctx)
-            + f" Les contrats commencés moins de {ctx.horizon} mois avant le {fr_date(ctx.as_of)} ne sont pas encore observables.",
+            + f" « {NOT_OBSERVABLE} » : aucun contrat de l'année n'a encore {ctx.horizon} mois d'ancienneté au "
+            f"{fr_date(ctx.as_of)} (contrats commencés après le {fr_date(ctx.as_of - pd.DateOffset(months=ctx.horizon))}).",
+            not_observable=True,
         )
     )
     # survival
@@ -806,7 +1049,9 @@ def show_par_periode(ctx: ReportContext) -> None:
         "<h3>Délai avant la rupture</h3>"
         + _p(
             "Probabilité cumulée de rupture selon le nombre de mois écoulés depuis le début du contrat "
-            "(estimation de Kaplan-Meier : les contrats en cours sont suivis jusqu'à la date d'observation)."
+            "(estimation de Kaplan-Meier : les contrats en cours sont suivis jusqu'à la date d'observation). "
+            "La valeur au mois m est la probabilité qu'un contrat soit rompu dans ses m premiers mois ; "
+            "les points mensuels sont reliés par des segments."
         )
     )
     km = res["km_level"]
@@ -824,13 +1069,18 @@ def show_par_periode(ctx: ReportContext) -> None:
         show_figure(
             fig,
             fig_id="fig-survie",
-            caption="Probabilité cumulée de rupture selon le mois du contrat, par niveau de diplôme",
+            caption="Probabilité de rupture dans les m premiers mois du contrat (valeur au mois m), "
+            "par niveau de diplôme",
         )
         tab = res["km"].loc[res["km"]["month"].isin(SURVIVAL_MONTHS)]
         disp = format_table(
-            tab.assign(month_label=[f"{m} mois" for m in tab["month"]]),
+            tab.assign(
+                month_label=[
+                    f"Dans les {m} premiers mois" if m > 1 else "Dans le premier mois" for m in tab["month"]
+                ]
+            ),
             [
-                ("month_label", "Depuis le début", "text"),
+                ("month_label", "Rupture", "text"),
                 ("n_at_risk", "Contrats encore suivis", "number"),
                 ("cum_ruptures", "Ruptures cumulées", "number"),
                 ("rate", "Probabilité cumulée", "percent"),
@@ -1057,7 +1307,7 @@ def show_apres_rupture(ctx: ReportContext) -> None:
 
 
 def show_resultat_diplome(ctx: ReportContext) -> None:
-    """Pass rate by contract outcome."""
+    """Pass rate by contract outcome, then rupture rate by exam result (each chart with its table)."""
     _h2("resultat-diplome")
     ps = ctx.results["pass"]
     ps = ps.assign(
@@ -1075,6 +1325,7 @@ def show_resultat_diplome(ctx: ReportContext) -> None:
         xtitle="Parcours du contrat",
         min_n=ctx.min_n,
     )
+    show_html("<h3>Taux de réussite selon le parcours du contrat</h3>")
     show_figure(
         fig, fig_id="fig-resultat", caption="Taux de réussite à l'examen selon le parcours du contrat"
     )
@@ -1100,6 +1351,48 @@ def show_resultat_diplome(ctx: ReportContext) -> None:
             note=f"Taux de réussite : admis / (admis + ajournés). « {suppressed_label(ctx.min_n)} » : moins de {ctx.min_n} résultats connus.",
         )
     )
+    _show_rupture_by_exam_result(ctx)
+
+
+def _show_rupture_by_exam_result(ctx: ReportContext) -> None:
+    """Whole-contract rupture rate by exam result (contracts whose planned end has passed)."""
+    bo = ctx.results["by_outcome"]
+    show_html(
+        "<h3>Taux de rupture selon le résultat à l'examen</h3>"
+        + _p(
+            "Parmi les contrats dont la fin prévue est passée à la date d'observation (suivi complet), part des "
+            "contrats rompus avant leur terme, selon le résultat de l'apprenti à l'examen du diplôme préparé."
+        )
+    )
+    bo = bo.loc[bo["n_contracts"] > 0]
+    if bo.empty:
+        _unavailable("Taux de rupture selon le résultat à l'examen")
+        return
+    col = C.diploma_outcome
+    bo = order_groups(
+        bo.assign(label=bo[col].astype(str).map(OUTCOME_LABELS).fillna(bo[col].astype(str))), col
+    )
+    fig = figures.rate_bars(
+        bo, label="label", xtitle="Taux de rupture sur la durée du contrat", min_n=ctx.min_n
+    )
+    show_figure(
+        fig,
+        fig_id="fig-rupture-examen",
+        caption="Taux de rupture sur la durée du contrat selon le résultat à l'examen",
+    )
+    show_html(
+        _rate_table(
+            bo,
+            "Résultat à l'examen",
+            table_id="tab-rupture-examen",
+            caption="Taux de rupture selon le résultat à l'examen (contrats arrivés à leur fin prévue)",
+            ctx=ctx,
+            extra=[("n_ruptures_after_diploma", "Ruptures après le diplôme (à part)", "number")],
+            note=f"« {suppressed_label(ctx.min_n)} » : taux non publié, moins de {ctx.min_n} contrats. Les ruptures "
+            "après l'obtention du diplôme restent au dénominateur et sont comptées à part. « Non renseigné » : "
+            "aucun résultat d'examen rapproché du contrat.",
+        )
+    )
 
 
 def show_vigilance(ctx: ReportContext) -> None:
@@ -1122,17 +1415,9 @@ def show_vigilance(ctx: ReportContext) -> None:
     )
 
 
-QUALITY_TOTALS: Final = (
-    ("rows_read", "Enregistrements lus"),
-    ("rows_clean", "Contrats retenus"),
-    ("rows_merged", "Doublons et avenants fusionnés"),
-    ("rows_rejected", "Enregistrements rejetés"),
-)
 QUALITY_CONTRACTS: Final = (
-    ("n_contracts", "Contrats dans la table nettoyée"),
-    ("n_ruptures", "dont rompus"),
-    ("exact_duplicates", "Doublons exacts"),
-    ("amendment_rows", "Lignes d'avenant"),
+    ("exact_duplicates", "Doublons exacts (fusionnés)"),
+    ("amendment_rows", "Lignes d'avenant (fusionnées avec leur contrat)"),
     ("contracts_from_several_files", "Contrats présents dans plusieurs fichiers"),
     ("contracts_with_conflicts", "Contrats aux sources discordantes"),
     ("planned_end_imputed", "Dates de fin prévue imputées"),
@@ -1143,84 +1428,192 @@ AS_OF_SOURCES: Final = {
     "argument": "fixée à la commande",
     "latest_event": "dernier événement des données",
 }
-REASON_WORDS: Final = (
-    ("excluded: ", "exclu : "),
-    ("rupture before start", "rupture avant le début"),
-    ("impossible date", "date impossible"),
-    ("no CFA and no diploma", "ni CFA ni diplôme"),
-    ("planned end before start", "fin prévue avant le début"),
-    ("statut DECA", "statut DECA"),
+REASON_LABELS: Final = {
+    "no usable start date": "Pas de date de début exploitable",
+    "impossible date": "Date impossible",
+    "planned end before start": "Fin prévue avant le début",
+    "no CFA and no diploma": "Ni CFA ni diplôme renseigné",
+    "no planned end date": "Pas de date de fin prévue",
+    "excluded: rupture before start": "Exclu : rupture datée avant le début du contrat",
+    "excluded: contract cancelled in DECA": "Exclu : contrat annulé dans DECA",
+}
+REASON_PATTERNS: Final = (
+    (re.compile(r"^excluded: statut DECA\s*(.*)$"), "Exclu : statut DECA « {} »"),
+    (re.compile(r"^excluded: dispositif\s*(.*)$"), "Exclu : dispositif « {} »"),
+    (re.compile(r"^excluded: (.*)$"), "Exclu : {}"),
 )
 
 
-def _reason_fr(reason: str) -> str:
-    out = str(reason)
-    for en, fr in REASON_WORDS:
-        out = out.replace(en, fr)
-    return out
+def reason_label(reason: str) -> str:
+    """French wording of a rejection reason of quality.json / rejected.csv.
+
+    >>> reason_label("excluded: statut DECA Annulé"), reason_label("impossible date")
+    ('Exclu : statut DECA « Annulé »', 'Date impossible')
+    """
+    text = str(reason).strip()
+    if text in REASON_LABELS:
+        return REASON_LABELS[text]
+    for pattern, template in REASON_PATTERNS:
+        m = pattern.match(text)
+        if m:
+            return template.format(m.group(1).strip())
+    return text[:1].upper() + text[1:]
 
 
-def _int_rows(d: dict[str, Any], spec: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
-    return [
-        (label, fr_number(d[k]))
-        for k, label in spec
-        if isinstance(d.get(k), int | float) and not isinstance(d.get(k), bool)
-    ]
+def source_label(profile: object) -> str:
+    """French name of an input profile (« Extraction DECA » for ``deca_extract``)."""
+    return SOURCE_LABELS.get(str(profile), str(profile).replace("_", " "))
+
+
+def _count(d: dict[str, Any], key: str) -> int | None:
+    v = d.get(key)
+    return int(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
+
+
+def _dict(d: dict[str, Any], key: str) -> dict[str, Any]:
+    v = d.get(key)
+    return v if isinstance(v, dict) else {}
+
+
+def _accounting(read: int | None, kept: int | None, merged: int | None, rejected: int | None) -> str:
+    if None in (read, kept, merged, rejected):
+        return MISSING
+    gap = int(read) - int(kept) - int(merged) - int(rejected)  # type: ignore[arg-type]
+    return "✓ égalité vérifiée" if gap == 0 else f"écart de {fr_number(gap)}"
+
+
+def quality_files_table(quality: dict[str, Any]) -> pd.DataFrame:
+    """Per-file accounting, plus a total row: read = kept + merged + rejected (display strings)."""
+    files = (
+        [f for f in quality.get("files", []) if isinstance(f, dict)]
+        if isinstance(quality.get("files"), list)
+        else []
+    )
+    rows = []
+    for f in files:
+        counts = [_count(f, k) for k in ("rows_read", "rows_clean", "rows_merged", "rows_rejected")]
+        rows.append(
+            [Path(str(f.get("file", f.get("path", "?")))).name, source_label(f.get("profile", ""))]
+            + [fr_number(c) for c in counts]
+            + [_accounting(*counts)]
+        )
+    total = _dict(quality, "total")
+    if total:
+        counts = [_count(total, k) for k in ("rows_read", "rows_clean", "rows_merged", "rows_rejected")]
+        rows.append(["Total", ""] + [fr_number(c) for c in counts] + [_accounting(*counts)])
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "Fichier",
+            "Source",
+            "Lus",
+            "Retenus",
+            "Fusionnés",
+            "Rejetés",
+            "Lus = retenus + fusionnés + rejetés",
+        ],
+    )
 
 
 def show_qualite(ctx: ReportContext) -> None:
-    """Rows read, merged, rejected by reason, coverage per CFA (quality.json written by ``aioa clean``)."""
+    """Rows read, kept, merged, rejected by reason (per file and in total), coverage per CFA."""
     _h2("qualite")
     q = ctx.quality
     if not q:
         show_html(
             _p(
-                "Aucun fichier quality.json n'accompagne la table des contrats : relancer « aioa clean ».",
+                "Aucun fichier de contrôle de qualité n'accompagne la table des contrats : relancer le "
+                "nettoyage des données (commande « aioa clean »).",
                 "unavailable",
             )
         )
-    total: dict[str, Any] = q["total"] if isinstance(q.get("total"), dict) else {}
-    contracts: dict[str, Any] = q["contracts"] if isinstance(q.get("contracts"), dict) else {}
-    rows = _int_rows(total, QUALITY_TOTALS) + _int_rows(contracts, QUALITY_CONTRACTS)
+    total = _dict(q, "total")
+    contracts = _dict(q, "contracts")
+    exams = _dict(q, "exam_results")
+    files_table = quality_files_table(q)
+    if len(files_table):
+        show_html(
+            _p(
+                "Chaque enregistrement lu (un contrat, ou un résultat d'examen) est soit retenu, soit fusionné "
+                "avec un autre (doublon, avenant, même contrat présent dans plusieurs fichiers), soit rejeté : "
+                "lus = retenus + fusionnés + rejetés, pour chaque fichier et au total."
+            )
+            + table_html(
+                files_table,
+                table_id="tab-qualite-fichiers",
+                caption="Enregistrements lus, retenus, fusionnés et rejetés, par fichier",
+                numeric=["Lus", "Retenus", "Fusionnés", "Rejetés"],
+                note="Enregistrements retenus : contrats de la table nettoyée et résultats d'examen. Un contrat "
+                "présent dans plusieurs fichiers est retenu une fois (dans la source prioritaire) et fusionné ailleurs.",
+            )
+        )
+    rows: list[tuple[str, str]] = []
+    n_contracts = _count(contracts, "n_contracts")
+    if n_contracts is not None:
+        rows.append(("Contrats retenus (table des contrats)", fr_number(n_contracts)))
+    if _count(contracts, "n_ruptures") is not None:
+        rows.append(("dont contrats rompus", fr_number(_count(contracts, "n_ruptures"))))
+    n_exams = _count(exams, "n_records")
+    if n_exams is not None:
+        rows.append(("Résultats d'examen retenus", fr_number(n_exams)))
+    kept = _count(total, "rows_clean")
+    if kept is not None:
+        rows.append(("Enregistrements retenus (contrats + résultats d'examen)", fr_number(kept)))
+    rows += [
+        (label, fr_number(_count(contracts, k)))
+        for k, label in QUALITY_CONTRACTS
+        if _count(contracts, k) is not None
+    ]
     if q.get("as_of"):
-        how = AS_OF_SOURCES.get(str(q.get("as_of_source", "")), str(q.get("as_of_source", "")))
+        how = AS_OF_SOURCES.get(str(q.get("as_of_source", "")), "")
         rows.append(("Date d'observation", f"{fr_date(q['as_of'])} ({how})" if how else fr_date(q["as_of"])))
     if rows:
         show_html(
             table_html(
                 pd.DataFrame(rows, columns=["Indicateur", "Valeur"]),
                 table_id="tab-qualite",
-                caption="Lecture et nettoyage des fichiers",
+                caption="Table nettoyée : contrats et résultats d'examen",
             )
         )
-    reasons: dict[str, Any] = (
-        total["rejections_by_reason"] if isinstance(total.get("rejections_by_reason"), dict) else {}
+    show_rejections(q)
+    show_coverage(ctx)
+
+
+def rejections_table(quality: dict[str, Any]) -> pd.DataFrame:
+    """Rejections by reason (French), one column per file with rejections, and the total."""
+    total = _dict(_dict(quality, "total"), "rejections_by_reason")
+    files = (
+        [f for f in quality.get("files", []) if isinstance(f, dict)]
+        if isinstance(quality.get("files"), list)
+        else []
     )
-    if reasons:
-        t = pd.DataFrame(
-            {
-                "Motif": [_reason_fr(k) for k in reasons],
-                "Enregistrements": [fr_number(v) for v in reasons.values()],
-            }
-        )
+    per_file = [(Path(str(f.get("file", "?"))).name, _dict(f, "rejections_by_reason")) for f in files]
+    per_file = [(name, r) for name, r in per_file if r]
+    reasons = list(total) or sorted({k for _, r in per_file for k in r})
+    data: dict[str, list[str]] = {"Motif": [reason_label(k) for k in reasons]}
+    for name, r in per_file:
+        data[name] = [fr_number(r.get(k, 0)) for k in reasons]
+    data["Total"] = [fr_number(total.get(k, sum(int(r.get(k, 0)) for _, r in per_file))) for k in reasons]
+    return pd.DataFrame(data)
+
+
+def show_rejections(quality: dict[str, Any]) -> None:
+    t = rejections_table(quality)
+    if len(t):
         show_html(
             table_html(
-                t, table_id="tab-qualite-rejets", caption="Enregistrements rejetés ou exclus, par motif"
+                t,
+                table_id="tab-qualite-rejets",
+                caption="Enregistrements rejetés ou exclus, par motif et par fichier",
+                note="« Exclu » : contrat lisible mais hors du champ des taux (contrat annulé, rupture datée avant "
+                "le début du contrat...). Le détail ligne à ligne est dans le fichier des rejets, réservé aux analystes.",
             )
         )
-    files = [f for f in q.get("files", []) if isinstance(f, dict)] if isinstance(q.get("files"), list) else []
-    if files:
-        t = pd.DataFrame(
-            {
-                "Fichier": [Path(str(f.get("file", f.get("path", "?")))).name for f in files],
-                "Format": [str(f.get("profile", "")) for f in files],
-                "Lus": [fr_number(f.get("rows_read")) for f in files],
-                "Retenus": [fr_number(f.get("rows_clean")) for f in files],
-                "Fusionnés": [fr_number(f.get("rows_merged")) for f in files],
-                "Rejetés": [fr_number(f.get("rows_rejected")) for f in files],
-            }
-        )
-        show_html(table_html(t, table_id="tab-qualite-fichiers", caption="Fichiers lus"))
+
+
+def show_coverage(ctx: ReportContext) -> None:
+    """Contracts and filled-in fields per CFA, and the sources each CFA's contracts come from."""
+    q = ctx.quality
     labels = ctx.results["cfa_labels"]
     dept = ctx.departement
     grouped = dept.groupby(dept[C.cfa_uai].astype("string").fillna("inconnu"))
@@ -1228,7 +1621,7 @@ def show_qualite(ctx: ReportContext) -> None:
     cov = cov.assign(
         label=cov[C.cfa_uai]
         .map(labels)
-        .fillna(cov[C.cfa_uai].map({"inconnu": "CFA inconnu"}))
+        .fillna(cov[C.cfa_uai].map({"inconnu": UNKNOWN_LABEL}))
         .fillna(cov[C.cfa_uai])
     )
     t = pd.DataFrame({"CFA": cov["label"], "Contrats": [fr_number(v) for v in cov["n"]]})
@@ -1241,22 +1634,24 @@ def show_qualite(ctx: ReportContext) -> None:
         if col in dept.columns:
             share = grouped[col].apply(lambda s: s.notna().mean()).reindex(cov[C.cfa_uai]).to_numpy()
             t[header] = [fr_percent(v, 0) for v in share]
-    by_cfa = q.get("coverage", {}).get("by_cfa") if isinstance(q.get("coverage"), dict) else None
+    by_cfa = _dict(q, "coverage").get("by_cfa")
     if isinstance(by_cfa, list):
         sources = {
             str(e.get("cfa_uai")): ", ".join(
-                f"{k} ({fr_number(v)})" for k, v in (e.get("by_source") or {}).items()
+                f"{source_label(k)} ({fr_number(v)})" for k, v in (e.get("by_source") or {}).items()
             )
             for e in by_cfa
             if isinstance(e, dict)
         }
-        t["Sources"] = [sources.get(str(u), "") for u in cov[C.cfa_uai]]
+        t["Source retenue (contrats)"] = [sources.get(str(u), "") for u in cov[C.cfa_uai]]
     show_html(
         table_html(
             t,
             table_id="tab-couverture",
             caption="Couverture par CFA : contrats et champs renseignés",
             numeric=["Contrats", *names.values()],
+            note="Contrats du périmètre du rapport. Source retenue : fichier d'où provient la version retenue de "
+            "chaque contrat (la source prioritaire quand un contrat figure dans plusieurs fichiers).",
         )
     )
 
@@ -1283,6 +1678,8 @@ def markdown_html(text: str) -> str:
 
     >>> markdown_html("# Titre\\n\\nTexte <b>brut</b>.")
     '<h3>Titre</h3>\\n<p>Texte &lt;b&gt;brut&lt;/b&gt;.</p>\\n'
+    >>> "<thead>" in markdown_html("| | |\\n|---|---|\\n| a | b |\\n")
+    False
     """
     import mistune
 
@@ -1293,7 +1690,12 @@ def markdown_html(text: str) -> str:
         level = min(int(m.group(2)) + 2, 6)
         return f"<{m.group(1)}h{level}"
 
-    return re.sub(r"<(/?)h([1-6])", shift, out)
+    out = re.sub(r"<(/?)h([1-6])", shift, out)
+    # a table whose header cells are all empty (``| | |``) gets no header row at all
+    return _EMPTY_THEAD.sub("", out)
+
+
+_EMPTY_THEAD: Final = re.compile(r"<thead>\s*<tr>\s*(?:<th[^>]*>\s*</th>\s*)+</tr>\s*</thead>\s*")
 
 
 def show_methodologie(ctx: ReportContext) -> None:
@@ -1311,30 +1713,90 @@ def show_methodologie(ctx: ReportContext) -> None:
     show_html(f'<div class="method">{markdown_html(text)}</div>')
 
 
+PARAMETER_LABELS: Final = {
+    "data_file": "Table des contrats",
+    "quality_file": "Fichier de contrôle de qualité",
+    "as_of": "Date d'observation",
+    "cohorts": "Années scolaires retenues",
+    "territory": "Territoire",
+    "cfa": "CFA",
+    "horizon": "Horizon du taux de rupture",
+    "min_n": "Effectif minimal pour publier un taux",
+    "title": "Titre",
+    "meeting_date": "Date de la séance plénière",
+    "sample": "Bandeau « Données fictives »",
+}
+"""French names of the report parameters, as the provenance table shows them."""
+
+
+def parameter_rows(ctx: ReportContext) -> list[tuple[str, str]]:
+    """The report's parameters as (French name, human-readable value) pairs."""
+    p = ctx.params
+    territories = referential.territory_labels()
+    sample = {"auto": "automatique", "oui": "forcé", "non": "retiré"}.get(str(p["sample"]), str(p["sample"]))
+    values = {
+        "data_file": Path(str(p["data_file"])).name,
+        "quality_file": Path(str(p["quality_file"])).name
+        if p["quality_file"]
+        else "quality.json, à côté de la table des contrats",
+        "as_of": fr_date(p["as_of"]),
+        "cohorts": str(p["cohorts"]).replace(",", ", ") if p["cohorts"] else "toutes",
+        "territory": territories.get(str(p["territory"]), str(p["territory"]))
+        if p["territory"]
+        else "tout le département",
+        "cfa": ctx.cfa_label or "tous (rapport départemental)",
+        "horizon": f"{p['horizon']} mois",
+        "min_n": f"{fr_number(p['min_n'])} contrats",
+        "title": str(p["title"]),
+        "meeting_date": fr_date(p["meeting_date"]) if p["meeting_date"] else "non renseignée",
+        "sample": f"{sample} (affiché : {'oui' if ctx.sample else 'non'})",
+    }
+    return [(PARAMETER_LABELS.get(k, k), values.get(k, str(v))) for k, v in p.items()]
+
+
+def provenance_files(ctx: ReportContext) -> pd.DataFrame:
+    """Every file the report depends on, with its SHA-256: the clean tables and the input files."""
+    rows: list[tuple[str, str, str, str]] = []
+    for name, digest in ctx.inputs.items():
+        if name.endswith(".parquet"):
+            what, n = "Table des contrats nettoyée", fr_number(ctx.results.get("n_table_rows"))
+        else:
+            what, n = "Contrôle de qualité du nettoyage", MISSING
+        rows.append((name, what, n, digest))
+    files = ctx.quality.get("files") if isinstance(ctx.quality.get("files"), list) else []
+    for f in files or []:
+        if not isinstance(f, dict):
+            continue
+        rows.append(
+            (
+                Path(str(f.get("file", f.get("path", "?")))).name,
+                f"Fichier source : {source_label(f.get('profile', ''))}",
+                fr_number(_count(f, "rows_read")),
+                str(f.get("sha256") or MISSING),
+            )
+        )
+    return pd.DataFrame(rows, columns=["Fichier", "Rôle", "Enregistrements", "Empreinte SHA-256"])
+
+
 def show_provenance(ctx: ReportContext, *, generated_at: str | None = None) -> None:
     """Input file hashes, parameters, package version and generation time."""
     _h2("provenance")
     now = generated_at or _dt.datetime.now().astimezone().isoformat(timespec="seconds")
-    items = [("Généré le", fr_datetime(now)), ("Version d'aioa_analysis", __version__)]
-    items += [(f"SHA-256 de {name}", digest) for name, digest in ctx.inputs.items()]
-    for entry in ctx.quality.get("inputs", []) if isinstance(ctx.quality.get("inputs"), list) else []:
-        if isinstance(entry, dict) and entry.get("sha256"):
-            items.append(
-                (
-                    f"SHA-256 de {entry.get('file', entry.get('path', '?'))} (fichier source)",
-                    str(entry["sha256"]),
-                )
-            )
+    items = [("Généré le", fr_datetime(now)), ("Version du logiciel d'analyse", __version__)]
     dl = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in items)
-    params = pd.DataFrame(
-        {
-            "Paramètre": list(ctx.params),
-            "Valeur": [str(v) if v != "" else "(vide)" for v in ctx.params.values()],
-            "Signification": [PARAMETERS[k].help for k in ctx.params],
-        }
-    )
+    files = provenance_files(ctx)
+    params = pd.DataFrame(parameter_rows(ctx), columns=["Paramètre", "Valeur"])
     show_html(
         f'<dl class="provenance">{dl}</dl>'
+        + table_html(
+            files,
+            table_id="tab-provenance-fichiers",
+            caption="Fichiers utilisés et leur empreinte",
+            numeric=["Enregistrements"],
+            note="L'empreinte SHA-256 identifie le contenu exact d'un fichier : le même fichier donne toujours la "
+            "même empreinte, et la moindre modification la change. Enregistrements : lignes de contrat ou de "
+            "résultat d'examen lues dans le fichier source ; contrats dans la table nettoyée.",
+        )
         + table_html(params, table_id="tab-parametres", caption="Paramètres du rapport", numeric=[])
     )
 
