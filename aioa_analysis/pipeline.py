@@ -297,6 +297,12 @@ def _run_clean(
 
     digests = [background.submit(sha256_of, p) for p in paths]
     results = [readers.read_file(p, source=source) for p in paths]
+    for r in results:
+        if r.rows_read == 0:  # a header and nothing else: never replace good outputs with an empty table
+            raise InputFileError(
+                f"{r.path.name}: the file has a header but no data row ({r.profile})",
+                hint="export it again with its rows, or remove it from the inputs",
+            )
     key = load_or_create_key()
 
     contract_frames, exam_frames = [], []  # type: ignore[var-annotated]

@@ -267,3 +267,20 @@ def test_sample_ground_truth_is_recovered(tmp_path):
                 rows["reason"].unique(),
             )
     assert q["total"]["rows_rejected"] == n_rejected_expected
+
+
+def test_header_only_file_is_refused_and_previous_outputs_kept(tmp_path, monkeypatch, capsys):
+    """A header with no data row is an error (exit 2, one line), not an empty table over good outputs."""
+    from aioa_analysis import cli
+
+    monkeypatch.setenv("AIOA_KEY_FILE", str(tmp_path / "key"))
+    monkeypatch.setenv("AIOA_RESTRICTED_DIR", str(tmp_path / "restricted"))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "contracts.parquet").write_bytes(b"previous good output")
+    empty = tmp_path / "Export_Init_TBA_202511300600.csv"
+    empty.write_text("nocontrat,datedebutcontrat,datefincontrat,uaicfa\n", encoding="utf-8")
+    assert cli.main(["clean", str(empty), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no data row" in err and empty.name in err
+    assert (out / "contracts.parquet").read_bytes() == b"previous good output"
