@@ -51,6 +51,7 @@ import pandas as pd
 from aioa_analysis import referential
 from aioa_analysis.atomic import atomic_path
 from aioa_analysis.errors import ConfigError, OutputError, ParameterError
+from aioa_analysis.formatting import fr_month
 from aioa_analysis.schema import DECA_EXCLUDED_STATUSES, C
 
 STRUCTURES_FILE: Final = "followup_structures.csv"
@@ -145,20 +146,6 @@ REASON_START = "Début du contrat dans le mois"
 REASON_SIGNED = "Contrat signé dans le mois, début ultérieur"
 REASON_RUPTURE_MONTH = "Rupture du mois"
 REASON_RUPTURE_OPEN = "Rupture antérieure, toujours sans nouveau contrat"
-MONTHS_FR: Final = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -843,7 +830,7 @@ def month_label(month: pd.Period) -> str:
     >>> month_label(pd.Period("2025-09", "M"))
     'septembre 2025'
     """
-    return f"{MONTHS_FR[month.month - 1]} {month.year}"
+    return f"{fr_month(month.month)} {month.year}"
 
 
 def readme_lines(lists: FollowupLists, structure: Mapping[Any, Any]) -> list[tuple[str, str]]:
