@@ -16,7 +16,7 @@ The figures are deterministic: the same table gives the same JSON (no random ids
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final
+from typing import Any, Final
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -129,6 +129,41 @@ def _hidden_note(table: pd.DataFrame, label: str, suppressed: str, min_n: int) -
     return f"Non affichés (effectif n < {min_n}) : {len(hidden)} groupe(s)."
 
 
+def _add_hidden_note(fig: go.Figure, table: pd.DataFrame, label: str, suppressed: str, min_n: int) -> None:
+    """Count the suppressed groups of ``table`` in a note under the chart (when there are any)."""
+    note = _hidden_note(table, label, suppressed, min_n)
+    if note:
+        _note(fig, note)
+
+
+def _error_bars(
+    values: Sequence[float | None], ci_low: pd.Series, ci_high: pd.Series, *, scale: float = 1
+) -> dict[str, Any]:
+    """Asymmetric error bars from the interval bounds (× ``scale``) around the plotted ``values``."""
+    return {
+        "type": "data",
+        "symmetric": False,
+        "color": "#444",
+        "array": [
+            None if pd.isna(h) or v is None else float(h) * scale - v
+            for h, v in zip(ci_high, values, strict=True)
+        ],
+        "arrayminus": [
+            None if pd.isna(lo) or v is None else v - float(lo) * scale
+            for lo, v in zip(ci_low, values, strict=True)
+        ],
+    }
+
+
+def _interval_color(lo: Any, hi: Any) -> str:
+    """Alert colour for an interval entirely above 1, green entirely below 1, else the main colour."""
+    if pd.notna(lo) and float(lo) > 1:
+        return COLORS["alert"]
+    if pd.notna(hi) and float(hi) < 1:
+        return COLORS["good"]
+    return COLORS["main"]
+
+
 def _reference_lines(
     fig: go.Figure,
     references: pd.DataFrame | None,
@@ -221,13 +256,6 @@ def rate_bars(
     """
     vis = _visible(table, suppressed)
     x = _pct(vis[rate])
-    err_plus = [
-        None if pd.isna(h) or v is None else float(h) * 100 - v for h, v in zip(vis[ci_high], x, strict=True)
-    ]
-    err_minus = [
-        None if pd.isna(lo) or v is None else v - float(lo) * 100
-        for lo, v in zip(vis[ci_low], x, strict=True)
-    ]
     colors = [COLORS["alert"] if str(v) in set(map(str, highlight)) else COLORS["main"] for v in vis[label]]
     fig = go.Figure(
         go.Bar(
@@ -235,13 +263,7 @@ def rate_bars(
             y=[str(v) for v in vis[label]],
             orientation="h",
             marker={"color": colors},
-            error_x={
-                "type": "data",
-                "symmetric": False,
-                "array": err_plus,
-                "arrayminus": err_minus,
-                "color": "#444",
-            },
+            error_x=_error_bars(x, vis[ci_low], vis[ci_high], scale=100),
             customdata=list(
                 zip(_pct(vis[ci_low]), _pct(vis[ci_high]), vis[n].astype("float").tolist(), strict=True)
             ),
@@ -270,9 +292,7 @@ def rate_bars(
         xaxis={"ticksuffix": PCT, "rangemode": "tozero"},
         yaxis={"automargin": True, "autorange": "reversed"},
     )
-    note = _hidden_note(table, label, suppressed, min_n)
-    if note:
-        _note(fig, note)
+    _add_hidden_note(fig, table, label, suppressed, min_n)
     return fig
 
 
@@ -430,9 +450,7 @@ def funnel_plot(
         yaxis={"ticksuffix": PCT, "range": [0, top]},
         xaxis={"rangemode": "tozero", "tickformat": ",d", "separatethousands": True},
     )
-    note = _hidden_note(units, label, suppressed, min_n)
-    if note:
-        _note(fig, note)
+    _add_hidden_note(fig, units, label, suppressed, min_n)
     return fig
 
 
@@ -496,14 +514,9 @@ def oe_forest(
     vis = _visible(table, suppressed)
     colors = []
     for lo, hi, name in zip(vis[ci_low], vis[ci_high], vis[label], strict=True):
-        if str(name) in set(map(str, highlight)):
-            colors.append(COLORS["national"])
-        elif pd.notna(lo) and float(lo) > 1:
-            colors.append(COLORS["alert"])
-        elif pd.notna(hi) and float(hi) < 1:
-            colors.append(COLORS["good"])
-        else:
-            colors.append(COLORS["main"])
+        colors.append(
+            COLORS["national"] if str(name) in set(map(str, highlight)) else _interval_color(lo, hi)
+        )
     r = [None if pd.isna(v) else float(v) for v in vis[ratio]]
     fig = go.Figure(
         go.Scatter(
@@ -511,19 +524,7 @@ def oe_forest(
             y=[str(v) for v in vis[label]],
             mode="markers",
             marker={"color": colors, "size": 11, "symbol": "square"},
-            error_x={
-                "type": "data",
-                "symmetric": False,
-                "color": "#444",
-                "array": [
-                    None if pd.isna(h) or v is None else float(h) - v
-                    for h, v in zip(vis[ci_high], r, strict=True)
-                ],
-                "arrayminus": [
-                    None if pd.isna(lo) or v is None else v - float(lo)
-                    for lo, v in zip(vis[ci_low], r, strict=True)
-                ],
-            },
+            error_x=_error_bars(r, vis[ci_low], vis[ci_high]),
             customdata=list(
                 zip(vis[observed].astype(float).tolist(), vis[expected].astype(float).tolist(), strict=True)
             ),
@@ -543,9 +544,7 @@ def oe_forest(
         xaxis={"rangemode": "tozero"},
         yaxis={"automargin": True, "autorange": "reversed"},
     )
-    note = _hidden_note(table, label, suppressed, min_n)
-    if note:
-        _note(fig, note)
+    _add_hidden_note(fig, table, label, suppressed, min_n)
     return fig
 
 
@@ -620,9 +619,7 @@ def rate_trend(
         yaxis={"ticksuffix": PCT, "rangemode": "tozero"},
         xaxis={"type": "category"},
     )
-    note = _hidden_note(table, x, suppressed, min_n)
-    if note:
-        _note(fig, note)
+    _add_hidden_note(fig, table, x, suppressed, min_n)
     return fig
 
 
@@ -724,21 +721,7 @@ def share_bars(
     groups = [(None, vis)] if group is None else list(vis.groupby(group, sort=False, observed=True))
     for i, (name, sub) in enumerate(groups):
         y = _pct(sub[share])
-        err = None
-        if ci_low and ci_high:
-            err = {
-                "type": "data",
-                "symmetric": False,
-                "color": "#444",
-                "array": [
-                    None if pd.isna(h) or v is None else float(h) * 100 - v
-                    for h, v in zip(sub[ci_high], y, strict=True)
-                ],
-                "arrayminus": [
-                    None if pd.isna(lo) or v is None else v - float(lo) * 100
-                    for lo, v in zip(sub[ci_low], y, strict=True)
-                ],
-            }
+        err = _error_bars(y, sub[ci_low], sub[ci_high], scale=100) if ci_low and ci_high else None
         counts = sub[count].astype(float).tolist() if count and count in sub.columns else [None] * len(sub)
         fig.add_trace(
             go.Bar(
@@ -762,9 +745,7 @@ def share_bars(
         yaxis={"ticksuffix": PCT, "rangemode": "tozero"},
         xaxis={"type": "category"},
     )
-    note = _hidden_note(table, label, suppressed, min_n)
-    if note:
-        _note(fig, note)
+    _add_hidden_note(fig, table, label, suppressed, min_n)
     return fig
 
 
@@ -807,19 +788,7 @@ def monthly_hazard(
             y=y,
             name="Risque mensuel (pour 100 contrats-mois)",
             marker={"color": [COLORS["alert"] if f else COLORS["main"] for f in flags]},
-            error_y={
-                "type": "data",
-                "symmetric": False,
-                "color": "#444",
-                "array": [
-                    None if pd.isna(h) or v is None else float(h) * 100 - v
-                    for h, v in zip(table[ci_high], y, strict=True)
-                ],
-                "arrayminus": [
-                    None if pd.isna(lo) or v is None else v - float(lo) * 100
-                    for lo, v in zip(table[ci_low], y, strict=True)
-                ],
-            },
+            error_y=_error_bars(y, table[ci_low], table[ci_high], scale=100),
             customdata=table[exposure].astype(float).tolist() if exposure in table.columns else None,
             hovertemplate="%{x}<br>%{y:.2f} rupture(s) pour 100 contrats-mois<br>Contrats-mois : %{customdata:,.0f}<extra></extra>",
         )
@@ -883,32 +852,13 @@ def monthly_oe(
         else [False] * len(table)
     )
     r = [None if h or pd.isna(v) else float(v) for v, h in zip(table[ratio], hidden, strict=True)]
-    colors = []
-    for lo, hi in zip(table[ci_low], table[ci_high], strict=True):
-        if pd.notna(lo) and float(lo) > 1:
-            colors.append(COLORS["alert"])
-        elif pd.notna(hi) and float(hi) < 1:
-            colors.append(COLORS["good"])
-        else:
-            colors.append(COLORS["main"])
+    colors = [_interval_color(lo, hi) for lo, hi in zip(table[ci_low], table[ci_high], strict=True)]
     fig = go.Figure(
         go.Bar(
             x=[str(v) for v in table[month_label]],
             y=r,
             marker={"color": colors},
-            error_y={
-                "type": "data",
-                "symmetric": False,
-                "color": "#444",
-                "array": [
-                    None if pd.isna(h) or v is None else float(h) - v
-                    for h, v in zip(table[ci_high], r, strict=True)
-                ],
-                "arrayminus": [
-                    None if pd.isna(lo) or v is None else v - float(lo)
-                    for lo, v in zip(table[ci_low], r, strict=True)
-                ],
-            },
+            error_y=_error_bars(r, table[ci_low], table[ci_high]),
             customdata=list(
                 zip(
                     table[observed].astype(float).tolist(),

@@ -18,13 +18,14 @@ import datetime as _dt
 import hashlib
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
 import pandas as pd
+import plotly.graph_objects as go
 
 from aioa_analysis import (
     __version__,
@@ -584,6 +585,50 @@ def _rate_table(
 NOT_OBSERVABLE: Final = "pas encore observable"
 
 
+def _show_table(
+    ctx: ReportContext,
+    table: pd.DataFrame,
+    columns: list[tuple[str, str, str]],
+    *,
+    suppress: list[str],
+    table_id: str,
+    caption: str,
+    note: str | None = None,
+    intervals: Mapping[str, tuple[str, str, str]] = _CI,
+) -> None:
+    """Display ``table`` in French formats, cells of groups under ``ctx.min_n`` suppressed."""
+    disp = format_table(table, columns, suppress=suppress, min_n=ctx.min_n, intervals=intervals)
+    show_html(table_html(disp, table_id=table_id, caption=caption, note=note))
+
+
+def _chart_with_table(
+    ctx: ReportContext,
+    fig: go.Figure,
+    *,
+    fig_id: str,
+    caption: str,
+    table: pd.DataFrame,
+    columns: list[tuple[str, str, str]],
+    suppress: list[str],
+    table_id: str,
+    table_caption: str,
+    note: str | None = None,
+    intervals: Mapping[str, tuple[str, str, str]] = _CI,
+) -> None:
+    """Display a chart followed by its table (see :func:`_show_table`)."""
+    show_figure(fig, fig_id=fig_id, caption=caption)
+    _show_table(
+        ctx,
+        table,
+        columns,
+        suppress=suppress,
+        table_id=table_id,
+        caption=table_caption,
+        note=note,
+        intervals=intervals,
+    )
+
+
 def _suppression_note(ctx: ReportContext) -> str:
     return (
         f"« {suppressed_label(ctx.min_n)} » : taux non publié, moins de {ctx.min_n} contrats observés. "
@@ -855,10 +900,13 @@ def show_par_cfa(ctx: ReportContext) -> None:
         highlight=highlight,
         min_n=ctx.min_n,
     )
-    show_figure(fig, fig_id="fig-cfa-oe", caption="Rapport ruptures observées / attendues par CFA")
-    disp = format_table(
-        oe,
-        [
+    _chart_with_table(
+        ctx,
+        fig,
+        fig_id="fig-cfa-oe",
+        caption="Rapport ruptures observées / attendues par CFA",
+        table=oe,
+        columns=[
             ("label", "CFA", "text"),
             ("n_contracts", "Contrats observés", "number"),
             ("n_ruptures", "Ruptures observées", "number"),
@@ -868,16 +916,10 @@ def show_par_cfa(ctx: ReportContext) -> None:
             ("adjusted_rate", "Taux ajusté", "percent"),
         ],
         suppress=["n_ruptures", "expected", "oe_ratio", "oe_ci", "adjusted_rate"],
-        min_n=ctx.min_n,
         intervals={"oe_ci": ("oe_low", "oe_high", "ratio")},
-    )
-    show_html(
-        table_html(
-            disp,
-            table_id="tab-cfa-oe",
-            caption="Ruptures observées et attendues par CFA (standardisation indirecte)",
-            note=_suppression_note(ctx),
-        )
+        table_id="tab-cfa-oe",
+        table_caption="Ruptures observées et attendues par CFA (standardisation indirecte)",
+        note=_suppression_note(ctx),
     )
 
 
@@ -1066,20 +1108,19 @@ def show_par_periode(ctx: ReportContext) -> None:
         _unavailable("Courbes de survie")
     else:
         fig = figures.survival_curves(curves, time="month", estimate="rate", group="group")
-        show_figure(
+        tab = res["km"].loc[res["km"]["month"].isin(SURVIVAL_MONTHS)]
+        _chart_with_table(
+            ctx,
             fig,
             fig_id="fig-survie",
             caption="Probabilité de rupture dans les m premiers mois du contrat (valeur au mois m), "
             "par niveau de diplôme",
-        )
-        tab = res["km"].loc[res["km"]["month"].isin(SURVIVAL_MONTHS)]
-        disp = format_table(
-            tab.assign(
+            table=tab.assign(
                 month_label=[
                     f"Dans les {m} premiers mois" if m > 1 else "Dans le premier mois" for m in tab["month"]
                 ]
             ),
-            [
+            columns=[
                 ("month_label", "Rupture", "text"),
                 ("n_at_risk", "Contrats encore suivis", "number"),
                 ("cum_ruptures", "Ruptures cumulées", "number"),
@@ -1087,16 +1128,9 @@ def show_par_periode(ctx: ReportContext) -> None:
                 ("ci", "IC 95 %", "interval"),
             ],
             suppress=["rate", "ci"],
-            min_n=ctx.min_n,
-            intervals=_CI,
-        )
-        show_html(
-            table_html(
-                disp,
-                table_id="tab-survie",
-                caption="Probabilité cumulée de rupture (ensemble du périmètre)",
-                note=f"« {suppressed_label(ctx.min_n)} » : moins de {ctx.min_n} contrats encore suivis.",
-            )
+            table_id="tab-survie",
+            table_caption="Probabilité cumulée de rupture (ensemble du périmètre)",
+            note=f"« {suppressed_label(ctx.min_n)} » : moins de {ctx.min_n} contrats encore suivis.",
         )
     # phases
     show_html("<h3>Moment de la rupture</h3>")
@@ -1117,27 +1151,24 @@ def show_par_periode(ctx: ReportContext) -> None:
         xtitle="Période du contrat",
         min_n=ctx.min_n,
     )
-    show_figure(fig, fig_id="fig-phases", caption="Répartition des ruptures selon le moment du contrat")
-    disp = format_table(
-        ph,
-        [
+    _chart_with_table(
+        ctx,
+        fig,
+        fig_id="fig-phases",
+        caption="Répartition des ruptures selon le moment du contrat",
+        table=ph,
+        columns=[
             ("label", "Période", "text"),
             ("n_ruptures", "Ruptures", "number"),
             ("share_of_ruptures", "Part des ruptures", "percent"),
             ("share_ci", "IC 95 %", "interval"),
         ],
         suppress=["n_ruptures", "share_of_ruptures", "share_ci"],
-        min_n=ctx.min_n,
         intervals={"share_ci": ("share_ci_low", "share_ci_high", "percent")},
-    )
-    show_html(
-        table_html(
-            disp,
-            table_id="tab-phases",
-            caption="Ruptures par période du contrat",
-            note="0 à 45 jours : approximation calendaire des 45 premiers jours en entreprise (rupture libre). "
-            f"« {suppressed_label(ctx.min_n)} » : moins de {ctx.min_n} ruptures au total.",
-        )
+        table_id="tab-phases",
+        table_caption="Ruptures par période du contrat",
+        note="0 à 45 jours : approximation calendaire des 45 premiers jours en entreprise (rupture libre). "
+        f"« {suppressed_label(ctx.min_n)} » : moins de {ctx.min_n} ruptures au total.",
     )
     # seasonality
     show_html(
@@ -1155,20 +1186,6 @@ def show_par_periode(ctx: ReportContext) -> None:
     critical = hz["oe_low"].gt(1).fillna(False) if "oe_low" in hz else pd.Series(False, index=hz.index)
     hz = hz.assign(critical=critical.astype(bool) & ~hz["suppressed"].astype("boolean").fillna(False))
     fig = figures.monthly_hazard(hz, hazard="rate", exposure="exposure_months")
-    show_figure(fig, fig_id="fig-saison", caption="Risque mensuel de rupture par mois de l'année (taux brut)")
-    disp = format_table(
-        hz.assign(per100=hz["rate"] * 100, lo100=hz["ci_low"] * 100, hi100=hz["ci_high"] * 100),
-        [
-            ("month_label", "Mois", "text"),
-            ("n_ruptures", "Ruptures", "number"),
-            ("exposure_months", "Contrats-mois", "number"),
-            ("per100", "Pour 100 contrats-mois", "ratio"),
-            ("ci100", "IC 95 %", "interval"),
-        ],
-        suppress=["per100", "ci100"],
-        min_n=ctx.min_n,
-        intervals={"ci100": ("lo100", "hi100", "ratio")},
-    )
     note = (
         "Taux brut : il ne tient pas compte de l'ancienneté des contrats en cours (les premiers mois d'un contrat "
         "sont les plus risqués, et la plupart des contrats commencent en septembre). Mois en rouge : plus de "
@@ -1180,13 +1197,24 @@ def show_par_periode(ctx: ReportContext) -> None:
             f" Été (juin à août) comparé au reste de l'année, taux bruts : rapport {fr_ratio(s['crude_rate_ratio'])} "
             f"(IC 95 % {fr_interval(s['crude_ci_low'], s['crude_ci_high'], kind='ratio')})."
         )
-    show_html(
-        table_html(
-            disp,
-            table_id="tab-saison",
-            caption="Risque mensuel de rupture par mois de l'année (taux brut)",
-            note=note,
-        )
+    _chart_with_table(
+        ctx,
+        fig,
+        fig_id="fig-saison",
+        caption="Risque mensuel de rupture par mois de l'année (taux brut)",
+        table=hz.assign(per100=hz["rate"] * 100, lo100=hz["ci_low"] * 100, hi100=hz["ci_high"] * 100),
+        columns=[
+            ("month_label", "Mois", "text"),
+            ("n_ruptures", "Ruptures", "number"),
+            ("exposure_months", "Contrats-mois", "number"),
+            ("per100", "Pour 100 contrats-mois", "ratio"),
+            ("ci100", "IC 95 %", "interval"),
+        ],
+        suppress=["per100", "ci100"],
+        intervals={"ci100": ("lo100", "hi100", "ratio")},
+        table_id="tab-saison",
+        table_caption="Risque mensuel de rupture par mois de l'année (taux brut)",
+        note=note,
     )
     show_html(
         _p(
@@ -1197,24 +1225,6 @@ def show_par_periode(ctx: ReportContext) -> None:
         )
     )
     fig = figures.monthly_oe(hz)
-    show_figure(
-        fig,
-        fig_id="fig-saison-ajuste",
-        caption="Ruptures observées / attendues par mois de l'année, à ancienneté de contrat égale",
-    )
-    disp = format_table(
-        hz,
-        [
-            ("month_label", "Mois", "text"),
-            ("n_ruptures", "Ruptures observées", "number"),
-            ("expected", "Ruptures attendues", "ratio"),
-            ("oe_ratio", "Observé / attendu", "ratio"),
-            ("oe_ci", "IC 95 %", "interval"),
-        ],
-        suppress=["expected", "oe_ratio", "oe_ci"],
-        min_n=ctx.min_n,
-        intervals={"oe_ci": ("oe_low", "oe_high", "ratio")},
-    )
     note = f"« {suppressed_label(ctx.min_n)} » : moins de {ctx.min_n} contrats en cours dans le mois."
     if len(summer) and pd.notna(summer["rate_ratio"].iloc[0]):
         s = summer.iloc[0]
@@ -1223,13 +1233,24 @@ def show_par_periode(ctx: ReportContext) -> None:
             f"{fr_ratio(s['rate_ratio'])} (IC 95 % {fr_interval(s['ci_low'], s['ci_high'], kind='ratio')}, "
             f"{fr_pvalue(s['p_value'])}). " + note
         )
-    show_html(
-        table_html(
-            disp,
-            table_id="tab-saison-ajuste",
-            caption="Ruptures observées et attendues par mois de l'année, à ancienneté de contrat égale",
-            note=note,
-        )
+    _chart_with_table(
+        ctx,
+        fig,
+        fig_id="fig-saison-ajuste",
+        caption="Ruptures observées / attendues par mois de l'année, à ancienneté de contrat égale",
+        table=hz,
+        columns=[
+            ("month_label", "Mois", "text"),
+            ("n_ruptures", "Ruptures observées", "number"),
+            ("expected", "Ruptures attendues", "ratio"),
+            ("oe_ratio", "Observé / attendu", "ratio"),
+            ("oe_ci", "IC 95 %", "interval"),
+        ],
+        suppress=["expected", "oe_ratio", "oe_ci"],
+        intervals={"oe_ci": ("oe_low", "oe_high", "ratio")},
+        table_id="tab-saison-ajuste",
+        table_caption="Ruptures observées et attendues par mois de l'année, à ancienneté de contrat égale",
+        note=note,
     )
 
 
@@ -1252,14 +1273,13 @@ def show_apres_rupture(ctx: ReportContext) -> None:
         xtitle="Nouveau contrat",
         min_n=ctx.min_n,
     )
-    show_figure(
+    _chart_with_table(
+        ctx,
         fig,
         fig_id="fig-apres",
         caption="Part des contrats rompus suivis d'un nouveau contrat d'apprentissage",
-    )
-    disp = format_table(
-        rc,
-        [
+        table=rc,
+        columns=[
             ("label", "Nouveau contrat", "text"),
             ("n_ruptures", "Ruptures suivies", "number"),
             ("n_recontracted", "Avec nouveau contrat", "number"),
@@ -1268,21 +1288,15 @@ def show_apres_rupture(ctx: ReportContext) -> None:
             ("n_window_open", "Ruptures trop récentes", "number"),
         ],
         suppress=["rate", "ci", "n_recontracted"],
-        min_n=ctx.min_n,
-        intervals=_CI,
-    )
-    show_html(
-        table_html(
-            disp,
-            table_id="tab-apres",
-            caption="Nouveau contrat après une rupture",
-            note="Seules les ruptures dont la fenêtre est entièrement écoulée à la date d'observation sont comptées.",
-        )
+        table_id="tab-apres",
+        table_caption="Nouveau contrat après une rupture",
+        note="Seules les ruptures dont la fenêtre est entièrement écoulée à la date d'observation sont comptées.",
     )
     net = res["net"]
     if len(net):
         net = net.assign(label="Ensemble", suppressed=net["n_contracts"] < ctx.min_n)
-        disp = format_table(
+        _show_table(
+            ctx,
             net,
             [
                 ("label", "Périmètre", "text"),
@@ -1293,16 +1307,9 @@ def show_apres_rupture(ctx: ReportContext) -> None:
                 ("ci", "IC 95 %", "interval"),
             ],
             suppress=["gross_rate", "recontract_share", "rate", "ci"],
-            min_n=ctx.min_n,
-            intervals=_CI,
-        )
-        show_html(
-            table_html(
-                disp,
-                table_id="tab-nette",
-                caption="Rupture brute et rupture nette",
-                note=f"Rupture nette : contrat rompu dans les {ctx.horizon} mois sans nouveau contrat dans les 180 jours (référence DARES : 12 % des contrats commencés en 2021).",
-            )
+            table_id="tab-nette",
+            caption="Rupture brute et rupture nette",
+            note=f"Rupture nette : contrat rompu dans les {ctx.horizon} mois sans nouveau contrat dans les 180 jours (référence DARES : 12 % des contrats commencés en 2021).",
         )
 
 
@@ -1326,12 +1333,13 @@ def show_resultat_diplome(ctx: ReportContext) -> None:
         min_n=ctx.min_n,
     )
     show_html("<h3>Taux de réussite selon le parcours du contrat</h3>")
-    show_figure(
-        fig, fig_id="fig-resultat", caption="Taux de réussite à l'examen selon le parcours du contrat"
-    )
-    disp = format_table(
-        ps,
-        [
+    _chart_with_table(
+        ctx,
+        fig,
+        fig_id="fig-resultat",
+        caption="Taux de réussite à l'examen selon le parcours du contrat",
+        table=ps,
+        columns=[
             ("label", "Parcours", "text"),
             ("n_contracts", "Contrats", "number"),
             ("n_exam", "Résultat connu", "number"),
@@ -1340,16 +1348,9 @@ def show_resultat_diplome(ctx: ReportContext) -> None:
             ("ci", "IC 95 %", "interval"),
         ],
         suppress=["rate", "ci", "n_admis"],
-        min_n=ctx.min_n,
-        intervals=_CI,
-    )
-    show_html(
-        table_html(
-            disp,
-            table_id="tab-resultat",
-            caption="Résultat au diplôme selon le parcours du contrat",
-            note=f"Taux de réussite : admis / (admis + ajournés). « {suppressed_label(ctx.min_n)} » : moins de {ctx.min_n} résultats connus.",
-        )
+        table_id="tab-resultat",
+        table_caption="Résultat au diplôme selon le parcours du contrat",
+        note=f"Taux de réussite : admis / (admis + ajournés). « {suppressed_label(ctx.min_n)} » : moins de {ctx.min_n} résultats connus.",
     )
     _show_rupture_by_exam_result(ctx)
 
