@@ -12,6 +12,7 @@ from aioa_analysis.diploma import (
     rupture_rates_by_diploma_outcome,
     with_outcome_class,
 )
+from tests.frames import typed_contracts
 
 AS_OF = "2025-06-30"
 END = "2024-06-30"
@@ -35,9 +36,9 @@ ROWS = [
 
 @pytest.fixture
 def df() -> pd.DataFrame:
-    f = pd.DataFrame(
+    f = typed_contracts(
         ROWS,
-        columns=[
+        [
             "contract_id",
             "apprentice_key",
             "start_date",
@@ -48,13 +49,6 @@ def df() -> pd.DataFrame:
         ],
     )
     return f.assign(
-        contract_id=f["contract_id"].astype("string"),
-        apprentice_key=f["apprentice_key"].astype("string"),
-        start_date=pd.to_datetime(f["start_date"]),
-        planned_end_date=pd.to_datetime(f["planned_end_date"]),
-        rupture_date=pd.to_datetime(f["rupture_date"]),
-        rupture_after_diploma=f["rupture_after_diploma"].astype("boolean"),
-        diploma_outcome=f["diploma_outcome"].astype("string"),
         sex=pd.array(["F", "M", "F", "M", "F", "F", "M", "M", "F", "M", "F", "M"], dtype="string"),
     )
 

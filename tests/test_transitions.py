@@ -21,6 +21,7 @@ from aioa_analysis.transitions import (
     time_to_new_contract,
     time_to_new_contract_summary,
 )
+from tests.frames import typed_contracts
 
 AS_OF = "2025-06-30"
 FAR = "2027-06-30"
@@ -36,9 +37,9 @@ def _frame(rows: list[tuple]) -> pd.DataFrame:
         group = rest[1] if len(rest) > 1 else "tertiaire"
         end = rest[2] if len(rest) > 2 else FAR
         out.append((cid, key, start, end, rupt, after, group))
-    df = pd.DataFrame(
+    return typed_contracts(
         out,
-        columns=[
+        [
             "contract_id",
             "apprentice_key",
             "start_date",
@@ -47,15 +48,6 @@ def _frame(rows: list[tuple]) -> pd.DataFrame:
             "rupture_after_diploma",
             "sector_group",
         ],
-    )
-    return df.assign(
-        contract_id=df["contract_id"].astype("string"),
-        apprentice_key=df["apprentice_key"].astype("string"),
-        start_date=pd.to_datetime(df["start_date"]),
-        planned_end_date=pd.to_datetime(df["planned_end_date"]),
-        rupture_date=pd.to_datetime(df["rupture_date"]),
-        rupture_after_diploma=df["rupture_after_diploma"].astype("boolean"),
-        sector_group=df["sector_group"].astype("string"),
     )
 
 
