@@ -71,6 +71,7 @@ from aioa_analysis.parsing import (
     parse_sex,
     siret_is_valid,
     string_series,
+    take_values,
 )
 from aioa_analysis.schema import (
     AGE_BANDS,
@@ -263,8 +264,9 @@ def parse_contract_values(raw: pd.DataFrame) -> pd.DataFrame:
     ([2.0, nan], ['ok', 'impossible'], ['M', 'F'])
     """
     cols: dict[str, pd.Series] = {}
-    for name in raw.columns:
-        cols.update(_parse_column(name, raw[name]))
+    names = [str(c) for c in raw.columns]
+    for parsed in map_columns(lambda name: _parse_column(name, raw[name]), names, len(raw)):
+        cols.update(parsed)
     for name in KEY_DATE_COLUMNS:
         if name not in cols:
             cols[name] = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
@@ -679,7 +681,7 @@ class ContractMerge:
 
     def column(self, name: str, groups: np.ndarray) -> pd.api.extensions.ExtensionArray:
         """The merged values of column ``name`` for ``groups`` (in that order)."""
-        values = self.arrays[name].take(self.base[groups])
+        values = take_values(self.arrays[name], self.base[groups])
         fix_groups, fix_rows = self._winners(name)
         at = _inverse(groups, self.n_groups)[fix_groups]
         present = at >= 0

@@ -21,8 +21,9 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
+from typing import Any
 
-from aioa_analysis import __version__
+from aioa_analysis import __version__, allocator
 from aioa_analysis.errors import AioaError
 
 #: subcommand name -> module in aioa_analysis.commands exposing ``register(subparsers)``
@@ -37,8 +38,24 @@ COMMANDS: dict[str, str] = {
 log = logging.getLogger("aioa_analysis")
 
 
+class _FrenchHelpFormatter(argparse.HelpFormatter):
+    """argparse's help, with a French ``usage :`` line."""
+
+    def add_usage(self, usage, actions, groups, prefix=None):  # type: ignore[no-untyped-def]
+        super().add_usage(usage, actions, groups, "usage : " if prefix is None else prefix)
+
+
 class _OneLineParser(argparse.ArgumentParser):
-    """argparse, but usage errors are one line and exit 2 (argparse's own code for usage errors)."""
+    """argparse, but usage errors are one line and exit 2 (argparse's own code for usage errors), and
+    the help is in French (the users' language)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _FrenchHelpFormatter)
+        kwargs["add_help"] = False
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "arguments"
+        self._optionals.title = "options"
+        self.add_argument("-h", "--help", action="help", help="affiche cette aide et quitte")
 
     def error(self, message: str) -> None:  # type: ignore[override]
         sys.stderr.write(f"aioa: error: {message} (see `{self.prog} --help`)\n")
@@ -67,10 +84,15 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         prog="aioa",
         description="Ruptures de contrats d'apprentissage : nettoyage, statistiques, rapports.",
     )
-    parser.add_argument("--version", action="version", version=f"aioa_analysis {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    parser.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
-    parser.add_argument("--log-file", help="also append logs (with timestamps) to this file")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"aioa_analysis {__version__}",
+        help="affiche la version et quitte",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="journal détaillé (débogage)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="avertissements et erreurs seulement")
+    parser.add_argument("--log-file", help="ajoute aussi le journal (horodaté) à ce fichier")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_OneLineParser)
     sub.required = True
     wanted = _wanted_commands(argv) if argv is not None else list(COMMANDS)
@@ -108,6 +130,8 @@ def configure_logging(*, verbose: bool = False, quiet: bool = False, log_file: s
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``aioa`` console script; returns the process exit code."""
+    if argv is None:  # the console script: a process of its own (not a test calling main)
+        allocator.tune_for_large_tables(children=True)
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(argv)
     args = parser.parse_args(argv)

@@ -9,7 +9,8 @@ can share them without importing each other:
   (``rupture_date < start_date + DateOffset(months=H)``; eligible when
   ``start_date + DateOffset(months=H) <= as_of``);
 * :func:`days_to_new_contract`: the O(n log n) link from a rupture to the same apprentice's next
-  contract (``merge_asof``, no pairwise join);
+  contract (``merge_asof``, no pairwise join); :func:`link_ruptures` links every rupture of a
+  table once (:class:`RuptureLinks`), for the statistics that share it (``links=``);
 * :func:`count_by` and :func:`with_wilson`: tidy grouped counts that keep every group (empty ones
   with zero counts) and Wilson intervals beside each rate.
 """
@@ -17,9 +18,12 @@ can share them without importing each other:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from aioa_analysis.errors import ParameterError
 from aioa_analysis.intervals import wilson_interval
@@ -70,12 +74,103 @@ def horizon_eligible(
     return (end <= as_of).fillna(False).astype(bool)
 
 
+def _key_codes(keys: pd.Series, wanted: np.ndarray) -> np.ndarray:
+    """Integer code of each row's key among the keys of the rows ``wanted``; -1 elsewhere.
+
+    Two rows share a code exactly when they have the same (non-missing) key and that key is the key
+    of at least one ``wanted`` row; rows whose key is missing, or is no ``wanted`` row's key, get -1
+    (they can never be linked to a wanted row). The keys are hashed once in Arrow (the distinct
+    keys of the wanted rows, then a look-up of every row), no Python string objects.
+    """
+    if not wanted.any():
+        return np.full(len(keys), -1, dtype="int64")
+    arr = pa.chunked_array(pa.array(keys.astype("string[pyarrow]").array))
+    values = pc.unique(arr.filter(pa.array(wanted)).combine_chunks()).drop_null()
+    codes = pc.index_in(arr, value_set=values).combine_chunks()
+    return np.asarray(codes.fill_null(-1).to_numpy(zero_copy_only=False), dtype="int64")
+
+
+@dataclass(frozen=True)
+class RuptureLinks:
+    """Every rupture of a contract table linked once to the apprentice's first new contract.
+
+    Built by :func:`link_ruptures`; pass it as ``links=`` to :func:`days_to_new_contract` (and to the
+    estimators of :mod:`~aioa_analysis.transitions` and :mod:`~aioa_analysis.diploma`, which pass it
+    on) to skip the linking when several statistics need it on the same table. It holds the result
+    of :func:`days_to_new_contract` for every contract with a rupture date; a caller restricts it to
+    its own ruptures (the link of a rupture does not depend on which other rows are ruptures).
+    """
+
+    as_of: pd.Timestamp
+    tolerance_days: int
+    frame: pd.DataFrame
+    """``next_contract_id``, ``next_start_date``, ``days_to_new_contract``, aligned on the table's index."""
+
+    def check(self, contracts: pd.DataFrame, *, as_of: pd.Timestamp, tolerance_days: int) -> None:
+        """Raise :class:`ParameterError` unless these links were built for ``contracts`` / ``as_of``."""
+        if pd.Timestamp(as_of) != self.as_of or int(tolerance_days) != self.tolerance_days:
+            raise ParameterError(
+                f"links were built with as_of={self.as_of.date()} and tolerance_days={self.tolerance_days},"
+                f" not as_of={pd.Timestamp(as_of).date()} and tolerance_days={tolerance_days}",
+                hint="build them with link_ruptures(contracts, as_of=..., tolerance_days=...)",
+            )
+        if not self.frame.index.equals(contracts.index):
+            raise ParameterError(
+                "links were built for another contract table (index differs)",
+                hint="build them with link_ruptures() on the same table",
+            )
+
+    def restrict(self, ruptured: pd.Series) -> pd.DataFrame:
+        """The links of the rows where ``ruptured`` is True, NA elsewhere (as :func:`days_to_new_contract`)."""
+        keep = ruptured.fillna(False).astype(bool).to_numpy()
+        f = self.frame
+        return pd.DataFrame(
+            {
+                "next_contract_id": f["next_contract_id"].where(keep),
+                "next_start_date": f["next_start_date"].where(keep),
+                "days_to_new_contract": f["days_to_new_contract"].where(keep),
+            },
+            index=f.index,
+        )
+
+
+def link_ruptures(
+    contracts: pd.DataFrame, *, as_of: object, tolerance_days: int = RECONTRACT_TOLERANCE_DAYS
+) -> RuptureLinks:
+    """Link every contract with a rupture date to its first new contract, once for the table.
+
+    Same rule as :func:`days_to_new_contract` (which it calls with ``ruptured`` = has a rupture
+    date); the result is reused through ``links=``.
+
+    >>> df = pd.DataFrame({
+    ...     "contract_id": ["a1", "a2"],
+    ...     "apprentice_key": ["A", "A"],
+    ...     "start_date": pd.to_datetime(["2024-09-01", "2024-12-01"]),
+    ...     "rupture_date": pd.to_datetime(["2024-11-01", None]),
+    ... })
+    >>> links = link_ruptures(df, as_of="2025-06-30")
+    >>> days_to_new_contract(df, ruptured=df["rupture_date"].notna(), as_of=pd.Timestamp("2025-06-30"),
+    ...                      links=links)["days_to_new_contract"].tolist()
+    [30, <NA>]
+    """
+    ts = pd.Timestamp(as_of) if as_of is not None else pd.NaT  # type: ignore[arg-type]
+    if pd.isna(ts):
+        raise ParameterError("as_of is required (the observation date)", hint='e.g. as_of="2025-06-30"')
+    ts = ts.normalize()  # as the estimators' parse_as_of
+    tolerance_days = check_count("tolerance_days", tolerance_days)
+    frame = days_to_new_contract(
+        contracts, ruptured=contracts[C.rupture_date].notna(), as_of=ts, tolerance_days=tolerance_days
+    )
+    return RuptureLinks(as_of=ts, tolerance_days=tolerance_days, frame=frame)
+
+
 def days_to_new_contract(
     contracts: pd.DataFrame,
     *,
     ruptured: pd.Series,
     as_of: pd.Timestamp,
     tolerance_days: int = RECONTRACT_TOLERANCE_DAYS,
+    links: RuptureLinks | None = None,
 ) -> pd.DataFrame:
     """Link each rupture to the same apprentice's first new contract; aligned on ``contracts.index``.
 
@@ -83,7 +178,9 @@ def days_to_new_contract(
     ``start_date > X.start_date``, ``start_date >= X.rupture_date - tolerance_days`` and
     ``start_date <= as_of`` (known at ``as_of``); the first such contract (earliest start; on a tie,
     the first in table order) is kept.
-    Linking sorts once and uses :func:`pandas.merge_asof` (O(n log n)).
+    Linking sorts once and uses :func:`pandas.merge_asof` (O(n log n)). With ``links`` (from
+    :func:`link_ruptures` on the same table, ``as_of`` and ``tolerance_days``) nothing is linked
+    again: the precomputed links of the ``ruptured`` rows are returned.
 
     Returns ``next_contract_id`` (string), ``next_start_date`` and ``days_to_new_contract``
     (``next_start_date - rupture_date`` in days, Int64; may be negative down to ``-tolerance_days``),
@@ -102,15 +199,19 @@ def days_to_new_contract(
     1             <NA>             NaT                  <NA>
     2             <NA>             NaT                  <NA>
     """
+    if links is not None:
+        links.check(contracts, as_of=as_of, tolerance_days=tolerance_days)
+        return links.restrict(ruptured)
     key, cid, start = C.apprentice_key, C.contract_id, C.start_date
     # one resolution for both sides of merge_asof (pandas 3 parses strings to datetime64[us])
     rupt_date = contracts[C.rupture_date].astype("datetime64[ns]")
     start_s = contracts[start].astype("datetime64[ns]")
-    codes = pd.factorize(contracts[key].to_numpy(), use_na_sentinel=True)[0]  # -1 where key is NA
-    has_key = codes >= 0
     start_v = start_s.to_numpy()
     rupt_v = rupt_date.to_numpy()
-    mask = ruptured.fillna(False).astype(bool).to_numpy() & has_key & ~np.isnat(start_v) & ~np.isnat(rupt_v)
+    mask = ruptured.fillna(False).astype(bool).to_numpy() & ~np.isnat(start_v) & ~np.isnat(rupt_v)
+    codes = _key_codes(contracts[key], mask)  # -1 where the key is NA or no rupture's key
+    has_key = codes >= 0
+    mask &= has_key
     n = len(contracts)
     next_pos = np.full(n, -1, dtype="int64")
     next_start = np.full(n, np.datetime64("NaT", "ns"), dtype="datetime64[ns]")
@@ -151,7 +252,7 @@ def days_to_new_contract(
     ids = pd.Series(pd.NA, index=contracts.index, dtype="string")
     linked_rows = np.flatnonzero(next_pos >= 0)
     if len(linked_rows):
-        ids.iloc[linked_rows] = contracts[cid].astype("string").to_numpy()[next_pos[linked_rows]]
+        ids.iloc[linked_rows] = contracts[cid].astype("string").array.take(next_pos[linked_rows])
     return pd.DataFrame(
         {
             "next_contract_id": ids.array,

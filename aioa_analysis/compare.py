@@ -302,7 +302,8 @@ def _h_month_frame(contracts: pd.DataFrame, *, as_of: pd.Timestamp, horizon_mont
     frame, _ = with_dimensions(contracts, cols)
     base = with_outcome(frame, as_of=as_of)
     eligible = horizon_eligible(base, as_of=as_of, horizon_months=horizon_months).to_numpy()
-    base = base.loc[eligible]
+    needed = [*cols, OUTCOME, C.start_date, C.rupture_date]
+    base = base[list(dict.fromkeys(needed))].loc[eligible]  # the columns used below: a narrow copy
     rupt = (base[OUTCOME] == "ruptured").fillna(False) & (
         base[C.rupture_date] < horizon_end(base[C.start_date], horizon_months)
     ).fillna(False)

@@ -26,10 +26,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from aioa_analysis.cohorts import (
     RECONTRACT_TOLERANCE_DAYS,
+    RuptureLinks,
     check_count,
     count_by,
     days_to_new_contract,
@@ -65,12 +69,15 @@ def with_outcome_class(
     as_of: object,
     window_days: int = 180,
     tolerance_days: int = RECONTRACT_TOLERANCE_DAYS,
+    links: RuptureLinks | None = None,
 ) -> pd.DataFrame:
     """Add ``outcome``, ``event_date``, ``duration_days``, ``days_to_new_contract`` and ``outcome_class``.
 
     Unit: the contract. A broken contract is classified re-contracted / no new contract only once
     its window has fully passed (``rupture_date + window_days <= as_of``); before that it is
     ``ruptured_pending``. A new contract exactly ``window_days`` after the rupture counts.
+    ``links`` (:func:`aioa_analysis.cohorts.link_ruptures` on the same table) reuses links computed
+    once; the result is the same.
 
     Examples
     --------
@@ -91,17 +98,30 @@ def with_outcome_class(
     check_count("tolerance_days", tolerance_days)
     df = with_outcome(contracts, as_of=ts)
     ruptured = (df[OUTCOME] == "ruptured").fillna(False)
-    links = days_to_new_contract(df, ruptured=ruptured, as_of=ts, tolerance_days=tolerance_days)
-    days = links["days_to_new_contract"]
+    found = days_to_new_contract(df, ruptured=ruptured, as_of=ts, tolerance_days=tolerance_days, links=links)
+    days = found["days_to_new_contract"]
     passed = (df[C.rupture_date] + pd.Timedelta(days=int(window_days)) <= ts).fillna(False)
     linkable = df[C.apprentice_key].notna()
     recontracted = (days <= window_days).fillna(False)
-    cls = df[OUTCOME].astype("string")
-    cls = cls.mask(ruptured & linkable & passed & recontracted, "ruptured_recontracted")
-    cls = cls.mask(ruptured & linkable & passed & ~recontracted, "ruptured_no_new_contract")
-    cls = cls.mask(ruptured & linkable & ~passed, "ruptured_pending")
-    cls = cls.mask(ruptured & ~linkable, "ruptured_unlinkable")
+    r, k, p, n = (x.to_numpy(dtype=bool) for x in (ruptured, linkable, passed, recontracted))
+    # the broken contracts' classes (disjoint cases, codes into _RUPTURE_CLASSES); the outcome elsewhere
+    code = np.full(len(df), -1, dtype="int64")
+    code[r & k & p & n] = 0
+    code[r & k & p & ~n] = 1
+    code[r & k & ~p] = 2
+    code[r & ~k] = 3
+    broken = _RUPTURE_CLASSES.take(pa.array(code, mask=code < 0))
+    outcome = pa.chunked_array(pa.array(df[OUTCOME].astype("string[pyarrow]").array))
+    cls = pd.Series(
+        pd.array(pc.coalesce(broken, outcome.cast(pa.large_string())), dtype="string"), index=df.index
+    )
     return df.assign(days_to_new_contract=days, **{OUTCOME_CLASS: cls.astype("string")})
+
+
+_RUPTURE_CLASSES = pa.array(
+    ["ruptured_recontracted", "ruptured_no_new_contract", "ruptured_pending", "ruptured_unlinkable"],
+    pa.large_string(),
+)
 
 
 def _suppress(table: pd.DataFrame, n_col: str, min_n: int) -> pd.DataFrame:
@@ -127,6 +147,7 @@ def pass_rates_by_outcome_class(
     absent_as_failure: bool = False,
     level: float = 0.95,
     min_n: int = MIN_N_DEFAULT,
+    links: RuptureLinks | None = None,
 ) -> pd.DataFrame:
     """Exam pass rate by contract outcome class, with Wilson intervals.
 
@@ -134,7 +155,8 @@ def pass_rates_by_outcome_class(
     ``as_of`` (:func:`with_outcome_class`; ongoing and pending ruptures are not classified).
     Rate: ``n_admis / n_exam`` with ``n_exam = n_admis + n_ajourne`` (``+ n_absent`` when
     ``absent_as_failure``); unknown results are counted in ``n_unknown`` and left out. Interval:
-    Wilson at ``level``. Suppression flag: ``n_exam < min_n``.
+    Wilson at ``level``. Suppression flag: ``n_exam < min_n``. ``links`` as in
+    :func:`with_outcome_class`.
 
     Returns one row per group and class (empty ones kept with zero counts): dimension columns,
     ``outcome_class``, ``n_contracts``, ``n_admis``, ``n_ajourne``, ``n_absent``, ``n_unknown``,
@@ -167,10 +189,12 @@ def pass_rates_by_outcome_class(
             hint=f"choose among: {', '.join(OUTCOME_CLASSES)}",
         )
     frame, dims = with_dimensions(contracts, by)
-    df = with_outcome_class(frame, as_of=as_of, window_days=window_days, tolerance_days=tolerance_days)
+    df = with_outcome_class(
+        frame, as_of=as_of, window_days=window_days, tolerance_days=tolerance_days, links=links
+    )
     res = _diploma_outcome(df)
     keep = df[OUTCOME_CLASS].isin(wanted).fillna(False).to_numpy()
-    df, res = df.loc[keep], res.loc[keep]
+    df, res = df[list(dict.fromkeys([*dims, OUTCOME_CLASS]))].loc[keep], res.loc[keep]
     exam = res.isin(["admis", "ajourne", "absent"] if absent_as_failure else ["admis", "ajourne"])
     group_cols = [*dims, OUTCOME_CLASS]
     base_groups = frame[dims].drop_duplicates() if dims else pd.DataFrame(index=[0])

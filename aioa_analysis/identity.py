@@ -29,7 +29,7 @@ from aioa_analysis.parsing import (
     parse_dates,
     parse_sex,
 )
-from aioa_analysis.pseudonym import key_codes
+from aioa_analysis.pseudonym import key_ranks
 from aioa_analysis.schema import IDENTITY_DTYPES, C
 
 IDENTITY_FILE: Final = "identities.parquet"
@@ -103,34 +103,34 @@ def _latest_per_key(ident: pd.DataFrame) -> pd.DataFrame:
     Equivalent to a stable sort then ``groupby(apprentice_key).last()``, but a key seen on one row
     only (most of them) just keeps that row.
     """
-    codes, key_order = key_codes(ident[C.apprentice_key])
-    n_keys = len(key_order)
+    codes, n_keys = key_ranks(ident[C.apprentice_key])  # rank of the key: its output row
     sizes = np.bincount(codes, minlength=n_keys)
     pos = np.arange(len(ident))
     chosen_row = np.zeros(n_keys, dtype=np.int64)
     single = sizes[codes] == 1
     chosen_row[codes[single]] = pos[single]
     multi = pos[~single]
-    sub = ident.iloc[multi]
-    order_date = sub[_ORDER].to_numpy(dtype="datetime64[ns]").view(np.int64)  # NaT sorts first
-    file_key = pd.factorize(sub["_file"], sort=True)[0]  # missing (-1) first
-    row_key = pd.to_numeric(sub["_row"], errors="coerce").astype("float64").fillna(-np.inf).to_numpy()
-    order = multi[np.lexsort((row_key, file_key, order_date, codes[multi]))]
+    order_date = ident[_ORDER].iloc[multi].to_numpy(dtype="datetime64[ns]").view(np.int64)  # NaT first
+    file_key = pd.factorize(ident["_file"].iloc[multi], sort=True)[0]  # missing (-1) first
+    row_key = pd.to_numeric(ident["_row"].iloc[multi], errors="coerce").astype("float64").fillna(-np.inf)
+    order = multi[np.lexsort((row_key.to_numpy(), file_key, order_date, codes[multi]))]
     ends = np.append(np.flatnonzero(np.diff(codes[order]) != 0), len(order) - 1) if len(order) else order
     groups = codes[order][ends]
     starts = np.append(0, ends[:-1] + 1) if len(order) else order
-    chosen_row[groups] = order[starts]
+    chosen_row[groups] = order[ends]  # the latest row (a column missing there looks further back)
     columns = [c for c in IDENTITY_DTYPES if c in ident.columns and c != C.apprentice_key]
-    keys = ident[C.apprentice_key].array.take(chosen_row[key_order])
+    keys = ident[C.apprentice_key].array.take(chosen_row)
 
     def latest(name: str) -> pd.api.extensions.ExtensionArray:
         values = ident[name].array
-        rows = chosen_row.copy()
+        rows = chosen_row
         if len(order):
             valid = ~np.asarray(values.isna())[order]
-            last = np.maximum.reduceat(np.where(valid, np.arange(len(order)), -1), starts)
-            rows[groups] = order[np.where(last >= 0, last, ends)]
-        return values.take(rows[key_order])
+            if not valid.all():
+                last = np.maximum.reduceat(np.where(valid, np.arange(len(order)), -1), starts)
+                rows = chosen_row.copy()
+                rows[groups] = order[np.where(last >= 0, last, ends)]
+        return values.take(rows)
 
     out = {
         C.apprentice_key: keys,

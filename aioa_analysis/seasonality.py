@@ -23,18 +23,26 @@ contract × calendar month; :func:`fit_age_period` fits the Poisson model "age h
 effect" by iterative proportional fitting; :func:`age_adjusted_seasonality` gives the observed /
 expected ruptures by calendar month and :func:`age_adjusted_summer_effect` the summer hazard ratio
 at equal age with its profile-likelihood interval (:func:`stratified_rate_ratio`). The report uses
-the latter for "which periods are critical".
+the latter for "which periods are critical". Both accept ``calendar=`` (:func:`age_calendar`, the
+age × calendar split computed once for a table) to share that split; the results are the same.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from aioa_analysis.dimensions import MIN_N_DEFAULT, group_codes, small_denominator_flags, with_dimensions
+from aioa_analysis.dimensions import (
+    MIN_N_DEFAULT,
+    group_codes,
+    parse_dimensions,
+    small_denominator_flags,
+    with_dimensions,
+)
 from aioa_analysis.errors import ParameterError
 from aioa_analysis.intervals import clopper_pearson_interval
 from aioa_analysis.outcomes import EVENT_DATE, OUTCOME, parse_as_of, with_outcome
@@ -104,7 +112,6 @@ def monthly_exposure(
     g = len(keys)
     start = frame[C.start_date].to_numpy(dtype="datetime64[D]")
     exit_ = np.maximum(frame[EVENT_DATE].to_numpy(dtype="datetime64[D]"), start)
-    outcome = frame[OUTCOME].to_numpy()
     last_day = np.datetime64(ts.date(), "D")
     base = start.min() if len(start) else last_day
     base_month = base.astype("datetime64[M]")
@@ -130,7 +137,7 @@ def monthly_exposure(
     )
     present = pres.reshape(g, n_months + 1).cumsum(axis=1)[:, :n_months]
     starts = np.bincount(codes * n_months + m_start, minlength=g * n_months).reshape(g, n_months)
-    rupt = outcome == "ruptured"
+    rupt = (frame[OUTCOME] == "ruptured").to_numpy(dtype=bool)
     m_rupt = _month_index(exit_[rupt], base_month)
     ruptures = np.bincount(codes[rupt] * n_months + m_rupt, minlength=g * n_months).reshape(g, n_months)
     months = base_month + np.arange(n_months).astype("timedelta64[M]")
@@ -418,6 +425,71 @@ def _age_calendar_arrays(
     return keys, months, exposure, ruptures.astype("int64")
 
 
+@dataclass(frozen=True)
+class AgeCalendar:
+    """Exposure and ruptures by group, age month and calendar month of one table (:func:`age_calendar`).
+
+    Pass it as ``calendar=`` to :func:`age_adjusted_seasonality` and
+    :func:`age_adjusted_summer_effect` (same table, ``as_of`` and ``by``) to split the table once.
+    """
+
+    as_of: pd.Timestamp
+    by: tuple[str, ...]
+    index: pd.Index
+    keys: pd.DataFrame
+    months: np.ndarray
+    exposure: np.ndarray
+    ruptures: np.ndarray
+
+    def arrays(
+        self, contracts: pd.DataFrame, *, as_of: pd.Timestamp, by: str | Sequence[str] | None
+    ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+        """The arrays of :func:`_age_calendar_arrays`, once checked to be those of this table."""
+        if as_of != self.as_of or tuple(parse_dimensions(by)) != self.by:
+            raise ParameterError(
+                f"calendar was built with as_of={self.as_of.date()} and by={list(self.by)}, not "
+                f"as_of={as_of.date()} and by={parse_dimensions(by)}",
+                hint="build it with age_calendar(contracts, as_of=..., by=...)",
+            )
+        if not self.index.equals(contracts.index):
+            raise ParameterError(
+                "calendar was built for another contract table (index differs)",
+                hint="build it with age_calendar() on the same table",
+            )
+        return self.keys, self.months, self.exposure, self.ruptures
+
+
+def age_calendar(
+    contracts: pd.DataFrame, *, as_of: object, by: str | Sequence[str] | None = None
+) -> AgeCalendar:
+    """Split the exposure and ruptures of ``contracts`` by group, age month and calendar month, once.
+
+    Definitions as in :func:`age_calendar_exposure`; the result is reused through ``calendar=``.
+
+    >>> df = pd.DataFrame({
+    ...     "start_date": pd.to_datetime(["2024-09-16"]),
+    ...     "planned_end_date": pd.to_datetime(["2026-08-31"]),
+    ...     "rupture_date": pd.to_datetime(["2024-10-20"]),
+    ... })
+    >>> cal = age_calendar(df, as_of="2024-12-31")
+    >>> cal.exposure.shape, int(cal.ruptures.sum())
+    ((1, 2, 4), 1)
+    """
+    ts = parse_as_of(as_of)
+    keys, months, exposure, ruptures = _age_calendar_arrays(contracts, as_of=ts, by=by)
+    for arr in (months, exposure, ruptures):
+        arr.setflags(write=False)
+    return AgeCalendar(
+        as_of=ts,
+        by=tuple(parse_dimensions(by)),
+        index=contracts.index,
+        keys=keys,
+        months=months,
+        exposure=exposure,
+        ruptures=ruptures,
+    )
+
+
 def age_calendar_exposure(
     contracts: pd.DataFrame, *, as_of: object, by: str | Sequence[str] | None = None
 ) -> pd.DataFrame:
@@ -559,6 +631,7 @@ def age_adjusted_seasonality(
     level: float = 0.95,
     min_n: int = MIN_N_DEFAULT,
     max_iter: int = DEFAULT_MAX_ITER,
+    calendar: AgeCalendar | None = None,
 ) -> pd.DataFrame:
     """Monthly rupture hazard by calendar month, crude and **at equal contract age** (observed/expected).
 
@@ -611,7 +684,11 @@ def age_adjusted_seasonality(
         raise ParameterError(f"unknown method {method!r}", hint=f"choose among: {', '.join(ADJUST_METHODS)}")
     ts = parse_as_of(as_of)
     crude = rupture_seasonality(contracts, as_of=ts, by=by, period=period, level=level, min_n=min_n)
-    keys, months, exposure, ruptures = _age_calendar_arrays(contracts, as_of=ts, by=by)
+    keys, months, exposure, ruptures = (
+        calendar.arrays(contracts, as_of=ts, by=by)
+        if calendar is not None
+        else _age_calendar_arrays(contracts, as_of=ts, by=by)
+    )
     mat, levels = _period_matrix(months, period)
     parts = []
     for gi in range(len(keys)):
@@ -728,6 +805,7 @@ def age_adjusted_summer_effect(
     by: str | Sequence[str] | None = None,
     months: Sequence[int] = SUMMER_MONTHS,
     level: float = 0.95,
+    calendar: AgeCalendar | None = None,
 ) -> pd.DataFrame:
     """Rupture hazard ratio of ``months`` (June-August) to the other months, **at equal contract age**.
 
@@ -776,7 +854,11 @@ def age_adjusted_summer_effect(
     """
     month_set = _check_months(months)
     ts = parse_as_of(as_of)
-    keys, cal, exposure, ruptures = _age_calendar_arrays(contracts, as_of=ts, by=by)
+    keys, cal, exposure, ruptures = (
+        calendar.arrays(contracts, as_of=ts, by=by)
+        if calendar is not None
+        else _age_calendar_arrays(contracts, as_of=ts, by=by)
+    )
     summer = np.isin(cal.astype("int64") % 12 + 1, month_set)
     xs_all = exposure[:, :, summer].sum(axis=2) / DAYS_PER_MONTH
     xo_all = exposure[:, :, ~summer].sum(axis=2) / DAYS_PER_MONTH

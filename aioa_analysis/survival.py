@@ -111,10 +111,24 @@ def months_since_start(start: pd.Series | np.ndarray, end: pd.Series | np.ndarra
     sy, sm, sd = civil_from_days(s)
     ey, em, ed = civil_from_days(e)
     k0 = (ey * 12 + em) - (sy * 12 + sm)
-    # start + k0 months falls in the month of ``end``, on day min(start day, month length)
-    k = k0 - (np.minimum(sd, _days_in_month(ey, em)) > ed)
-    lo = _shift(sy, sm, sd, k)
-    hi = _shift(sy, sm, sd, k + 1)
+    # start + k0 months falls in the month of ``end``, on day min(start day, month length); when
+    # that is after ``end``, k = k0 - 1 and start + k months is in the month before. Day numbers
+    # are counted from the first day of the month of ``end`` (no calendar conversion back).
+    t = ey * 12 + (em - 1)  # the month of ``end``, as year * 12 + month - 1
+    if not len(t):
+        return np.zeros(0, dtype="float64")
+    # lengths of the months t - 1 .. t + 1, looked up in a table of the months spanned
+    t0 = int(t.min()) - 1
+    span = np.arange(t0, int(t.max()) + 2)
+    lengths = _days_in_month(span // 12, span % 12 + 1)
+    pos = t - t0
+    len_e, len_prev, len_next = lengths[pos], lengths[pos - 1], lengths[pos + 1]
+    first = e - (ed - 1)
+    in_end_month = first + np.minimum(sd, len_e) - 1  # start + k0 months
+    before = in_end_month > e
+    k = k0 - before
+    lo = np.where(before, first - len_prev + np.minimum(sd, len_prev) - 1, in_end_month)
+    hi = np.where(before, in_end_month, first + len_e + np.minimum(sd, len_next) - 1)
     return k + (e - lo) / (hi - lo)
 
 
@@ -200,7 +214,10 @@ def _km_at(km: pd.DataFrame, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
 
 def _group_slices(codes: np.ndarray, n_groups: int) -> list[np.ndarray]:
     """Row positions of each group 0..n_groups-1 (one stable sort, no scan per group)."""
-    order = np.argsort(codes, kind="stable")
+    if n_groups == 1 and len(codes) and not codes.any():
+        return [np.arange(len(codes))]
+    small = codes.astype("int16") if n_groups <= np.iinfo("int16").max else codes  # radix sort
+    order = np.argsort(small, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(n_groups + 1))
     return [order[bounds[i] : bounds[i + 1]] for i in range(n_groups)]
 
@@ -360,14 +377,14 @@ def rupture_whole_contract(
     codes_s, keys = group_codes(frame, names)
     codes = codes_s.to_numpy()
     g = len(keys)
-    outcome = frame[OUTCOME].to_numpy()
+    outcome = frame[OUTCOME]
     end = frame[C.planned_end_date]
     not_ended = (end.isna() | (end > ts)).to_numpy(dtype=bool)
     planned = months_since_start(frame[C.start_date], end.fillna(ts))
     n = np.bincount(codes, minlength=g)[:g]
-    k = np.bincount(codes[outcome == "ruptured"], minlength=g)[:g]
-    k_after = np.bincount(codes[outcome == "ruptured_after_diploma"], minlength=g)[:g]
-    ongoing = np.bincount(codes[outcome == "ongoing"], minlength=g)[:g]
+    k = np.bincount(codes[(outcome == "ruptured").to_numpy(dtype=bool)], minlength=g)[:g]
+    k_after = np.bincount(codes[(outcome == "ruptured_after_diploma").to_numpy(dtype=bool)], minlength=g)[:g]
+    ongoing = np.bincount(codes[(outcome == "ongoing").to_numpy(dtype=bool)], minlength=g)[:g]
     running = np.bincount(codes[not_ended], minlength=g)[:g] > 0
     horizon = np.zeros(g, dtype="int64")
     if len(codes):

@@ -19,6 +19,10 @@ Definitions (unit: the broken contract; ``as_of`` always explicit):
 
 Ruptured contracts without an ``apprentice_key`` cannot be linked; they are excluded from the
 re-contracting tables (counted in ``n_unlinkable``).
+
+Every function accepts ``links=`` (:func:`aioa_analysis.cohorts.link_ruptures` on the same table,
+``as_of`` and ``tolerance_days``) to reuse the links computed once for several statistics; the
+results are the same with or without it.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from scipy import stats
 
 from aioa_analysis.cohorts import (
     RECONTRACT_TOLERANCE_DAYS,
+    RuptureLinks,
     check_count,
     count_by,
     days_to_new_contract,
@@ -55,12 +60,29 @@ def _rupture_kinds(include_after_diploma: bool) -> list[str]:
     return ["ruptured", "ruptured_after_diploma"] if include_after_diploma else ["ruptured"]
 
 
+_LINK_COLUMNS = (
+    C.contract_id,
+    C.apprentice_key,
+    C.start_date,
+    C.planned_end_date,
+    C.rupture_date,
+    C.rupture_after_diploma,
+)
+
+
+def _narrow(frame: pd.DataFrame, dims: Sequence[str]) -> pd.DataFrame:
+    """The columns the linking and ``dims`` need (cheaper row selections on a wide table)."""
+    cols = list(dict.fromkeys([*dims, *(c for c in _LINK_COLUMNS if c in frame.columns)]))
+    return frame[cols]
+
+
 def link_new_contracts(
     contracts: pd.DataFrame,
     *,
     as_of: object,
     tolerance_days: int = RECONTRACT_TOLERANCE_DAYS,
     include_after_diploma: bool = False,
+    links: RuptureLinks | None = None,
 ) -> pd.DataFrame:
     """One row per rupture known at ``as_of``, with the apprentice's first new contract.
 
@@ -92,8 +114,9 @@ def link_new_contracts(
     check_count("tolerance_days", tolerance_days)
     df = with_outcome(contracts, as_of=ts)
     ruptured = df[OUTCOME].isin(_rupture_kinds(include_after_diploma)).fillna(False)
-    links = days_to_new_contract(df, ruptured=ruptured, as_of=ts, tolerance_days=tolerance_days)
-    out = pd.concat([df, links], axis=1).loc[ruptured.to_numpy()]
+    found = days_to_new_contract(df, ruptured=ruptured, as_of=ts, tolerance_days=tolerance_days, links=links)
+    keep = ruptured.to_numpy(dtype=bool)
+    out = pd.concat([df.loc[keep], found.loc[keep]], axis=1)
     return out.assign(
         followup_days=(ts - out[C.rupture_date]).dt.days.astype("Int64"),
         linkable=out[C.apprentice_key].notna().to_numpy(),
@@ -124,6 +147,7 @@ def recontract_rates(
     include_after_diploma: bool = False,
     level: float = 0.95,
     min_n: int = MIN_N_DEFAULT,
+    links: RuptureLinks | None = None,
 ) -> pd.DataFrame:
     """Share of broken contracts followed by a new contract within each window (60 and 180 days).
 
@@ -158,17 +182,21 @@ def recontract_rates(
     ws = _windows(windows)
     check_count("tolerance_days", tolerance_days)
     base, dims = with_dimensions(contracts, by)
-    links = link_new_contracts(
-        base, as_of=ts, tolerance_days=tolerance_days, include_after_diploma=include_after_diploma
+    links_ = link_new_contracts(
+        _narrow(base, dims),
+        as_of=ts,
+        tolerance_days=tolerance_days,
+        include_after_diploma=include_after_diploma,
+        links=links,
     )
-    linkable = links["linkable"]
-    days = links["days_to_new_contract"]
+    linkable = links_["linkable"]
+    days = links_["days_to_new_contract"]
     tables = []
     for w in ws:
-        passed = (links[C.rupture_date] + pd.Timedelta(days=w) <= ts).fillna(False) & linkable
+        passed = (links_[C.rupture_date] + pd.Timedelta(days=w) <= ts).fillna(False) & linkable
         recontracted = passed & (days <= w).fillna(False)
         counts = count_by(
-            links,
+            links_,
             dims,
             {
                 "n_ruptures": passed,
@@ -196,6 +224,7 @@ def net_rupture_rates(
     tolerance_days: int = RECONTRACT_TOLERANCE_DAYS,
     level: float = 0.95,
     min_n: int = MIN_N_DEFAULT,
+    links: RuptureLinks | None = None,
 ) -> pd.DataFrame:
     """ "Net" rupture rate: broken within H months and no new contract within ``window_days``.
 
@@ -240,8 +269,8 @@ def net_rupture_rates(
         & (base[C.rupture_date] < horizon_end(base[C.start_date], horizon_months)).fillna(False)
         & eligible
     )
-    links = days_to_new_contract(base, ruptured=within, as_of=ts, tolerance_days=tolerance_days)
-    recontracted = within & (links["days_to_new_contract"] <= window_days).fillna(False)
+    found = days_to_new_contract(base, ruptured=within, as_of=ts, tolerance_days=tolerance_days, links=links)
+    recontracted = within & (found["days_to_new_contract"] <= window_days).fillna(False)
     out = count_by(
         base,
         dims,
@@ -277,16 +306,21 @@ def _delays(
     dims: list[str],
     tolerance_days: int,
     include_after_diploma: bool,
+    links: RuptureLinks | None,
 ) -> pd.DataFrame:
-    links = link_new_contracts(
-        contracts, as_of=as_of, tolerance_days=tolerance_days, include_after_diploma=include_after_diploma
+    found = link_new_contracts(
+        _narrow(contracts, dims),
+        as_of=as_of,
+        tolerance_days=tolerance_days,
+        include_after_diploma=include_after_diploma,
+        links=links,
     )
-    links = links.loc[links["linkable"].to_numpy()]
-    observed = links["days_to_new_contract"].notna()
-    time = links["days_to_new_contract"].clip(lower=0).where(observed, links["followup_days"])
+    found = found.loc[found["linkable"].to_numpy()]
+    observed = found["days_to_new_contract"].notna()
+    time = found["days_to_new_contract"].clip(lower=0).where(observed, found["followup_days"])
     return pd.DataFrame(
         {
-            **{d: links[d] for d in dims},
+            **{d: found[d] for d in dims},
             "time": time.astype("float64").to_numpy(),
             "event": observed.to_numpy(dtype=bool),
         }
@@ -336,6 +370,7 @@ def time_to_new_contract(
     include_after_diploma: bool = False,
     level: float = 0.95,
     min_n: int = MIN_N_DEFAULT,
+    links: RuptureLinks | None = None,
 ) -> pd.DataFrame:
     """Kaplan-Meier share of broken contracts followed by a new contract by day d after the rupture.
 
@@ -370,7 +405,12 @@ def time_to_new_contract(
     day_arr = np.asarray(sorted({int(d) for d in days}), dtype="float64")
     base, dims = with_dimensions(contracts, by)
     delays = _delays(
-        base, as_of=ts, dims=dims, tolerance_days=tolerance_days, include_after_diploma=include_after_diploma
+        base,
+        as_of=ts,
+        dims=dims,
+        tolerance_days=tolerance_days,
+        include_after_diploma=include_after_diploma,
+        links=links,
     )
     rows = []
     for key, g in _groups(delays, base, dims):
@@ -403,6 +443,7 @@ def time_to_new_contract_summary(
     tolerance_days: int = RECONTRACT_TOLERANCE_DAYS,
     include_after_diploma: bool = False,
     min_n: int = MIN_N_DEFAULT,
+    links: RuptureLinks | None = None,
 ) -> pd.DataFrame:
     """Median time to a new contract (Kaplan-Meier) and the empirical quartiles among re-contracted.
 
@@ -433,7 +474,12 @@ def time_to_new_contract_summary(
     ts = parse_as_of(as_of)
     base, dims = with_dimensions(contracts, by)
     delays = _delays(
-        base, as_of=ts, dims=dims, tolerance_days=tolerance_days, include_after_diploma=include_after_diploma
+        base,
+        as_of=ts,
+        dims=dims,
+        tolerance_days=tolerance_days,
+        include_after_diploma=include_after_diploma,
+        links=links,
     )
     rows = []
     for key, g in _groups(delays, base, dims):

@@ -97,7 +97,7 @@ HEADER: tuple[str, ...] = (
     "dispositif",
 )
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: diploma and NAF codes drawn from realistic pools
 """Bumped when the simulated content changes (invalidates cached files)."""
 
 DEFAULT_AS_OF = "2025-11-30"
@@ -128,6 +128,7 @@ _SECTOR_RISK = {
     "information_communication": 0.8,
 }
 _SIZES = np.array([2, 7, 25, 120, 800])  # representative headcount of each size band
+_DIPLOMAS_PER_PREFIX = 300  # distinct diploma codes per CFD prefix
 _SIZE_P = np.array([0.35, 0.18, 0.22, 0.12, 0.13])
 _SIZE_RISK = np.array([1.15, 1.05, 1.0, 0.9, 0.85])
 _FIRST_NAMES = np.array(
@@ -518,14 +519,17 @@ def _simulate(
         idx = np.flatnonzero(level == lv)
         j = rng.integers(0, len(tab), size=len(idx))
         pref = tab["prefix"].to_numpy()[j].astype("U3")
-        code[idx] = np.strings.add(pref, _zfill(rng.integers(0, 100_000, size=len(idx)).astype(str), 5))
+        # a few hundred diplomas per prefix (France has ~15,000 CFD codes in use, not one per contract)
+        suffix = (rng.integers(0, _DIPLOMAS_PER_PREFIX, size=len(idx)) * 331) % 100_000
+        code[idx] = np.strings.add(pref, _zfill(suffix.astype(str), 5))
         tdip[idx] = tab["diploma_type_cerfa"].to_numpy()[j]
         title[idx] = tab["label"].to_numpy()[j]
     title = title.astype(str)
     naf = np.strings.add(
         tables.naf_div[naf_i].astype("U2"),
         np.strings.add(
-            _zfill(rng.integers(0, 100, size=total).astype(str), 2),
+            # ~10 classes per division (NAF rev. 2 has 732 sub-classes; ~4,000 codes here)
+            _zfill((rng.integers(1, 10, size=total) * 10).astype(str), 2),
             _UAI_LETTERS[rng.integers(0, 5, size=total)],
         ),
     )

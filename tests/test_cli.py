@@ -68,3 +68,16 @@ def test_usage_error_is_one_line(capsys):
 )
 def test_only_the_named_command_is_imported(argv, wanted):
     assert cli._wanted_commands(argv) == wanted
+
+
+@pytest.mark.parametrize("command", [None, *cli.COMMANDS])
+def test_help_is_in_french(command, capsys):
+    argv = ["--help"] if command is None else [command, "--help"]
+    with pytest.raises(SystemExit) as exc:
+        cli.main(argv)
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage : aioa")
+    assert "affiche cette aide et quitte" in out
+    for english in ("show this help", "positional arguments", "usage: ", "(default", "default:"):
+        assert english not in out, f"English left in `aioa {command or ''} --help`: {english!r}"

@@ -7,11 +7,13 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from aioa_analysis.cohorts import link_ruptures
 from aioa_analysis.diploma import (
     pass_rates_by_outcome_class,
     rupture_rates_by_diploma_outcome,
     with_outcome_class,
 )
+from aioa_analysis.errors import ParameterError
 from tests.frames import typed_contracts
 
 AS_OF = "2025-06-30"
@@ -135,3 +137,19 @@ def test_rupture_rates_by_diploma_outcome_horizon(df):
     assert out["n_ruptures"].tolist() == [1, 1, 1, 1]
     assert out["n_ruptures_after_diploma"].tolist() == [0, 0, 0, 0]
     assert (out["horizon_months"] == 9).all()
+
+
+def test_shared_links_give_the_same_classes_and_rates(df):
+    links = link_ruptures(df, as_of=AS_OF)
+    pd.testing.assert_frame_equal(
+        with_outcome_class(df, as_of=AS_OF, links=links),
+        with_outcome_class(df, as_of=AS_OF),
+        check_exact=True,
+    )
+    pd.testing.assert_frame_equal(
+        pass_rates_by_outcome_class(df, as_of=AS_OF, links=links),
+        pass_rates_by_outcome_class(df, as_of=AS_OF),
+        check_exact=True,
+    )
+    with pytest.raises(ParameterError, match="as_of"):
+        with_outcome_class(df, as_of="2025-12-31", links=links)

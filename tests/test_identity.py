@@ -132,3 +132,19 @@ def test_never_written_under_processed_or_reports(tmp_path):
 def test_read_missing_store_is_a_data_error(tmp_path):
     with pytest.raises(DataError, match="aioa clean"):
         identity.read_identities(tmp_path / "nothing")
+
+
+def test_latest_row_wins_when_no_value_is_missing():
+    # every repeated key has all its values: the latest row (not the first one) gives them
+    raw = pd.DataFrame(
+        {
+            "apprentice_key": ["k2", "k1", "k2", "k1", "k3"],
+            "phone": ["2-new", "1-old", "2-old", "1-new", "3"],
+            "source_file": ["f.csv"] * 5,
+            "source_row": [2, 3, 4, 5, 6],
+            "start_date": pd.to_datetime(["2025-01-01", "2023-01-01", "2024-01-01", "2024-06-01", None]),
+        }
+    ).astype({c: "string" for c in ("apprentice_key", "phone", "source_file")})
+    out = identity.build_identities(raw)
+    assert out["apprentice_key"].tolist() == ["k1", "k2", "k3"]
+    assert out["phone"].tolist() == ["1-new", "2-new", "3"]

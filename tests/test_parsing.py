@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -300,3 +301,17 @@ def test_first_occurrence_and_fixed_width_helpers():
     assert P.first_occurrence(codes).tolist() == [0, 1, 4]
     arr = P.arrow_strings(pd.Series(["ab", "cd"], dtype="string")).slice(1)
     assert P.fixed_width_bytes(arr, 2).tobytes() == b"cd"
+
+
+@pytest.mark.parametrize("n_distinct", [3, 40, 5000])
+def test_take_values_equals_take(n_distinct):
+    """The dictionary path (few distinct values) and the plain path give exactly ``ExtensionArray.take``."""
+    rng = np.random.default_rng(n_distinct)
+    labels = np.array([f"v{i:05d}" for i in range(n_distinct)], dtype=object)
+    values = labels[rng.integers(0, n_distinct, size=60_000)]
+    values[rng.random(60_000) < 0.05] = None
+    arr = pd.array(values, dtype="string")
+    positions = rng.permutation(60_000)[:50_000]
+    got = P.take_values(arr, positions)
+    assert got.dtype == arr.dtype
+    pd.testing.assert_extension_array_equal(got, arr.take(positions))

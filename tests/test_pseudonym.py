@@ -176,3 +176,43 @@ def test_key_codes_on_made_keys_and_on_other_strings():
     # any other string falls back to a plain sort
     codes, order = pseudonym.key_codes(pd.Series(["b", "a", "b", "c"], dtype="string"))
     assert codes.tolist() == [0, 1, 0, 2] and order.tolist() == [1, 0, 2]
+
+
+def test_hmac_matches_the_hmac_module_on_random_messages():
+    import hmac
+    import random
+
+    rnd = random.Random(11)
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789|-é€😀 "
+    msgs = ["", "A" * 55, "B" * 56, "C" * 64, "D" * 200]  # around the SHA-256 padding boundaries
+    msgs += ["".join(rnd.choice(alphabet) for _ in range(rnd.randrange(1, 90))) for _ in range(500)]
+    key = bytes(rnd.randrange(256) for _ in range(32)).hex().encode()
+    got = pseudonym.hmac_hex(pd.Series([*msgs, None, msgs[7]], dtype="string"), key).tolist()
+    expected = [hmac.new(key, m.encode(), "sha256").hexdigest() for m in msgs]
+    assert got[: len(msgs)] == expected
+    assert pd.isna(got[len(msgs)]) and got[-1] == expected[7]
+
+
+def test_factorize_is_pandas_factorize():
+    s = pd.Series(["b", None, "a", "b", "é", None, "a"], dtype="string")
+    codes, uniques = pseudonym._factorize(s)
+    expected_codes, expected_uniques = pd.factorize(s, use_na_sentinel=True)
+    assert codes.tolist() == expected_codes.tolist()
+    assert uniques.tolist() == list(expected_uniques)
+
+
+def test_key_ranks_sort_made_keys_and_other_strings():
+    msgs = pd.Series([f"P{i % 7}|X|2000-01-0{1 + i % 3}" for i in range(50)] + [None], dtype="string")
+    keys = pseudonym.hmac_hex(msgs, KEY)
+    ranks, n = pseudonym.key_ranks(keys)
+    distinct = sorted(set(keys.dropna()))
+    assert n == len(distinct)
+    assert ranks.tolist() == [distinct.index(k) for k in keys.iloc[:-1]] + [-1]
+    # two made-looking keys sharing their first 16 characters: the full strings decide
+    a, b = "0" * 16 + "f" * 48, "0" * 16 + "e" * 48
+    ranks, n = pseudonym.key_ranks(pd.Series([a, b, a, "1" * 64], dtype="string"))
+    assert ranks.tolist() == [1, 0, 1, 2] and n == 3
+    ranks, n = pseudonym.key_ranks(pd.Series(["b", "a", None, "b", "c"], dtype="string"))
+    assert ranks.tolist() == [1, 0, -1, 1, 2] and n == 3
+    ranks, n = pseudonym.key_ranks(pd.Series([None], dtype="string"))
+    assert ranks.tolist() == [-1] and n == 0

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import openpyxl
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -150,3 +151,119 @@ def test_odd_cells_in_a_tba_workbook(rows: list[list[object]]) -> None:
         assert r.lines_read == sum(
             any(v is not None and (not isinstance(v, str) or v.strip()) for v in row) for row in rows
         )
+
+
+# --------------------------------------------------------------------------------------------------
+# fast paths checked against the plain Python they replace
+
+
+@SETTINGS
+@given(
+    st.one_of(
+        st.binary(max_size=64),
+        st.text(max_size=30).map(lambda t: t.encode("utf-8", errors="surrogatepass")),
+        st.lists(
+            st.sampled_from([b"a", b"\xc3", b"\xa9", b"\xed\xa0\x80", b"\xf4\x90", b"\xef\xbb\xbf", b"\x00"])
+        ).map(b"".join),
+    )
+)
+def test_utf8_check_agrees_with_python(data: bytes) -> None:
+    from aioa_analysis.readers.text import decode_bytes, is_utf8
+
+    try:
+        data.decode("utf-8")
+        valid = True
+    except UnicodeDecodeError:
+        valid = False
+    assert is_utf8(data) == valid
+    dec = decode_bytes(data)
+    assert dec.text == dec.data.decode(dec.codec)  # the lazily decoded text is the strict decoding
+    assert dec.is_blank() == (not dec.text.strip())
+
+
+def test_utf8_text_is_decoded_only_when_asked() -> None:
+    from aioa_analysis.readers.text import decode_bytes
+
+    dec = decode_bytes("Prénom;Nom\n".encode())
+    assert dec.encoding == "utf-8" and dec._text is None  # the CSV path never needs the str
+    assert not dec.is_blank() and dec._text is None  # a non-blank start answers from the head
+    assert dec.text == "Prénom;Nom\n"
+
+
+def test_blank_check_looks_past_the_head(tmp_path: Path) -> None:
+    from aioa_analysis.errors import InputFileError, UnknownFormatError
+    from aioa_analysis.readers.text import HEAD_BYTES
+
+    blank = tmp_path / "blank.csv"
+    blank.write_bytes(b" \n" * HEAD_BYTES)
+    with pytest.raises(InputFileError, match="blank lines"):
+        read_file(blank)
+    late = tmp_path / "late.csv"
+    late.write_bytes(b" \n" * HEAD_BYTES + "\u00a0é".encode())  # first non-blank byte far away
+    with pytest.raises(UnknownFormatError):
+        read_file(late)
+
+
+@SETTINGS
+@given(st.binary(max_size=200).map(lambda b: b.replace(b"x", b"\n")), st.integers(0, 220), st.integers(1, 9))
+def test_count_newlines_is_bytes_count(data: bytes, start: int, step: int) -> None:
+    from aioa_analysis.readers.text import count_newlines
+
+    assert count_newlines(data, start, step=step) == data.count(b"\n", start)
+
+
+@SETTINGS
+@given(st.lists(st.lists(st.sampled_from(["", "", "x", "y"]), min_size=3, max_size=3), max_size=12))
+def test_lines_of_separators_only_are_skipped(rows: list[list[str]]) -> None:
+    header = "N° de contrat;Date de début du contrat;Nom"
+    r = _read_bytes_as_file("\n".join([header, *(";".join(c) for c in rows)]).encode(), "c.csv")
+    assert isinstance(r, ReadResult)
+    kept = [i + 2 for i, cells in enumerate(rows) if any(cells)]
+    assert r.frame[C.source_row].tolist() == kept
+
+
+_codes = st.one_of(
+    st.text(alphabet="0123456789.,eE+ ٤²", max_size=18),
+    st.builds(
+        lambda a, b, e, sep: f"{a}{sep}{b}E+{e}",
+        st.integers(0, 99),
+        st.integers(0, 10**14),
+        st.integers(0, 35),
+        st.sampled_from([".", ","]),
+    ),
+    st.builds(lambda a, z: f"{a}.{'0' * z}", st.integers(0, 10**6), st.integers(1, 3)),
+    st.none(),
+)
+
+
+@SETTINGS
+@given(st.lists(_codes, max_size=30))
+def test_fix_code_text_matches_the_value_by_value_rule(values: list[str | None]) -> None:
+    import re
+
+    from aioa_analysis.readers.tabular import _NUMBER_LIKE, _exact_integer_text, fix_code_text
+
+    s = pd.Series(values, dtype="string")
+    expected = [v if v is None or not re.search(_NUMBER_LIKE, v) else _exact_integer_text(v) for v in values]
+    assert [None if pd.isna(v) else v for v in fix_code_text(s)] == expected
+
+
+@SETTINGS
+@given(
+    st.lists(
+        st.lists(
+            st.one_of(st.none(), st.sampled_from(["", " ", "12", " rue X ", "bis"])), min_size=3, max_size=3
+        ),
+        max_size=20,
+    )
+)
+def test_address_parts_joined_like_the_row_by_row_rule(rows: list[list[str | None]]) -> None:
+    from aioa_analysis.readers.tabular import combine_columns
+
+    frame = pd.DataFrame({i: pd.Series([r[i] for r in rows], dtype="string") for i in range(3)})
+    expected = []
+    for r in rows:
+        joined = " ".join(v for v in r if v is not None).strip()
+        expected.append(joined or None)
+    got = combine_columns(frame, [0, 1, 2], "address")
+    assert [None if pd.isna(v) else v for v in got] == expected

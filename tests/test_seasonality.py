@@ -13,6 +13,7 @@ from aioa_analysis.seasonality import (
     DAYS_PER_MONTH,
     age_adjusted_seasonality,
     age_adjusted_summer_effect,
+    age_calendar,
     age_calendar_exposure,
     fit_age_period,
     monthly_exposure,
@@ -482,3 +483,28 @@ def test_age_adjusted_by_group_fits_each_group():
     alone = age_adjusted_summer_effect(a, as_of="2025-06-30").iloc[0]
     assert out.loc[0, "rate_ratio"] == pytest.approx(alone["rate_ratio"])
     assert out.loc[0, "ci_low"] > 1.0 and out.loc[1, "ci_low"] < 1.0 < out.loc[1, "ci_high"]
+
+
+def test_shared_age_calendar_gives_the_same_tables():
+    """The age × calendar split computed once (age_calendar) and passed as calendar= changes nothing."""
+    df = simulate_aged(2000, 1.5, 3)
+    df = df.assign(sex=pd.array(np.where(np.arange(len(df)) % 3 == 0, "F", "M"), dtype="string"))
+    for by in (None, "sex"):
+        cal = age_calendar(df, as_of="2025-06-30", by=by)
+        pd.testing.assert_frame_equal(
+            age_adjusted_summer_effect(df, as_of="2025-06-30", by=by, calendar=cal),
+            age_adjusted_summer_effect(df, as_of="2025-06-30", by=by),
+            check_exact=True,
+        )
+        pd.testing.assert_frame_equal(
+            age_adjusted_seasonality(df, as_of="2025-06-30", by=by, period="year_month", calendar=cal),
+            age_adjusted_seasonality(df, as_of="2025-06-30", by=by, period="year_month"),
+            check_exact=True,
+        )
+    cal = age_calendar(df, as_of="2025-06-30")
+    with pytest.raises(ParameterError, match="as_of"):
+        age_adjusted_summer_effect(df, as_of="2025-05-31", calendar=cal)
+    with pytest.raises(ParameterError, match="by"):
+        age_adjusted_seasonality(df, as_of="2025-06-30", by="sex", calendar=cal)
+    with pytest.raises(ParameterError, match="another contract table"):
+        age_adjusted_summer_effect(df.iloc[:-1], as_of="2025-06-30", calendar=cal)

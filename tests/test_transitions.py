@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from aioa_analysis.cohorts import days_to_new_contract
+from aioa_analysis.cohorts import days_to_new_contract, link_ruptures
 from aioa_analysis.errors import ParameterError
 from aioa_analysis.transitions import (
     link_new_contracts,
@@ -349,3 +349,54 @@ def test_parameter_validation(recontract_df):
         net_rupture_rates(recontract_df, as_of=AS_OF, horizon_months=0)
     with pytest.raises(ParameterError, match="tolerance_days"):
         link_new_contracts(recontract_df, as_of=AS_OF, tolerance_days=-3)
+
+
+def test_shared_links_give_the_same_tables(recontract_df):
+    """Links computed once (link_ruptures) and passed as links= change no number of any table."""
+    df = recontract_df.assign(school_year=pd.array(["2023-2024", "2024-2025"] * 14 + [None], dtype="string"))
+    links = link_ruptures(df, as_of=AS_OF)
+    for fn, kwargs in (
+        (link_new_contracts, {}),
+        (link_new_contracts, {"include_after_diploma": True}),
+        (recontract_rates, {"by": "cohort"}),
+        (net_rupture_rates, {"by": "cohort"}),
+        (time_to_new_contract, {}),
+        (time_to_new_contract_summary, {"by": "cohort"}),
+    ):
+        pd.testing.assert_frame_equal(
+            fn(df, as_of=AS_OF, links=links, **kwargs), fn(df, as_of=AS_OF, **kwargs), check_exact=True
+        )
+    within = df["rupture_date"].notna() & (df["rupture_date"] < pd.Timestamp("2024-06-01"))
+    pd.testing.assert_frame_equal(
+        days_to_new_contract(df, ruptured=within, as_of=pd.Timestamp(AS_OF), links=links),
+        days_to_new_contract(df, ruptured=within, as_of=pd.Timestamp(AS_OF)),
+        check_exact=True,
+    )
+
+
+def test_shared_links_must_match_the_table_and_the_date(recontract_df):
+    links = link_ruptures(recontract_df, as_of=AS_OF)
+    with pytest.raises(ParameterError, match="as_of"):
+        recontract_rates(recontract_df, as_of="2025-07-31", links=links)
+    with pytest.raises(ParameterError, match="tolerance_days"):
+        recontract_rates(recontract_df, as_of=AS_OF, tolerance_days=0, links=links)
+    with pytest.raises(ParameterError, match="another contract table"):
+        net_rupture_rates(recontract_df.iloc[1:], as_of=AS_OF, links=links)
+
+
+def test_linking_ignores_keys_of_apprentices_without_rupture():
+    """Keys are coded only among the ruptures' keys: other apprentices never link, whatever their key."""
+    df = typed_contracts(
+        [
+            ("a1", "A", "2024-01-01", FAR, "2024-03-01"),
+            ("a2", "A", "2024-04-01", FAR, None),
+            ("b1", "B", "2024-01-01", FAR, None),
+            ("b2", "B", "2024-04-01", FAR, None),
+            ("n1", None, "2024-01-01", FAR, "2024-03-01"),
+            ("n2", None, "2024-04-01", FAR, None),
+        ],
+        ["contract_id", "apprentice_key", "start_date", "planned_end_date", "rupture_date"],
+    )
+    out = days_to_new_contract(df, ruptured=df["rupture_date"].notna(), as_of=pd.Timestamp(AS_OF))
+    assert out["next_contract_id"].tolist() == ["a2", pd.NA, pd.NA, pd.NA, pd.NA, pd.NA]
+    assert out["days_to_new_contract"].tolist() == [31, pd.NA, pd.NA, pd.NA, pd.NA, pd.NA]

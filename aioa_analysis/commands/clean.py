@@ -24,26 +24,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "clean",
         help="lire les exports et écrire la table des contrats nettoyée et pseudonymisée",
-        description="Read the input files into one clean, pseudonymised contract table, every row accounted for.",
+        description=(
+            "Lit les fichiers d'entrée et écrit une seule table des contrats, nettoyée et pseudonymisée ; "
+            "chaque ligne lue est comptée (propre, fusionnée ou rejetée avec son motif)."
+        ),
     )
     p.add_argument(
         "inputs",
         nargs="*",
         metavar="INPUT",
-        help="input files or folders (default: the files in data/raw/, else the synthetic sample)",
+        help="fichiers ou dossiers d'entrée (défaut : les fichiers de data/raw/, sinon l'échantillon fictif)",
     )
-    p.add_argument("--out", default=None, help="output folder (default: data/processed/)")
+    p.add_argument("--out", default=None, help="dossier de sortie (défaut : data/processed/)")
     p.add_argument(
         "--as-of",
         dest="as_of",
         default=None,
-        help="observation date YYYY-MM-DD (default: the extraction timestamp in a file name, else the latest event date)",
+        help="date d'observation AAAA-MM-JJ (défaut : l'horodatage d'extraction d'un nom de fichier, sinon la date du dernier événement)",
     )
     p.add_argument(
         "--source",
         choices=SOURCES,
         default=None,
-        help="force the profile of every input instead of detecting it",
+        help="impose le profil de tous les fichiers au lieu de le détecter",
     )
     p.set_defaults(handler=run)
 

@@ -36,34 +36,36 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "rates",
         help="taux de rupture à H mois par dimension (tableau sur la sortie standard)",
-        description="Print the share of contracts broken within H months of their start, by dimension.",
+        description="Affiche la part des contrats rompus dans les H mois suivant leur début, par dimension.",
     )
     p.add_argument(
         "--data",
         type=Path,
         default=None,
-        help="clean contract table (default: <processed dir>/contracts.parquet, built by `aioa clean`)",
+        help="table des contrats nettoyée (défaut : <dossier processed>/contracts.parquet, écrite par `aioa clean`)",
     )
     p.add_argument(
         "--by",
         default="",
-        help=f"comma-separated dimensions among: {', '.join(valid_dimensions())} (default: overall)",
+        help=f"dimensions séparées par des virgules parmi : {', '.join(valid_dimensions())} (défaut : overall)",
     )
-    p.add_argument("--as-of", dest="as_of", required=True, help="observation date YYYY-MM-DD (required)")
+    p.add_argument("--as-of", dest="as_of", required=True, help="date d'observation AAAA-MM-JJ (obligatoire)")
     p.add_argument(
         "--horizon-months",
         dest="horizon_months",
         type=int,
         default=DEFAULT_HORIZON_MONTHS,
-        help="horizon H in months (default 9, the DARES headline)",
+        help="horizon H en mois (défaut 9, l'indicateur de la DARES)",
     )
     p.add_argument(
-        "--min-n", dest="min_n", type=int, default=20, help="smallest denominator shown (default 20)"
+        "--min-n", dest="min_n", type=int, default=20, help="plus petit dénominateur affiché (défaut 20)"
     )
     p.add_argument(
-        "--unit", choices=UNITS, default="contract", help="count contracts (default) or apprentices"
+        "--unit", choices=UNITS, default="contract", help="compter les contrats (défaut) ou les apprentis"
     )
-    p.add_argument("--format", dest="fmt", choices=FORMATS, default="csv", help="output format (default csv)")
+    p.add_argument(
+        "--format", dest="fmt", choices=FORMATS, default="csv", help="format de sortie (défaut csv)"
+    )
     p.set_defaults(handler=run)
 
 

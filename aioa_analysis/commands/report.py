@@ -27,33 +27,43 @@ def register(subparsers: Any) -> None:
     """Add the ``report`` subcommand."""
     p = subparsers.add_parser(
         "report",
-        help="render the HTML reports (département, per CFA) and index.html",
+        help="produire les rapports HTML (département, par CFA) et index.html",
         description=(
-            "Render the département report from the clean contract table and, with --per-cfa, one report "
-            "per CFA, plus index.html. Offline single-file HTML, written atomically."
+            "Produit le rapport départemental à partir de la table des contrats nettoyée et, avec "
+            "--per-cfa, un rapport par CFA, plus index.html : un fichier HTML autonome (hors ligne) "
+            "par rapport, écrit de façon atomique."
         ),
     )
     p.add_argument(
-        "--data", metavar="FILE", help="clean contract table (default: data/processed/contracts.parquet)"
+        "--data",
+        metavar="FILE",
+        help="table des contrats nettoyée (défaut : data/processed/contracts.parquet)",
     )
     p.add_argument(
-        "--as-of", metavar="YYYY-MM-DD", help="observation date (default: the one in quality.json)"
+        "--as-of", metavar="YYYY-MM-DD", help="date d'observation (défaut : celle de quality.json)"
     )
-    p.add_argument("--out", metavar="DIR", help="output folder (default: reports/)")
-    p.add_argument("--per-cfa", action="store_true", help="also render one report per CFA")
+    p.add_argument("--out", metavar="DIR", help="dossier de sortie (défaut : reports/)")
+    p.add_argument("--per-cfa", action="store_true", help="produire aussi un rapport par CFA")
     p.add_argument(
         "-p",
         "--parameter",
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="a report parameter (repeatable)",
+        help="un paramètre du rapport (répétable)",
     )
-    p.add_argument("--config", metavar="FILE", help="TOML file with report parameters (and out, per_cfa)")
     p.add_argument(
-        "--timeout", type=int, default=None, help="seconds allowed per notebook cell (default 600)"
+        "--config", metavar="FILE", help="fichier TOML des paramètres du rapport (et out, per_cfa)"
     )
-    p.add_argument("--list-parameters", action="store_true", help="print the report parameters and exit")
+    p.add_argument(
+        "--timeout",
+        type=int,
+        default=None,
+        help="secondes accordées à chaque cellule du notebook (défaut 600)",
+    )
+    p.add_argument(
+        "--list-parameters", action="store_true", help="affiche les paramètres du rapport et quitte"
+    )
     p.set_defaults(handler=run)
 
 

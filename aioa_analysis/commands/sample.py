@@ -28,27 +28,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "sample",
         help="écrire l'échantillon fictif (formats réels + vérité terrain)",
-        description="Write the deterministic synthetic sample (DECA extract and API, TBA workbook, SIFA, "
-        "consular-chamber spreadsheet, exam results) and its _ground_truth.json. "
-        "Same seed and arguments give byte-identical files.",
+        description="Écrit l'échantillon fictif déterministe (extraction et API DECA, classeur du Tableau de "
+        "bord, SIFA, tableur de chambre consulaire, résultats d'examen) et son _ground_truth.json. "
+        "Mêmes graine et arguments : fichiers identiques octet pour octet.",
     )
     p.add_argument(
-        "--out", default=None, help="output folder (default: data/raw/sample, or $AIOA_SAMPLE_DIR)"
+        "--out", default=None, help="dossier de sortie (défaut : data/raw/sample, ou $AIOA_SAMPLE_DIR)"
     )
-    p.add_argument("--seed", type=_int, default=41, help="random seed (default 41: the committed sample)")
     p.add_argument(
-        "--years", type=_int, default=4, help="school years, ending with the one in progress (default 4)"
+        "--seed", type=_int, default=41, help="graine aléatoire (défaut 41 : l'échantillon versionné)"
+    )
+    p.add_argument(
+        "--years", type=_int, default=4, help="années scolaires, jusqu'à celle en cours (défaut 4)"
     )
     p.add_argument(
         "--contracts-per-year",
         type=_int,
         default=3000,
-        help="new contracts per full school year (default 3000)",
+        help="nouveaux contrats par année scolaire complète (défaut 3000)",
     )
     p.add_argument(
         "--extraction-date",
         default="2025-11-30",
-        help="date of the extraction, YYYY-MM-DD (default 2025-11-30); fixes the files' as_of",
+        help="date de l'extraction AAAA-MM-JJ (défaut 2025-11-30) ; fixe l'as_of des fichiers",
     )
     p.set_defaults(handler=run)
 

@@ -285,7 +285,7 @@ def _dispatch(path: Path, source: str | None, *, detect_only: bool) -> ReadResul
         )
     data = head if (detect_only and kind != "json") or len(head) < HEAD_BYTES else _read_bytes(path)
     dec = decode_bytes(data)
-    if not dec.text[:HEAD_BYTES].strip() and not dec.text.strip():
+    if dec.is_blank():
         raise InputFileError(f"{path.name}: the file holds only blank lines", hint="re-export the data")
     if kind == "json":
         return _read_json(path, dec, detect_only=detect_only)

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from aioa_analysis.readers.aliases import APPRENTICE_ID, CONTRACT_INDEX, JOINED_COLUMNS
 from aioa_analysis.schema import REJECTED_COLUMNS, C
@@ -45,7 +47,7 @@ _NUMBER_LIKE = r"^\d+(?:[.,]0+|(?:[.,]\d+)?[eE]\+?\d+)$"
 def fix_code_text(s: pd.Series) -> pd.Series:
     """Undo a spreadsheet's number formatting of a code when it is exactly recoverable.
 
-    Only values that look like a formatted number are touched (one vectorised test, then Python on
+    Only values that look like a formatted number are touched (vectorised tests, then Python on
     those few values).
 
     Examples
@@ -55,15 +57,36 @@ def fix_code_text(s: pd.Series) -> pd.Series:
     ['41000', '44492238900010', '4.4492E+13', '0410590U', <NA>]
     """
     s = s.astype(STRING)
-    candidates = ~(s.str.isdigit().fillna(True).astype(bool))
-    if not candidates.any():
+    # every value the pattern can match holds a '.', ',' or 'e': plain ASCII digits are skipped
+    digits = pc.fill_null(pc.ascii_is_decimal(_arrow(s)), True).to_numpy(zero_copy_only=False)
+    pos = np.flatnonzero(~np.asarray(digits, dtype=bool))
+    if len(pos) == 0:
         return s
-    suspect = candidates.copy()
-    suspect[candidates] = s[candidates].str.contains(_NUMBER_LIKE, regex=True).fillna(False).astype(bool)
-    if not suspect.any():
+    like = s.iloc[pos].str.contains(_NUMBER_LIKE, regex=True).fillna(False).astype(bool).to_numpy()
+    pos = pos[like]
+    # fewer than MIN_SIGNIFICANT_DIGITS characters before the exponent (a diploma code such as
+    # 46E63428) cannot hold that many digits: such a value is kept as it is, no need to look at it
+    e_at = _exponent_at(s.iloc[pos])
+    pos = pos[(e_at < 0) | (e_at >= MIN_SIGNIFICANT_DIGITS)]
+    if len(pos) == 0:
         return s
-    fixed = s[suspect].map(_exact_integer_text).astype(STRING)
-    return s.where(~suspect, fixed)
+    suspects = s.iloc[pos]
+    fixed = suspects.map(_exact_integer_text).astype(STRING)
+    changed = (fixed != suspects).to_numpy(dtype=bool, na_value=False)
+    if not changed.any():
+        return s
+    out = s.copy()
+    out.iloc[pos[changed]] = fixed.iloc[np.flatnonzero(changed)].to_numpy()
+    return out
+
+
+def _exponent_at(s: pd.Series) -> np.ndarray:
+    """Byte position of the first ``e``/``E`` of each (non-missing) value, -1 when there is none."""
+    if len(s) == 0:
+        return np.zeros(0, dtype=np.int64)
+    arr = pa.array(s.array)  # type: ignore[call-overload]
+    found = pc.find_substring_regex(arr, "[eE]")
+    return np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
 def _exact_integer_text(text: str) -> str:
@@ -105,14 +128,23 @@ def combine_columns(frame: pd.DataFrame, positions: list[int], canonical: str) -
     if len(series) == 1:
         return out
     if canonical in JOINED_COLUMNS:
+        space = pa.scalar(" ", pa.large_string())
+        joined = _arrow(series[0])
         for s in series[1:]:
-            both = out.notna() & s.notna()
-            out = out.fillna(s).where(~both, out + " " + s)
-        out = out.str.strip()
+            part = _arrow(s)
+            # both present: "joined part"; else whichever is present (a null join falls through)
+            joined = pc.coalesce(pc.binary_join_element_wise(joined, part, space), joined, part)
+        out = pd.Series(pd.array(joined, dtype=STRING), index=out.index, name=out.name).str.strip()
         return out.mask(out == "").astype(STRING)
     for s in series[1:]:
         out = out.fillna(s)
     return out
+
+
+def _arrow(s: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """The values of a string Series as Arrow ``large_string``."""
+    arr = pa.array(s.array)  # type: ignore[call-overload]
+    return arr if arr.type == pa.large_string() else arr.cast(pa.large_string())
 
 
 def order_columns(columns: list[str]) -> list[str]:
@@ -134,11 +166,16 @@ def canonical_frame(
         s = columns[name].astype(STRING).reset_index(drop=True)
         data[name] = fix_code_text(s) if name in CODE_COLUMNS else s
     lineage = {
-        C.source: pd.Series([profile] * n, dtype=STRING),
-        C.source_file: pd.Series([path.name] * n, dtype=STRING),
+        C.source: _constant(profile, n),
+        C.source_file: _constant(path.name, n),
         C.source_row: pd.Series(np.asarray(source_row, dtype=np.int64), dtype="Int64"),
     }
     return pd.DataFrame({**lineage, **data}, index=pd.RangeIndex(n))
+
+
+def _constant(value: str, n: int) -> pd.Series:
+    """A ``string`` Series of ``n`` times ``value`` (built by Arrow, not from a Python list)."""
+    return pd.Series(pd.array(pa.repeat(pa.scalar(value, pa.large_string()), n), dtype=STRING))
 
 
 def rejected_frame(records: list[dict[str, object]], path: Path) -> pd.DataFrame:

@@ -29,6 +29,7 @@ import plotly.graph_objects as go
 
 from aioa_analysis import (
     __version__,
+    cohorts,
     compare,
     diploma,
     figures,
@@ -409,7 +410,11 @@ def compute_results(ctx: ReportContext) -> None:
     focus, dept, res = ctx.contracts, ctx.departement, ctx.results
     labels = res["cfa_labels"]
     res["overall"] = rates.rupture_rate_within(focus, as_of=as_of, horizon_months=h, min_n=min_n)
-    res["overall_dept"] = rates.rupture_rate_within(dept, as_of=as_of, horizon_months=h, min_n=min_n)
+    res["overall_dept"] = (  # the same table when the report is the département's
+        res["overall"].copy()
+        if focus is dept
+        else rates.rupture_rate_within(dept, as_of=as_of, horizon_months=h, min_n=min_n)
+    )
     res["whole"] = survival.rupture_whole_contract(focus, as_of=as_of, min_n=min_n)
     # par CFA (always the département's CFAs)
     by_cfa = publish_rates(
@@ -462,16 +467,18 @@ def compute_results(ctx: ReportContext) -> None:
     res["km_level"] = survival.rupture_km(focus, as_of=as_of, by="diploma_level", max_months=24, min_n=min_n)
     res["phases"] = rates.rupture_phases(focus, as_of=as_of, min_n=min_n)
     # crude monthly hazard + observed/expected at equal contract age; summer ratio at equal age
+    calendar = seasonality.age_calendar(focus, as_of=as_of)  # split once, shared by both tables
     res["hazard"] = seasonality.age_adjusted_seasonality(
-        focus, as_of=as_of, period="month_of_year", min_n=min_n
+        focus, as_of=as_of, period="month_of_year", min_n=min_n, calendar=calendar
     )
-    res["summer"] = seasonality.age_adjusted_summer_effect(focus, as_of=as_of)
+    res["summer"] = seasonality.age_adjusted_summer_effect(focus, as_of=as_of, calendar=calendar)
     # après la rupture
-    res["recontract"] = transitions.recontract_rates(focus, as_of=as_of)
-    res["net"] = transitions.net_rupture_rates(focus, as_of=as_of, horizon_months=h)
-    res["delay"] = transitions.time_to_new_contract_summary(focus, as_of=as_of)
+    links = cohorts.link_ruptures(focus, as_of=as_of)  # linked once, shared by the four tables below
+    res["recontract"] = transitions.recontract_rates(focus, as_of=as_of, links=links)
+    res["net"] = transitions.net_rupture_rates(focus, as_of=as_of, horizon_months=h, links=links)
+    res["delay"] = transitions.time_to_new_contract_summary(focus, as_of=as_of, links=links)
     # résultat au diplôme
-    res["pass"] = diploma.pass_rates_by_outcome_class(focus, as_of=as_of)
+    res["pass"] = diploma.pass_rates_by_outcome_class(focus, as_of=as_of, links=links)
     res["by_outcome"] = diploma.rupture_rates_by_diploma_outcome(focus, as_of=as_of, min_n=min_n)
     res["references"] = referential.reference_rates()
 
