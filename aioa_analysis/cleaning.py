@@ -274,6 +274,29 @@ def parse_contract_values(raw: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(cols, index=raw.index, copy=False)
 
 
+def with_parsed_key(parsed: pd.DataFrame, raw_columns: pd.Index, keys: pd.Series) -> pd.DataFrame:
+    """``parse_contract_values(raw.assign(apprentice_key=keys))`` from ``parsed = parse_contract_values(raw)``.
+
+    Lets the values be parsed while the keyed hashes are still being computed (the pipeline does
+    both at once): the key goes where parsing the frame with its key would have put it, after the
+    columns parsed from ``raw`` and before the key dates added for being absent.
+    """
+    absent = {c for c in KEY_DATE_COLUMNS if c not in raw_columns}
+    added = [c for c in parsed.columns if str(c).removeprefix("_status_") in absent]
+    first = [c for c in parsed.columns if c not in added]
+    key = contiguous(keys.astype("string")).set_axis(parsed.index)
+    return parsed.assign(**{C.apprentice_key: key})[[*first, C.apprentice_key, *added]]
+
+
+def identity_rows(raw: pd.DataFrame, start_dates: pd.Series) -> pd.DataFrame:
+    """What the identity store is built from (restricted): the identity columns of each raw row, its
+    ``apprentice_key``, lineage and parsed ``start_date`` (which orders a person's rows)."""
+    ident_cols = [c for c in (*IDENTITY_COLUMNS, C.sex, C.residence_postcode) if c in raw.columns]
+    return raw[[*ident_cols, C.apprentice_key, C.source_file, C.source_row]].assign(
+        **{C.start_date: start_dates.set_axis(raw.index)}
+    )
+
+
 # ================================================================================================
 # 2. row-level rejections
 
@@ -681,13 +704,14 @@ class ContractMerge:
 
     def column(self, name: str, groups: np.ndarray) -> pd.api.extensions.ExtensionArray:
         """The merged values of column ``name`` for ``groups`` (in that order)."""
-        values = take_values(self.arrays[name], self.base[groups])
+        rows = self.base[groups]
         fix_groups, fix_rows = self._winners(name)
         at = _inverse(groups, self.n_groups)[fix_groups]
         present = at >= 0
         if present.any():
-            values[at[present]] = self.arrays[name].take(fix_rows[present])
-        return values
+            rows = rows.copy()
+            rows[at[present]] = fix_rows[present]
+        return take_values(self.arrays[name], rows)  # one gather per column
 
     def _contract_ids(self) -> pd.Series:
         """Per group: its contract number, else ``<key[:16]>-<YYYYMMDD>``, else ``file:row``."""
@@ -1399,15 +1423,22 @@ def _rejected_records(rows: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def clean_contracts(raw: pd.DataFrame, *, exams: pd.DataFrame | None = None) -> CleanResult:
+def clean_contracts(
+    raw: pd.DataFrame, *, exams: pd.DataFrame | None = None, parsed: pd.DataFrame | None = None
+) -> CleanResult:
     """Clean a concatenated raw contract frame that already carries ``apprentice_key``.
 
     Returns the merged, derived contracts sorted by ``contract_id`` (no personal column but the
     birth date, which :func:`aioa_analysis.schema.coerce_contracts` drops), the per-row status used
-    for the accounting, the rejected records and the conflicts.
+    for the accounting, the rejected records and the conflicts. ``parsed`` is
+    :func:`parse_contract_values` of ``raw`` when already computed (see :func:`with_parsed_key`).
     """
     raw = raw.reset_index(drop=True)
-    parsed = parse_contract_values(raw).assign(**{ROW: np.arange(len(raw))})
+    if parsed is None:
+        parsed = parse_contract_values(raw)
+    elif len(parsed) != len(raw):
+        raise ValueError("parsed must be parse_contract_values(raw)")
+    parsed = parsed.set_axis(raw.index).assign(**{ROW: np.arange(len(raw))})
     rows = (
         parsed.pipe(flag_invalid_rows)
         .pipe(flag_cancelled_elsewhere)
@@ -1454,10 +1485,7 @@ def clean_contracts(raw: pd.DataFrame, *, exams: pd.DataFrame | None = None) -> 
     status = status.mask(rows[PRIMARY].to_numpy() & rows[REASON].isna().to_numpy(), "clean")
     status = status.mask(rows[REASON].notna(), "rejected")
     rows = rows.assign(_status=status)
-    ident_cols = [c for c in (*IDENTITY_COLUMNS, C.sex, C.residence_postcode) if c in raw.columns]
-    identities_input = raw[[*ident_cols, C.apprentice_key, C.source_file, C.source_row]].assign(
-        **{C.start_date: start_dates}
-    )
+    identities_input = identity_rows(raw, start_dates)
     rows_out = rows[[C.source, C.source_file, C.source_row, REASON, "_status", DUP_OF, IS_AMENDMENT]]
     stats = {
         "exact_duplicates": int(rows[DUP_OF].notna().sum()),

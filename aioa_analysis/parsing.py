@@ -173,10 +173,12 @@ def take_values(
     ['a', 'a', <NA>, 'b']
     """
     if isinstance(values, pd.arrays.ArrowStringArray) and values.dtype == "string" and len(positions) > 0:  # type: ignore[attr-defined]
-        arr = arrow_strings(pd.Series(values, copy=False))
+        arr = pa.array(values)  # type: ignore[call-overload]
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
         if _few_distinct(arr):
             coded = pc.dictionary_encode(arr).take(pa.array(positions))
-            return pd.arrays.ArrowStringArray(coded.cast(pa.large_string()))  # type: ignore[attr-defined]
+            return pd.arrays.ArrowStringArray(coded.cast(arr.type))  # type: ignore[attr-defined]
     return values.take(positions)
 
 

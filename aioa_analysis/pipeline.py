@@ -46,12 +46,15 @@ from aioa_analysis.cleaning import (
     REASON_COLUMN,
     clean_contracts,
     clean_exam_results,
+    identity_rows,
+    parse_contract_values,
+    with_parsed_key,
 )
 from aioa_analysis.errors import InputFileError, ParameterError
 from aioa_analysis.identity import build_identities, identities_parquet, write_identities
 from aioa_analysis.outcomes import parse_as_of
 from aioa_analysis.parsing import arrow_strings, bool_numpy
-from aioa_analysis.pseudonym import add_apprentice_key, load_or_create_key
+from aioa_analysis.pseudonym import add_apprentice_key, apprentice_keys, load_or_create_key
 from aioa_analysis.schema import (
     ALL_NAMES,
     CONTRACT_DTYPES,
@@ -283,9 +286,9 @@ def run_clean(
             "!! NO REAL INPUT: cleaning the SYNTHETIC SAMPLE in %s — figures are not real !!",
             config.sample_dir(),
         )
-    # hashing the input files (quality.json) and serialising the identity store run on a second
-    # thread, beside the cleaning (both release the GIL)
-    background = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+    # work beside the main thread (see _run_clean): hashing the input files (quality.json), the keyed
+    # hashes, the identity store and the parquet encoding of the contracts; two threads, for two cores
+    background = concurrent.futures.ThreadPoolExecutor(max_workers=2)
     try:
         return _run_clean(paths, sample_used, out, rdir, as_of, source, background)
     finally:
@@ -321,10 +324,23 @@ def _run_clean(
             f"no contract file among the inputs ({', '.join(p.name for p in paths)})",
             hint="add a DECA, Tableau de bord, SIFA or chamber file; exam results alone cannot be cleaned",
         )
-    raw = add_apprentice_key(_concat(contract_frames), key=key)
+    # the keyed hashes (Python, holding the GIL) are computed on a background thread while this one
+    # parses the values (Arrow kernels, which release it)
+    unkeyed = _concat(contract_frames)
+    keys = background.submit(apprentice_keys, unkeyed, key)
+    parsed_values = parse_contract_values(unkeyed)
+    raw = unkeyed.assign(**{C.apprentice_key: keys.result()})
+    parsed_values = with_parsed_key(parsed_values, unkeyed.columns, raw[C.apprentice_key])
+    del unkeyed
     exams_raw = add_apprentice_key(_concat(exam_frames), key=key) if exam_frames else None
     exams, exam_rows = clean_exam_results(exams_raw) if exams_raw is not None else (None, None)
-    res = clean_contracts(raw, exams=exams)
+    # every person's identity, built on a background thread during the cleaning; only the people
+    # kept in the end are written (see _minimised)
+    all_identities = background.submit(
+        _identities_of, identity_rows(raw, parsed_values[C.start_date]), exams_raw
+    )
+    res = clean_contracts(raw, exams=exams, parsed=parsed_values)
+    del parsed_values
     # the raw values are no longer needed (the identity columns live on in res.identities_input)
     file_of_row = raw[_FILE].to_numpy()
     del raw, contract_frames
@@ -336,7 +352,7 @@ def _run_clean(
     contracts = contracts.reset_index(drop=True)
     validate_contracts(contracts)
     as_of_ts, as_of_how, as_of_detail = choose_as_of(as_of, paths, contracts)
-    # the final table: its parquet is encoded on the second thread during the accounting below
+    # the final table: its parquet is encoded on a background thread during the accounting below
     contracts_parquet = background.submit(parquet_buffer, contracts)
 
     # ---- per-file accounting ----------------------------------------------------------------
@@ -468,18 +484,11 @@ def _run_clean(
 
     # ---- write -----------------------------------------------------------------------------
     conflicts = res.conflicts.reindex(columns=list(CONFLICT_COLUMNS))
-    ident_input = (
-        pd.concat([res.identities_input, exams_raw], ignore_index=True)
-        if exams_raw is not None
-        else res.identities_input
-    )
     # data minimisation: only people who have a clean contract or an exam result
-    wanted = pd.concat(
+    identities = _minimised(
+        all_identities.result(),
         [contracts[C.apprentice_key], *([exams[C.apprentice_key]] if exams is not None else [])],
-        ignore_index=True,
     )
-    keep = pc.is_in(arrow_strings(ident_input[C.apprentice_key]), value_set=pc.unique(arrow_strings(wanted)))
-    identities = build_identities(ident_input.loc[bool_numpy(keep)])
     identity_bytes = background.submit(identities_parquet, identities)
     written = [CONTRACTS_FILE, REJECTED_FILE, CONFLICTS_FILE, QUALITY_FILE]
     with AtomicDir(out) as stage:
@@ -510,6 +519,22 @@ def _run_clean(
         outputs=[out / n for n in written],
         identity_path=ident_path,
     )
+
+
+def _identities_of(contract_rows: pd.DataFrame, exam_rows: pd.DataFrame | None) -> pd.DataFrame:
+    """The identity store of everyone in the contract (and exam) rows: one row per ``apprentice_key``."""
+    rows = (
+        pd.concat([contract_rows, exam_rows], ignore_index=True) if exam_rows is not None else contract_rows
+    )
+    return build_identities(rows)
+
+
+def _minimised(identities: pd.DataFrame, wanted: list[pd.Series]) -> pd.DataFrame:
+    """``identities`` of the people in ``wanted`` only (the same rows as building the store from their
+    rows alone: each person's row depends on their own rows only)."""
+    keys = pd.concat(wanted, ignore_index=True)
+    keep = pc.is_in(arrow_strings(identities[C.apprentice_key]), value_set=pc.unique(arrow_strings(keys)))
+    return identities.loc[bool_numpy(keep)].reset_index(drop=True)
 
 
 def _coerce_exams(exams: pd.DataFrame) -> pd.DataFrame:

@@ -342,6 +342,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("out", type=Path)
     p.add_argument("--n", type=int, required=True)
     args = parser.parse_args(argv)
+    if args.step in ("stats", "stats_all", "baseline"):
+        # as in a report kernel, which `aioa report` starts with these allocator settings (the floor
+        # keeps glibc's defaults: it is the bare pandas baseline, and `aioa clean` sets them itself)
+        from aioa_analysis.allocator import tune_for_large_tables
+
+        tune_for_large_tables()
     if args.step == "replicate":
         info = step_replicate(args.source, args.out, args.n)
     elif args.step == "floor":

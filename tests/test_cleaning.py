@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -15,6 +17,7 @@ from aioa_analysis.schema import (
 )
 
 KEY = b"k" * 32
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "raw" / "sample"
 
 BASE = {
     "source": "deca_extract",
@@ -691,3 +694,37 @@ def test_contract_ids_sort_like_strings():
     assert ids.iloc[order].tolist() == sorted(ids.tolist())
     digits = pd.Series(["031202310001351", "001202310001351", "999999999999999"], dtype="string")
     assert digits.iloc[CL._argsort_ids(digits)].tolist() == sorted(digits.tolist())
+
+
+@pytest.mark.parametrize("name", ["Export_Init_TBA_202511300600.csv", "SIFA_0410955R_31122024.csv"])
+def test_parsing_before_the_keys_gives_the_same_frame(name):
+    """The pipeline parses while the keys are computed: same frame as parsing with the key in place."""
+    from aioa_analysis import readers
+    from aioa_analysis.pseudonym import apprentice_keys
+
+    raw = readers.read_file(SAMPLE / name).frame.reset_index(drop=True).astype("string")
+    keys = apprentice_keys(raw, b"k" * 32)
+    expected = CL.parse_contract_values(raw.assign(apprentice_key=keys))
+    got = CL.with_parsed_key(CL.parse_contract_values(raw), raw.columns, keys)
+    assert list(got.columns) == list(expected.columns)
+    pd.testing.assert_frame_equal(got, expected)
+
+
+def test_identity_store_built_for_all_then_minimised_equals_built_for_the_kept():
+    """Each person's identity row depends on their own rows only, so filtering after equals before."""
+    from aioa_analysis import readers
+    from aioa_analysis.identity import build_identities
+    from aioa_analysis.pipeline import _identities_of, _minimised
+
+    frames = [
+        readers.read_file(SAMPLE / n).frame.astype("string")
+        for n in ("Export_Init_TBA_202511300600.csv", "cma41_contrats_20251130.csv")
+    ]
+    raw = add_apprentice_key(pd.concat(frames, ignore_index=True), key=b"k" * 32)
+    parsed = CL.parse_contract_values(raw)
+    rows = CL.identity_rows(raw, parsed["start_date"])
+    wanted = raw["apprentice_key"].dropna().drop_duplicates().sample(frac=0.5, random_state=1)
+    expected = build_identities(rows.loc[rows["apprentice_key"].isin(wanted).to_numpy()])
+    got = _minimised(_identities_of(rows, None), [wanted])
+    assert 0 < len(got) < raw["apprentice_key"].nunique()
+    pd.testing.assert_frame_equal(got, expected.reset_index(drop=True))
