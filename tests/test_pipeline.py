@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import stat
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -144,10 +145,21 @@ def test_failed_run_leaves_previous_outputs_untouched(tmp_path, monkeypatch):
     def boom(*a, **k):
         raise OSError("disk full")
 
+    write_csv = pipeline.write_csv
     monkeypatch.setattr(pipeline, "write_csv", boom)
     with pytest.raises(OSError):
         pipeline.run_clean([src], out_dir=out, as_of="2025-01-01")
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    monkeypatch.setattr(pipeline, "write_csv", write_csv)
+
+    def slow_boom(*a, **k):  # the contracts' parquet is written on a background thread
+        time.sleep(0.2)
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pipeline, "write_parquet", slow_boom)
+    with pytest.raises(OSError, match="disk full"):
+        pipeline.run_clean([src], out_dir=out, as_of="2025-01-01")
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no staging folder left either
 
 
 def test_as_of_argument_then_latest_event(tmp_path):
