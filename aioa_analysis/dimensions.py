@@ -324,3 +324,36 @@ def small_denominator_flags(n: pd.Series, *, min_n: int = MIN_N_DEFAULT) -> tupl
         .mask(empty, NOT_OBSERVABLE)
     )
     return small.rename("suppressed"), reason.rename("suppression_reason")
+
+
+def rate_table(
+    keys: pd.DataFrame,
+    *,
+    n: np.ndarray,
+    k: np.ndarray,
+    rate: np.ndarray,
+    ci_low: np.ndarray,
+    ci_high: np.ndarray,
+    min_n: int = MIN_N_DEFAULT,
+    **extra: object,
+) -> pd.DataFrame:
+    """The tidy rate table every estimator returns: ``keys``, then ``n_contracts``, ``n_ruptures``
+    (numerator and denominator beside the rate), ``rate``, ``ci_low``, ``ci_high``, the primary
+    suppression flags (:func:`small_denominator_flags`), then ``extra`` columns in their order.
+
+    >>> rate_table(pd.DataFrame({"sector": ["A", "B"]}), n=np.array([40, 5]), k=np.array([10, 1]),
+    ...            rate=np.array([0.25, 0.2]), ci_low=np.array([0.1, 0.0]), ci_high=np.array([0.4, 0.6]),
+    ...            unit="contract")[["sector", "n_contracts", "rate", "suppressed", "unit"]]
+      sector  n_contracts  rate  suppressed      unit
+    0      A           40  0.25       False  contract
+    1      B            5  0.20        True  contract
+    """
+    out = keys.assign(
+        n_contracts=np.asarray(n).astype("int64"),
+        n_ruptures=np.asarray(k).astype("int64"),
+        rate=rate,
+        ci_low=ci_low,
+        ci_high=ci_high,
+    )
+    suppressed, reason = small_denominator_flags(out["n_contracts"], min_n=min_n)
+    return out.assign(suppressed=suppressed.to_numpy(), suppression_reason=reason.to_numpy(), **extra)  # type: ignore[arg-type]

@@ -20,7 +20,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from aioa_analysis.dimensions import MIN_N_DEFAULT, group_codes, small_denominator_flags, with_dimensions
+from aioa_analysis.dimensions import (
+    MIN_N_DEFAULT,
+    group_codes,
+    rate_table,
+    small_denominator_flags,
+    with_dimensions,
+)
 from aioa_analysis.errors import ParameterError
 from aioa_analysis.intervals import clopper_pearson_interval, wilson_interval
 from aioa_analysis.outcomes import OUTCOME, parse_as_of, with_outcome
@@ -211,17 +217,14 @@ def rupture_rate_within(
     lo, hi = proportion_interval(k, n, method=method, level=level)
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = np.where(n > 0, k / np.maximum(n, 1), np.nan)
-    out = keys.assign(
-        n_contracts=n.astype("int64"),
-        n_ruptures=k.astype("int64"),
+    return rate_table(
+        keys,
+        n=n,
+        k=k,
         rate=rate,
         ci_low=lo,
         ci_high=hi,
-    )
-    suppressed, reason = small_denominator_flags(out["n_contracts"], min_n=min_n)
-    return out.assign(
-        suppressed=suppressed.to_numpy(),
-        suppression_reason=reason.to_numpy(),
+        min_n=min_n,
         n_ruptures_after_diploma=k_after.astype("int64"),
         n_excluded_not_observed=excluded.astype("int64"),
         horizon_months=h,

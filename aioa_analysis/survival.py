@@ -22,7 +22,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from aioa_analysis.dimensions import MIN_N_DEFAULT, group_codes, small_denominator_flags, with_dimensions
+from aioa_analysis.dimensions import (
+    MIN_N_DEFAULT,
+    group_codes,
+    rate_table,
+    small_denominator_flags,
+    with_dimensions,
+)
 from aioa_analysis.errors import ParameterError
 from aioa_analysis.intervals import wilson_interval
 from aioa_analysis.outcomes import EVENT_DATE, OUTCOME, parse_as_of, with_outcome
@@ -403,17 +409,14 @@ def rupture_whole_contract(
         rate[gi] = 1.0 - last["survival"]
         lo[gi] = 1.0 - last["ci_high"]
         hi[gi] = 1.0 - last["ci_low"]
-    out = keys.assign(
-        n_contracts=n.astype("int64"),
-        n_ruptures=k.astype("int64"),
+    return rate_table(
+        keys,
+        n=n,
+        k=k,
         rate=rate,
         ci_low=lo,
         ci_high=hi,
-    )
-    suppressed, reason = small_denominator_flags(out["n_contracts"], min_n=min_n)
-    return out.assign(
-        suppressed=suppressed.to_numpy(),
-        suppression_reason=reason.to_numpy(),
+        min_n=min_n,
         estimator=np.where(running, "kaplan_meier", "part_observee"),
         n_ruptures_after_diploma=k_after.astype("int64"),
         n_ongoing=ongoing.astype("int64"),

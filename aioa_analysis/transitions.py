@@ -344,6 +344,29 @@ def _groups(frame: pd.DataFrame, universe: pd.DataFrame, dims: list[str]):
         yield row, grouped.get(_norm_key(row), empty)
 
 
+def _delays_by_group(
+    base: pd.DataFrame,
+    dims: list[str],
+    as_of: object,
+    *,
+    tolerance_days: int,
+    include_after_diploma: bool,
+    links: RuptureLinks | None,
+):
+    """Yield ``(key, time, event)`` per group of ``base`` (see :func:`_delays`): days to a new contract,
+    or follow-up days when censored, and whether a new contract was seen."""
+    delays = _delays(
+        base,
+        as_of=parse_as_of(as_of),
+        dims=dims,
+        tolerance_days=tolerance_days,
+        include_after_diploma=include_after_diploma,
+        links=links,
+    )
+    for key, g in _groups(delays, base, dims):
+        yield key, g["time"].to_numpy(dtype="float64"), g["event"].to_numpy(dtype=bool)
+
+
 def _km_cdf(time: np.ndarray, event: np.ndarray, days: np.ndarray, level: float):
     """Kaplan-Meier cumulative incidence 1 - S(d) with log-log interval, via scipy.stats.ecdf."""
     nan = np.full(len(days), np.nan)
@@ -401,21 +424,17 @@ def time_to_new_contract(
     0   30          2               0        0.0
     1   60          2               1        0.5
     """
-    ts = parse_as_of(as_of)
     day_arr = np.asarray(sorted({int(d) for d in days}), dtype="float64")
     base, dims = with_dimensions(contracts, by)
-    delays = _delays(
+    rows = []
+    for key, t, e in _delays_by_group(
         base,
-        as_of=ts,
-        dims=dims,
+        dims,
+        as_of,
         tolerance_days=tolerance_days,
         include_after_diploma=include_after_diploma,
         links=links,
-    )
-    rows = []
-    for key, g in _groups(delays, base, dims):
-        t = g["time"].to_numpy(dtype="float64")
-        e = g["event"].to_numpy(dtype=bool)
+    ):
         cdf, lo, hi = _km_cdf(t, e, day_arr, level)
         for i, d in enumerate(day_arr):
             rows.append(
@@ -471,20 +490,16 @@ def time_to_new_contract_summary(
        n_ruptures  n_recontracted  median_days_km  median_days
     0           2               2            31.0         45.5
     """
-    ts = parse_as_of(as_of)
     base, dims = with_dimensions(contracts, by)
-    delays = _delays(
+    rows = []
+    for key, t, e in _delays_by_group(
         base,
-        as_of=ts,
-        dims=dims,
+        dims,
+        as_of,
         tolerance_days=tolerance_days,
         include_after_diploma=include_after_diploma,
         links=links,
-    )
-    rows = []
-    for key, g in _groups(delays, base, dims):
-        t = g["time"].to_numpy(dtype="float64")
-        e = g["event"].to_numpy(dtype=bool)
+    ):
         median_km = np.nan
         if e.any():
             res = stats.ecdf(stats.CensoredData(uncensored=t[e], right=t[~e]))
