@@ -1397,7 +1397,6 @@ class CleanResult:
     rows: pd.DataFrame  # one row per input record: lineage, status (clean/merged/rejected), reason
     rejected: pd.DataFrame  # schema.REJECTED_COLUMNS
     conflicts: pd.DataFrame  # contract_id, column, source, source_file, value
-    identities_input: pd.DataFrame  # raw identity columns + apprentice_key + parsed start_date (restricted)
     stats: dict = field(default_factory=dict)
 
 
@@ -1477,7 +1476,6 @@ def clean_contracts(
         .pipe(count_conflicts, conflicts)
     )
     # from here on the rows only need their lineage and status: let the parsed values go
-    start_dates = parsed[C.start_date]
     rows = rows[[c for c in (*LINEAGE_COLUMNS, *_ROW_STATUS_COLUMNS) if c in rows.columns]]
     del merge, parsed, checked, kept
     contracts = contracts.pipe(join_exam_results, exams).pipe(derive_fields)
@@ -1485,7 +1483,6 @@ def clean_contracts(
     status = status.mask(rows[PRIMARY].to_numpy() & rows[REASON].isna().to_numpy(), "clean")
     status = status.mask(rows[REASON].notna(), "rejected")
     rows = rows.assign(_status=status)
-    identities_input = identity_rows(raw, start_dates)
     rows_out = rows[[C.source, C.source_file, C.source_row, REASON, "_status", DUP_OF, IS_AMENDMENT]]
     stats = {
         "exact_duplicates": int(rows[DUP_OF].notna().sum()),
@@ -1499,6 +1496,5 @@ def clean_contracts(
         rows=rows_out,
         rejected=_rejected_records(rows, raw),
         conflicts=conflicts.reset_index(drop=True),
-        identities_input=identities_input,
         stats=stats,
     )

@@ -78,23 +78,17 @@ def with_outcome(contracts: pd.DataFrame, *, as_of: object) -> pd.DataFrame:
     3    ongoing            302
     """
     ts = parse_as_of(as_of)
-    start = contracts[C.start_date]
-    end = contracts[C.planned_end_date]
-    rupt = contracts[C.rupture_date]
+    start, end, rupt = (_datetime64(contracts[c]) for c in (C.start_date, C.planned_end_date, C.rupture_date))
     after_dipl = (
         contracts[C.rupture_after_diploma].astype("boolean").fillna(False).to_numpy(dtype=bool)
         if C.rupture_after_diploma in contracts
         else np.zeros(len(contracts), dtype=bool)
     )
-    fast = all(_plain_datetime(x) for x in (start, end, rupt))
-    if fast:  # numpy datetimes: NaT compares False, as pandas' missing values do
-        start_v, end_v, rupt_v = start.to_numpy(), end.to_numpy(), rupt.to_numpy()
-        ts_v = np.datetime64(ts)
-        observed = (rupt_v <= ts_v) & (rupt_v < end_v)
-        completed = ~observed & (end_v <= ts_v)
-    else:
-        observed = np.asarray(rupt.notna() & (rupt <= ts) & (rupt < end), dtype=bool)
-        completed = (~observed & (end <= ts)).to_numpy(dtype=bool)
+    # numpy datetimes: NaT compares False, as pandas' missing values do
+    start_v, end_v, rupt_v = start.to_numpy(), end.to_numpy(), rupt.to_numpy()
+    ts_v = np.datetime64(ts)
+    observed = (rupt_v <= ts_v) & (rupt_v < end_v)
+    completed = ~observed & (end_v <= ts_v)
     # codes into _OUTCOMES, the later rule winning as in successive masks
     codes = completed.astype("int8")
     codes[observed & ~after_dipl] = 2
@@ -102,26 +96,20 @@ def with_outcome(contracts: pd.DataFrame, *, as_of: object) -> pd.DataFrame:
     outcome = pd.Series(
         pd.array(_OUTCOMES.take(pa.array(codes)), dtype="string"), index=contracts.index, dtype="string"
     )
-    if fast:
-        unit = start.dtype
-        event_v = np.full(len(contracts), ts_v, dtype=unit)
-        np.copyto(event_v, end_v, where=completed, casting="same_kind")
-        np.copyto(event_v, rupt_v, where=observed, casting="same_kind")
-        event = pd.Series(event_v, index=contracts.index)
-        # whole days, floored as Timedelta.days; missing where the start is (the event never is)
-        with np.errstate(invalid="ignore"):
-            days = (event_v - start_v) // np.timedelta64(1, "D")
-        duration = pd.Series(pd.arrays.IntegerArray(days, np.isnat(start_v)), index=contracts.index)
-    else:
-        event = pd.Series(ts, index=contracts.index).astype(start.dtype)
-        event = event.mask(completed, end).mask(observed, rupt)
-        duration = (event - start).dt.days.astype("Int64")
+    event_v = np.full(len(contracts), ts_v, dtype=start.dtype)
+    np.copyto(event_v, end_v, where=completed, casting="same_kind")
+    np.copyto(event_v, rupt_v, where=observed, casting="same_kind")
+    event = pd.Series(event_v, index=contracts.index)
+    # whole days, floored as Timedelta.days; missing where the start is (the event never is)
+    with np.errstate(invalid="ignore"):
+        days = (event_v - start_v) // np.timedelta64(1, "D")
+    duration = pd.Series(pd.arrays.IntegerArray(days, np.isnat(start_v)), index=contracts.index)
     return contracts.assign(**{OUTCOME: outcome, EVENT_DATE: event, DURATION_DAYS: duration})
 
 
 _OUTCOMES = pa.array(["ongoing", "completed", "ruptured", "ruptured_after_diploma"], pa.large_string())
 
 
-def _plain_datetime(s: pd.Series) -> bool:
-    """A numpy ``datetime64`` column (no time zone): the fast vectorised path applies."""
-    return isinstance(s.dtype, np.dtype) and s.dtype.kind == "M"
+def _datetime64(s: pd.Series) -> pd.Series:
+    """``s`` as numpy ``datetime64`` (any unit kept); other date types (Arrow timestamps) in ns."""
+    return s if isinstance(s.dtype, np.dtype) and s.dtype.kind == "M" else s.astype("datetime64[ns]")

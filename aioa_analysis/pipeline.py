@@ -345,7 +345,7 @@ def _run_clean(
     )
     res = clean_contracts(raw, exams=exams, parsed=parsed_values)
     del parsed_values
-    # the raw values are no longer needed (the identity columns live on in res.identities_input)
+    # the raw values are no longer needed (the identity store is being built from identity_rows)
     file_of_row = raw[_FILE].to_numpy()
     del raw, contract_frames
     results = [dataclasses.replace(r, frame=r.frame.iloc[:0]) for r in results]

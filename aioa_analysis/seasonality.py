@@ -104,14 +104,8 @@ def monthly_exposure(
     1    2024-10           1           40.0
     """
     ts = parse_as_of(as_of)
-    frame, names = with_dimensions(contracts, by)
-    frame = frame.loc[frame[C.start_date].notna() & (frame[C.start_date] <= ts)]
-    frame = with_outcome(frame, as_of=ts)
-    codes_s, keys = group_codes(frame, names)
-    codes = codes_s.to_numpy()
+    keys, codes, start, exit_, rupt = _spells(contracts, as_of=ts, by=by)
     g = len(keys)
-    start = frame[C.start_date].to_numpy(dtype="datetime64[D]")
-    exit_ = np.maximum(frame[EVENT_DATE].to_numpy(dtype="datetime64[D]"), start)
     last_day = np.datetime64(ts.date(), "D")
     base = start.min() if len(start) else last_day
     base_month = base.astype("datetime64[M]")
@@ -137,7 +131,6 @@ def monthly_exposure(
     )
     present = pres.reshape(g, n_months + 1).cumsum(axis=1)[:, :n_months]
     starts = np.bincount(codes * n_months + m_start, minlength=g * n_months).reshape(g, n_months)
-    rupt = (frame[OUTCOME] == "ruptured").to_numpy(dtype=bool)
     m_rupt = _month_index(exit_[rupt], base_month)
     ruptures = np.bincount(codes[rupt] * n_months + m_rupt, minlength=g * n_months).reshape(g, n_months)
     months = base_month + np.arange(n_months).astype("timedelta64[M]")
@@ -357,6 +350,22 @@ DEFAULT_MAX_ITER = 10_000
 DEFAULT_TOL = 1e-10
 
 
+def _spells(
+    contracts: pd.DataFrame, *, as_of: pd.Timestamp, by: str | Sequence[str] | None
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The contracts started by ``as_of`` as spells in force: ``keys`` (one row per group), each
+    contract's group code, start day, exit day (its outcome's event date, never before the start,
+    :mod:`aioa_analysis.outcomes`) and whether it exits by a rupture."""
+    frame, names = with_dimensions(contracts, by)
+    frame = frame.loc[frame[C.start_date].notna() & (frame[C.start_date] <= as_of)]
+    frame = with_outcome(frame, as_of=as_of)
+    codes, keys = group_codes(frame, names)
+    start = frame[C.start_date].to_numpy(dtype="datetime64[D]")
+    exit_ = np.maximum(frame[EVENT_DATE].to_numpy(dtype="datetime64[D]"), start)
+    rupt = (frame[OUTCOME] == "ruptured").to_numpy(dtype=bool)
+    return keys, codes.to_numpy(), start, exit_, rupt
+
+
 def _age_calendar_arrays(
     contracts: pd.DataFrame, *, as_of: pd.Timestamp, by: str | Sequence[str] | None
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
@@ -374,15 +383,8 @@ def _age_calendar_arrays(
     day-level difference array per group gives the exposure, summed per calendar month.
     ``O(n log n + K·n + K·groups·days)`` for ``K`` age months.
     """
-    frame, names = with_dimensions(contracts, by)
-    frame = frame.loc[frame[C.start_date].notna() & (frame[C.start_date] <= as_of)]
-    frame = with_outcome(frame, as_of=as_of)
-    codes_s, keys = group_codes(frame, names)
-    codes = codes_s.to_numpy()
+    keys, codes, start, exit_, rupt = _spells(contracts, as_of=as_of, by=by)
     g = len(keys)
-    start = frame[C.start_date].to_numpy(dtype="datetime64[D]")
-    exit_ = np.maximum(frame[EVENT_DATE].to_numpy(dtype="datetime64[D]"), start)
-    rupt = (frame[OUTCOME] == "ruptured").to_numpy(dtype=bool)
     last_day = np.datetime64(as_of.date(), "D")
     base_month = (start.min() if len(start) else last_day).astype("datetime64[M]")
     first_day = int(base_month.astype("datetime64[D]").astype("int64"))

@@ -283,9 +283,13 @@ def bench_sample(*, work_dir: Path, seed: int) -> dict:
     env = _env(work)
     sample = ROOT / "data" / "raw" / "sample"
     results: dict[str, StepResult] = {}
-    inputs = sorted(
-        p for p in sample.glob("*") if p.is_file() and not p.name.startswith(("_", ".", "README"))
-    )
+
+    def inputs_in(folder: Path) -> list[Path]:
+        return sorted(
+            p for p in folder.glob("*") if p.is_file() and not p.name.startswith(("_", ".", "README"))
+        )
+
+    inputs = inputs_in(sample)
     if not inputs and _has_command("sample"):
         sample = work / "raw_sample"
         results["sample"] = run_step(
@@ -296,9 +300,7 @@ def bench_sample(*, work_dir: Path, seed: int) -> dict:
             timeout_s=600,
             log_dir=logs,
         )
-        inputs = sorted(
-            p for p in sample.glob("*") if p.is_file() and not p.name.startswith(("_", ".", "README"))
-        )
+        inputs = inputs_in(sample)
     if not inputs:
         return {"steps": {"clean": skipped("clean", "no synthetic sample available yet").to_json()}}
     processed = work / "processed"
