@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 
 from aioa_analysis.errors import ParameterError
 from aioa_analysis.intervals import wilson_interval
+from aioa_analysis.outcomes import parse_as_of
 from aioa_analysis.schema import C
 
 RECONTRACT_TOLERANCE_DAYS = 7
@@ -90,6 +91,35 @@ def _key_codes(keys: pd.Series, wanted: np.ndarray) -> np.ndarray:
     return np.asarray(codes.fill_null(-1).to_numpy(zero_copy_only=False), dtype="int64")
 
 
+def check_built_for(
+    what: str, index: pd.Index, contracts: pd.DataFrame, *, built: dict, asked: dict, builder: str
+) -> None:
+    """Raise :class:`ParameterError` unless a precomputed ``what`` (built on a table of ``index`` with
+    the parameters ``built``) serves ``contracts`` with the parameters ``asked``.
+
+    >>> check_built_for("links", pd.RangeIndex(2), pd.DataFrame(index=range(2)), built={"as_of": 1},
+    ...                 asked={"as_of": 2}, builder="link_ruptures")
+    Traceback (most recent call last):
+    ...
+    aioa_analysis.errors.ParameterError: links: built with as_of=1, not as_of=2 — build it with \
+link_ruptures(contracts, as_of=...)
+    """
+    if built != asked:
+        raise ParameterError(
+            f"{what}: built with {_params(built)}, not {_params(asked)}",
+            hint=f"build it with {builder}(contracts, {', '.join(f'{k}=...' for k in built)})",
+        )
+    if not index.equals(contracts.index):
+        raise ParameterError(
+            f"{what}: built for another contract table (index differs)",
+            hint=f"build it with {builder}() on the same table",
+        )
+
+
+def _params(values: dict) -> str:
+    return " and ".join(f"{k}={v}" for k, v in values.items())
+
+
 @dataclass(frozen=True)
 class RuptureLinks:
     """Every rupture of a contract table linked once to the apprentice's first new contract.
@@ -108,17 +138,14 @@ class RuptureLinks:
 
     def check(self, contracts: pd.DataFrame, *, as_of: pd.Timestamp, tolerance_days: int) -> None:
         """Raise :class:`ParameterError` unless these links were built for ``contracts`` / ``as_of``."""
-        if pd.Timestamp(as_of) != self.as_of or int(tolerance_days) != self.tolerance_days:
-            raise ParameterError(
-                f"links were built with as_of={self.as_of.date()} and tolerance_days={self.tolerance_days},"
-                f" not as_of={pd.Timestamp(as_of).date()} and tolerance_days={tolerance_days}",
-                hint="build them with link_ruptures(contracts, as_of=..., tolerance_days=...)",
-            )
-        if not self.frame.index.equals(contracts.index):
-            raise ParameterError(
-                "links were built for another contract table (index differs)",
-                hint="build them with link_ruptures() on the same table",
-            )
+        check_built_for(
+            "links",
+            self.frame.index,
+            contracts,
+            built={"as_of": self.as_of.date(), "tolerance_days": self.tolerance_days},
+            asked={"as_of": pd.Timestamp(as_of).date(), "tolerance_days": int(tolerance_days)},
+            builder="link_ruptures",
+        )
 
     def restrict(self, ruptured: pd.Series) -> pd.DataFrame:
         """The links of the rows where ``ruptured`` is True, NA elsewhere (as :func:`days_to_new_contract`)."""
@@ -153,10 +180,7 @@ def link_ruptures(
     ...                      links=links)["days_to_new_contract"].tolist()
     [30, <NA>]
     """
-    ts = pd.Timestamp(as_of) if as_of is not None else pd.NaT  # type: ignore[arg-type]
-    if pd.isna(ts):
-        raise ParameterError("as_of is required (the observation date)", hint='e.g. as_of="2025-06-30"')
-    ts = ts.normalize()  # as the estimators' parse_as_of
+    ts = parse_as_of(as_of)
     tolerance_days = check_count("tolerance_days", tolerance_days)
     frame = days_to_new_contract(
         contracts, ruptured=contracts[C.rupture_date].notna(), as_of=ts, tolerance_days=tolerance_days

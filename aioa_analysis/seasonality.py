@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from aioa_analysis.cohorts import check_built_for
 from aioa_analysis.dimensions import (
     MIN_N_DEFAULT,
     group_codes,
@@ -447,17 +448,14 @@ class AgeCalendar:
         self, contracts: pd.DataFrame, *, as_of: pd.Timestamp, by: str | Sequence[str] | None
     ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
         """The arrays of :func:`_age_calendar_arrays`, once checked to be those of this table."""
-        if as_of != self.as_of or tuple(parse_dimensions(by)) != self.by:
-            raise ParameterError(
-                f"calendar was built with as_of={self.as_of.date()} and by={list(self.by)}, not "
-                f"as_of={as_of.date()} and by={parse_dimensions(by)}",
-                hint="build it with age_calendar(contracts, as_of=..., by=...)",
-            )
-        if not self.index.equals(contracts.index):
-            raise ParameterError(
-                "calendar was built for another contract table (index differs)",
-                hint="build it with age_calendar() on the same table",
-            )
+        check_built_for(
+            "calendar",
+            self.index,
+            contracts,
+            built={"as_of": self.as_of.date(), "by": list(self.by)},
+            asked={"as_of": as_of.date(), "by": list(parse_dimensions(by))},
+            builder="age_calendar",
+        )
         return self.keys, self.months, self.exposure, self.ruptures
 
 

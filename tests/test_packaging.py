@@ -137,7 +137,8 @@ def test_notebooks_have_no_outputs():
 LAYERS = [
     {"errors", "__init__", "allocator"},
     {"schema", "config", "atomic", "referential", "intervals"},
-    {"readers", "parsing", "sample", "outcomes", "dimensions", "cohorts", "formatting"},
+    {"outcomes"},
+    {"readers", "parsing", "sample", "dimensions", "cohorts", "formatting"},
     {"pseudonym"},
     {"cleaning", "identity"},
     {
