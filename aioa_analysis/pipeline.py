@@ -35,7 +35,6 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from aioa_analysis import __version__, config
@@ -53,8 +52,7 @@ from aioa_analysis.cleaning import (
 from aioa_analysis.errors import InputFileError, ParameterError
 from aioa_analysis.identity import build_identities, identities_parquet, write_identities
 from aioa_analysis.outcomes import parse_as_of
-from aioa_analysis.parsing import arrow_strings, bool_numpy
-from aioa_analysis.pseudonym import add_apprentice_key, apprentice_keys, load_or_create_key
+from aioa_analysis.pseudonym import add_apprentice_key, apprentice_keys, keys_in, load_or_create_key
 from aioa_analysis.schema import (
     ALL_NAMES,
     CONTRACT_DTYPES,
@@ -556,9 +554,8 @@ def _identities_of(contract_rows: pd.DataFrame, exam_rows: pd.DataFrame | None) 
 def _minimised(identities: pd.DataFrame, wanted: list[pd.Series]) -> pd.DataFrame:
     """``identities`` of the people in ``wanted`` only (the same rows as building the store from their
     rows alone: each person's row depends on their own rows only)."""
-    keys = pd.concat(wanted, ignore_index=True)
-    keep = pc.is_in(arrow_strings(identities[C.apprentice_key]), value_set=pc.unique(arrow_strings(keys)))
-    return identities.loc[bool_numpy(keep)].reset_index(drop=True)
+    keep = keys_in(identities[C.apprentice_key], pd.concat(wanted, ignore_index=True))
+    return identities.loc[keep].reset_index(drop=True)
 
 
 def _coerce_exams(exams: pd.DataFrame) -> pd.DataFrame:

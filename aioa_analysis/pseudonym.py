@@ -216,6 +216,53 @@ _HEX_VALUES = np.full(256, 255, dtype=np.uint8)
 _HEX_VALUES[np.frombuffer(b"0123456789abcdef", dtype=np.uint8)] = np.arange(16, dtype=np.uint8)
 
 
+def _hex_prefixes(values: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(words, text)`` of non-missing keys that are all 64 lowercase hex characters: the first 16
+    characters of each as an unsigned integer, and the ``(n, 64)`` bytes; else ``None``."""
+    if len(values) == 0:
+        return None
+    lengths = pc.min_max(pc.binary_length(values)).as_py()
+    if not lengths["min"] == lengths["max"] == 64:
+        return None
+    text = fixed_width_bytes(values, 64)
+    nibbles = _HEX_VALUES[text[:, :16]]
+    if (nibbles == 255).any():
+        return None
+    packed = np.ascontiguousarray((nibbles[:, 0::2] << 4) | nibbles[:, 1::2])
+    return packed.view(">u8").ravel().astype(np.uint64), text
+
+
+def keys_in(keys: pd.Series, wanted: pd.Series) -> np.ndarray:
+    """Whether each of ``keys`` is one of ``wanted`` (``Series.isin``; a missing key never is).
+
+    Keys made here (64 lowercase hex characters) are looked up through their first 16 characters
+    read as an integer, then checked byte for byte against the key found; any other key falls back
+    to a string look-up.
+
+    >>> keys_in(pd.Series(["a", None, "b"], dtype="string"), pd.Series(["b", None], dtype="string")).tolist()
+    [False, False, True]
+    """
+    arr, within = arrow_strings(keys), arrow_strings(wanted)
+    valid = bool_numpy(pc.is_valid(arr))
+    values = arr if valid.all() else arr.filter(pa.array(valid))
+    within = within if within.null_count == 0 else within.filter(pc.is_valid(within))
+    found = np.zeros(len(arr), dtype=bool)
+    mine, theirs = _hex_prefixes(values), _hex_prefixes(within)
+    if mine is not None and theirs is not None:
+        codes, uniques = pd.factorize(theirs[0])
+        first = first_occurrence(codes)
+        if (theirs[1] == theirs[1][first][codes]).all():  # no two wanted keys share a prefix
+            at = pd.Index(uniques).get_indexer(mine[0])
+            hit = np.flatnonzero(at >= 0)
+            same = (mine[1][hit] == theirs[1][first[at[hit]]]).all(axis=1)
+            inside = np.zeros(len(values), dtype=bool)
+            inside[hit[same]] = True
+            found[valid] = inside
+            return found
+    found[valid] = bool_numpy(pc.is_in(values, value_set=pc.unique(within)))
+    return found
+
+
 def key_codes(keys: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """``(codes, order)`` of apprentice keys: equal keys share a code (numbered in order of first
     appearance, -1 when missing); ``order`` lists the codes in ascending key order.
@@ -231,17 +278,13 @@ def key_codes(keys: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     valid = bool_numpy(pc.is_valid(arr))
     values = arr.filter(pa.array(valid))
     codes = np.full(len(arr), -1, dtype=np.int64)
-    lengths = pc.min_max(pc.binary_length(values)).as_py() if len(values) else {"min": 0, "max": 0}
-    if len(values) and lengths["min"] == lengths["max"] == 64:
-        text = fixed_width_bytes(values, 64)
-        nibbles = _HEX_VALUES[text[:, :16]]
-        if not (nibbles == 255).any():
-            packed = np.ascontiguousarray((nibbles[:, 0::2] << 4) | nibbles[:, 1::2])
-            words = packed.view(">u8").ravel().astype(np.uint64)
-            found, uniques = pd.factorize(words)
-            if (text == text[first_occurrence(found)][found]).all():  # no two keys share a prefix
-                codes[valid] = found
-                return codes, np.argsort(uniques, kind="stable")
+    prefixed = _hex_prefixes(values)
+    if prefixed is not None:
+        words, text = prefixed
+        found, uniques = pd.factorize(words)
+        if (text == text[first_occurrence(found)][found]).all():  # no two keys share a prefix
+            codes[valid] = found
+            return codes, np.argsort(uniques, kind="stable")
     found, uniques = pd.factorize(
         pd.Series(values, dtype="string") if len(values) else pd.Series([], dtype="string")
     )
@@ -281,15 +324,10 @@ def key_ranks(keys: pd.Series) -> tuple[np.ndarray, int]:
 
 def _hex_ranks(values: pa.Array) -> tuple[np.ndarray, int] | None:
     """:func:`key_ranks` of non-missing keys that are all 64 lowercase hex characters, else ``None``."""
-    lengths = pc.min_max(pc.binary_length(values)).as_py()
-    if not lengths["min"] == lengths["max"] == 64:
+    prefixed = _hex_prefixes(values)
+    if prefixed is None:
         return None
-    text = fixed_width_bytes(values, 64)
-    nibbles = _HEX_VALUES[text[:, :16]]
-    if (nibbles == 255).any():
-        return None
-    packed = np.ascontiguousarray((nibbles[:, 0::2] << 4) | nibbles[:, 1::2])
-    words = packed.view(">u8").ravel().astype(np.uint64)
+    words, text = prefixed
     order = np.argsort(words)
     ordered = words[order]
     new = np.empty(len(words), dtype=bool)

@@ -20,6 +20,8 @@ from dataclasses import dataclass, fields
 from typing import Final
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from aioa_analysis.errors import DataError
 
@@ -335,6 +337,17 @@ REJECTED_COLUMNS: Final = ("source_file", "source_row", "column", "reason", "val
 """Columns of ``rejected.csv``."""
 
 
+def _strictly_increasing(s: pd.Series) -> bool:
+    """Whether the string values of ``s`` are sorted without repeats or missing values (then they are
+    unique: what `aioa clean` writes, checked in one pass instead of hashing every value)."""
+    if not isinstance(s.dtype, pd.StringDtype) or s.dtype.storage != "pyarrow":
+        return False
+    arr = pa.array(s.array)
+    if arr.null_count:
+        return False
+    return len(arr) < 2 or bool(pc.all(pc.greater(arr[1:], arr[:-1])).as_py())
+
+
 def validate_contracts(df: pd.DataFrame) -> pd.DataFrame:
     """Check that ``df`` is a valid clean contract table and return it unchanged.
 
@@ -362,7 +375,7 @@ planned_end_date, rupture_date, start_date — run `aioa clean` to build contrac
             f"contract table carries personal columns: {', '.join(forbidden)}",
             hint="personal data belongs in the restricted identity store only",
         )
-    if df[C.contract_id].duplicated().any():
+    if not _strictly_increasing(df[C.contract_id]) and df[C.contract_id].duplicated().any():
         dup = df.loc[df[C.contract_id].duplicated(), C.contract_id].iloc[0]
         raise DataError(f"contract_id is not unique (e.g. {dup!r})", hint="rebuild with `aioa clean`")
     return df
@@ -381,7 +394,12 @@ def coerce_contracts(df: pd.DataFrame) -> pd.DataFrame:
     for col, dtype in CONTRACT_DTYPES.items():
         if col in df.columns:
             s = df[col]
-            out[col] = pd.to_datetime(s).astype(dtype) if dtype == DATE else s.astype(dtype)
+            if dtype != DATE:
+                out[col] = s.astype(dtype)
+            elif s.dtype == DATE or s.notna().any():
+                out[col] = pd.to_datetime(s).astype(dtype)
+            else:  # an empty column (no such date in any source): no parsing of a million NAs
+                out[col] = pd.Series(pd.NaT, index=df.index, dtype=dtype)
         else:
             out[col] = pd.Series(pd.NA, index=df.index, dtype=dtype if dtype != DATE else "object").astype(
                 dtype

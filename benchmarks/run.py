@@ -89,6 +89,15 @@ def _env(work: Path) -> dict[str, str]:
     }
 
 
+def _kernel_env(env: dict[str, str]) -> dict[str, str]:
+    """``env`` plus the allocator settings `aioa report` gives its kernels (read at process start-up,
+    before the step imports pyarrow), unless ``AIOA_DEFAULT_MALLOC=1``."""
+    from aioa_analysis.allocator import child_environment
+
+    merged = child_environment({**os.environ, **env})
+    return {k: v for k, v in merged.items() if k in env or os.environ.get(k) != v}
+
+
 def _timeout(n: int) -> float:
     return 600.0 + n * 2e-3
 
@@ -236,7 +245,7 @@ def bench_size(
         results[name] = run_step(
             name,
             [sys.executable, "-m", "benchmarks.steps", name, str(contracts), "--as-of", as_of],
-            env=env,
+            env=_kernel_env(env),
             cwd=ROOT,
             timeout_s=timeout,
             log_dir=logs,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -12,26 +13,58 @@ from aioa_analysis import allocator
 glibc = pytest.mark.skipif(allocator._libc() is None, reason="not glibc")
 
 
+def _clean_environment(monkeypatch):
+    monkeypatch.delenv(allocator.DISABLE_VARIABLE, raising=False)
+    for key in allocator.ENVIRONMENT:  # restored after the test (never leaks into later ones)
+        monkeypatch.delenv(key, raising=False)
+
+
+def _python(code: str) -> str:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+
+
 @glibc
 def test_applied_on_glibc(monkeypatch):
-    monkeypatch.delenv(allocator.DISABLE_VARIABLE, raising=False)
+    _clean_environment(monkeypatch)
     assert allocator.tune_for_large_tables() is True
+    # the mimalloc setting is in the environment (read when pyarrow loads); glibc's are not
+    assert os.environ["MIMALLOC_PURGE_DELAY"] == "-1"
+    assert "MALLOC_ARENA_MAX" not in os.environ
+
+
+@glibc
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux")
+def test_huge_pages_off_in_the_process_and_its_children():
+    code = (
+        "import subprocess, sys; from aioa_analysis import allocator; "
+        "allocator._libc().prctl(allocator._PR_SET_THP_DISABLE, 0, 0, 0, 0); "  # as a fresh process
+        "before = allocator.huge_pages_disabled(); allocator.tune_for_large_tables(); "
+        "child = subprocess.run([sys.executable, '-c', 'from aioa_analysis import allocator; "
+        "print(allocator.huge_pages_disabled())'], capture_output=True, text=True).stdout.strip(); "
+        "print(before, allocator.huge_pages_disabled(), child)"
+    )
+    assert _python(code).split() == ["False", "True", "True"]
+
+
+def test_the_cli_module_does_not_load_pyarrow():
+    # `aioa` puts the mimalloc setting in the environment first thing: it only applies if pyarrow
+    # (which loads mimalloc) is not imported before, i.e. not by `aioa_analysis.cli` itself
+    assert _python("import sys, aioa_analysis.cli; print('pyarrow' in sys.modules)").strip() == "False"
 
 
 def test_disabled_by_the_variable(monkeypatch):
+    _clean_environment(monkeypatch)
     monkeypatch.setenv(allocator.DISABLE_VARIABLE, "1")
-    for key in allocator.ENVIRONMENT:
-        monkeypatch.delenv(key, raising=False)
     assert allocator.tune_for_large_tables(children=True) is False
+    assert not any(key in os.environ for key in allocator.ENVIRONMENT)
     assert not any(key in allocator.child_environment() for key in allocator.ENVIRONMENT)
 
 
 @glibc
 def test_children_inherit_the_settings_unless_the_user_set_them(monkeypatch):
-    monkeypatch.delenv(allocator.DISABLE_VARIABLE, raising=False)
+    _clean_environment(monkeypatch)
     monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "12345")  # the user's own choice wins
-    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
     allocator.tune_for_large_tables(children=True)
-    code = "import os; print(os.environ['MALLOC_MMAP_THRESHOLD_'], os.environ['MALLOC_TRIM_THRESHOLD_'])"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.split() == [str(allocator.MMAP_THRESHOLD), "12345"]
+    names = ["MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_ARENA_MAX", "MIMALLOC_PURGE_DELAY"]
+    out = _python(f"import os; print(*(os.environ[k] for k in {names!r}))")
+    assert out.split() == [str(allocator.MMAP_THRESHOLD), "12345", str(allocator.ARENA_MAX), "-1"]

@@ -728,3 +728,19 @@ def test_identity_store_built_for_all_then_minimised_equals_built_for_the_kept()
     got = _minimised(_identities_of(rows, None), [wanted])
     assert 0 < len(got) < raw["apprentice_key"].nunique()
     pd.testing.assert_frame_equal(got, expected.reset_index(drop=True))
+
+
+@pytest.mark.parametrize("dtype", ["string[pyarrow]", "string[python]", "object"])
+def test_validate_contracts_refuses_repeated_contract_ids_sorted_or_not(dtype):
+    from aioa_analysis.errors import DataError
+
+    base = coerce_contracts(pd.DataFrame({"contract_id": ["1", "2", "3"]}))
+
+    def with_ids(ids):
+        return base.assign(contract_id=pd.Series(ids, dtype=dtype))
+
+    validate_contracts(with_ids(["1", "2", "3"]))  # sorted and unique: the one-pass check
+    validate_contracts(with_ids(["3", "1", "2"]))  # unique but not sorted: the hashed check
+    for ids in (["1", "1", "2"], ["2", "1", "2"], ["1", "3", "3"]):
+        with pytest.raises(DataError, match="contract_id is not unique"):
+            validate_contracts(with_ids(ids))

@@ -216,3 +216,30 @@ def test_key_ranks_sort_made_keys_and_other_strings():
     assert ranks.tolist() == [1, 0, -1, 1, 2] and n == 3
     ranks, n = pseudonym.key_ranks(pd.Series([None], dtype="string"))
     assert ranks.tolist() == [-1] and n == 0
+
+
+def test_keys_in_is_isin_on_made_keys_collisions_and_other_strings():
+    import random
+
+    rnd = random.Random(5)
+    msgs = pd.Series([f"P{rnd.randrange(400)}|X|2000-01-01" for _ in range(600)] + [None], dtype="string")
+    keys = pseudonym.hmac_hex(msgs, KEY)
+    wanted = pd.concat([keys.sample(150, random_state=1), pd.Series([None], dtype="string")])
+    expected = keys.isin(wanted.dropna()).to_numpy() & keys.notna().to_numpy()
+    assert pseudonym.keys_in(keys, wanted).tolist() == expected.tolist()
+    assert 0 < expected.sum() < keys.notna().sum()  # some found, some not: the test can fail
+    # a key sharing its first 16 characters with a wanted key is not that key
+    a, b, c = "0" * 16 + "f" * 48, "0" * 16 + "e" * 48, "1" * 64
+    assert pseudonym.keys_in(
+        pd.Series([a, b, c], dtype="string"), pd.Series([a], dtype="string")
+    ).tolist() == [
+        True,
+        False,
+        False,
+    ]
+    # two wanted keys sharing a prefix, or keys that are not made here: the string look-up answers
+    got = pseudonym.keys_in(pd.Series([a, b, c, "x"], dtype="string"), pd.Series([a, b, "x"], dtype="string"))
+    assert got.tolist() == [True, True, False, True]
+    assert pseudonym.keys_in(pd.Series([a], dtype="string"), pd.Series([], dtype="string")).tolist() == [
+        False
+    ]
