@@ -163,11 +163,21 @@ def _check_location(path: Path, forbidden: list[Path]) -> None:
             )
 
 
+_NEARLY_UNIQUE: Final = frozenset({C.apprentice_key, C.phone, C.email})
+"""Columns with about one value per person: no dictionary (Arrow would build one, then give it up),
+and the keyed hash (random hex) uncompressed. Encoding 0.9 M people: 0.63 → 0.35 s, 78 → 89 MB."""
+
+
 def identities_parquet(identities: pd.DataFrame) -> bytes:
     """The bytes :func:`write_identities` writes (to prepare them while something else runs)."""
     table = pa.Table.from_pandas(coerce_identities(identities), preserve_index=False)
     sink = pa.BufferOutputStream()
-    pq.write_table(table, sink, compression="snappy")
+    pq.write_table(
+        table,
+        sink,
+        compression={c: "none" if c == C.apprentice_key else "snappy" for c in table.column_names},
+        use_dictionary=[c for c in table.column_names if c not in _NEARLY_UNIQUE],
+    )
     return sink.getvalue().to_pybytes()
 
 

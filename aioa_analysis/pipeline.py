@@ -354,9 +354,16 @@ def _run_clean(
     contracts = contracts.reset_index(drop=True)
     validate_contracts(contracts)
     as_of_ts, as_of_how, as_of_detail = choose_as_of(as_of, paths, contracts)
+    # data minimisation: the identity store keeps only people who have a clean contract or an exam
+    # result; it is selected and encoded by a background thread during the accounting below
+    identity_bytes = background.submit(
+        _identity_payload,
+        all_identities,
+        [contracts[C.apprentice_key], *([exams[C.apprentice_key]] if exams is not None else [])],
+    )
     with AtomicDir(out) as stage:
-        # the final table is written by a background thread during the accounting below, straight
-        # into the staging folder (never held whole in memory: 5 M contracts make a 0.5 GB file)
+        # the final table is written by the other background thread meanwhile, straight into the
+        # staging folder (never held whole in memory: 5 M contracts make a 0.5 GB file)
         contracts_written = background.submit(write_parquet, contracts, stage / CONTRACTS_FILE)
         try:
             # ---- per-file accounting ----------------------------------------------------------------
@@ -504,12 +511,6 @@ def _run_clean(
 
             # ---- write -----------------------------------------------------------------------------
             conflicts = res.conflicts.reindex(columns=list(CONFLICT_COLUMNS))
-            # data minimisation: only people who have a clean contract or an exam result
-            identities = _minimised(
-                all_identities.result(),
-                [contracts[C.apprentice_key], *([exams[C.apprentice_key]] if exams is not None else [])],
-            )
-            identity_bytes = background.submit(identities_parquet, identities)
             written = [CONTRACTS_FILE, REJECTED_FILE, CONFLICTS_FILE, QUALITY_FILE]
             if exams is not None:
                 write_parquet(_coerce_exams(exams), stage / EXAMS_FILE)
@@ -521,17 +522,15 @@ def _run_clean(
                 + "\n",
                 encoding="utf-8",
             )
-        finally:  # the thread is done before the staging folder is committed or removed
-            concurrent.futures.wait([contracts_written])
+        finally:  # the threads are done before the staging folder is committed or removed
+            concurrent.futures.wait([contracts_written, identity_bytes])
         contracts_written.result()  # a write error surfaces here
     if exams is None:
         with contextlib.suppress(FileNotFoundError):
             (out / EXAMS_FILE).unlink()  # a stale file from an earlier run would not match these contracts
+    identities, payload = identity_bytes.result()
     ident_path = write_identities(
-        identities,
-        restricted_dir=rdir,
-        forbidden=[out, config.reports_dir()],
-        payload=identity_bytes.result(),
+        identities, restricted_dir=rdir, forbidden=[out, config.reports_dir()], payload=payload
     )
     return CleanRun(
         out_dir=out,
@@ -549,6 +548,15 @@ def _identities_of(contract_rows: pd.DataFrame, exam_rows: pd.DataFrame | None) 
         pd.concat([contract_rows, exam_rows], ignore_index=True) if exam_rows is not None else contract_rows
     )
     return build_identities(rows)
+
+
+def _identity_payload(
+    identities: concurrent.futures.Future[pd.DataFrame], wanted: list[pd.Series]
+) -> tuple[pd.DataFrame, bytes]:
+    """The identity store of the people in ``wanted`` (see :func:`_minimised`) and its parquet bytes;
+    ``identities`` is the store of everyone, being built on another thread."""
+    kept = _minimised(identities.result(), wanted)
+    return kept, identities_parquet(kept)
 
 
 def _minimised(identities: pd.DataFrame, wanted: list[pd.Series]) -> pd.DataFrame:
