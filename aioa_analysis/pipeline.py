@@ -523,7 +523,8 @@ def _run_clean(
                 encoding="utf-8",
             )
         finally:  # the threads are done before the staging folder is committed or removed
-            concurrent.futures.wait([contracts_written, identity_bytes])
+            pending: list[concurrent.futures.Future[Any]] = [contracts_written, identity_bytes]
+            concurrent.futures.wait(pending)
         contracts_written.result()  # a write error surfaces here
     if exams is None:
         with contextlib.suppress(FileNotFoundError):
