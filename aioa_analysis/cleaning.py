@@ -1312,19 +1312,38 @@ def derive_rupture_fields(df: pd.DataFrame) -> pd.DataFrame:
 _PHASES: Final = ("0-45j", "46j-3m", "3-6m", "6-12m", "12m+", "apres_diplome")
 
 
+_INDEPENDENT_DERIVATIONS: Final = (
+    (derive_contract_kind, (C.contract_kind,)),
+    (derive_sector, (C.naf_division, C.naf_section, C.sector_group, C.sector)),
+    (derive_diploma, (C.diploma_level, C.diploma_family, C.diploma_type_cerfa)),
+    (derive_cfa, (C.cfa_name, C.cfa_uai_valid)),
+    (derive_employer, (C.employer_siret_valid, C.employer_size_band, C.employer_public)),
+    (derive_age, (C.age_at_start, C.age_band)),
+    (derive_calendar, (C.school_year, C.territory)),
+    (categorise_rupture_reasons, (C.rupture_reason_category,)),
+)
+"""The derivations that read none of each other's outputs, with the columns each one writes."""
+
+
 def derive_fields(df: pd.DataFrame) -> pd.DataFrame:
-    """Every derived field, in dependency order (rupture fields last: they need the diploma outcome)."""
-    return (
-        df.pipe(derive_contract_kind)
-        .pipe(derive_sector)
-        .pipe(derive_diploma)
-        .pipe(derive_cfa)
-        .pipe(derive_employer)
-        .pipe(derive_age)
-        .pipe(derive_calendar)
-        .pipe(categorise_rupture_reasons)
-        .pipe(derive_rupture_fields)
-    )
+    """Every derived field: the same table as ``df.pipe(derive_contract_kind).pipe(derive_sector)...``
+    in the order of :data:`_INDEPENDENT_DERIVATIONS`, then :func:`derive_rupture_fields` (which needs
+    the rupture reason category and the diploma outcome).
+
+    The independent derivations all read ``df`` and run on two threads on large tables (their
+    pandas and Arrow kernels release the GIL); their columns are then assigned in that order.
+    """
+    steps = {fn.__name__: (fn, outputs) for fn, outputs in _INDEPENDENT_DERIVATIONS}
+
+    def derived(name: str) -> dict[str, pd.Series]:
+        fn, outputs = steps[name]
+        out = fn(df)
+        return {c: out[c] for c in outputs}
+
+    columns: dict[str, pd.Series] = {}
+    for part in map_columns(derived, list(steps), len(df)):
+        columns.update(part)
+    return derive_rupture_fields(df.assign(**columns))
 
 
 # ================================================================================================

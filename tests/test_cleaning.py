@@ -744,3 +744,37 @@ def test_validate_contracts_refuses_repeated_contract_ids_sorted_or_not(dtype):
     for ids in (["1", "1", "2"], ["2", "1", "2"], ["1", "3", "3"]):
         with pytest.raises(DataError, match="contract_id is not unique"):
             validate_contracts(with_ids(ids))
+
+
+def test_derive_fields_is_the_chain_of_derivations_and_each_declares_its_columns(monkeypatch):
+    from aioa_analysis import parsing
+
+    raw = pd.DataFrame(
+        {
+            "contract_type": ["11", "23", "33", None],
+            "employer_naf": ["1071C", "4711D", None, "8559A"],
+            "diploma_code": ["50022137", "40025004", None, "32031212"],
+            "diploma_type_cerfa": [None, "CAP", None, None],
+            "cfa_uai": ["0410590U", "0410590u", None, "9999999X"],
+            "cfa_name": [None, "CFA X", None, None],
+            "employer_siret": ["73282932000074", "12345678901234", None, "356000000"],
+            "employer_headcount": [3, 12, None, 300],
+            "employer_type": [None, "21", None, "11"],
+            "birth_date": pd.to_datetime(["2006-09-02", "2006-09-03", None, "1990-01-01"]),
+            "start_date": pd.to_datetime(["2024-09-02", "2024-09-02", "2023-07-31", None]),
+            "planned_end_date": pd.to_datetime(["2026-08-31", "2025-08-31", "2024-07-31", None]),
+            "rupture_date": pd.to_datetime(["2024-10-17", None, "2024-01-05", None]),
+            "rupture_reason_raw": ["Démission", None, None, None],
+            "residence_postcode": ["41000", "41200", None, "75001"],
+        }
+    )
+    chained = raw
+    for fn, outputs in CL._INDEPENDENT_DERIVATIONS:
+        out = fn(raw)
+        changed = {c for c in out.columns if c not in raw.columns or not out[c].equals(raw[c])}
+        assert changed <= set(outputs), fn.__name__  # every column it writes is declared
+        chained = chained.pipe(fn)
+    chained = CL.derive_rupture_fields(chained)
+    for threshold in (1, 10**9):  # on two threads, and one after the other
+        monkeypatch.setattr(parsing, "THREADED_ROWS", threshold)
+        pd.testing.assert_frame_equal(CL.derive_fields(raw), chained)
