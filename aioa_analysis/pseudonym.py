@@ -17,7 +17,6 @@ files; sharing it lets anyone holding names recompute keys, so it is never commi
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import secrets
@@ -30,7 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from aioa_analysis import config
+from aioa_analysis import config, hmac_batch
 from aioa_analysis.errors import ConfigError
 from aioa_analysis.parsing import (
     arrow_strings,
@@ -364,37 +363,26 @@ def identity_messages(df: pd.DataFrame) -> pd.Series:
     return pd.Series(messages.array.take(codes, allow_fill=True), index=df.index, dtype="string")
 
 
-def _hmac_sha256_hex(messages: list[bytes], key: bytes) -> pa.Array:
-    """HMAC-SHA256 (RFC 2104) of each message as 64 lowercase hex characters, as an Arrow string array.
-
-    The inner and outer padded keys are hashed once; each message then costs two SHA-256 copies.
-    """
-    block = 64
-    k = hashlib.sha256(key).digest() if len(key) > block else key
-    k = k.ljust(block, b"\0")
-    inner0 = hashlib.sha256(bytes(b ^ 0x36 for b in k))
-    outer0 = hashlib.sha256(bytes(b ^ 0x5C for b in k))
-    inner_copy, outer_copy = inner0.copy, outer0.copy
-    digests: list[bytes] = []
-    append = digests.append
-    for m in messages:
-        inner = inner_copy()
-        inner.update(m)
-        outer = outer_copy()
-        outer.update(inner.digest())
-        append(outer.digest())
-    raw = np.frombuffer(b"".join(digests), dtype=np.uint8).reshape(-1, 32)
+def _hmac_sha256_hex(messages: pa.Array, key: bytes) -> pa.Array:
+    """HMAC-SHA256 (RFC 2104) of each message (a string array without nulls) as 64 lowercase hex
+    characters, as an Arrow string array (:func:`aioa_analysis.hmac_batch.digests`: by a helper
+    process for a large batch)."""
+    binary = pc.cast(messages, pa.large_binary())
+    offsets = np.frombuffer(binary.buffers()[1], dtype=np.int64)[
+        binary.offset : binary.offset + len(binary) + 1
+    ]
+    data = memoryview(binary.buffers()[2] or b"")[int(offsets[0]) : int(offsets[-1])]
+    raw = np.frombuffer(hmac_batch.digests(data, offsets - offsets[0], key), dtype=np.uint8).reshape(-1, 32)
     hexdigits = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
     text = np.empty((len(raw), 64), dtype=np.uint8)
     text[:, 0::2] = hexdigits[raw >> 4]
     text[:, 1::2] = hexdigits[raw & 15]
-    offsets = np.arange(0, 64 * (len(raw) + 1), 64, dtype=np.int64)
-    return pa.LargeStringArray.from_buffers(len(raw), pa.py_buffer(offsets), pa.py_buffer(text.tobytes()))
+    offsets64 = np.arange(0, 64 * (len(raw) + 1), 64, dtype=np.int64)
+    return pa.LargeStringArray.from_buffers(len(raw), pa.py_buffer(offsets64), pa.py_buffer(text))
 
 
 def _keys_of(codes: np.ndarray, messages: pd.Series, key: bytes, index: pd.Index) -> pd.Series:
-    encoded = pc.cast(arrow_strings(messages), pa.large_binary()).to_pylist()
-    table = _hmac_sha256_hex(encoded, key)
+    table = _hmac_sha256_hex(arrow_strings(messages), key)
     idx = pa.array(codes, mask=codes < 0)
     return string_series(table.take(idx), index)
 
