@@ -148,3 +148,27 @@ def test_latest_row_wins_when_no_value_is_missing():
     out = identity.build_identities(raw)
     assert out["apprentice_key"].tolist() == ["k1", "k2", "k3"]
     assert out["phone"].tolist() == ["1-new", "2-new", "3"]
+
+
+def test_the_store_file_keeps_no_min_max_of_names_in_its_metadata():
+    import io
+
+    import pyarrow.parquet as pq
+
+    raw = pd.DataFrame(
+        {
+            "apprentice_key": ["k1", "k2"],
+            "surname": ["Roy", "Lin"],
+            "email": ["a@b.fr", None],
+            "birth_date": pd.to_datetime(["2006-01-02", "2007-03-04"]),
+            "source_file": ["a.csv", "a.csv"],
+            "source_row": [2, 3],
+        }
+    )
+    built = identity.build_identities(raw)
+    payload = identity.identities_parquet(built)
+    meta = pq.ParquetFile(io.BytesIO(payload)).metadata.row_group(0)
+    stats = {meta.column(i).path_in_schema: meta.column(i).is_stats_set for i in range(meta.num_columns)}
+    assert not stats["surname"] and not stats["email"] and not stats["apprentice_key"]
+    assert stats["birth_date"]
+    pd.testing.assert_frame_equal(identity.coerce_identities(pd.read_parquet(io.BytesIO(payload))), built)
