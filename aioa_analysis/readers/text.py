@@ -318,6 +318,9 @@ def _fast_read(dec: Decoded, sep: str, header_line: int, n_cols: int) -> RawTabl
             parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=False),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(names, pa.large_string()),  # what pandas' string dtype holds
+                # the whole buffer is valid UTF-8 (checked or transcoded by decode_bytes, or by Arrow
+                # from cp1252/latin-1) and fields are cut at ASCII bytes: no need to check each one
+                check_utf8=False,
                 strings_can_be_null=True,
                 null_values=[""],
                 quoted_strings_can_be_null=True,
