@@ -23,7 +23,7 @@ clean`` at 1 M contracts on the benchmark machine (a 2-vCPU virtual machine):
   it to the kernel 10 ms after it is freed (3.6 GB of ``madvise(DONTNEED)`` per cleaning at 1 M), and
   the next table faults it in again. mimalloc reads it when pyarrow is loaded, so it is put in the
   environment: it applies to this process when pyarrow is not imported yet (``aioa`` sets it first
-  thing), and to the processes started from it.
+  thing), and to the processes started from it. The same goes for ``OPENBLAS_NUM_THREADS=1``.
 
 Together: 1.12 M → 0.85 M page faults and 2.7–3.9 → 2.3–2.7 s of kernel time at 1 M, for about
 0.25 GB more peak memory (``docs/benchmarks.md``).
@@ -58,8 +58,11 @@ _M_ARENA_MAX: Final = -8
 _PR_SET_THP_DISABLE: Final = 41  # <linux/prctl.h>
 _PR_GET_THP_DISABLE: Final = 42
 
-MIMALLOC_VARIABLES: Final = {"MIMALLOC_PURGE_DELAY": "-1"}
-"""Arrow's mimalloc keeps the memory it frees for reuse instead of returning it to the kernel."""
+MIMALLOC_VARIABLES: Final = {"MIMALLOC_PURGE_DELAY": "-1", "OPENBLAS_NUM_THREADS": "1"}
+"""Read by libraries when they load, so put in the environment before: Arrow's mimalloc keeps the
+memory it frees for reuse instead of returning it to the kernel, and numpy's OpenBLAS keeps no
+worker threads (nothing here multiplies matrices; its idle workers spun for 0.1 s of CPU per
+cleaning at 1 M, on a machine with two cores)."""
 
 ENVIRONMENT: Final = {
     "MALLOC_MMAP_THRESHOLD_": str(MMAP_THRESHOLD),

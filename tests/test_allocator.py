@@ -28,7 +28,7 @@ def test_applied_on_glibc(monkeypatch):
     _clean_environment(monkeypatch)
     assert allocator.tune_for_large_tables() is True
     # the mimalloc setting is in the environment (read when pyarrow loads); glibc's are not
-    assert os.environ["MIMALLOC_PURGE_DELAY"] == "-1"
+    assert os.environ["MIMALLOC_PURGE_DELAY"] == "-1" and os.environ["OPENBLAS_NUM_THREADS"] == "1"
     assert "MALLOC_ARENA_MAX" not in os.environ
 
 
@@ -66,5 +66,6 @@ def test_children_inherit_the_settings_unless_the_user_set_them(monkeypatch):
     monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "12345")  # the user's own choice wins
     allocator.tune_for_large_tables(children=True)
     names = ["MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_ARENA_MAX", "MIMALLOC_PURGE_DELAY"]
+    names.append("OPENBLAS_NUM_THREADS")
     out = _python(f"import os; print(*(os.environ[k] for k in {names!r}))")
-    assert out.split() == [str(allocator.MMAP_THRESHOLD), "12345", str(allocator.ARENA_MAX), "-1"]
+    assert out.split() == [str(allocator.MMAP_THRESHOLD), "12345", str(allocator.ARENA_MAX), "-1", "1"]
