@@ -9,7 +9,10 @@ reads it back. It must never land in ``data/processed`` or ``reports`` (checked 
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
@@ -19,7 +22,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from aioa_analysis import config
-from aioa_analysis.atomic import atomic_path
 from aioa_analysis.errors import ConfigError, DataError, OutputError
 from aioa_analysis.parsing import (
     contiguous,
@@ -168,32 +170,35 @@ _NEARLY_UNIQUE: Final = frozenset({C.apprentice_key, C.phone, C.email})
 and the keyed hash (random hex) uncompressed. Encoding 0.9 M people: 0.63 → 0.35 s, 78 → 89 MB."""
 
 
-def identities_parquet(identities: pd.DataFrame) -> bytes:
-    """The bytes :func:`write_identities` writes (to prepare them while something else runs)."""
+def _write_store(identities: pd.DataFrame, where: Path) -> None:
     table = pa.Table.from_pandas(coerce_identities(identities), preserve_index=False)
-    sink = pa.BufferOutputStream()
     pq.write_table(
         table,
-        sink,
+        where,
         compression={c: "none" if c == C.apprentice_key else "snappy" for c in table.column_names},
         use_dictionary=[c for c in table.column_names if c not in _NEARLY_UNIQUE],
         # no min/max of names, e-mails or phones in the file's metadata (and no time spent on them)
         write_statistics=[f.name for f in table.schema if not pa.types.is_large_string(f.type)],
     )
-    return sink.getvalue().to_pybytes()
 
 
-def write_identities(
-    identities: pd.DataFrame,
-    *,
-    restricted_dir: Path | None = None,
-    forbidden: list[Path] | None = None,
-    payload: bytes | None = None,
-) -> Path:
-    """Write the identity store atomically (folder 0700, file 0600) and return its path.
+@dataclass(frozen=True)
+class StagedIdentities:
+    """An identity store written beside its final place, not yet in it (see :func:`stage_identities`)."""
 
+    path: Path
+    staged: Path
+
+
+def stage_identities(
+    identities: pd.DataFrame, *, restricted_dir: Path | None = None, forbidden: list[Path] | None = None
+) -> StagedIdentities:
+    """Write the identity store to a temporary file (0600) in its restricted folder (0700), for
+    :func:`commit_identities` to move into place, or :func:`discard_identities` to remove.
+
+    ``aioa clean`` stages the store while it writes the contract table, and commits it right after
+    the table: a rename, so the two are replaced together as nearly as files allow.
     ``forbidden`` lists folders the store must not be inside (default: processed and reports dirs).
-    ``payload`` is :func:`identities_parquet` of ``identities`` when already computed.
     """
     path = identity_path(restricted_dir)
     _check_location(
@@ -202,13 +207,47 @@ def write_identities(
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(path.parent, 0o700)
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # mode 0600
+        os.close(fd)
     except OSError as exc:
-        raise OutputError(f"cannot create the restricted folder {path.parent}: {exc.strerror}") from exc
-    data = payload if payload is not None else identities_parquet(identities)
-    with atomic_path(path, mode=0o600) as tmp:
-        os.chmod(tmp, 0o600)
-        Path(tmp).write_bytes(data)
-    return path
+        raise OutputError(f"cannot write in the restricted folder {path.parent}: {exc.strerror}") from exc
+    staged = Path(name)
+    try:
+        os.chmod(staged, 0o600)
+        _write_store(identities, staged)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            staged.unlink()
+        if isinstance(exc, OSError):
+            raise OutputError(f"cannot write the identity store in {path.parent}: {exc.strerror}") from exc
+        raise
+    return StagedIdentities(path, staged)
+
+
+def commit_identities(staged: StagedIdentities) -> Path:
+    """Move a staged identity store into place (an atomic rename) and return its path."""
+    try:
+        os.replace(staged.staged, staged.path)
+    except OSError as exc:
+        discard_identities(staged)
+        raise OutputError(f"cannot replace the identity store {staged.path}: {exc.strerror}") from exc
+    return staged.path
+
+
+def discard_identities(staged: StagedIdentities) -> None:
+    """Remove a staged identity store that will not be committed."""
+    with contextlib.suppress(OSError):
+        staged.staged.unlink()
+
+
+def write_identities(
+    identities: pd.DataFrame, *, restricted_dir: Path | None = None, forbidden: list[Path] | None = None
+) -> Path:
+    """Write the identity store atomically (folder 0700, file 0600) and return its path.
+
+    ``forbidden`` lists folders the store must not be inside (default: processed and reports dirs).
+    """
+    return commit_identities(stage_identities(identities, restricted_dir=restricted_dir, forbidden=forbidden))
 
 
 def read_identities(restricted_dir: Path | None = None) -> pd.DataFrame:

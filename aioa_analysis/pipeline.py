@@ -27,7 +27,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -50,7 +50,13 @@ from aioa_analysis.cleaning import (
     with_parsed_key,
 )
 from aioa_analysis.errors import InputFileError, ParameterError
-from aioa_analysis.identity import build_identities, identities_parquet, write_identities
+from aioa_analysis.identity import (
+    StagedIdentities,
+    build_identities,
+    commit_identities,
+    discard_identities,
+    stage_identities,
+)
 from aioa_analysis.outcomes import parse_as_of
 from aioa_analysis.pseudonym import add_apprentice_key, apprentice_keys, keys_in, load_or_create_key
 from aioa_analysis.schema import (
@@ -363,184 +369,194 @@ def _run_clean(
     validate_contracts(contracts)
     as_of_ts, as_of_how, as_of_detail = choose_as_of(as_of, paths, contracts)
     # data minimisation: the identity store keeps only people who have a clean contract or an exam
-    # result; it is selected and encoded by a background thread during the accounting below
-    identity_bytes = background.submit(
-        _identity_payload,
+    # result; it is selected and written beside its place by a background thread during the
+    # accounting below, then moved into place right after the contract table
+    identity_staged = background.submit(
+        _stage_identity_store,
         all_identities,
         [contracts[C.apprentice_key], *([exams[C.apprentice_key]] if exams is not None else [])],
+        rdir,
+        [out, config.reports_dir()],
     )
-    with AtomicDir(out) as stage:
-        # the final table is written by the other background thread meanwhile, straight into the
-        # staging folder (never held whole in memory: 5 M contracts make a 0.5 GB file)
-        contracts_written = background.submit(write_parquet, contracts, stage / CONTRACTS_FILE)
-        try:
-            # ---- per-file accounting ----------------------------------------------------------------
-            rows = res.rows.assign(**{_FILE: file_of_row})
-            status_parts = [rows[[_FILE, "_status", REASON]]]
-            if exam_rows is not None:
-                est = pd.Series("merged", index=exam_rows.index, dtype="string")
-                est = est.mask(exam_rows[PRIMARY].to_numpy(), "clean").mask(
-                    exam_rows[REASON].notna(), "rejected"
-                )
-                status_parts.append(
-                    pd.DataFrame(
-                        {
-                            _FILE: exams_raw[_FILE].to_numpy(),  # type: ignore[index]
-                            "_status": est,
-                            REASON: exam_rows[REASON],
-                        }
+    with _discarded_on_error(identity_staged):
+        with AtomicDir(out) as stage:
+            # the final table is written by the other background thread meanwhile, straight into the
+            # staging folder (never held whole in memory: 5 M contracts make a 0.5 GB file)
+            contracts_written = background.submit(write_parquet, contracts, stage / CONTRACTS_FILE)
+            try:
+                # ---- per-file accounting --------------------------------------------------------------
+                rows = res.rows.assign(**{_FILE: file_of_row})
+                status_parts = [rows[[_FILE, "_status", REASON]]]
+                if exam_rows is not None:
+                    est = pd.Series("merged", index=exam_rows.index, dtype="string")
+                    est = est.mask(exam_rows[PRIMARY].to_numpy(), "clean").mask(
+                        exam_rows[REASON].notna(), "rejected"
                     )
-                )
-            status = pd.concat(status_parts, ignore_index=True)
-
-            rejected_parts = [
-                res.rejected.assign(**{_FILE: rows.loc[rows[REASON].notna(), _FILE].to_numpy()})
-            ]
-            if exam_rows is not None:
-                er = exam_rows.loc[exam_rows[REASON].notna()]
-                rejected_parts.append(
-                    pd.DataFrame(
-                        {
-                            "source_file": er[C.source_file].astype("string"),
-                            "source_row": pd.to_numeric(er[C.source_row], errors="coerce").astype("Int64"),
-                            "column": er[REASON_COLUMN].astype("string"),
-                            "reason": er[REASON].astype("string"),
-                            "value": pd.Series("", index=er.index, dtype="string"),
-                            _FILE: exams_raw.loc[er.index, _FILE].to_numpy(),  # type: ignore[union-attr]
-                        }
-                    )
-                )
-            files: list[dict[str, Any]] = []
-            for i, (p, r) in enumerate(zip(paths, results, strict=True)):
-                rr = r.rejected
-                if len(rr):
-                    rejected_parts.append(
+                    status_parts.append(
                         pd.DataFrame(
                             {
-                                "source_file": rr["source_file"].astype("string").fillna(p.name),
-                                "source_row": pd.to_numeric(rr["source_row"], errors="coerce").astype(
-                                    "Int64"
-                                ),
-                                "column": rr["column"].astype("string").fillna(""),
-                                "reason": rr["reason"].astype("string"),
-                                "value": rr["value"].astype("string"),
-                                _FILE: i,
+                                _FILE: exams_raw[_FILE].to_numpy(),  # type: ignore[index]
+                                "_status": est,
+                                REASON: exam_rows[REASON],
                             }
                         )
                     )
-                st = status.loc[status[_FILE] == i]
-                by_reason = st.loc[st["_status"] == "rejected", REASON].value_counts()
-                reader_reasons = rr["reason"].value_counts() if len(rr) else pd.Series(dtype="int64")
-                all_reasons = by_reason.add(reader_reasons, fill_value=0).astype(int).sort_index()
-                entry = {
-                    "file": p.name,
-                    "path": str(p),
-                    "profile": r.profile,
-                    "sha256": digests[i].result(),
-                    "size_bytes": p.stat().st_size,
-                    "lines_read": int(r.lines_read),
-                    "rows_read": int(r.rows_read),
-                    "rows_clean": int((st["_status"] == "clean").sum()),
-                    "rows_merged": int((st["_status"] == "merged").sum()),
-                    "rows_rejected": int((st["_status"] == "rejected").sum()) + len(rr),
-                    "rejections_by_reason": {str(k): int(v) for k, v in all_reasons.items()},
-                    "details": r.details,
-                }
-                entry["accounting_ok"] = (
-                    entry["rows_read"] == entry["rows_clean"] + entry["rows_merged"] + entry["rows_rejected"]  # type: ignore[operator]
+                status = pd.concat(status_parts, ignore_index=True)
+
+                rejected_parts = [
+                    res.rejected.assign(**{_FILE: rows.loc[rows[REASON].notna(), _FILE].to_numpy()})
+                ]
+                if exam_rows is not None:
+                    er = exam_rows.loc[exam_rows[REASON].notna()]
+                    rejected_parts.append(
+                        pd.DataFrame(
+                            {
+                                "source_file": er[C.source_file].astype("string"),
+                                "source_row": pd.to_numeric(er[C.source_row], errors="coerce").astype(
+                                    "Int64"
+                                ),
+                                "column": er[REASON_COLUMN].astype("string"),
+                                "reason": er[REASON].astype("string"),
+                                "value": pd.Series("", index=er.index, dtype="string"),
+                                _FILE: exams_raw.loc[er.index, _FILE].to_numpy(),  # type: ignore[union-attr]
+                            }
+                        )
+                    )
+                files: list[dict[str, Any]] = []
+                for i, (p, r) in enumerate(zip(paths, results, strict=True)):
+                    rr = r.rejected
+                    if len(rr):
+                        rejected_parts.append(
+                            pd.DataFrame(
+                                {
+                                    "source_file": rr["source_file"].astype("string").fillna(p.name),
+                                    "source_row": pd.to_numeric(rr["source_row"], errors="coerce").astype(
+                                        "Int64"
+                                    ),
+                                    "column": rr["column"].astype("string").fillna(""),
+                                    "reason": rr["reason"].astype("string"),
+                                    "value": rr["value"].astype("string"),
+                                    _FILE: i,
+                                }
+                            )
+                        )
+                    st = status.loc[status[_FILE] == i]
+                    by_reason = st.loc[st["_status"] == "rejected", REASON].value_counts()
+                    reader_reasons = rr["reason"].value_counts() if len(rr) else pd.Series(dtype="int64")
+                    all_reasons = by_reason.add(reader_reasons, fill_value=0).astype(int).sort_index()
+                    entry = {
+                        "file": p.name,
+                        "path": str(p),
+                        "profile": r.profile,
+                        "sha256": digests[i].result(),
+                        "size_bytes": p.stat().st_size,
+                        "lines_read": int(r.lines_read),
+                        "rows_read": int(r.rows_read),
+                        "rows_clean": int((st["_status"] == "clean").sum()),
+                        "rows_merged": int((st["_status"] == "merged").sum()),
+                        "rows_rejected": int((st["_status"] == "rejected").sum()) + len(rr),
+                        "rejections_by_reason": {str(k): int(v) for k, v in all_reasons.items()},
+                        "details": r.details,
+                    }
+                    entry["accounting_ok"] = (
+                        entry["rows_read"]
+                        == entry["rows_clean"] + entry["rows_merged"] + entry["rows_rejected"]  # type: ignore[operator]
+                    )
+                    if not entry["accounting_ok"]:
+                        log.error("accounting mismatch for %s: %s", p.name, entry)
+                    files.append(entry)
+
+                rejected = pd.concat(rejected_parts, ignore_index=True)
+                rejected = rejected.assign(value=_safe_value(rejected["column"], rejected["value"]))
+                rejected = rejected.sort_values([_FILE, "source_row", "reason"], kind="stable")[
+                    list(REJECTED_COLUMNS)
+                ]
+
+                total_keys = ("lines_read", "rows_read", "rows_clean", "rows_merged", "rows_rejected")
+                total: dict[str, Any] = {k: sum(f[k] for f in files) for k in total_keys}
+                reasons: dict[str, int] = {}
+                for f in files:
+                    for k, v in f["rejections_by_reason"].items():
+                        reasons[k] = reasons.get(k, 0) + v
+                total["rejections_by_reason"] = dict(sorted(reasons.items()))
+                total["accounting_ok"] = (
+                    total["rows_read"] == total["rows_clean"] + total["rows_merged"] + total["rows_rejected"]
                 )
-                if not entry["accounting_ok"]:
-                    log.error("accounting mismatch for %s: %s", p.name, entry)
-                files.append(entry)
 
-            rejected = pd.concat(rejected_parts, ignore_index=True)
-            rejected = rejected.assign(value=_safe_value(rejected["column"], rejected["value"]))
-            rejected = rejected.sort_values([_FILE, "source_row", "reason"], kind="stable")[
-                list(REJECTED_COLUMNS)
-            ]
-
-            total_keys = ("lines_read", "rows_read", "rows_clean", "rows_merged", "rows_rejected")
-            total: dict[str, Any] = {k: sum(f[k] for f in files) for k in total_keys}
-            reasons: dict[str, int] = {}
-            for f in files:
-                for k, v in f["rejections_by_reason"].items():
-                    reasons[k] = reasons.get(k, 0) + v
-            total["rejections_by_reason"] = dict(sorted(reasons.items()))
-            total["accounting_ok"] = (
-                total["rows_read"] == total["rows_clean"] + total["rows_merged"] + total["rows_rejected"]
-            )
-
-            coverage = (
-                contracts.assign(_n=1).pivot_table(
-                    index=C.cfa_uai, columns=C.source, values="_n", aggfunc="sum", fill_value=0, dropna=False
+                coverage = (
+                    contracts.assign(_n=1).pivot_table(
+                        index=C.cfa_uai,
+                        columns=C.source,
+                        values="_n",
+                        aggfunc="sum",
+                        fill_value=0,
+                        dropna=False,
+                    )
+                    if len(contracts)
+                    else pd.DataFrame()
                 )
-                if len(contracts)
-                else pd.DataFrame()
-            )
-            names = (
-                contracts.drop_duplicates(C.cfa_uai).set_index(C.cfa_uai)[C.cfa_name]
-                if len(contracts)
-                else pd.Series()
-            )
-            counts = coverage.to_numpy(dtype=np.int64)
-            coverage_sources = [str(k) for k in coverage.columns]
-            by_cfa = [
-                {
-                    "cfa_uai": None if pd.isna(uai) else str(uai),  # type: ignore[call-overload]
-                    "cfa_name": None if pd.isna(names.get(uai, pd.NA)) else str(names.get(uai)),
-                    "n_contracts": int(row.sum()),
-                    "by_source": {k: int(v) for k, v in zip(coverage_sources, row, strict=True) if v},
-                }
-                for uai, row in zip(coverage.index, counts, strict=True)
-            ]
-            rupt = contracts[C.rupture_date]
-            quality: dict[str, Any] = {
-                "package_version": __version__,
-                "as_of": f"{as_of_ts:%Y-%m-%d}",
-                "as_of_source": as_of_how,
-                "as_of_detail": as_of_detail,
-                "sample_used": sample_used,
-                "files": files,
-                "total": total,
-                "contracts": {
-                    "n_contracts": len(contracts),
-                    "n_ruptures": int((rupt.notna() & (rupt < contracts[C.planned_end_date])).sum()),
-                    "ruptures_after_as_of": int((rupt > as_of_ts).sum()),
-                    "starts_after_as_of": int((contracts[C.start_date] > as_of_ts).sum()),
-                    "by_source": {
-                        str(k): int(v) for k, v in contracts[C.source].value_counts().sort_index().items()
+                names = (
+                    contracts.drop_duplicates(C.cfa_uai).set_index(C.cfa_uai)[C.cfa_name]
+                    if len(contracts)
+                    else pd.Series()
+                )
+                counts = coverage.to_numpy(dtype=np.int64)
+                coverage_sources = [str(k) for k in coverage.columns]
+                by_cfa = [
+                    {
+                        "cfa_uai": None if pd.isna(uai) else str(uai),  # type: ignore[call-overload]
+                        "cfa_name": None if pd.isna(names.get(uai, pd.NA)) else str(names.get(uai)),
+                        "n_contracts": int(row.sum()),
+                        "by_source": {k: int(v) for k, v in zip(coverage_sources, row, strict=True) if v},
+                    }
+                    for uai, row in zip(coverage.index, counts, strict=True)
+                ]
+                rupt = contracts[C.rupture_date]
+                quality: dict[str, Any] = {
+                    "package_version": __version__,
+                    "as_of": f"{as_of_ts:%Y-%m-%d}",
+                    "as_of_source": as_of_how,
+                    "as_of_detail": as_of_detail,
+                    "sample_used": sample_used,
+                    "files": files,
+                    "total": total,
+                    "contracts": {
+                        "n_contracts": len(contracts),
+                        "n_ruptures": int((rupt.notna() & (rupt < contracts[C.planned_end_date])).sum()),
+                        "ruptures_after_as_of": int((rupt > as_of_ts).sum()),
+                        "starts_after_as_of": int((contracts[C.start_date] > as_of_ts).sum()),
+                        "by_source": {
+                            str(k): int(v) for k, v in contracts[C.source].value_counts().sort_index().items()
+                        },
+                        **res.stats,
+                        "merge_conflicts": len(res.conflicts),
                     },
-                    **res.stats,
-                    "merge_conflicts": len(res.conflicts),
-                },
-                "exam_results": None if exams is None else {"n_records": len(exams)},
-                "coverage": {"by_cfa": by_cfa},
-            }
+                    "exam_results": None if exams is None else {"n_records": len(exams)},
+                    "coverage": {"by_cfa": by_cfa},
+                }
 
-            # ---- write -----------------------------------------------------------------------------
-            conflicts = res.conflicts.reindex(columns=list(CONFLICT_COLUMNS))
-            written = [CONTRACTS_FILE, REJECTED_FILE, CONFLICTS_FILE, QUALITY_FILE]
-            if exams is not None:
-                write_parquet(_coerce_exams(exams), stage / EXAMS_FILE)
-                written.append(EXAMS_FILE)
-            write_csv(rejected, stage / REJECTED_FILE)
-            write_csv(conflicts, stage / CONFLICTS_FILE)
-            (stage / QUALITY_FILE).write_text(
-                json.dumps(quality, ensure_ascii=False, indent=2, sort_keys=False, default=_json_default)
-                + "\n",
-                encoding="utf-8",
-            )
-        finally:  # the threads are done before the staging folder is committed or removed
-            pending: list[concurrent.futures.Future[Any]] = [contracts_written, identity_bytes]
-            concurrent.futures.wait(pending)
-        contracts_written.result()  # a write error surfaces here
-    if exams is None:
-        with contextlib.suppress(FileNotFoundError):
-            (out / EXAMS_FILE).unlink()  # a stale file from an earlier run would not match these contracts
-    identities, payload = identity_bytes.result()
-    ident_path = write_identities(
-        identities, restricted_dir=rdir, forbidden=[out, config.reports_dir()], payload=payload
-    )
+                # ---- write ---------------------------------------------------------------------------
+                conflicts = res.conflicts.reindex(columns=list(CONFLICT_COLUMNS))
+                written = [CONTRACTS_FILE, REJECTED_FILE, CONFLICTS_FILE, QUALITY_FILE]
+                if exams is not None:
+                    write_parquet(_coerce_exams(exams), stage / EXAMS_FILE)
+                    written.append(EXAMS_FILE)
+                write_csv(rejected, stage / REJECTED_FILE)
+                write_csv(conflicts, stage / CONFLICTS_FILE)
+                (stage / QUALITY_FILE).write_text(
+                    json.dumps(quality, ensure_ascii=False, indent=2, sort_keys=False, default=_json_default)
+                    + "\n",
+                    encoding="utf-8",
+                )
+            finally:  # the threads are done before the staging folder is committed or removed
+                pending: list[concurrent.futures.Future[Any]] = [contracts_written, identity_staged]
+                concurrent.futures.wait(pending)
+            contracts_written.result()  # a write error surfaces here, before anything is replaced
+            identity_staged.result()
+        if exams is None:  # a stale file from an earlier run would not match these contracts
+            with contextlib.suppress(FileNotFoundError):
+                (out / EXAMS_FILE).unlink()
+        ident_path = commit_identities(identity_staged.result())
     return CleanRun(
         out_dir=out,
         quality=quality,
@@ -559,13 +575,28 @@ def _identities_of(contract_rows: pd.DataFrame, exam_rows: pd.DataFrame | None) 
     return build_identities(rows)
 
 
-def _identity_payload(
-    identities: concurrent.futures.Future[pd.DataFrame], wanted: list[pd.Series]
-) -> tuple[pd.DataFrame, bytes]:
-    """The identity store of the people in ``wanted`` (see :func:`_minimised`) and its parquet bytes;
-    ``identities`` is the store of everyone, being built on another thread."""
+def _stage_identity_store(
+    identities: concurrent.futures.Future[pd.DataFrame],
+    wanted: list[pd.Series],
+    restricted_dir: Path,
+    forbidden: list[Path],
+) -> StagedIdentities:
+    """The identity store of the people in ``wanted`` (see :func:`_minimised`), staged beside its
+    place; ``identities`` is the store of everyone, being built on another thread."""
     kept = _minimised(identities.result(), wanted)
-    return kept, identities_parquet(kept)
+    return stage_identities(kept, restricted_dir=restricted_dir, forbidden=forbidden)
+
+
+@contextlib.contextmanager
+def _discarded_on_error(staged: concurrent.futures.Future[StagedIdentities]) -> Iterator[None]:
+    """Remove the staged identity store if the block fails before committing it."""
+    try:
+        yield
+    except BaseException:
+        concurrent.futures.wait([staged])
+        if not staged.cancelled() and staged.exception() is None:
+            discard_identities(staged.result())
+        raise
 
 
 def _minimised(identities: pd.DataFrame, wanted: list[pd.Series]) -> pd.DataFrame:

@@ -150,9 +150,7 @@ def test_latest_row_wins_when_no_value_is_missing():
     assert out["phone"].tolist() == ["1-new", "2-new", "3"]
 
 
-def test_the_store_file_keeps_no_min_max_of_names_in_its_metadata():
-    import io
-
+def test_the_store_file_keeps_no_min_max_of_names_in_its_metadata(tmp_path):
     import pyarrow.parquet as pq
 
     raw = pd.DataFrame(
@@ -166,9 +164,29 @@ def test_the_store_file_keeps_no_min_max_of_names_in_its_metadata():
         }
     )
     built = identity.build_identities(raw)
-    payload = identity.identities_parquet(built)
-    meta = pq.ParquetFile(io.BytesIO(payload)).metadata.row_group(0)
+    path = identity.write_identities(built, restricted_dir=tmp_path / "r", forbidden=[])
+    meta = pq.ParquetFile(path).metadata.row_group(0)
     stats = {meta.column(i).path_in_schema: meta.column(i).is_stats_set for i in range(meta.num_columns)}
     assert not stats["surname"] and not stats["email"] and not stats["apprentice_key"]
     assert stats["birth_date"]
-    pd.testing.assert_frame_equal(identity.coerce_identities(pd.read_parquet(io.BytesIO(payload))), built)
+    pd.testing.assert_frame_equal(identity.read_identities(tmp_path / "r"), built)
+
+
+def test_a_staged_store_is_invisible_until_committed_and_can_be_discarded(tmp_path):
+    rdir = tmp_path / "r"
+    first = identity.write_identities(identity.build_identities(_raw()), restricted_dir=rdir, forbidden=[])
+    before = first.read_bytes()
+    staged = identity.stage_identities(
+        identity.build_identities(_raw().iloc[:1]), restricted_dir=rdir, forbidden=[]
+    )
+    assert staged.path == first and staged.staged.parent == rdir and staged.staged != first
+    assert stat.S_IMODE(staged.staged.stat().st_mode) == 0o600
+    assert first.read_bytes() == before  # the store in place is untouched
+    identity.discard_identities(staged)
+    assert sorted(p.name for p in rdir.iterdir()) == [first.name]
+    staged = identity.stage_identities(
+        identity.build_identities(_raw().iloc[:1]), restricted_dir=rdir, forbidden=[]
+    )
+    assert identity.commit_identities(staged) == first
+    assert len(identity.read_identities(rdir)) == 1
+    assert sorted(p.name for p in rdir.iterdir()) == [first.name]

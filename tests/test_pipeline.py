@@ -137,6 +137,9 @@ def test_failed_run_leaves_previous_outputs_untouched(tmp_path, monkeypatch):
     out = tmp_path / "out"
     pipeline.run_clean([src], out_dir=out)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
+    restricted = tmp_path / "restricted"
+    store_before = {p.name: p.read_bytes() for p in restricted.iterdir()}
+    assert list(store_before) == ["identities.parquet"]
     empty = tmp_path / "in" / "vide.csv"
     empty.write_text("")
     with pytest.raises(InputFileError):
@@ -160,6 +163,8 @@ def test_failed_run_leaves_previous_outputs_untouched(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         pipeline.run_clean([src], out_dir=out, as_of="2025-01-01")
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no staging folder left either
+    # the identity store is neither replaced nor left staged beside itself
+    assert {p.name: p.read_bytes() for p in restricted.iterdir()} == store_before
 
 
 def test_as_of_argument_then_latest_event(tmp_path):
