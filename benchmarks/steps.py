@@ -1,8 +1,9 @@
 """Bodies of the measured steps that are not ``aioa`` commands; each runs in its own process.
 
-``python -m benchmarks.steps floor FILE OUT.parquet``
+``python -m benchmarks.steps floor FILE OUT.parquet [--tuned]``
     The floor: a bare ``pandas.read_csv(FILE, engine="pyarrow")`` then ``to_parquet`` — what any
-    cleaning must at least pay to read the extract and write a table.
+    cleaning must at least pay to read the extract and write a table. ``--tuned``: the same, with the
+    process settings ``aioa`` gives itself (:mod:`aioa_analysis.allocator`).
 ``python -m benchmarks.steps stats CONTRACTS.parquet --as-of YYYY-MM-DD``
     The statistics of the département report exactly as the report computes them:
     ``aioa_analysis.reporting.prepare_report`` (load, validate, every estimator, the points de
@@ -331,6 +332,9 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("floor")
     p.add_argument("file", type=Path)
     p.add_argument("out", type=Path)
+    p.add_argument(
+        "--tuned", action="store_true", help="with the process settings `aioa` gives itself (allocator)"
+    )
     for name in ("stats", "stats_all", "baseline"):
         p = sub.add_parser(name)
         p.add_argument("contracts", type=Path)
@@ -342,9 +346,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("out", type=Path)
     p.add_argument("--n", type=int, required=True)
     args = parser.parse_args(argv)
-    if args.step in ("stats", "stats_all", "baseline"):
+    if args.step in ("stats", "stats_all", "baseline") or (args.step == "floor" and args.tuned):
         # as in a report kernel, which `aioa report` starts with these allocator settings (the floor
-        # keeps glibc's defaults: it is the bare pandas baseline, and `aioa clean` sets them itself)
+        # keeps the system's defaults: it is the bare pandas baseline, and `aioa clean` sets them
+        # itself; `floor --tuned` is the same baseline given them, started with their environment)
         from aioa_analysis.allocator import tune_for_large_tables
 
         tune_for_large_tables()

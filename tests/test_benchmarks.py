@@ -204,6 +204,13 @@ def test_targets_are_judged_from_the_measures():
     rows = {t: (m, v) for t, m, v in run.check_targets(results)}
     measured, verdict = rows["`aioa clean` on 1 M ≤ 3× the floor"]
     assert verdict == "**missed**" and measured.startswith("3.20× (median of 3 interleaved")
+    # the ratio to the floor given the same process settings is shown beside, the verdict unchanged
+    results["sizes"][-1]["steps"]["clean"]["info"]["pair_ratios"] = [2.5, 2.6, 2.9]
+    results["sizes"][-1]["steps"]["clean"]["info"]["pair_ratios_tuned"] = [3.1, 3.3, 3.2]
+    measured, verdict = {t: (m, v) for t, m, v in run.check_targets(results)}[
+        "`aioa clean` on 1 M ≤ 3× the floor"
+    ]
+    assert verdict == "met" and "same process settings: 3.20× (median)" in measured
 
 
 def test_docs_block_is_replaced_and_prose_kept(tmp_path):
@@ -228,7 +235,7 @@ def test_benchmark_smoke_run_at_10k(tmp_path):
             "--sizes",
             "10000",
             "--steps",
-            "floor,clean,stats,stats_all,baseline",
+            "floor,floor_tuned,clean,stats,stats_all,baseline",
             "--no-sample",
             "--data-dir",
             str(tmp_path / "data"),
@@ -250,8 +257,12 @@ def test_benchmark_smoke_run_at_10k(tmp_path):
         assert statuses["clean"] == "ok", size["steps"]["clean"]["message"]
         clean, floor = size["steps"]["clean"], size["steps"]["floor"]
         assert len(clean["info"]["pair_ratios"]) == 2  # --repeat 2: two interleaved floor/clean pairs
+        assert len(clean["info"]["pair_ratios_tuned"]) == 2  # and the floor given the same settings
         assert round(clean["wall_s"], 3) == min(clean["info"]["walls_s"])
         assert round(floor["wall_s"], 3) == min(floor["info"]["walls_s"])
+        tuned = size["steps"]["floor_tuned"]
+        assert statuses["floor_tuned"] == "ok" and tuned["info"]["rows"] == size["rows"]
+        assert "tuned floor" in docs.read_text(encoding="utf-8")
         assert statuses["stats"] == statuses["stats_all"] == statuses["baseline"] == "ok"
         assert size["steps"]["stats"]["info"]["n_results"] > 10  # the report's own estimators ran
         assert "rates.rupture_rate_within" in size["steps"]["stats"]["info"]["parts"]
