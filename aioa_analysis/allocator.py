@@ -58,7 +58,7 @@ _M_ARENA_MAX: Final = -8
 _PR_SET_THP_DISABLE: Final = 41  # <linux/prctl.h>
 _PR_GET_THP_DISABLE: Final = 42
 
-MIMALLOC_VARIABLES: Final = {"MIMALLOC_PURGE_DELAY": "-1", "OPENBLAS_NUM_THREADS": "1"}
+MIMALLOC_VARIABLES: Final = {"MIMALLOC_PURGE_DELAY": "-1", "OPENBLAS_NUM_THREADS": "1"}  # and OpenBLAS
 """Read by libraries when they load, so put in the environment before: Arrow's mimalloc keeps the
 memory it frees for reuse instead of returning it to the kernel, and numpy's OpenBLAS keeps no
 worker threads (nothing here multiplies matrices; its idle workers spun for 0.1 s of CPU per
@@ -91,10 +91,11 @@ def tune_for_large_tables(*, children: bool = False) -> bool:
     """Apply :data:`MMAP_THRESHOLD`, :data:`TRIM_THRESHOLD` and :data:`ARENA_MAX` to this process
     and turn transparent huge pages off for it; True when applied.
 
-    :data:`MIMALLOC_VARIABLES` go in ``os.environ`` (where not already set): they take effect if
-    pyarrow is not loaded yet. With ``children``, all of :data:`ENVIRONMENT` goes there too, so the
-    processes started from now on (the report kernels) get the same settings. Does nothing (False)
-    outside glibc, or when :data:`DISABLE_VARIABLE` is ``1``. Safe to call more than once.
+    :data:`MIMALLOC_VARIABLES` go in ``os.environ`` (where not already set), on any system: they
+    take effect if pyarrow and numpy are not loaded yet. With ``children``, all of
+    :data:`ENVIRONMENT` goes there too, so the processes started from now on (the report kernels)
+    get the same settings. The glibc and Linux settings are applied only there (False elsewhere).
+    Does nothing at all (False) when :data:`DISABLE_VARIABLE` is ``1``. Safe to call more than once.
     """
     if os.environ.get(DISABLE_VARIABLE) == "1":
         return False
@@ -106,7 +107,7 @@ def tune_for_large_tables(*, children: bool = False) -> bool:
     ok = libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1
     ok = libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1 and ok
     ok = libc.mallopt(_M_ARENA_MAX, ARENA_MAX) == 1 and ok
-    if libc.prctl(_PR_SET_THP_DISABLE, 1, 0, 0, 0) != 0:  # kernels before 3.15 lack it: keep going
+    if _prctl(libc, _PR_SET_THP_DISABLE, 1) != 0:  # kernels before 3.15 lack it: keep going
         log.debug("prctl(PR_SET_THP_DISABLE) refused; transparent huge pages stay as configured")
     if not ok:
         log.debug("mallopt refused the large-table allocator settings; glibc defaults kept")
@@ -118,7 +119,13 @@ def huge_pages_disabled() -> bool | None:
     libc = _libc()
     if libc is None:
         return None
-    return bool(libc.prctl(_PR_GET_THP_DISABLE, 0, 0, 0, 0) == 1)
+    return bool(_prctl(libc, _PR_GET_THP_DISABLE, 0) == 1)
+
+
+def _prctl(libc: ctypes.CDLL, option: int, arg: int) -> int:
+    """``prctl(option, arg, 0, 0, 0)`` with the unsigned long arguments the system call takes."""
+    ulong = ctypes.c_ulong
+    return int(libc.prctl(ctypes.c_int(option), ulong(arg), ulong(0), ulong(0), ulong(0)))
 
 
 def child_environment(env: dict[str, str] | None = None) -> dict[str, str]:

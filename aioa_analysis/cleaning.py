@@ -1338,6 +1338,9 @@ def derive_fields(df: pd.DataFrame) -> pd.DataFrame:
     def derived(name: str) -> dict[str, pd.Series]:
         fn, outputs = steps[name]
         out = fn(df)
+        undeclared = set(out.columns) - set(df.columns) - set(outputs)
+        if undeclared:  # a new column it writes but does not declare would be lost: say so
+            raise RuntimeError(f"{name} writes undeclared columns {sorted(undeclared)}")
         return {c: out[c] for c in outputs}
 
     columns: dict[str, pd.Series] = {}

@@ -18,11 +18,13 @@ Protocol (little-endian): ``n`` (8 bytes), key length (8 bytes), the key, ``n + 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import struct
 import subprocess
 import sys
+import threading
 from collections.abc import Sequence
 
 log = logging.getLogger(__name__)
@@ -30,7 +32,8 @@ log = logging.getLogger(__name__)
 DIGEST_SIZE = 32
 CHILD_MIN_MESSAGES = 100_000
 """Below this many messages the loop runs in this process (a child process is not worth starting)."""
-CHILD_TIMEOUT_S = 600.0
+CHILD_TIMEOUT_S = 120.0
+"""The child's deadline (a million messages take it about half a second)."""
 
 
 def hmac_loop(data: bytes | memoryview, offsets: Sequence[int], key: bytes) -> bytes:
@@ -68,54 +71,74 @@ def hmac_loop(data: bytes | memoryview, offsets: Sequence[int], key: bytes) -> b
     return b"".join(out)
 
 
-def _start_child(data: bytes | memoryview, offsets: Sequence[int], key: bytes) -> subprocess.Popen | None:
-    """A child process computing the digests of the messages (its request already sent), or
-    ``None`` (logged) when it could not be started or fed."""
-    n = len(offsets) - 1
-    first, last = int(offsets[0]), int(offsets[-1])
-    packed = struct.pack(f"<{n + 1}q", *(int(o) - first for o in offsets))
-    try:
-        proc = subprocess.Popen(
-            [sys.executable, "-I", "-S", __file__],
+class _Child:
+    """A child process hashing one batch: its request is sent and its answer read by a helper thread
+    (``communicate`` with a deadline), so that this thread hashes its own half meanwhile."""
+
+    def __init__(self, data: bytes | memoryview, offsets: Sequence[int], key: bytes) -> None:
+        n = len(offsets) - 1
+        first, last = int(offsets[0]), int(offsets[-1])
+        packed = struct.pack(f"<{n + 1}q", *(int(o) - first for o in offsets))
+        self.n = n
+        self.request = b"".join((struct.pack("<QQ", n, len(key)), key, packed, data[first:last]))
+        self.answer: tuple[bytes, bytes] | None = None
+        self.failure = ""
+        self.proc = subprocess.Popen(
+            [str(sys.executable), "-I", "-S", __file__],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
-    except (OSError, ValueError) as exc:
-        log.debug("keyed hashes: helper process unavailable (%s); computed here", exc)
-        return None
-    try:
-        assert proc.stdin is not None
-        for part in (struct.pack("<QQ", n, len(key)), key, packed, data[first:last]):
-            proc.stdin.write(part)
-        proc.stdin.close()
-        proc.stdin = None  # sent: communicate() then only reads the answer
-    except OSError as exc:  # it died before reading everything
-        log.debug("keyed hashes: helper process refused its input (%s); computed here", exc)
-        proc.kill()
-        proc.communicate()
-        return None
-    return proc
+        self.thread = threading.Thread(target=self._talk, name="aioa-hmac-child", daemon=True)
+        self.thread.start()
+
+    def _talk(self) -> None:
+        try:
+            self.answer = self.proc.communicate(self.request, timeout=CHILD_TIMEOUT_S)
+        except Exception as exc:  # a timeout, a broken pipe: the caller falls back
+            self.failure = f"{type(exc).__name__}: {exc}"
+            self.stop()
+        finally:
+            self.request = b""
+
+    def stop(self) -> None:
+        """Kill the child (if still running) and reap it."""
+        with contextlib.suppress(OSError):
+            self.proc.kill()
+        with contextlib.suppress(Exception):
+            self.proc.wait(timeout=5)
+
+    def result(self) -> bytes | None:
+        """The child's digests, or ``None`` (logged) when it failed or was too slow."""
+        self.thread.join(CHILD_TIMEOUT_S + 5)
+        if self.thread.is_alive() or self.answer is None:
+            self.stop()
+            log.warning(
+                "keyed hashes: helper process failed (%s); hashed here instead", self.failure or "no answer"
+            )
+            return None
+        out, err = self.answer
+        if self.proc.returncode != 0 or len(out) != DIGEST_SIZE * self.n:
+            log.warning(
+                "keyed hashes: helper process failed (exit %s, %d bytes: %s); hashed here instead",
+                self.proc.returncode,
+                len(out),
+                err.decode("utf-8", "replace")[-300:],
+            )
+            return None
+        return out
 
 
-def _child_result(proc: subprocess.Popen, n: int) -> bytes | None:
-    """The child's digests, or ``None`` (logged) when it failed."""
+def _start_child(data: bytes | memoryview, offsets: Sequence[int], key: bytes) -> _Child | None:
+    """A child process hashing the messages ``offsets`` delimit, or ``None`` (logged) when no child
+    can be started (no interpreter path, no process allowed)."""
+    if not sys.executable:
+        return None
     try:
-        out, err = proc.communicate(timeout=CHILD_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        log.debug("keyed hashes: helper process timed out; computed here")
+        return _Child(data, offsets, key)
+    except Exception as exc:  # OSError, ValueError, TypeError: start failures are not fatal
+        log.warning("keyed hashes: helper process unavailable (%s); hashed here instead", exc)
         return None
-    if proc.returncode != 0 or len(out) != DIGEST_SIZE * n:
-        log.debug(
-            "keyed hashes: helper process failed (exit %s, %d bytes): %s",
-            proc.returncode,
-            len(out),
-            err.decode("utf-8", "replace")[-300:],
-        )
-        return None
-    return out
 
 
 def digests(
@@ -123,7 +146,7 @@ def digests(
 ) -> bytes:
     """:func:`hmac_loop` of the messages; with ``child`` (default: from :data:`CHILD_MIN_MESSAGES`
     messages on), the first half is hashed by a child process while this one hashes the second half,
-    and whatever the child fails to deliver is hashed here.
+    and whatever the child fails to deliver is hashed here. The child never outlives the call.
 
     ``offsets`` is a sequence of ``n + 1`` non-decreasing integers (a numpy array will do).
     """
@@ -135,9 +158,14 @@ def digests(
     if not child:
         return hmac_loop(data, offsets, key)
     half = max(n // 2, 1)
-    proc = _start_child(data, offsets[: half + 1], key)
-    mine = hmac_loop(data, offsets[half:], key)
-    theirs = _child_result(proc, half) if proc is not None else None
+    helper = _start_child(data, offsets[: half + 1], key)
+    try:
+        mine = hmac_loop(data, offsets[half:], key)
+        theirs = helper.result() if helper is not None else None
+    except BaseException:
+        if helper is not None:
+            helper.stop()
+        raise
     if theirs is None:
         theirs = hmac_loop(data, offsets[: half + 1], key)
     return theirs + mine

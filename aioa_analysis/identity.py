@@ -10,8 +10,10 @@ reads it back. It must never land in ``data/processed`` or ``reports`` (checked 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -33,6 +35,8 @@ from aioa_analysis.parsing import (
 )
 from aioa_analysis.pseudonym import key_ranks
 from aioa_analysis.schema import IDENTITY_DTYPES, C
+
+log = logging.getLogger(__name__)
 
 IDENTITY_FILE: Final = "identities.parquet"
 
@@ -177,8 +181,7 @@ def _write_store(identities: pd.DataFrame, where: Path) -> None:
         where,
         compression={c: "none" if c == C.apprentice_key else "snappy" for c in table.column_names},
         use_dictionary=[c for c in table.column_names if c not in _NEARLY_UNIQUE],
-        # no min/max of names, e-mails or phones in the file's metadata (and no time spent on them)
-        write_statistics=[f.name for f in table.schema if not pa.types.is_large_string(f.type)],
+        write_statistics=False,  # no min/max of names or birth dates in the file's metadata
     )
 
 
@@ -207,10 +210,13 @@ def stage_identities(
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(path.parent, 0o700)
+        _remove_stale_stages(path)
         fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # mode 0600
         os.close(fd)
     except OSError as exc:
-        raise OutputError(f"cannot write in the restricted folder {path.parent}: {exc.strerror}") from exc
+        raise OutputError(
+            f"cannot write in the restricted folder {path.parent}: {exc.strerror or exc}"
+        ) from exc
     staged = Path(name)
     try:
         os.chmod(staged, 0o600)
@@ -219,9 +225,25 @@ def stage_identities(
         with contextlib.suppress(OSError):
             staged.unlink()
         if isinstance(exc, OSError):
-            raise OutputError(f"cannot write the identity store in {path.parent}: {exc.strerror}") from exc
+            raise OutputError(
+                f"cannot write the identity store in {path.parent}: {exc.strerror or exc}"
+            ) from exc
         raise
     return StagedIdentities(path, staged)
+
+
+STALE_STAGE_S: Final = 3600.0
+"""A staged store older than this was left by a run that was killed: it is removed."""
+
+
+def _remove_stale_stages(path: Path) -> None:
+    """Remove staged copies of the store left by killed runs (identities in a forgotten file)."""
+    now = time.time()
+    for old in path.parent.glob(f".{path.name}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if now - old.stat().st_mtime > STALE_STAGE_S:
+                old.unlink()
+                log.warning("removed %s, an identity store staged by a run that did not finish", old)
 
 
 def commit_identities(staged: StagedIdentities) -> Path:
@@ -230,7 +252,7 @@ def commit_identities(staged: StagedIdentities) -> Path:
         os.replace(staged.staged, staged.path)
     except OSError as exc:
         discard_identities(staged)
-        raise OutputError(f"cannot replace the identity store {staged.path}: {exc.strerror}") from exc
+        raise OutputError(f"cannot replace the identity store {staged.path}: {exc.strerror or exc}") from exc
     return staged.path
 
 

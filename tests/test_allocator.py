@@ -32,12 +32,18 @@ def test_applied_on_glibc(monkeypatch):
     assert "MALLOC_ARENA_MAX" not in os.environ
 
 
+def _thp_prctl_works() -> bool:
+    libc = allocator._libc()
+    return libc is not None and allocator._prctl(libc, allocator._PR_GET_THP_DISABLE, 0) >= 0
+
+
 @glibc
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux")
+@pytest.mark.skipif(not _thp_prctl_works(), reason="kernel without PR_SET_THP_DISABLE (before 3.15)")
 def test_huge_pages_off_in_the_process_and_its_children():
     code = (
         "import subprocess, sys; from aioa_analysis import allocator; "
-        "allocator._libc().prctl(allocator._PR_SET_THP_DISABLE, 0, 0, 0, 0); "  # as a fresh process
+        "allocator._prctl(allocator._libc(), allocator._PR_SET_THP_DISABLE, 0); "  # as a fresh process
         "before = allocator.huge_pages_disabled(); allocator.tune_for_large_tables(); "
         "child = subprocess.run([sys.executable, '-c', 'from aioa_analysis import allocator; "
         "print(allocator.huge_pages_disabled())'], capture_output=True, text=True).stdout.strip(); "
@@ -46,10 +52,12 @@ def test_huge_pages_off_in_the_process_and_its_children():
     assert _python(code).split() == ["False", "True", "True"]
 
 
-def test_the_cli_module_does_not_load_pyarrow():
-    # `aioa` puts the mimalloc setting in the environment first thing: it only applies if pyarrow
-    # (which loads mimalloc) is not imported before, i.e. not by `aioa_analysis.cli` itself
-    assert _python("import sys, aioa_analysis.cli; print('pyarrow' in sys.modules)").strip() == "False"
+def test_the_cli_module_does_not_load_pyarrow_or_numpy():
+    # `aioa` puts the mimalloc and OpenBLAS settings in the environment first thing: they only apply
+    # if pyarrow (which loads mimalloc) and numpy (OpenBLAS) are not imported before, i.e. not by
+    # `aioa_analysis.cli` itself
+    code = "import sys, aioa_analysis.cli; print('pyarrow' in sys.modules, 'numpy' in sys.modules)"
+    assert _python(code).split() == ["False", "False"]
 
 
 def test_disabled_by_the_variable(monkeypatch):

@@ -26,53 +26,92 @@ def _expected(msgs: list[bytes], key: bytes) -> bytes:
     return b"".join(hmac.new(key, m, "sha256").digest() for m in msgs)
 
 
-@pytest.mark.parametrize("child", [True, False])
-def test_digests_match_the_hmac_module(child):
+@pytest.fixture
+def children(monkeypatch):
+    """The helper processes started (and what each delivered), to check that the child path ran."""
+    made: list = []
+    real = hmac_batch._Child.result
+
+    def result(self):
+        out = real(self)
+        made.append(out)
+        return out
+
+    monkeypatch.setattr(hmac_batch._Child, "result", result)
+    return made
+
+
+def test_digests_match_the_hmac_module(children):
     msgs, data, offsets, key = _batch(400)
-    assert hmac_batch.digests(data, offsets, key, child=child) == _expected(msgs, key)
-
-
-def test_a_long_key_is_hashed_first_as_rfc_2104_says():
-    msgs, data, offsets, _ = _batch(20)
-    key = b"x" * 100
+    assert hmac_batch.digests(data, offsets, key, child=False) == _expected(msgs, key)
+    assert children == []
     assert hmac_batch.digests(data, offsets, key, child=True) == _expected(msgs, key)
+    assert len(children) == 1 and children[0] == _expected(msgs[: len(msgs) // 2], key)  # the child's half
 
 
-def test_the_helper_process_runs_from_the_threshold_on(monkeypatch):
-    calls = []
-    real = hmac_batch._start_child
+@pytest.mark.parametrize("key", [b"", b"k" * 64, b"k" * 65, b"x" * 100])
+def test_keys_of_any_length_as_rfc_2104_says(children, key):
+    msgs, data, offsets, _ = _batch(20)
+    assert hmac_batch.digests(data, offsets, key, child=True) == _expected(msgs, key)
+    assert children and children[0] is not None  # hashed by the child, not by the fallback
 
-    def spy(data, offsets, key):
-        calls.append(len(offsets) - 1)
-        return real(data, offsets, key)
 
-    monkeypatch.setattr(hmac_batch, "_start_child", spy)
+def test_the_helper_process_runs_from_the_threshold_on(monkeypatch, children):
     monkeypatch.setattr(hmac_batch, "CHILD_MIN_MESSAGES", 50)
     msgs, data, offsets, key = _batch(100)
     assert hmac_batch.digests(data, offsets, key) == _expected(msgs, key)
-    assert calls == [len(msgs) // 2]  # the child hashes the first half
+    assert len(children) == 1 and children[0] is not None
     small = offsets[:11]
     assert hmac_batch.digests(data, small, key) == _expected(msgs[:10], key)
-    assert calls == [len(msgs) // 2]  # 10 messages: all in this process
+    assert len(children) == 1  # 10 messages: all in this process
 
 
 def test_the_child_hashes_a_slice_that_does_not_start_at_zero():
     msgs, data, offsets, key = _batch(40)
-    proc = hmac_batch._start_child(memoryview(data), offsets[10:31], key)
-    assert proc is not None
-    assert hmac_batch._child_result(proc, 20) == _expected(msgs[10:30], key)
+    helper = hmac_batch._start_child(memoryview(data), offsets[10:31], key)
+    assert helper is not None
+    assert helper.result() == _expected(msgs[10:30], key)
     assert hmac_batch.hmac_loop(memoryview(data), offsets[10:31], key) == _expected(msgs[10:30], key)
 
 
-def test_a_failing_helper_falls_back_to_this_process(monkeypatch):
+def test_a_failing_or_stuck_helper_falls_back_to_this_process(monkeypatch, tmp_path):
     msgs, data, offsets, key = _batch(30)
-    monkeypatch.setattr(hmac_batch.sys, "executable", "/nonexistent/python")
-    assert hmac_batch._start_child(data, offsets, key) is None
-    assert hmac_batch.digests(data, offsets, key, child=True) == _expected(msgs, key)
+    for executable in ("/nonexistent/python", "", None):
+        monkeypatch.setattr(hmac_batch.sys, "executable", executable)
+        assert hmac_batch._start_child(data, offsets, key) is None
+        assert hmac_batch.digests(data, offsets, key, child=True) == _expected(msgs, key)
     monkeypatch.setattr(hmac_batch.sys, "executable", "/bin/false")  # starts, answers nothing
-    proc = hmac_batch._start_child(data, offsets, key)
-    assert proc is None or hmac_batch._child_result(proc, len(msgs)) is None
+    helper = hmac_batch._start_child(data, offsets, key)
+    assert helper is not None and helper.result() is None
     assert hmac_batch.digests(data, offsets, key, child=True) == _expected(msgs, key)
+    stuck = tmp_path / "stuck"
+    stuck.write_text("#!/bin/sh\nexec sleep 30\n")
+    stuck.chmod(0o755)
+    monkeypatch.setattr(hmac_batch.sys, "executable", str(stuck))
+    monkeypatch.setattr(hmac_batch, "CHILD_TIMEOUT_S", 0.5)
+    helper = hmac_batch._start_child(data, offsets, key)
+    assert helper is not None and helper.result() is None
+    assert helper.proc.poll() is not None  # killed and reaped, not left behind
+    assert hmac_batch.digests(data, offsets, key, child=True) == _expected(msgs, key)
+
+
+def test_the_child_never_outlives_a_failed_call(monkeypatch):
+    started = []
+    real_start = hmac_batch._start_child
+
+    def start(*args):
+        started.append(real_start(*args))
+        return started[-1]
+
+    def boom(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(hmac_batch, "_start_child", start)
+    monkeypatch.setattr(hmac_batch, "hmac_loop", boom)
+    _, data, offsets, key = _batch(30)
+    with pytest.raises(KeyboardInterrupt):
+        hmac_batch.digests(data, offsets, key, child=True)
+    assert started[0] is not None and started[0].proc.poll() is not None
 
 
 def test_keys_through_the_helper_process_equal_keys_computed_here(monkeypatch):
