@@ -21,11 +21,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import os
 import struct
 import subprocess
 import sys
 import threading
 from collections.abc import Sequence
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +59,7 @@ def hmac_loop(data: bytes | memoryview, offsets: Sequence[int], key: bytes) -> b
         return b""
     first = int(offsets[0])
     text = bytes(data[first : int(offsets[-1])])  # bytes slices are the cheapest messages to hash
-    bounds = [int(o) - first for o in offsets] if first or not isinstance(offsets, list | tuple) else offsets
+    bounds = _shifted(offsets, first).tolist() if hasattr(offsets, "tolist") else [o - first for o in offsets]
     out: list[bytes] = []
     append = out.append
     start = 0
@@ -71,26 +73,56 @@ def hmac_loop(data: bytes | memoryview, offsets: Sequence[int], key: bytes) -> b
     return b"".join(out)
 
 
+def _shifted(offsets: Any, first: int) -> Any:
+    """``offsets - first`` of a numpy array (without importing numpy here)."""
+    return offsets - first if first else offsets
+
+
 class _Child:
-    """A child process hashing one batch: its request is sent and its answer read by a helper thread
-    (``communicate`` with a deadline), so that this thread hashes its own half meanwhile."""
+    """A child process hashing one batch while this thread hashes its own half.
+
+    On Linux the request and the answer go through anonymous in-memory files (``memfd``): written
+    and read in one go, they never wait on a pipe, so the thread that feeds the child never
+    competes for the GIL with the threads parsing meanwhile. Elsewhere a helper thread feeds and
+    reads pipes (``communicate``). Either way the child has a deadline.
+    """
 
     def __init__(self, data: bytes | memoryview, offsets: Sequence[int], key: bytes) -> None:
         n = len(offsets) - 1
         first, last = int(offsets[0]), int(offsets[-1])
-        packed = struct.pack(f"<{n + 1}q", *(int(o) - first for o in offsets))
+        if hasattr(offsets, "tobytes"):  # a numpy array (the parent has numpy; the child need not)
+            packed = _shifted(offsets, first).astype("<i8").tobytes()
+        else:
+            packed = struct.pack(f"<{n + 1}q", *(int(o) - first for o in offsets))
         self.n = n
-        self.request = b"".join((struct.pack("<QQ", n, len(key)), key, packed, data[first:last]))
+        request = (struct.pack("<QQ", n, len(key)), key, packed, data[first:last])
         self.answer: tuple[bytes, bytes] | None = None
         self.failure = ""
-        self.proc = subprocess.Popen(
-            [str(sys.executable), "-I", "-S", __file__],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        self.thread = threading.Thread(target=self._talk, name="aioa-hmac-child", daemon=True)
-        self.thread.start()
+        self.out_fd: int | None = None
+        self.thread: threading.Thread | None = None
+        command = [str(sys.executable), "-I", "-S", __file__]
+        if hasattr(os, "memfd_create"):
+            in_fd = os.memfd_create("aioa-hmac-request")
+            try:
+                with open(in_fd, "wb", closefd=False) as sink:
+                    for part in request:
+                        sink.write(part)
+                os.lseek(in_fd, 0, os.SEEK_SET)
+                self.out_fd = os.memfd_create("aioa-hmac-answer")
+                self.proc = subprocess.Popen(command, stdin=in_fd, stdout=self.out_fd, stderr=subprocess.PIPE)
+            except BaseException:
+                if self.out_fd is not None:
+                    os.close(self.out_fd)
+                raise
+            finally:
+                os.close(in_fd)
+        else:
+            self.request = b"".join(request)
+            self.proc = subprocess.Popen(
+                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+            self.thread = threading.Thread(target=self._talk, name="aioa-hmac-child", daemon=True)
+            self.thread.start()
 
     def _talk(self) -> None:
         try:
@@ -101,17 +133,38 @@ class _Child:
         finally:
             self.request = b""
 
+    def _read_files(self) -> None:
+        """Wait for the child (deadline), then read its answer from the in-memory file."""
+        assert self.out_fd is not None
+        try:
+            _, err = self.proc.communicate(timeout=CHILD_TIMEOUT_S)  # stderr only: a few bytes
+            os.lseek(self.out_fd, 0, os.SEEK_SET)
+            with open(self.out_fd, "rb", closefd=False) as answer:
+                self.answer = (answer.read(), err)
+        except Exception as exc:
+            self.failure = f"{type(exc).__name__}: {exc}"
+        finally:
+            self.stop()  # reaps the child (done by now, or killed) and closes the answer file
+
     def stop(self) -> None:
         """Kill the child (if still running) and reap it."""
         with contextlib.suppress(OSError):
             self.proc.kill()
         with contextlib.suppress(Exception):
             self.proc.wait(timeout=5)
+        if self.out_fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self.out_fd)
+            self.out_fd = None
 
     def result(self) -> bytes | None:
         """The child's digests, or ``None`` (logged) when it failed or was too slow."""
-        self.thread.join(CHILD_TIMEOUT_S + 5)
-        if self.thread.is_alive() or self.answer is None:
+        if self.thread is None:
+            if self.out_fd is not None:
+                self._read_files()
+        else:
+            self.thread.join(CHILD_TIMEOUT_S + 5)
+        if (self.thread is not None and self.thread.is_alive()) or self.answer is None:
             self.stop()
             log.warning(
                 "keyed hashes: helper process failed (%s); hashed here instead", self.failure or "no answer"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import os
 import random
 
 import numpy as np
@@ -41,12 +42,25 @@ def children(monkeypatch):
     return made
 
 
+def _open_files() -> int:
+    return len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else 0
+
+
 def test_digests_match_the_hmac_module(children):
     msgs, data, offsets, key = _batch(400)
     assert hmac_batch.digests(data, offsets, key, child=False) == _expected(msgs, key)
     assert children == []
+    before = _open_files()
     assert hmac_batch.digests(data, offsets, key, child=True) == _expected(msgs, key)
     assert len(children) == 1 and children[0] == _expected(msgs[: len(msgs) // 2], key)  # the child's half
+    assert _open_files() == before  # no pipe or in-memory file left open
+
+
+def test_the_pipe_way_where_there_is_no_memfd(monkeypatch, children):
+    monkeypatch.delattr(hmac_batch.os, "memfd_create", raising=False)
+    msgs, data, offsets, key = _batch(300)
+    assert hmac_batch.digests(data, offsets, key, child=True) == _expected(msgs, key)
+    assert children and children[0] is not None
 
 
 @pytest.mark.parametrize("key", [b"", b"k" * 64, b"k" * 65, b"x" * 100])
