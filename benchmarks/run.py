@@ -199,12 +199,12 @@ def bench_size(
             cleans[-1].info.update(_quality(processed))
         if any(runs and not runs[-1].ok for runs in (floors, tuned, cleans)):
             break  # a failure is reported as it is, not repeated
-    if floors:
-        results["floor"] = _fastest(floors)
-    if tuned:
-        results["floor_tuned"] = _fastest(tuned)
+    for name, runs in (("floor", floors), ("floor_tuned", tuned), ("clean", cleans)):
+        if runs:
+            results[name] = _fastest(runs)
+            if len(runs) > 1 and all(r.ok for r in runs):
+                results[name].info["cpus_s"] = [round(r.cpu_s, 3) for r in runs]
     if cleans:
-        results["clean"] = _fastest(cleans)
         results["clean"].info["walls_s"] = [round(r.wall_s, 3) for r in cleans]
         for name, runs, suffix in (("floor", floors, ""), ("floor_tuned", tuned, "_tuned")):
             if runs and all(r.ok for r in (*runs, *cleans)):
@@ -446,16 +446,27 @@ def _us(step: dict, n: int, key: str = "wall_s") -> str:
     return _fmt(step[key] / n * 1e6, 1) if _ok(step) and step.get(key) is not None else "–"
 
 
+def _typical_cpu(step: dict) -> float:
+    """The step's CPU time: the median over its repeated runs when it was repeated, else its run's.
+
+    Not the fastest run's: the exponent would then compare a fastest-of-5 at one size with a single
+    run at the next, and read the machine's noise as growth."""
+    runs = step.get("info", {}).get("cpus_s") or []
+    return float(statistics.median(runs)) if runs else float(step["cpu_s"])
+
+
 def _slopes(sizes: list[dict], step: str) -> list[str]:
     """Log-log growth exponent of the CPU time between successive sizes (1 = linear, 2 = quadratic).
 
-    CPU time rather than wall time: on a shared machine the wall time mostly measures the neighbours.
+    CPU time rather than wall time: on a shared machine the wall time mostly measures the neighbours;
+    the median CPU time of repeated runs (:func:`_typical_cpu`).
     """
     out = ["–"]
     for a, b in itertools.pairwise(sizes):
         sa, sb = _step(a, step), _step(b, step)
         if _ok(sa) and _ok(sb) and sa["cpu_s"] > 0:
-            out.append(f"{math.log(sb['cpu_s'] / sa['cpu_s']) / math.log(b['n'] / a['n']):.2f}")
+            ratio = _typical_cpu(sb) / _typical_cpu(sa)
+            out.append(f"{math.log(ratio) / math.log(b['n'] / a['n']):.2f}")
         else:
             out.append("–")
     return out
@@ -527,7 +538,8 @@ def render(results: dict) -> str:
         "shared machine); *peak* is the peak resident set size of the step's own process in MiB (it cannot "
         f"be lower than the launcher's {m.get('launcher_rss_mb', '?')} MiB). Every step is a fresh process, "
         "so the times include the interpreter start and the imports. The *growth exponent* is "
-        "log(t2/t1)/log(n2/n1) of the CPU time between successive sizes: 1 is linear, 2 quadratic; below 1 "
+        "log(t2/t1)/log(n2/n1) of the CPU time between successive sizes (the median over the runs of a "
+        "repeated step): 1 is linear, 2 quadratic; below 1 "
         "the fixed costs (imports) still dominate.",
         "",
         "### Cleaning against the floor",

@@ -213,6 +213,17 @@ def test_targets_are_judged_from_the_measures():
     assert verdict == "met" and "same process settings: 3.20× (median)" in measured
 
 
+def test_growth_exponent_uses_the_median_cpu_of_repeated_runs():
+    results = _fake_results(clean_1m=20.0, floor_1m=10.0)
+    small, large = results["sizes"]
+    assert run._slopes(results["sizes"], "clean") == ["–", "1.00"]  # 2 s -> 20 s for 10x the contracts
+    # the 100 k step was repeated: its fastest run took 2 s of CPU, the median 4 s; the median decides
+    small["steps"]["clean"]["info"]["cpus_s"] = [2.0, 4.0, 5.0]
+    assert run._slopes(results["sizes"], "clean") == ["–", "0.70"]
+    large["steps"]["clean"]["info"]["cpus_s"] = [20.0, 40.0, 40.0]
+    assert run._slopes(results["sizes"], "clean") == ["–", "1.00"]
+
+
 def test_docs_block_is_replaced_and_prose_kept(tmp_path):
     doc = tmp_path / "benchmarks.md"
     doc.write_text(
@@ -259,6 +270,7 @@ def test_benchmark_smoke_run_at_10k(tmp_path):
         assert len(clean["info"]["pair_ratios"]) == 2  # --repeat 2: two interleaved floor/clean pairs
         assert len(clean["info"]["pair_ratios_tuned"]) == 2  # and the floor given the same settings
         assert round(clean["wall_s"], 3) == min(clean["info"]["walls_s"])
+        assert len(clean["info"]["cpus_s"]) == 2 == len(floor["info"]["cpus_s"])
         assert round(floor["wall_s"], 3) == min(floor["info"]["walls_s"])
         tuned = size["steps"]["floor_tuned"]
         assert statuses["floor_tuned"] == "ok" and tuned["info"]["rows"] == size["rows"]
