@@ -171,7 +171,12 @@ def take_values(
     >>> v = pd.array(["b", None, "a"], dtype="string")
     >>> take_values(v, np.array([2, 2, 1, 0])).tolist()
     ['a', 'a', <NA>, 'b']
+    >>> take_values(pd.array([None, None], dtype="string"), np.array([1, 0, 1])).tolist()
+    [<NA>, <NA>, <NA>]
     """
+    if len(positions) > 0 and len(values) > 0 and bool(np.asarray(values.isna()).all()):
+        # nothing to gather (a column no source fills): no random reads over the whole column
+        return values.take(np.full(len(positions), -1, dtype=np.int64), allow_fill=True)
     if isinstance(values, pd.arrays.ArrowStringArray) and values.dtype == "string" and len(positions) > 0:  # type: ignore[attr-defined]
         arr = pa.array(values)  # type: ignore[call-overload]
         if isinstance(arr, pa.ChunkedArray):

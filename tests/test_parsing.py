@@ -315,3 +315,20 @@ def test_take_values_equals_take(n_distinct):
     got = P.take_values(arr, positions)
     assert got.dtype == arr.dtype
     pd.testing.assert_extension_array_equal(got, arr.take(positions))
+
+
+@pytest.mark.parametrize(
+    "empty",
+    [
+        pd.array([None] * 50, dtype="string"),
+        pd.array([pd.NaT] * 50, dtype="datetime64[ns]"),
+        pd.array([None] * 50, dtype="boolean"),
+        pd.array([None] * 50, dtype="Int64"),
+    ],
+    ids=["string", "datetime", "boolean", "Int64"],
+)
+def test_take_values_of_an_empty_column_is_take(empty):
+    positions = np.random.default_rng(1).integers(0, 50, size=80)
+    got = P.take_values(empty, positions)
+    assert got.dtype == empty.dtype
+    pd.testing.assert_extension_array_equal(got, empty.take(positions))
