@@ -66,7 +66,7 @@ lab: venv ## open JupyterLab on the venv (notebooks/)
 bench: venv ## benchmarks at 10 k and 100 k contracts (results in docs/benchmarks.md)
 	$(PY) -m benchmarks.run --sizes 10000,100000
 
-bench-full: venv ## benchmarks up to 5 M contracts (about 10 minutes; floor/clean pairs repeated 5 times up to 1 M)
+bench-full: venv ## benchmarks up to 5 M contracts (about 14 minutes; floor/tuned floor/clean rounds repeated 5 times up to 1 M)
 	$(PY) -m benchmarks.run --sizes 10000,100000,1000000,5000000 --repeat 5
 
 clean: ## remove processed data, reports and caches (keeps the venv and data/raw)
