@@ -241,6 +241,17 @@ def _same_keys(a: np.ndarray, rows_a: np.ndarray, b: np.ndarray, rows_b: np.ndar
     return same
 
 
+def _prefix_codes(words: np.ndarray, text: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """``(codes, uniques, first)``: ``pd.factorize`` of the key prefixes ``words`` and, per prefix,
+    the row of its first key; ``None`` when two different keys share a prefix (never seen)."""
+    codes, uniques = pd.factorize(words)
+    first = first_occurrence(codes)
+    later = np.flatnonzero(first[codes] != np.arange(len(codes)))
+    if not _same_keys(text, later, text, first[codes[later]]).all():
+        return None
+    return codes, uniques, first
+
+
 def keys_in(keys: pd.Series, wanted: pd.Series) -> np.ndarray:
     """Whether each of ``keys`` is one of ``wanted`` (``Series.isin``; a missing key never is).
 
@@ -257,17 +268,15 @@ def keys_in(keys: pd.Series, wanted: pd.Series) -> np.ndarray:
     within = within if within.null_count == 0 else within.filter(pc.is_valid(within))
     found = np.zeros(len(arr), dtype=bool)
     mine, theirs = _hex_prefixes(values), _hex_prefixes(within)
-    if mine is not None and theirs is not None:
-        codes, uniques = pd.factorize(theirs[0])
-        first = first_occurrence(codes)  # per prefix: the first wanted key with it
-        later = np.flatnonzero(first[codes] != np.arange(len(codes)))
-        if _same_keys(theirs[1], later, theirs[1], first[codes[later]]).all():  # no two share a prefix
-            at = pd.Index(uniques).get_indexer(mine[0])
-            hit = np.flatnonzero(at >= 0)
-            inside = np.zeros(len(values), dtype=bool)
-            inside[hit[_same_keys(mine[1], hit, theirs[1], first[at[hit]])]] = True
-            found[valid] = inside
-            return found
+    coded = _prefix_codes(*theirs) if mine is not None and theirs is not None else None
+    if mine is not None and theirs is not None and coded is not None:
+        _, uniques, first = coded  # per prefix: the first wanted key with it
+        at = pd.Index(uniques).get_indexer(mine[0])
+        hit = np.flatnonzero(at >= 0)
+        inside = np.zeros(len(values), dtype=bool)
+        inside[hit[_same_keys(mine[1], hit, theirs[1], first[at[hit]])]] = True
+        found[valid] = inside
+        return found
     found[valid] = bool_numpy(pc.is_in(values, value_set=pc.unique(within)))
     return found
 
@@ -288,12 +297,11 @@ def key_codes(keys: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     values = arr.filter(pa.array(valid))
     codes = np.full(len(arr), -1, dtype=np.int64)
     prefixed = _hex_prefixes(values)
-    if prefixed is not None:
-        words, text = prefixed
-        found, uniques = pd.factorize(words)
-        if (text == text[first_occurrence(found)][found]).all():  # no two keys share a prefix
-            codes[valid] = found
-            return codes, np.argsort(uniques, kind="stable")
+    coded = _prefix_codes(*prefixed) if prefixed is not None else None
+    if coded is not None:
+        found, uniques, _ = coded
+        codes[valid] = found
+        return codes, np.argsort(uniques, kind="stable")
     found, uniques = pd.factorize(
         pd.Series(values, dtype="string") if len(values) else pd.Series([], dtype="string")
     )
