@@ -1444,16 +1444,25 @@ def _rejected_records(rows: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def clean_contracts(
-    raw: pd.DataFrame, *, exams: pd.DataFrame | None = None, parsed: pd.DataFrame | None = None
-) -> CleanResult:
-    """Clean a concatenated raw contract frame that already carries ``apprentice_key``.
+@dataclass
+class ResolvedContracts:
+    """Every row's fate, decided: what :func:`resolve_contracts` hands to :func:`finish_contracts`.
 
-    Returns the merged, derived contracts sorted by ``contract_id`` (no personal column but the
-    birth date, which :func:`aioa_analysis.schema.coerce_contracts` drops), the per-row status used
-    for the accounting, the rejected records and the conflicts. ``parsed`` is
-    :func:`parse_contract_values` of ``raw`` when already computed (see :func:`with_parsed_key`).
+    The rejected records are already taken from the raw values, so the raw frame can be let go
+    before the merged table is built (at 5 M rows the raw text is about 5 GB).
     """
+
+    merge: ContractMerge  # how each contract group folds into one row
+    rows: pd.DataFrame  # one row per input record, with its group, precedence and final reason
+    checked: pd.DataFrame  # the contract-rule columns of every contract, in contract_id order
+    conflicts: pd.DataFrame  # of the kept contracts
+    rejected: pd.DataFrame  # schema.REJECTED_COLUMNS
+
+
+def resolve_contracts(raw: pd.DataFrame, *, parsed: pd.DataFrame | None = None) -> ResolvedContracts:
+    """The first half of :func:`clean_contracts`: row rules, duplicates, contract groups, the
+    contract-level rules and their propagation to every row, and the rejected records (the only use
+    of ``raw`` beyond parsing). ``parsed`` as in :func:`clean_contracts`."""
     raw = raw.reset_index(drop=True)
     if parsed is None:
         parsed = parse_contract_values(raw)
@@ -1485,6 +1494,15 @@ def clean_contracts(
         column[in_bad] = by_group[REASON_COLUMN].reindex(groups).to_numpy()
         rows = rows.assign(**{REASON: reason, REASON_COLUMN: column})
         conflicts = conflicts.loc[~conflicts["contract_id"].isin(bad[C.contract_id])]
+    return ResolvedContracts(
+        merge=merge, rows=rows, checked=checked, conflicts=conflicts, rejected=_rejected_records(rows, raw)
+    )
+
+
+def finish_contracts(resolved: ResolvedContracts, *, exams: pd.DataFrame | None = None) -> CleanResult:
+    """The second half of :func:`clean_contracts`: the merged table of the kept contracts, the
+    conflict counts, the exam results, the derived fields and the per-row status."""
+    merge, rows, checked, conflicts = resolved.merge, resolved.rows, resolved.checked, resolved.conflicts
     keep = checked[REASON].isna().to_numpy()
     kept = checked.loc[keep]
     contracts = (
@@ -1497,9 +1515,9 @@ def clean_contracts(
         )
         .pipe(count_conflicts, conflicts)
     )
-    # from here on the rows only need their lineage and status: let the parsed values go
+    # from here on the rows only need their lineage and status
     rows = rows[[c for c in (*LINEAGE_COLUMNS, *_ROW_STATUS_COLUMNS) if c in rows.columns]]
-    del merge, parsed, checked, kept
+    del merge, checked, kept
     contracts = contracts.pipe(join_exam_results, exams).pipe(derive_fields)
     status = pd.Series("merged", index=rows.index, dtype="string")
     status = status.mask(rows[PRIMARY].to_numpy() & rows[REASON].isna().to_numpy(), "clean")
@@ -1516,7 +1534,23 @@ def clean_contracts(
     return CleanResult(
         contracts=contracts.drop(columns=[GROUP], errors="ignore").reset_index(drop=True),
         rows=rows_out,
-        rejected=_rejected_records(rows, raw),
+        rejected=resolved.rejected,
         conflicts=conflicts.reset_index(drop=True),
         stats=stats,
     )
+
+
+def clean_contracts(
+    raw: pd.DataFrame, *, exams: pd.DataFrame | None = None, parsed: pd.DataFrame | None = None
+) -> CleanResult:
+    """Clean a concatenated raw contract frame that already carries ``apprentice_key``.
+
+    Returns the merged, derived contracts sorted by ``contract_id`` (no personal column but the
+    birth date, which :func:`aioa_analysis.schema.coerce_contracts` drops), the per-row status used
+    for the accounting, the rejected records and the conflicts. ``parsed`` is
+    :func:`parse_contract_values` of ``raw`` when already computed (see :func:`with_parsed_key`).
+
+    Runs :func:`resolve_contracts` then :func:`finish_contracts`; a caller that holds ``raw`` can
+    call them itself and let ``raw`` go in between (the pipeline does).
+    """
+    return finish_contracts(resolve_contracts(raw, parsed=parsed), exams=exams)

@@ -43,10 +43,11 @@ from aioa_analysis.cleaning import (
     PRIMARY,
     REASON,
     REASON_COLUMN,
-    clean_contracts,
     clean_exam_results,
+    finish_contracts,
     identity_rows,
     parse_contract_values,
+    resolve_contracts,
     with_parsed_key,
 )
 from aioa_analysis.errors import InputFileError, ParameterError
@@ -355,12 +356,14 @@ def _run_clean(
     all_identities = background.submit(
         _identities_of, identity_rows(raw, parsed_values[C.start_date]), exams_raw
     )
-    res = clean_contracts(raw, exams=exams, parsed=parsed_values)
-    del parsed_values
-    # the raw values are no longer needed (the identity store is being built from identity_rows)
+    resolved = resolve_contracts(raw, parsed=parsed_values)
+    # the raw values are no longer needed (the rejected records are taken, the identity store is
+    # being built from identity_rows): let them go before the merged table is built
     file_of_row = raw[_FILE].to_numpy()
-    del raw, contract_frames
+    del raw, parsed_values, contract_frames, r  # r: the last file read, from the loops above
     results = [dataclasses.replace(r, frame=r.frame.iloc[:0]) for r in results]
+    res = finish_contracts(resolved, exams=exams)
+    del resolved
 
     contracts = coerce_contracts(res.contracts)
     if not contracts[C.contract_id].is_monotonic_increasing:  # clean_contracts already sorts them
