@@ -66,7 +66,8 @@ TARGETS = {
 
 
 MEM_LIMIT = {"bytes": int(20 * 1e9)}
-"""Address-space cap of every step (``--mem-limit-gb``; the 5 M target is 20 GB)."""
+"""Resident-memory cap of every step (``--mem-limit-gb``; the 5 M target is 20 GB of peak RSS); see
+:func:`benchmarks.measure.run_step`."""
 
 
 def run_step(step: str, cmd: list[str], **kwargs) -> StepResult:
@@ -204,6 +205,9 @@ def bench_size(
             results[name] = _fastest(runs)
             if len(runs) > 1 and all(r.ok for r in runs):
                 results[name].info["cpus_s"] = [round(r.cpu_s, 3) for r in runs]
+                results[name].info["users_s"] = [round(r.user_s, 3) for r in runs]
+                results[name].info["syss_s"] = [round(r.sys_s, 3) for r in runs]
+                results[name].info["minor_faults_runs"] = [r.minor_faults for r in runs]
     if cleans:
         results["clean"].info["walls_s"] = [round(r.wall_s, 3) for r in cleans]
         for name, runs, suffix in (("floor", floors, ""), ("floor_tuned", tuned, "_tuned")):
@@ -446,30 +450,74 @@ def _us(step: dict, n: int, key: str = "wall_s") -> str:
     return _fmt(step[key] / n * 1e6, 1) if _ok(step) and step.get(key) is not None else "–"
 
 
-def _typical_cpu(step: dict) -> float:
-    """The step's CPU time: the median over its repeated runs when it was repeated, else its run's.
+_RUNS_KEY = {"cpu_s": "cpus_s", "user_s": "users_s", "sys_s": "syss_s", "minor_faults": "minor_faults_runs"}
+"""Per measure of a step, the ``info`` key holding its value in each run of a repeated step."""
+
+
+def _typical(step: dict, key: str = "cpu_s") -> float | None:
+    """The step's ``key`` (CPU, user or kernel time, page faults): the median over its repeated
+    runs when it was repeated, else its run's; None when not measured (results of older harnesses).
 
     Not the fastest run's: the exponent would then compare a fastest-of-5 at one size with a single
     run at the next, and read the machine's noise as growth."""
-    runs = step.get("info", {}).get("cpus_s") or []
-    return float(statistics.median(runs)) if runs else float(step["cpu_s"])
+    runs = step.get("info", {}).get(_RUNS_KEY[key]) or []
+    if runs:
+        return float(statistics.median(runs))
+    value = step.get(key)
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
 
 
-def _slopes(sizes: list[dict], step: str) -> list[str]:
-    """Log-log growth exponent of the CPU time between successive sizes (1 = linear, 2 = quadratic).
+def _slopes(sizes: list[dict], step: str, key: str = "cpu_s") -> list[str]:
+    """Log-log growth exponent of ``key`` between successive sizes (1 = linear, 2 = quadratic).
 
-    CPU time rather than wall time: on a shared machine the wall time mostly measures the neighbours;
-    the median CPU time of repeated runs (:func:`_typical_cpu`).
+    CPU time by default, rather than wall time: on a shared machine the wall time mostly measures
+    the neighbours; the median of repeated runs (:func:`_typical`).
     """
     out = ["–"]
     for a, b in itertools.pairwise(sizes):
         sa, sb = _step(a, step), _step(b, step)
-        if _ok(sa) and _ok(sb) and sa["cpu_s"] > 0:
-            ratio = _typical_cpu(sb) / _typical_cpu(sa)
-            out.append(f"{math.log(ratio) / math.log(b['n'] / a['n']):.2f}")
+        ta, tb = (_typical(sa, key), _typical(sb, key)) if _ok(sa) and _ok(sb) else (None, None)
+        if ta and tb:
+            out.append(f"{math.log(tb / ta) / math.log(b['n'] / a['n']):.2f}")
         else:
             out.append("–")
     return out
+
+
+def _kernel_table(sizes: list[dict]) -> list[str]:
+    """User and kernel CPU time, page faults and kernel time per fault of the floors and ``clean``."""
+    steps = ("floor", "floor_tuned", "clean")
+    if not any(_typical(_step(s, name), "sys_s") is not None for s in sizes for name in steps):
+        return []
+    lines = [
+        "",
+        "### User and kernel time",
+        "",
+        "*user* is the CPU time of the step's own code and libraries, *kernel* the system time, which "
+        "here is almost all page faults: the first touch of each 4 KB page of memory. On this virtual "
+        "machine the kernel's time per fault depends on the host (it backs the guest's memory on "
+        "first touch): compare it between the floor and `clean` at one size. Medians of the repeated "
+        "runs; exponents as above.",
+        "",
+        "| contracts | step | user (s) | kernel (s) | minor faults | kernel µs per fault "
+        "| user growth exponent | faults growth exponent | CPU growth exponent |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name in steps:
+        user_sl, fault_sl, cpu_sl = (_slopes(sizes, name, k) for k in ("user_s", "minor_faults", "cpu_s"))
+        for s, us, fs, cs in zip(sizes, user_sl, fault_sl, cpu_sl, strict=True):
+            st = _step(s, name)
+            user, kernel, faults = (
+                _typical(st, k) if _ok(st) else None for k in ("user_s", "sys_s", "minor_faults")
+            )
+            if user is None:
+                continue
+            per_fault = _fmt(kernel / faults * 1e6, 1) if kernel is not None and faults else "–"
+            lines.append(
+                f"| {_n(s['n'])} | `{name}` | {_fmt(user)} | {_fmt(kernel)} "
+                f"| {_n(int(faults)) if faults else '–'} | {per_fault} | {us} | {fs} | {cs} |"
+            )
+    return lines
 
 
 def _cpu(step: dict) -> str:
@@ -575,6 +623,7 @@ def render(results: dict) -> str:
             "The floor given the process settings `aioa` gives itself (`floor --tuned`: no transparent huge "
             "pages, glibc and mimalloc keep freed memory): " + "; ".join(tuned_notes) + ".",
         ]
+    lines += _kernel_table(sizes)
     lines += [
         "",
         "### Statistics against a plain groupby",
@@ -770,10 +819,25 @@ def check_targets(results: dict) -> list[tuple[str, str, str]]:
         ]
         if pairs:
             a, b, sl = pairs[-1]
+            measured = f"growth exponent {sl}"
+            if name == "clean":
+                i = sizes.index(b)
+                details = [
+                    f"{label} {_slopes(sizes, step, key)[i]}"
+                    for label, step, key in (
+                        ("user CPU", "clean", "user_s"),
+                        ("page faults", "clean", "minor_faults"),
+                        ("the floor's CPU", "floor", "cpu_s"),
+                        ("the tuned floor's CPU", "floor_tuned", "cpu_s"),
+                    )
+                    if _slopes(sizes, step, key)[i] != "–"
+                ]
+                if details:
+                    measured += " (" + ", ".join(details) + ")"
             rows.append(
                 (
                     f"`{name}` about linear ({_n(a['n'])} → {_n(b['n'])}, CPU)",
-                    f"growth exponent {sl}",
+                    measured,
                     verdict(float(sl) <= 1.15),
                 )
             )
@@ -872,7 +936,8 @@ def main(argv: list[str] | None = None) -> int:
         "--mem-limit-gb",
         type=float,
         default=20.0,
-        help="address-space cap of each step, GB (default 20, the 5 M target; 0 = none)",
+        help="resident-memory cap of each step, GB (default 20, the 5 M target; 0 = none); the address "
+        "space is capped at 1.5 times as much",
     )
     parser.add_argument(
         "--replicate-from",

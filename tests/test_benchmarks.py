@@ -6,8 +6,11 @@ No timing assertion here: timings belong to docs/benchmarks.md, not to the test 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pandas as pd
@@ -102,6 +105,17 @@ print(json.dumps([big.ok, big.peak_rss_mb, small.ok, small.peak_rss_mb]))
     assert small_peak < big_peak - 200
 
 
+def test_user_kernel_time_and_page_faults_are_measured(tmp_path):
+    """Touching 200 MB of fresh memory: ~51,200 page faults of 4 KB, paid in kernel time."""
+    touch = "b = bytearray(200 * 2**20); b[::4096] = b'x' * len(b[::4096])"
+    big = measure.run_step("touch", [sys.executable, "-c", touch], log_dir=tmp_path)
+    small = measure.run_step("idle", [sys.executable, "-c", "pass"], log_dir=tmp_path)
+    assert big.ok and small.ok
+    assert big.minor_faults - small.minor_faults > 40_000  # 51,200 pages (fewer with huge pages)
+    assert big.sys_s > 0 and big.user_s > 0
+    assert big.cpu_s == pytest.approx(big.user_s + big.sys_s)
+
+
 def test_failed_step_says_why(tmp_path):
     r = measure.run_step(
         "bad", [sys.executable, "-c", "raise SystemExit('no such file: x.csv')"], log_dir=tmp_path
@@ -194,7 +208,10 @@ def test_targets_are_judged_from_the_measures():
     assert rows["`aioa clean` on 1 M ≤ 3× the floor"] == ("2.00× (20.0 s vs 10.0 s)", "met")
     assert rows["`aioa clean` on 1 M: peak < 6 GB"][1] == "**missed**"  # 7000 MiB = 7.3 GB
     assert rows["all report statistics on 1 M < 15 s"][1] == "met"
-    assert rows["`clean` about linear (100 000 → 1 000 000, CPU)"] == ("growth exponent 1.00", "met")
+    assert rows["`clean` about linear (100 000 → 1 000 000, CPU)"] == (
+        "growth exponent 1.00 (the floor's CPU 1.00)",
+        "met",
+    )
     rows = {t: v for t, _, v in run.check_targets(_fake_results(clean_1m=200.0, floor_1m=10.0))}
     assert rows["`aioa clean` on 1 M ≤ 3× the floor"] == "**missed**"
     assert rows["`clean` about linear (100 000 → 1 000 000, CPU)"] == "**missed**"  # exponent 2
@@ -222,6 +239,36 @@ def test_growth_exponent_uses_the_median_cpu_of_repeated_runs():
     assert run._slopes(results["sizes"], "clean") == ["–", "0.70"]
     large["steps"]["clean"]["info"]["cpus_s"] = [20.0, 40.0, 40.0]
     assert run._slopes(results["sizes"], "clean") == ["–", "1.00"]
+
+
+def test_user_time_and_faults_are_shown_beside_the_cpu_exponent():
+    """The linearity verdict stays on the CPU time; the user time, the page faults and the floors'
+    own growth are shown beside it, and the kernel time per fault in a table of its own."""
+    results = _fake_results(clean_1m=20.0, floor_1m=10.0)
+    small, large = results["sizes"]
+    for size, user, kernel, faults in ((small, 1.5, 0.5, 100_000), (large, 12.0, 8.0, 1_600_000)):
+        size["steps"]["clean"].update(user_s=user, sys_s=kernel, minor_faults=faults)
+    # the 1 M run was repeated: medians decide (user 12 s, kernel 8 s, 1.6 M faults)
+    large["steps"]["clean"]["info"].update(
+        users_s=[11.0, 12.0, 30.0],
+        syss_s=[8.0, 9.0, 2.0],
+        minor_faults_runs=[1_600_000, 1_500_000, 1_700_000],
+    )
+    rows = {t: (m, v) for t, m, v in run.check_targets(results)}
+    measured, verdict = rows["`clean` about linear (100 000 → 1 000 000, CPU)"]
+    assert verdict == "met"
+    # user 1.5 -> 12 s: 0.90; faults 100 k -> 1.6 M: 1.20; the floor 1 -> 10 s: 1.00
+    assert measured == "growth exponent 1.00 (user CPU 0.90, page faults 1.20, the floor's CPU 1.00)"
+    block = run.render(results)
+    assert "### User and kernel time" in block
+    # kernel µs per fault at 1 M: 8 s / 1.6 M faults = 5.0 µs
+    assert "| 1 000 000 | `clean` | 12.00 | 8.00 | 1 600 000 | 5.0 | 0.90 | 1.20 | 1.00 |" in block
+    # results of an older harness (no user/kernel split): no such table, no such details
+    older = _fake_results(clean_1m=20.0, floor_1m=10.0)
+    assert "### User and kernel time" not in run.render(older)
+    assert {t: m for t, m, _ in run.check_targets(older)}[
+        "`clean` about linear (100 000 → 1 000 000, CPU)"
+    ] == "growth exponent 1.00 (the floor's CPU 1.00)"
 
 
 def test_docs_block_is_replaced_and_prose_kept(tmp_path):
@@ -271,6 +318,8 @@ def test_benchmark_smoke_run_at_10k(tmp_path):
         assert len(clean["info"]["pair_ratios_tuned"]) == 2  # and the floor given the same settings
         assert round(clean["wall_s"], 3) == min(clean["info"]["walls_s"])
         assert len(clean["info"]["cpus_s"]) == 2 == len(floor["info"]["cpus_s"])
+        assert len(clean["info"]["minor_faults_runs"]) == 2 and min(clean["info"]["minor_faults_runs"]) > 0
+        assert "### User and kernel time" in docs.read_text(encoding="utf-8")
         assert round(floor["wall_s"], 3) == min(floor["info"]["walls_s"])
         tuned = size["steps"]["floor_tuned"]
         assert statuses["floor_tuned"] == "ok" and tuned["info"]["rows"] == size["rows"]
@@ -285,13 +334,46 @@ def test_benchmark_smoke_run_at_10k(tmp_path):
     assert "| 10 000 |" in docs.read_text(encoding="utf-8")
 
 
-def test_memory_cap_fails_the_step_cleanly(tmp_path):
-    """A step above the cap fails with a MemoryError, reported as such (no OOM killer on a shared machine)."""
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_memory_cap_is_on_resident_memory(tmp_path):
+    """The cap is on what the targets measure, resident memory: a step that touches more is killed
+    and says so; one that reserves more address space than the cap but touches little is not."""
+    touch = "import time; b = bytearray(int(1.25e9)); b[::4096] = b'x' * len(b[::4096]); time.sleep(1)"
+    r = measure.run_step("hog", [sys.executable, "-c", touch], log_dir=tmp_path, mem_limit_bytes=int(1e9))
+    assert r.status == "failed"
+    assert r.message.startswith("killed above the 1 GB memory cap (resident memory 1.")
+    # 1.2 GB of address space mapped, 0.2 GB of it touched: under a 1 GB cap on resident memory
+    reserve = "import mmap; m = mmap.mmap(-1, int(1.2e9)); m[: int(2e8)] = b'x' * int(2e8)"
     r = measure.run_step(
-        "hog", [sys.executable, "-c", "b = bytearray(2 * 2**30)"], log_dir=tmp_path, mem_limit_bytes=int(1e9)
+        "reserve", [sys.executable, "-c", reserve], log_dir=tmp_path, mem_limit_bytes=int(1e9)
+    )
+    assert r.ok, r.message
+    assert r.peak_rss_mb < 1000
+
+
+def test_address_space_cap_catches_one_huge_allocation(tmp_path):
+    """Above 1.5 times the cap, even untouched, the allocation fails at once with a MemoryError."""
+    r = measure.run_step(
+        "huge", [sys.executable, "-c", "b = bytearray(2 * 2**30)"], log_dir=tmp_path, mem_limit_bytes=int(1e9)
     )
     assert r.status == "failed"
-    assert r.message.startswith("out of memory under the 1 GB cap")
+    assert r.message.startswith("out of memory under the 2 GB address-space cap")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_tree_rss_counts_the_descendants():
+    """A step's resident memory includes its children's (a report step's Jupyter kernel)."""
+    child = "import time; b = bytearray(int(3e8)); b[::4096] = b'x' * len(b[::4096]); time.sleep(30)"
+    parent = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {child!r}])"
+    proc = subprocess.Popen([sys.executable, "-c", parent], start_new_session=True)
+    try:
+        deadline = time.monotonic() + 20
+        while measure.tree_rss_bytes(proc.pid) < 3e8 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert measure.tree_rss_bytes(proc.pid) > 3e8  # the parent alone holds ~10 MB
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 def test_replicated_table_has_distinct_ids(tmp_path):
