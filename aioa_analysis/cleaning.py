@@ -662,6 +662,8 @@ class ContractMerge:
     """
 
     LINEAGE: Final = (C.source, C.source_file, C.source_row)
+    KEPT: Final = (*LINEAGE, C.contract_type, C.amendment_no, C.amendment_effective_date)
+    """Columns read again after the value columns are gathered (lineage tags, amendment counts)."""
 
     def __init__(self, df: pd.DataFrame) -> None:
         self.df = df
@@ -702,8 +704,11 @@ class ContractMerge:
         differs = rows != self.base[groups]
         return groups[differs], rows[differs]
 
-    def column(self, name: str, groups: np.ndarray) -> pd.api.extensions.ExtensionArray:
-        """The merged values of column ``name`` for ``groups`` (in that order)."""
+    def column(
+        self, name: str, groups: np.ndarray, *, release: bool = False
+    ) -> pd.api.extensions.ExtensionArray:
+        """The merged values of column ``name`` for ``groups`` (in that order); with ``release``, the
+        input column is let go once gathered (it cannot be merged again)."""
         rows = self.base[groups]
         fix_groups, fix_rows = self._winners(name)
         at = _inverse(groups, self.n_groups)[fix_groups]
@@ -711,7 +716,10 @@ class ContractMerge:
         if present.any():
             rows = rows.copy()
             rows[at[present]] = fix_rows[present]
-        return take_values(self.arrays[name], rows)  # one gather per column
+        values = take_values(self.arrays[name], rows)  # one gather per column
+        if release and name not in self.KEPT:
+            del self.arrays[name]
+        return values
 
     def _contract_ids(self) -> pd.Series:
         """Per group: its contract number, else ``<key[:16]>-<YYYYMMDD>``, else ``file:row``."""
@@ -737,15 +745,25 @@ class ContractMerge:
             cid.iloc[no_id] = synthetic.fillna(fallback).to_numpy()
         return cid
 
-    def frame(self, groups: np.ndarray, columns: list[str] | None = None) -> pd.DataFrame:
+    def frame(
+        self, groups: np.ndarray, columns: list[str] | None = None, *, release: bool = False
+    ) -> pd.DataFrame:
         """Merged contracts of ``groups`` (in that order): ``_group``, ``contract_id`` and ``columns``
-        (default: every value column plus ``amendment_count`` and ``sources``)."""
+        (default: every value column plus ``amendment_count`` and ``sources``).
+
+        With ``release`` each input column is let go as soon as it is gathered, so that the input
+        rows and the merged table are not both held whole (the merge is then spent: see
+        :meth:`release_rows`)."""
         names = self.value_columns if columns is None else [c for c in columns if c in self.arrays]
         names = [c for c in names if c != C.contract_id]
         index = pd.RangeIndex(len(groups))
         out = {GROUP: pd.array(groups, dtype="Int64")}
         out.update(
-            zip(names, map_columns(lambda name: self.column(name, groups), names, len(groups)), strict=True)
+            zip(
+                names,
+                map_columns(lambda name: self.column(name, groups, release=release), names, len(groups)),
+                strict=True,
+            )
         )
         out[C.contract_id] = string_series(arrow_strings(self.ids).take(pa.array(groups)), index)
         if columns is None:
@@ -789,6 +807,11 @@ class ContractMerge:
         """The input rows with ``_primary`` (the row that represents its contract)."""
         rows = self.df[ROW]
         return self.df.assign(**{PRIMARY: rows.isin(rows.to_numpy()[self.primary]).to_numpy()})
+
+    def release_rows(self) -> None:
+        """Keep of the input rows only what :meth:`frame` still reads besides the value columns
+        (lineage, amendment signature): :meth:`rows` is no longer available."""
+        self.df = self.df[[c for c in self.df.columns if c in self.KEPT or c in (ROW, IS_AMENDMENT)]]
 
 
 def merge_contracts(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -1449,11 +1472,13 @@ class ResolvedContracts:
     """Every row's fate, decided: what :func:`resolve_contracts` hands to :func:`finish_contracts`.
 
     The rejected records are already taken from the raw values, so the raw frame can be let go
-    before the merged table is built (at 5 M rows the raw text is about 5 GB).
+    before the merged table is built (at 5 M rows the raw text is about 5 GB), and the rows keep
+    only their lineage and status: the parsed values live in the merge alone, which
+    :func:`finish_contracts` spends column by column (so it runs once per resolution).
     """
 
     merge: ContractMerge  # how each contract group folds into one row
-    rows: pd.DataFrame  # one row per input record, with its group, precedence and final reason
+    rows: pd.DataFrame  # one row per input record: lineage, group, duplicate, final reason, primary
     checked: pd.DataFrame  # the contract-rule columns of every contract, in contract_id order
     conflicts: pd.DataFrame  # of the kept contracts
     rejected: pd.DataFrame  # schema.REJECTED_COLUMNS
@@ -1494,19 +1519,24 @@ def resolve_contracts(raw: pd.DataFrame, *, parsed: pd.DataFrame | None = None) 
         column[in_bad] = by_group[REASON_COLUMN].reindex(groups).to_numpy()
         rows = rows.assign(**{REASON: reason, REASON_COLUMN: column})
         conflicts = conflicts.loc[~conflicts["contract_id"].isin(bad[C.contract_id])]
-    return ResolvedContracts(
-        merge=merge, rows=rows, checked=checked, conflicts=conflicts, rejected=_rejected_records(rows, raw)
-    )
+    rejected = _rejected_records(rows, raw)
+    # from here on the rows only need their lineage and status, and the merge its value columns
+    rows = rows[[c for c in (*LINEAGE_COLUMNS, *_ROW_STATUS_COLUMNS) if c in rows.columns]]
+    merge.release_rows()
+    return ResolvedContracts(merge=merge, rows=rows, checked=checked, conflicts=conflicts, rejected=rejected)
 
 
 def finish_contracts(resolved: ResolvedContracts, *, exams: pd.DataFrame | None = None) -> CleanResult:
     """The second half of :func:`clean_contracts`: the merged table of the kept contracts, the
-    conflict counts, the exam results, the derived fields and the per-row status."""
+    conflict counts, the exam results, the derived fields and the per-row status.
+
+    Each parsed column is let go as soon as it is merged (the input rows and the merged table are
+    never both held whole), which spends ``resolved.merge``: call it once per resolution."""
     merge, rows, checked, conflicts = resolved.merge, resolved.rows, resolved.checked, resolved.conflicts
     keep = checked[REASON].isna().to_numpy()
     kept = checked.loc[keep]
     contracts = (
-        merge.frame(merge.order[keep])
+        merge.frame(merge.order[keep], release=True)
         .assign(
             **{
                 C.planned_end_date: kept[C.planned_end_date].to_numpy(),
@@ -1515,8 +1545,6 @@ def finish_contracts(resolved: ResolvedContracts, *, exams: pd.DataFrame | None 
         )
         .pipe(count_conflicts, conflicts)
     )
-    # from here on the rows only need their lineage and status
-    rows = rows[[c for c in (*LINEAGE_COLUMNS, *_ROW_STATUS_COLUMNS) if c in rows.columns]]
     del merge, checked, kept
     contracts = contracts.pipe(join_exam_results, exams).pipe(derive_fields)
     status = pd.Series("merged", index=rows.index, dtype="string")
