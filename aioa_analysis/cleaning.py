@@ -810,8 +810,11 @@ class ContractMerge:
 
     def release_rows(self) -> None:
         """Keep of the input rows only what :meth:`frame` still reads besides the value columns
-        (lineage, amendment signature): :meth:`rows` is no longer available."""
+        (lineage, amendment signature), and of the input columns only the value columns:
+        :meth:`rows` is no longer available, nor the personal columns (never merged)."""
         self.df = self.df[[c for c in self.df.columns if c in self.KEPT or c in (ROW, IS_AMENDMENT)]]
+        wanted = {*self.value_columns, *self.KEPT} - {C.contract_id}
+        self.arrays = {name: a for name, a in self.arrays.items() if name in wanted}
 
 
 def merge_contracts(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -669,6 +669,37 @@ def test_merge_matches_a_sort_then_groupby_reference(seed):
     check_accounting(raw, CL.clean_contracts(raw))
 
 
+@pytest.mark.parametrize("seed", [1, 2])
+def test_merged_table_built_while_letting_its_inputs_go_is_the_same(seed):
+    """``frame(release=True)`` gives the same table as a merge that keeps its inputs, and drops
+    every value column it gathered (keeping lineage and amendment signature for the tags and
+    counts); the two halves of ``clean_contracts`` give what ``clean_contracts`` gives."""
+    raw = _random_raw(seed)
+    parsed = CL.parse_contract_values(raw).assign(_row=range(len(raw)))
+    rows = (
+        parsed.pipe(CL.flag_invalid_rows)
+        .pipe(CL.flag_cancelled_elsewhere)
+        .pipe(CL.flag_exact_duplicates)
+        .pipe(CL.assign_contract_groups)
+    )
+    kept, spent = CL.ContractMerge(rows), CL.ContractMerge(rows)
+    spent.release_rows()
+    assert set(spent.df.columns) < set(rows.columns) and "start_date" not in spent.df.columns
+    assert "surname" in rows.columns and "surname" not in spent.arrays  # personal: never merged
+    expected = kept.frame(kept.order)
+    got = spent.frame(spent.order, release=True)
+    pd.testing.assert_frame_equal(got, expected)
+    assert set(spent.arrays) == {c for c in CL.ContractMerge.KEPT if c in rows.columns}
+    assert set(kept.arrays) > set(spent.arrays)  # the merge that keeps its inputs still has them all
+    # clean_contracts == finish_contracts(resolve_contracts(...)), and the rows keep no parsed value
+    resolved = CL.resolve_contracts(raw)
+    assert "start_date" not in resolved.rows.columns and "surname" not in resolved.rows.columns
+    res, ref = CL.finish_contracts(resolved), CL.clean_contracts(raw)
+    pd.testing.assert_frame_equal(res.contracts, ref.contracts)
+    pd.testing.assert_frame_equal(res.rows, ref.rows)
+    pd.testing.assert_frame_equal(res.rejected, ref.rejected)
+
+
 def test_add_months_matches_dateoffset():
     import random
 
