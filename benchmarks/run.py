@@ -908,7 +908,11 @@ def merge_results(old: dict, new: dict) -> dict:
     by_n = {s["n"]: {**s, "steps": dict(s.get("steps", {}))} for s in old.get("sizes", [])}
     for s in new["sizes"]:
         base = by_n.get(s["n"], {"n": s["n"], "steps": {}})
-        steps = {**base["steps"], **s.get("steps", {})}
+        new_steps = s.get("steps", {})
+        kept = dict(base["steps"])
+        if new_steps.keys() & STATISTICS_STEPS and "replicate" not in new_steps:
+            kept.pop("replicate", None)  # the new statistics ran on this size's own clean table
+        steps = {**kept, **new_steps}
         by_n[s["n"]] = {**base, **{k: v for k, v in s.items() if v is not None}, "steps": steps}
     earlier = ", ".join(filter(None, [old.get("started", "?"), old.get("merged_with")]))
     out = {**new, "sizes": [by_n[n] for n in sorted(by_n)], "merged_with": earlier}
@@ -928,6 +932,8 @@ def _sizes(text: str) -> list[int]:
 
 
 ALL_STEPS = ("floor", "floor_tuned", "clean", "stats", "stats_all", "baseline", "report")
+STATISTICS_STEPS = frozenset({"stats", "stats_all", "baseline"})
+"""Steps measured on a table: the size's own clean table, or a replicated one (step ``replicate``)."""
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -407,3 +407,16 @@ def test_merge_keeps_steps_not_remeasured():
     merged = run.merge_results(old, new)
     assert merged["merged_with"] == "A"
     assert set(merged["sizes"][0]["steps"]) == {"clean", "floor", "stats"}
+
+
+def test_merge_drops_a_stale_replicated_table():
+    """Statistics re-measured on the size's own clean table are not labelled as replicated because an
+    earlier run had to replicate; statistics kept from that earlier run keep their label."""
+    old = {
+        "started": "A",
+        "sizes": [{"n": 5, "steps": {"replicate": {"status": "ok"}, "stats": 1, "clean": 0}}],
+    }
+    new = {"started": "B", "sizes": [{"n": 5, "steps": {"clean": 2, "stats": 3}}]}
+    assert run.merge_results(old, new)["sizes"][0]["steps"] == {"stats": 3, "clean": 2}
+    only_clean = {"started": "B", "sizes": [{"n": 5, "steps": {"clean": 2}}]}
+    assert "replicate" in run.merge_results(old, only_clean)["sizes"][0]["steps"]
