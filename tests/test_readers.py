@@ -463,6 +463,81 @@ def test_utf16_tab_export_and_cr_only_line_ends(tmp_path: Path) -> None:
     assert r.frame[C.source_row].tolist() == [2]
 
 
+# A UTF-8 file cut inside its last character (truncated transfer): the incomplete character is dropped
+# and the file stays UTF-8, with or without a BOM. Each case: (last character, bytes of it kept).
+_CUTS = [("é", 1), ("’", 1), ("’", 2)]  # 2-byte and 3-byte characters
+_CUT_IDS = ["1-of-2-bytes", "1-of-3-bytes", "2-of-3-bytes"]
+_BOM = b"\xef\xbb\xbf"
+_CHAMBER = (
+    "N° de contrat;Date de début du contrat;Nom;Prénom\n1;02/09/2024;LEFÈVRE;Chloé\n2;02/09/2024;CŒUR;Zo"
+)
+
+
+@pytest.mark.parametrize("bom", [b"", _BOM], ids=["no-bom", "bom"])
+@pytest.mark.parametrize(("last", "kept"), _CUTS, ids=_CUT_IDS)
+def test_utf8_cut_in_its_last_character_stays_utf8(bom: bytes, last: str, kept: int) -> None:
+    from aioa_analysis.readers.text import decode_bytes
+
+    dec = decode_bytes(bom + _CHAMBER.encode() + last.encode()[:kept])
+    assert dec.encoding == ("utf-8-sig" if bom else "utf-8")
+    assert dec.text == _CHAMBER  # "é" read as "é", not "Ã©"; the cut character dropped
+    assert dec.data == bom + _CHAMBER.encode()  # the bytes parsed: BOM kept, nothing else lost
+    assert dec.note == "incomplete last character dropped"
+    plain = decode_bytes(_CHAMBER.encode() + last.encode()[:kept])
+    assert (dec.text, dec.note) == (plain.text, plain.note)  # BOM or not, the same reading
+
+
+@pytest.mark.parametrize(("last", "kept"), _CUTS, ids=_CUT_IDS)
+def test_utf8_file_cut_in_its_last_character_reads_alike_with_or_without_bom(
+    tmp_path: Path, last: str, kept: int
+) -> None:
+    results = {}
+    for name, bom in (("plain", b""), ("bom", _BOM)):
+        p = tmp_path / f"{name}.csv"
+        p.write_bytes(bom + _CHAMBER.encode() + last.encode()[:kept])
+        results[name] = r = read_file(p)
+        _check_contract(r)
+        assert r.profile == "chamber"
+        assert r.details["encoding"] == ("utf-8-sig" if bom else "utf-8")
+        assert r.details["encoding_note"] == "incomplete last character dropped"
+        assert r.frame[C.surname].tolist() == ["LEFÈVRE", "CŒUR"]
+        assert r.frame[C.first_name].tolist() == ["Chloé", "Zo"]
+    cols = [c for c in results["plain"].frame.columns if c != C.source_file]
+    pd.testing.assert_frame_equal(results["bom"].frame[cols], results["plain"].frame[cols])
+
+
+@pytest.mark.parametrize("partial", [b"", b"\xc3", b"\xe2\x80"], ids=["bom-only", "2-byte", "3-byte"])
+def test_bom_and_at_most_a_partial_character_is_blank(tmp_path: Path, partial: bytes) -> None:
+    from aioa_analysis.errors import InputFileError
+    from aioa_analysis.readers.text import decode_bytes
+
+    dec = decode_bytes(_BOM + partial)
+    assert (dec.encoding, dec.text, dec.data) == ("utf-8-sig", "", _BOM)
+    assert dec.note == decode_bytes(partial).note  # as without the BOM: noted only if a byte dropped
+    p = tmp_path / "cut.csv"
+    p.write_bytes(_BOM + partial)
+    with pytest.raises(InputFileError, match="holds only blank lines"):  # as for the BOM alone
+        read_file(p)
+
+
+def test_detection_of_a_large_bom_file_whose_head_ends_inside_a_character(tmp_path: Path) -> None:
+    # detect_profile decodes only the first HEAD_BYTES bytes: for a large file that cut falls anywhere,
+    # here inside an "é" (its first byte is the last one of the head)
+    from aioa_analysis.readers.text import HEAD_BYTES
+
+    head = _BOM + "N° de contrat;Date de début du contrat;Nom;Prénom\n".encode()
+    row = "1;02/09/2024;LEFÈVRE;Chloé\n".encode()
+    head += row * ((HEAD_BYTES - len(head)) // len(row) - 1)
+    filler = HEAD_BYTES - 1 - len(head) - len(b"2;02/09/2024;;")
+    head += b"2;02/09/2024;" + b"A" * filler + b";"
+    data = head + "é\n".encode() + row * 10
+    assert data[HEAD_BYTES - 1 : HEAD_BYTES + 1] == "é".encode()
+    p = tmp_path / "large.csv"
+    p.write_bytes(data)
+    assert detect_profile(p) == "chamber"
+    assert read_file(p).details["encoding"] == "utf-8-sig"
+
+
 def test_excel_number_formatted_codes_in_csv_are_recovered(tmp_path: Path) -> None:
     p = tmp_path / "excel.csv"
     p.write_text(

@@ -181,6 +181,28 @@ def test_utf8_check_agrees_with_python(data: bytes) -> None:
     assert dec.is_blank() == (not dec.text.strip())
 
 
+@SETTINGS
+@given(
+    st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\r\ufeff"), max_size=20),
+    st.booleans(),
+    st.data(),
+)
+def test_utf8_cut_anywhere_stays_utf8(text: str, bom: bool, data: st.DataObject) -> None:
+    # a UTF-8 file cut at any byte (a truncated transfer, or the head read for detection) decodes as
+    # UTF-8 to its longest complete prefix, with or without a BOM
+    import codecs
+
+    from aioa_analysis.readers.text import decode_bytes
+
+    prefix = codecs.BOM_UTF8 if bom else b""
+    full = prefix + text.encode()
+    cut = full[: data.draw(st.integers(len(prefix), len(full)))]
+    dec = decode_bytes(cut)
+    assert dec.encoding == ("utf-8-sig" if bom else "utf-8")
+    assert text.startswith(dec.text) and len(dec.data) > len(cut) - 4
+    assert dec.text == cut.decode(dec.encoding, errors="ignore")  # only the incomplete tail is lost
+
+
 def test_utf8_text_is_decoded_only_when_asked() -> None:
     from aioa_analysis.readers.text import decode_bytes
 

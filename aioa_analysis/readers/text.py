@@ -138,8 +138,8 @@ def is_utf8(data: bytes) -> bool:
 def decode_bytes(data: bytes) -> Decoded:
     """Decode ``data`` trying UTF-8 (with or without BOM), then cp1252, then latin-1.
 
-    A UTF-8 file cut in the middle of its last character (a truncated download) stays UTF-8: the
-    incomplete character is dropped and noted.
+    A UTF-8 file, with or without BOM, cut in the middle of its last character (a truncated download,
+    or the head read for detection) stays UTF-8: the incomplete character is dropped and noted.
 
     Examples
     --------
@@ -163,8 +163,10 @@ def decode_bytes(data: bytes) -> Decoded:
     try:
         return Decoded(enc, data, data.decode(enc))
     except UnicodeDecodeError as exc:
-        if exc.reason == "unexpected end of data" and exc.start >= len(data) - 3:
-            trimmed = data[: exc.start]
+        # exc.start counts from the start of exc.object, which for utf-8-sig is data without its BOM
+        start = exc.start + len(data) - len(exc.object)
+        if exc.reason == "unexpected end of data" and start >= len(data) - 3:
+            trimmed = data[:start]
             return Decoded(enc, trimmed, trimmed.decode(enc), "incomplete last character dropped")
     try:
         return Decoded("cp1252", data, data.decode("cp1252"))
