@@ -838,7 +838,7 @@ def _linearity_row(sizes: list[dict], name: str, a: dict, b: dict, cpu_slope: st
     measured, each at most :data:`TARGETS` ``linear_exponent``; on the CPU time (user + kernel) for
     results of older harnesses. The kernel's time per page fault is not the step's work: on the
     benchmark machine (a virtual machine whose host backs the guest's memory on first touch) it
-    grew from about 2.5 µs to 6–9 µs per fault between 1 M and 5 M contracts, with 27–45 s of kernel
+    grew from about 2.5 µs to 6–9 µs per fault between 1 M and 5 M contracts, with 27–46 s of kernel
     time for the same code at 5 M, while the floor's stayed at 2.6–2.8 µs; it is shown beside the
     verdict with the CPU exponent and the floors'.
     """
