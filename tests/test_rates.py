@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from scipy import stats
 
@@ -322,3 +323,133 @@ def test_groups_come_in_natural_order_with_the_same_numbers():
     assert out["employer_size"].tolist() == ["0-4", "5-9", "10-49", "250+", "inconnu"]
     assert out["n_contracts"].tolist() == [2, 2, 1, 1, 1]
     assert out["n_ruptures"].tolist() == [1, 0, 0, 1, 1]
+
+
+def _random_apprentice_table(seed: int, n: int = 3000) -> pd.DataFrame:
+    """Contracts of few apprentices (repeats within and across groups), keys of several lengths,
+    missing keys and contract numbers, and keys equal to the stand-in of a contract without key."""
+    rng = np.random.default_rng(seed)
+    pool = np.array(
+        [rng.bytes(32).hex() for _ in range(150)]  # 64 hex characters, as apprentice_key
+        + [f"k{i}" for i in range(100)]
+        + ["", "contract:c1", "contract:c2", "contract:row:3", "contract:row:7", "é"],
+        dtype=object,
+    )
+    key = pool[rng.integers(0, len(pool), n)]
+    key[rng.random(n) < 0.08] = None
+    contract_id = np.array([f"c{i}" for i in rng.integers(0, n // 2, n)], dtype=object)
+    contract_id[rng.random(n) < 0.3] = None
+    start = pd.Timestamp("2022-01-01") + pd.to_timedelta(rng.integers(0, 1200, n), unit="D")
+    start = start.where(rng.random(n) > 0.02)
+    rupture = start + pd.to_timedelta(rng.integers(0, 500, n), unit="D")
+    rupture = rupture.where(rng.random(n) < 0.4)
+    planned_end = start + pd.to_timedelta(rng.integers(100, 1100, n), unit="D")
+    after = pd.array(rng.random(n) < 0.1, dtype="boolean")
+    after[rng.random(n) < 0.05] = pd.NA
+    cfa = np.array(["0410001A", "0410002B", "0410003C", None], dtype=object)[rng.integers(0, 4, n)]
+    return pd.DataFrame(
+        {
+            "contract_id": pd.array(contract_id, dtype="string"),
+            "apprentice_key": pd.array(key, dtype="string"),
+            "cfa_uai": pd.array(cfa, dtype="string"),
+            "start_date": start,
+            "planned_end_date": planned_end,
+            "rupture_date": rupture,
+            "rupture_after_diploma": after,
+        }
+    )
+
+
+def _reference_apprentice_counts(df: pd.DataFrame, as_of: str, by: list[str], h: int = 9) -> pd.DataFrame:
+    """The apprentice-unit counts by ``by`` (among cfa, start_year), from the definition, in pandas."""
+    ts = pd.Timestamp(as_of)
+    d = df.loc[df["start_date"].notna()].reset_index(drop=True)
+    end = d["start_date"] + pd.DateOffset(months=h)
+    observed = (d["rupture_date"] <= ts) & (d["rupture_date"] < d["planned_end_date"])
+    after = d["rupture_after_diploma"].fillna(False).astype(bool)
+    within = observed & (d["rupture_date"] < end)
+    own = "contract:" + d["contract_id"].astype(object).where(
+        d["contract_id"].notna(), [f"row:{i}" for i in d.index]
+    )
+    flags = pd.DataFrame(
+        {
+            "cfa": d["cfa_uai"].astype(object).where(d["cfa_uai"].notna(), "inconnu"),
+            "start_year": d["start_date"].dt.year.astype("int64"),
+            "all_groups": 0,
+            "person": d["apprentice_key"].astype(object).where(d["apprentice_key"].notna(), own),
+            "all": True,
+            "eligible": end <= ts,
+            "broken": (end <= ts) & within & ~after,
+            "after": (end <= ts) & within & after,
+        }
+    )
+    keys = by or ["all_groups"]
+    pairs = flags.groupby([*keys, "person"])[["all", "eligible", "broken", "after"]].any()
+    counts = pairs.groupby(keys).sum().astype("int64")
+    return pd.DataFrame(
+        {
+            "n_contracts": counts["eligible"],
+            "n_ruptures": counts["broken"],
+            "n_ruptures_after_diploma": counts["after"],
+            "n_excluded_not_observed": counts["all"] - counts["eligible"],
+        }
+    )
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("hashes", ["real", "high_32_bits", "constant"])
+def test_apprentice_unit_matches_a_plain_pandas_computation(seed, hashes, monkeypatch):
+    # the fast path counts directly the rows whose hash no other row has and matches the others on
+    # their strings: with a weakened hash (the rows of a group share their low 32 bits; every row
+    # shares all of them) the result must not change, only take longer
+    from aioa_analysis import rates
+
+    real = rates._string_hashes
+    weaken = {"real": None, "high_32_bits": np.uint64(0xFFFFFFFF00000000), "constant": np.uint64(0)}[hashes]
+    if weaken is not None:
+        monkeypatch.setattr(rates, "_string_hashes", lambda values: real(values) & weaken)
+    df = _random_apprentice_table(seed)
+    before = df.copy()
+    columns = ["n_contracts", "n_ruptures", "n_ruptures_after_diploma", "n_excluded_not_observed"]
+    for by in (["cfa", "start_year"], []):
+        out = rupture_rate_within(df, as_of=AS_OF, by=by, unit="apprentice", min_n=0)
+        want = _reference_apprentice_counts(df, AS_OF, by)
+        got = out[columns].to_numpy()
+        if by:
+            keys = list(zip(out["cfa"], out["start_year"].astype("int64"), strict=True))
+            assert sorted(keys) == sorted(want.index)  # the same groups
+            want = want.loc[keys]
+        assert got[:, 0].sum() > 0 and got[:, 1].sum() > 0
+        np.testing.assert_array_equal(got, want[columns].to_numpy())
+    pd.testing.assert_frame_equal(df, before)  # input not modified
+
+
+def test_string_hashes_depend_only_on_the_string():
+    from aioa_analysis.rates import _string_hashes
+
+    values = [
+        "a",
+        None,
+        "",
+        "a",
+        "0123456789abcdef" * 4,
+        "é",
+        None,
+        "abcdefgh",
+        "abcdefgh\x00",
+        "0123456789abcdef" * 4,
+    ]
+    plain = _string_hashes(pd.Series(pd.array(values, dtype="string")))
+    # the same strings in another Arrow layout: several chunks, one of them sliced
+    chunked = pa.chunked_array([pa.array(["x", *values[:4]]).slice(1), pa.array(values[4:])])
+    other = _string_hashes(pd.Series(pd.arrays.ArrowStringArray(chunked)))
+    assert plain.dtype == np.uint64 and (plain == other).all()
+    assert plain[1] == plain[6] == 0  # missing
+    seen: dict[str, int] = {}
+    for value, h in zip(values, plain.tolist(), strict=True):
+        if value is not None:
+            assert seen.setdefault(value, h) == h  # equal strings, equal hashes
+    assert len(set(seen.values())) == len(seen)  # these few distinct strings: distinct hashes
+    # strings of a single length (the matrix path) hash as in a mixed table
+    assert _string_hashes(pd.Series(["a", "a"], dtype="string")).tolist() == [plain[0]] * 2
+    assert _string_hashes(pd.Series(values[4:5], dtype="string")).tolist() == [plain[4]]
