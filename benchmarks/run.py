@@ -218,7 +218,9 @@ def bench_size(
                 results["clean"].info[f"median_pair_ratio{suffix}"] = round(statistics.median(ratios), 3)
                 results[name].info["walls_s"] = [round(r.wall_s, 3) for r in runs]
     contracts = processed / "contracts.parquet"
-    have_table = contracts.exists() and results.get("clean", skipped("", "")).ok
+    # the table of this run's `aioa clean`; without a clean step, the one an earlier run left
+    earlier_table = "clean" not in steps and contracts.exists()
+    have_table = contracts.exists() and (earlier_table or results.get("clean", skipped("", "")).ok)
     if (
         not have_table
         and replicate_from is not None
@@ -246,6 +248,7 @@ def bench_size(
             log_dir=logs,
         )
         have_table = results["replicate"].ok and contracts.exists()
+        earlier_table = False
     for name in ("stats", "stats_all", "baseline"):
         if name not in steps:
             continue
@@ -260,6 +263,8 @@ def bench_size(
             timeout_s=timeout,
             log_dir=logs,
         )
+        if earlier_table and results[name].ok:
+            results[name].message = "on the contracts.parquet of an earlier `aioa clean` at this size"
     if "report" in steps:
         if n > report_max:
             results["report"] = skipped("report", f"not run above {report_max:,} contracts (see docs)")
@@ -908,7 +913,12 @@ def merge_results(old: dict, new: dict) -> dict:
     by_n = {s["n"]: {**s, "steps": dict(s.get("steps", {}))} for s in old.get("sizes", [])}
     for s in new["sizes"]:
         base = by_n.get(s["n"], {"n": s["n"], "steps": {}})
-        new_steps = s.get("steps", {})
+        # a step this run skipped was not measured: an earlier measure of it is kept
+        new_steps = {
+            k: v
+            for k, v in s.get("steps", {}).items()
+            if not (isinstance(v, dict) and v.get("status") == "skipped" and k in base["steps"])
+        }
         kept = dict(base["steps"])
         if new_steps.keys() & STATISTICS_STEPS and "replicate" not in new_steps:
             kept.pop("replicate", None)  # the new statistics ran on this size's own clean table

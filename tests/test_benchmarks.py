@@ -343,6 +343,14 @@ def test_benchmark_smoke_run_at_10k(tmp_path):
         failing = {k: p["message"] for k, p in parts.items() if p["status"] != "ok"}
         assert failing == {}
         assert code == 0
+        # statistics alone: on the table the clean step above left, and merged over its results
+        again = ["--sizes", "10000", "--steps", "stats", "--no-sample", "--data-dir", str(tmp_path / "data")]
+        again += ["--work-dir", str(tmp_path / "out"), "--docs", str(docs)]
+        assert run.main(again) == 0
+        merged = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+        stats = merged["sizes"][0]["steps"]["stats"]
+        assert stats["status"] == "ok" and "earlier `aioa clean`" in stats["message"]
+        assert merged["sizes"][0]["steps"]["clean"]["status"] == "ok"  # kept from the first run
     assert "| 10 000 |" in docs.read_text(encoding="utf-8")
 
 
@@ -420,3 +428,14 @@ def test_merge_drops_a_stale_replicated_table():
     assert run.merge_results(old, new)["sizes"][0]["steps"] == {"stats": 3, "clean": 2}
     only_clean = {"started": "B", "sizes": [{"n": 5, "steps": {"clean": 2}}]}
     assert "replicate" in run.merge_results(old, only_clean)["sizes"][0]["steps"]
+
+
+def test_merge_keeps_a_measure_over_a_skipped_step():
+    """A step a run skipped (e.g. statistics without a table) was not measured: the earlier
+    measure stays; a new measure replaces it."""
+    ok, skip = {"status": "ok", "wall_s": 1.0}, {"status": "skipped", "message": "no table"}
+    old = {"started": "A", "sizes": [{"n": 5, "steps": {"stats": ok}}]}
+    new = {"started": "B", "sizes": [{"n": 5, "steps": {"stats": skip, "baseline": skip}}]}
+    assert run.merge_results(old, new)["sizes"][0]["steps"] == {"stats": ok, "baseline": skip}
+    again = {"started": "C", "sizes": [{"n": 5, "steps": {"stats": {"status": "ok", "wall_s": 2.0}}}]}
+    assert run.merge_results(old, again)["sizes"][0]["steps"]["stats"]["wall_s"] == 2.0
