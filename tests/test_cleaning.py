@@ -643,16 +643,21 @@ def _reference_merge(rows: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_merge_matches_a_sort_then_groupby_reference(seed):
-    raw = _random_raw(seed)
+def _grouped_rows(raw: pd.DataFrame) -> pd.DataFrame:
+    """The rows as ``clean_contracts`` hands them to the merge: parsed, flagged, grouped."""
     parsed = CL.parse_contract_values(raw).assign(_row=range(len(raw)))
-    rows = (
+    return (
         parsed.pipe(CL.flag_invalid_rows)
         .pipe(CL.flag_cancelled_elsewhere)
         .pipe(CL.flag_exact_duplicates)
         .pipe(CL.assign_contract_groups)
     )
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_merge_matches_a_sort_then_groupby_reference(seed):
+    raw = _random_raw(seed)
+    rows = _grouped_rows(raw)
     contracts, rows_out = CL.merge_contracts(rows)
     assert contracts["contract_id"].is_monotonic_increasing and contracts["contract_id"].is_unique
     ref = _reference_merge(rows)
@@ -675,13 +680,7 @@ def test_merged_table_built_while_letting_its_inputs_go_is_the_same(seed):
     every value column it gathered (keeping lineage and amendment signature for the tags and
     counts); the two halves of ``clean_contracts`` give what ``clean_contracts`` gives."""
     raw = _random_raw(seed)
-    parsed = CL.parse_contract_values(raw).assign(_row=range(len(raw)))
-    rows = (
-        parsed.pipe(CL.flag_invalid_rows)
-        .pipe(CL.flag_cancelled_elsewhere)
-        .pipe(CL.flag_exact_duplicates)
-        .pipe(CL.assign_contract_groups)
-    )
+    rows = _grouped_rows(raw)
     kept, spent = CL.ContractMerge(rows), CL.ContractMerge(rows)
     spent.release_rows()
     assert set(spent.df.columns) < set(rows.columns) and "start_date" not in spent.df.columns
