@@ -688,6 +688,7 @@ class ContractMerge:
         self.value_columns = [c for c in self.arrays if c not in FORBIDDEN_IN_CONTRACTS or c == C.birth_date]
         self.ids = self._contract_ids()
         self.order = _argsort_ids(self.ids)  # groups in contract_id order
+        self.spent = False  # set by frame(release=True): the input columns are gone
 
     def _winners(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """``(groups, rows)``: the groups whose value for ``name`` is not the base row's, and its row."""
@@ -718,7 +719,7 @@ class ContractMerge:
             rows[at[present]] = fix_rows[present]
         values = take_values(self.arrays[name], rows)  # one gather per column
         if release and name not in self.KEPT:
-            del self.arrays[name]
+            del self.arrays[name]  # from a map_columns thread: each call drops its own key only
         return values
 
     def _contract_ids(self) -> pd.Series:
@@ -754,6 +755,9 @@ class ContractMerge:
         With ``release`` each input column is let go as soon as it is gathered, so that the input
         rows and the merged table are not both held whole (the merge is then spent: see
         :meth:`release_rows`)."""
+        if self.spent:
+            raise RuntimeError("this merge let its input columns go (frame(release=True)); merge again")
+        self.spent = release
         names = self.value_columns if columns is None else [c for c in columns if c in self.arrays]
         names = [c for c in names if c != C.contract_id]
         index = pd.RangeIndex(len(groups))
@@ -1480,7 +1484,7 @@ class ResolvedContracts:
     :func:`finish_contracts` spends column by column (so it runs once per resolution).
     """
 
-    merge: ContractMerge  # how each contract group folds into one row
+    merge: ContractMerge  # how each contract group folds into one row; spent by finish_contracts
     rows: pd.DataFrame  # one row per input record: lineage, group, duplicate, final reason, primary
     checked: pd.DataFrame  # the contract-rule columns of every contract, in contract_id order
     conflicts: pd.DataFrame  # of the kept contracts

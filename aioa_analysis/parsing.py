@@ -130,7 +130,9 @@ THREADED_ROWS: Final = 200_000
 def map_columns(fn: Callable[[str], T], names: list[str], n_rows: int) -> list[T]:
     """``[fn(name) for name in names]``, on two threads when the frame has many rows.
 
-    ``fn`` must only read shared data; results come back in the order of ``names``.
+    ``fn`` must only read shared data, except that a call may drop its own name's entry from a
+    shared dict (distinct keys; ``ContractMerge.column`` does, to let each column go once merged);
+    results come back in the order of ``names``.
     """
     if n_rows < THREADED_ROWS or len(names) < 2:
         return [fn(name) for name in names]

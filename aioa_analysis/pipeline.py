@@ -361,7 +361,8 @@ def _run_clean(
     # being built from identity_rows): let them go before the merged table is built
     file_of_row = raw[_FILE].to_numpy()
     del raw, parsed_values, contract_frames, r  # r: the last file read, from the loops above
-    results = [dataclasses.replace(r, frame=r.frame.iloc[:0]) for r in results]
+    # an empty frame, not a slice: a slice of Arrow-backed columns keeps their buffers alive
+    results = [dataclasses.replace(r, frame=pd.DataFrame()) for r in results]
     res = finish_contracts(resolved, exams=exams)
     del resolved
 

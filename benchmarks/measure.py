@@ -90,21 +90,29 @@ def _limiter(limit: int | None):
     return set_limit
 
 
-def tree_rss_bytes(pid: int) -> int:
-    """Resident memory of process ``pid`` and all its descendants (Linux ``/proc``; 0 elsewhere)."""
-    parents: dict[int, list[int]] = {}
+def tree_pids(pid: int) -> list[int]:
+    """Process ``pid`` and all its descendants, from ``/proc`` (Linux; ``[pid]`` elsewhere)."""
+    children: dict[int, list[int]] = {}
     for entry in Path("/proc").glob("[0-9]*"):
         try:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
         fields = stat[stat.rfind(")") + 2 :].split()  # after "pid (comm) "
-        parents.setdefault(int(fields[1]), []).append(int(entry.name))
-    page = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-    total, todo = 0, [pid]
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, todo = [], [pid]
     while todo:
         p = todo.pop()
-        todo.extend(parents.get(p, []))
+        found.append(p)
+        todo.extend(children.get(p, []))
+    return found
+
+
+def tree_rss_bytes(pid: int) -> int:
+    """Resident memory of process ``pid`` and all its descendants (Linux ``/proc``)."""
+    page = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+    total = 0
+    for p in tree_pids(pid):
         try:
             total += int(Path(f"/proc/{p}/statm").read_text().split()[1]) * page
         except (OSError, IndexError, ValueError):
@@ -113,13 +121,18 @@ def tree_rss_bytes(pid: int) -> int:
 
 
 def _watch_memory(pid: int, limit: int, done: threading.Event, over: list[int]) -> None:
-    """Kill the process group of ``pid`` once its resident memory goes above ``limit``."""
+    """Kill ``pid``, its process group and every descendant (a Jupyter kernel may have a session
+    of its own) once their resident memory goes above ``limit``."""
     while not done.wait(POLL_S):
+        pids = tree_pids(pid)
         rss = tree_rss_bytes(pid)
         if rss > limit:
             over.append(rss)
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGKILL)
+            for p in pids:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(p, signal.SIGKILL)
             return
 
 
@@ -145,8 +158,9 @@ def run_step(
     log_dir : where the child's stdout/stderr go (``<step>.out`` / ``<step>.err``); a temporary
         folder when not given.
     mem_limit_bytes : cap on the step's resident memory (RSS of the child and its descendants, the
-        measure the memory targets are set in), read every :data:`POLL_S` seconds: a step that goes
-        above it is killed and fails, instead of pushing a shared machine into the OOM killer. Its
+        measure the memory targets are set in), read every :data:`POLL_S` seconds on Linux: a step
+        that goes above it is killed with its descendants and fails, instead of pushing a shared
+        machine into the OOM killer (elsewhere only the address-space cap applies). Its
         address space is also capped, at :data:`ADDRESS_SPACE_FACTOR` times the cap (``RLIMIT_AS``),
         so that one huge allocation fails at once with a MemoryError. Address space is not the
         measure itself: allocators reserve more than they use (at 5 M contracts `aioa clean` has
@@ -228,7 +242,7 @@ def run_step(
     elif over:
         result.status = "failed"
         result.message = (
-            f"killed above the {mem_limit_bytes / 1e9:.0f} GB memory cap "  # type: ignore[operator]
+            f"killed above the {mem_limit_bytes / 1e9:.3g} GB memory cap "  # type: ignore[operator]
             f"(resident memory {over[0] / 1e9:.1f} GB)"
         )
     elif rc != 0:

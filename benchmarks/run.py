@@ -502,8 +502,9 @@ def _kernel_table(sizes: list[dict]) -> list[str]:
         "*user* is the CPU time of the step's own code and libraries, *kernel* the system time, which "
         "here is almost all page faults: the first touch of each 4 KB page of memory. On this virtual "
         "machine the kernel's time per fault depends on the host (it backs the guest's memory on "
-        "first touch): compare it between the floor and `clean` at one size. Medians of the repeated "
-        "runs; exponents as above.",
+        "first touch): compare it between the tuned floor and `clean` at one size (the plain "
+        "floor's faults include 2 MB huge pages, each dearer). Medians of the repeated runs; "
+        "exponents as above.",
         "",
         "| contracts | step | user (s) | kernel (s) | minor faults | kernel µs per fault "
         "| user growth exponent | faults growth exponent | CPU growth exponent |",
@@ -841,11 +842,10 @@ def _linearity_row(sizes: list[dict], name: str, a: dict, b: dict, cpu_slope: st
 
     Judged on the **user CPU time and the page faults** (the memory the step touches) when both were
     measured, each at most :data:`TARGETS` ``linear_exponent``; on the CPU time (user + kernel) for
-    results of older harnesses. The kernel's time per page fault is not the step's work: on the
-    benchmark machine (a virtual machine whose host backs the guest's memory on first touch) it
-    grew from about 2.5 µs to 6–9 µs per fault between 1 M and 5 M contracts, with 27–46 s of kernel
-    time for the same code at 5 M, while the floor's stayed at 2.6–2.8 µs; it is shown beside the
-    verdict with the CPU exponent and the floors'.
+    results of older harnesses. The kernel's time per page fault is not the step's work: on a
+    virtual machine whose host backs the guest's memory on first touch it depends on the host and
+    on the process's footprint, for the floor too (``docs/benchmarks.md`` has the measures); it is
+    shown beside the verdict with the CPU exponent and the floors'.
     """
 
     def verdict(ok: bool) -> str:

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -369,6 +370,36 @@ def test_memory_cap_is_on_resident_memory(tmp_path):
     )
     assert r.ok, r.message
     assert r.peak_rss_mb < 1000
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_memory_cap_kills_a_descendant_in_a_session_of_its_own(tmp_path):
+    """Above the cap the whole tree goes, also a child in a session of its own (as a Jupyter
+    kernel started by papermill), whose memory counts."""
+    pid_file = tmp_path / "grandchild.pid"
+    grandchild = (
+        f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); "
+        "b = bytearray(int(4.5e8)); b[::4096] = b'x' * len(b[::4096]); time.sleep(60)"
+    )
+    step = (
+        "import subprocess, sys; "
+        f"subprocess.Popen([sys.executable, '-c', {grandchild!r}], start_new_session=True).wait()"
+    )
+    r = measure.run_step("tree", [sys.executable, "-c", step], log_dir=tmp_path, mem_limit_bytes=int(4e8))
+    assert r.status == "failed" and r.message.startswith("killed above the 0.4 GB memory cap")
+    pid = int(pid_file.read_text())
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{pid}").exists() and "Z" not in _state(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not Path(f"/proc/{pid}").exists() or "Z" in _state(pid)
+
+
+def _state(pid: int) -> str:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return "gone"
+    return stat[stat.rfind(")") + 2 :].split()[0]
 
 
 def test_address_space_cap_catches_one_huge_allocation(tmp_path):
