@@ -506,6 +506,18 @@ def test_utf8_file_cut_in_its_last_character_reads_alike_with_or_without_bom(
     pd.testing.assert_frame_equal(results["bom"].frame[cols], results["plain"].frame[cols])
 
 
+@pytest.mark.parametrize("fixture", ["sifa_semicolon.csv", "deca_api.json"])
+def test_every_reader_notes_a_dropped_last_character(tmp_path: Path, fixture: str) -> None:
+    """SIFA and the DECA API JSON report the decoder's note as the delimited files do."""
+    data = (FIX / fixture).read_bytes().rstrip()
+    p = tmp_path / fixture
+    p.write_bytes(data + b"\n" + "é".encode()[:1])  # a last line cut inside its only character
+    r = read_file(p)
+    assert r.details["encoding_note"] == "incomplete last character dropped"
+    assert r.details["encoding"] in ("utf-8", "utf-8-sig")
+    assert "encoding_note" not in read_file(FIX / fixture).details  # nothing dropped: no note
+
+
 @pytest.mark.parametrize("partial", [b"", b"\xc3", b"\xe2\x80"], ids=["bom-only", "2-byte", "3-byte"])
 def test_bom_and_at_most_a_partial_character_is_blank(tmp_path: Path, partial: bytes) -> None:
     from aioa_analysis.errors import InputFileError

@@ -419,7 +419,7 @@ def _first_records(head: str) -> list[tuple[int, int, list[str]]]:
 
 def _read_sifa(path: Path, dec: Decoded, sep: str, amap: AliasMap) -> ReadResult:
     raw = read_sifa_lines(dec.text, sep)
-    raw.details["encoding"] = dec.encoding
+    raw.details.update(dec.details())
     match, columns = map_sifa(raw, amap)
     return _result(path, "sifa", raw, match, columns, raw.source_row, [])
 
@@ -510,7 +510,7 @@ def _read_json(path: Path, dec: Decoded, *, detect_only: bool) -> ReadResult | s
         source_row=np.asarray(recs.positions, dtype=np.int64),
         lines_read=recs.lines_read,
         rejected=recs.rejected,
-        details={"encoding": dec.encoding, "container": recs.container},
+        details={**dec.details(), "container": recs.container},
     )
     return _result(path, "deca_api", raw, match, columns, raw.source_row, [])
 

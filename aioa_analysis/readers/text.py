@@ -110,6 +110,11 @@ class Decoded:
             self._text = self.data.decode(self.codec)
         return self._text
 
+    def details(self) -> dict[str, str]:
+        """What every reader reports of the decoding: ``encoding``, and ``encoding_note`` when
+        something was dropped (e.g. an incomplete last character)."""
+        return {"encoding": self.encoding, **({"encoding_note": self.note} if self.note else {})}
+
     def is_blank(self) -> bool:
         """Whether the text holds only whitespace (a non-blank start answers without decoding it all)."""
         if self._text is None and self.data[:HEAD_BYTES].decode(self.codec, errors="ignore").strip():
@@ -414,10 +419,9 @@ def read_delimited(dec: Decoded, guess: HeaderGuess, path: Path) -> RawTable:
     raw.header = list(guess.cells)
     raw.details.update(
         {
-            "encoding": dec.encoding,
+            **dec.details(),
             "separator": guess.sep,
             "header_row": guess.line,
-            **({"encoding_note": dec.note} if dec.note else {}),
         }
     )
     return raw
