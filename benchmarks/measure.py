@@ -108,11 +108,12 @@ def tree_pids(pid: int) -> list[int]:
     return found
 
 
-def tree_rss_bytes(pid: int) -> int:
-    """Resident memory of process ``pid`` and all its descendants (Linux ``/proc``)."""
+def tree_rss_bytes(pid: int, pids: list[int] | None = None) -> int:
+    """Resident memory of process ``pid`` and all its descendants (Linux ``/proc``); ``pids``:
+    that tree when already listed by :func:`tree_pids`."""
     page = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
     total = 0
-    for p in tree_pids(pid):
+    for p in tree_pids(pid) if pids is None else pids:
         try:
             total += int(Path(f"/proc/{p}/statm").read_text().split()[1]) * page
         except (OSError, IndexError, ValueError):
@@ -125,7 +126,7 @@ def _watch_memory(pid: int, limit: int, done: threading.Event, over: list[int]) 
     of its own) once their resident memory goes above ``limit``."""
     while not done.wait(POLL_S):
         pids = tree_pids(pid)
-        rss = tree_rss_bytes(pid)
+        rss = tree_rss_bytes(pid, pids)
         if rss > limit:
             over.append(rss)
             with contextlib.suppress(ProcessLookupError):

@@ -225,7 +225,7 @@ def bench_size(
         not have_table
         and replicate_from is not None
         and replicate_from.exists()
-        and steps & {"stats", "stats_all", "baseline"}
+        and steps.intersection(STATISTICS_STEPS)
     ):
         # clean did not produce the table at this size: measure the statistics on the largest
         # clean table, replicated to n contracts (ids and apprentice keys made distinct)
@@ -249,7 +249,7 @@ def bench_size(
         )
         have_table = results["replicate"].ok and contracts.exists()
         earlier_table = False
-    for name in ("stats", "stats_all", "baseline"):
+    for name in STATISTICS_STEPS:
         if name not in steps:
             continue
         if not have_table:
@@ -519,7 +519,8 @@ def _kernel_table(sizes: list[dict]) -> list[str]:
             )
             if user is None:
                 continue
-            per_fault = _fmt(kernel / faults * 1e6, 1) if kernel is not None and faults else "–"
+            us_per_fault = _per_fault_us(st)
+            per_fault = _fmt(us_per_fault, 1) if us_per_fault is not None else "–"
             lines.append(
                 f"| {_n(s['n'])} | `{name}` | {_fmt(user)} | {_fmt(kernel)} "
                 f"| {_n(int(faults)) if faults else '–'} | {per_fault} | {us} | {fs} | {cs} |"
@@ -727,10 +728,7 @@ def check_targets(results: dict) -> list[tuple[str, str, str]]:
     """(target, measured, verdict) for each target the run can judge."""
     by_n = {s["n"]: s for s in results["sizes"]}
     rows: list[tuple[str, str, str]] = []
-
-    def verdict(ok: bool) -> str:
-        return "met" if ok else "**missed**"
-
+    verdict = _verdict
     s1 = by_n.get(1_000_000)
     if s1:
         cl, fl = _step(s1, "clean"), _step(s1, "floor")
@@ -832,7 +830,12 @@ def check_targets(results: dict) -> list[tuple[str, str, str]]:
     return rows
 
 
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
 def _per_fault_us(step: dict) -> float | None:
+    """Kernel time per minor page fault of a step, in µs (medians of repeated runs)."""
     kernel, faults = (_typical(step, k) if _ok(step) else None for k in ("sys_s", "minor_faults"))
     return kernel / faults * 1e6 if kernel is not None and faults else None
 
@@ -847,19 +850,15 @@ def _linearity_row(sizes: list[dict], name: str, a: dict, b: dict, cpu_slope: st
     on the process's footprint, for the floor too (``docs/benchmarks.md`` has the measures); it is
     shown beside the verdict with the CPU exponent and the floors'.
     """
-
-    def verdict(ok: bool) -> str:
-        return "met" if ok else "**missed**"
-
+    verdict = _verdict
     i = sizes.index(b)
     user, faults = (_slopes(sizes, name, k)[i] for k in ("user_s", "minor_faults"))
     beside = [f"CPU {cpu_slope}"]
     if name == "clean":
-        beside += [
-            f"{label} {_slopes(sizes, step, 'cpu_s')[i]}"
-            for label, step in (("the floor's CPU", "floor"), ("the tuned floor's CPU", "floor_tuned"))
-            if _slopes(sizes, step, "cpu_s")[i] != "–"
-        ]
+        for label, step in (("the floor's CPU", "floor"), ("the tuned floor's CPU", "floor_tuned")):
+            slope = _slopes(sizes, step, "cpu_s")[i]
+            if slope != "–":
+                beside.append(f"{label} {slope}")
     for label, step in ((f"`{name}`", name), ("the tuned floor", "floor_tuned")):
         us = [_per_fault_us(_step(size, step)) for size in (a, b)]
         if all(u is not None for u in us):
@@ -942,7 +941,7 @@ def _sizes(text: str) -> list[int]:
 
 
 ALL_STEPS = ("floor", "floor_tuned", "clean", "stats", "stats_all", "baseline", "report")
-STATISTICS_STEPS = frozenset({"stats", "stats_all", "baseline"})
+STATISTICS_STEPS = ("stats", "stats_all", "baseline")
 """Steps measured on a table: the size's own clean table, or a replicated one (step ``replicate``)."""
 
 
