@@ -23,8 +23,9 @@ import traceback
 from collections.abc import Sequence
 from typing import Any
 
-from aioa_analysis import __version__, allocator
-from aioa_analysis.errors import AioaError
+from aioa_analysis import __version__
+from aioa_analysis.core import allocator
+from aioa_analysis.core.errors import AioaError
 
 #: subcommand name -> module in aioa_analysis.commands exposing ``register(subparsers)``
 COMMANDS: dict[str, str] = {

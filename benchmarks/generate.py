@@ -52,7 +52,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from aioa_analysis.referential import diploma_prefixes, load_table, territories
+from aioa_analysis.core.referential import diploma_prefixes, load_table, territories
 from benchmarks.measure import write_info
 
 #: Columns of the extract, in file order (TBA columns, then the LBA ones the sample also writes).

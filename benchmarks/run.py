@@ -5,7 +5,7 @@ identical), then measures, each step in its own process (:mod:`benchmarks.measur
 
 * ``floor``: bare ``pandas.read_csv(engine="pyarrow")`` of the extract then ``to_parquet``;
 * ``floor_tuned``: the same floor given the process settings ``aioa`` gives itself
-  (:mod:`aioa_analysis.allocator`: no transparent huge pages, glibc and mimalloc reuse) — shown
+  (:mod:`aioa_analysis.core.allocator`: no transparent huge pages, glibc and mimalloc reuse) — shown
   beside the floor, so that a ratio is not won by a system setting the floor lacks;
 * ``clean``: ``aioa clean FILE --out DIR --as-of AS_OF`` (the real command);
 * ``stats``: every statistic the report needs, through the library functions it calls
@@ -97,7 +97,7 @@ def _env(work: Path) -> dict[str, str]:
 def _kernel_env(env: dict[str, str]) -> dict[str, str]:
     """``env`` plus the allocator settings `aioa report` gives its kernels (read at process start-up,
     before the step imports pyarrow), unless ``AIOA_DEFAULT_MALLOC=1``."""
-    from aioa_analysis.allocator import child_environment
+    from aioa_analysis.core.allocator import child_environment
 
     merged = child_environment({**os.environ, **env})
     return {k: v for k, v in merged.items() if k in env or os.environ.get(k) != v}
@@ -173,7 +173,7 @@ def bench_size(
             floors.append(run_step("floor", floor_cmd, env=env, cwd=ROOT, timeout_s=timeout, log_dir=logs))
         if "floor_tuned" in steps:
             # the same bare read and write, given the process settings `aioa` gives itself
-            # (aioa_analysis.allocator): what the floor would be with them
+            # (aioa_analysis.core.allocator): what the floor would be with them
             tuned.append(
                 run_step(
                     "floor_tuned",

@@ -3,7 +3,7 @@
 ``python -m benchmarks.steps floor FILE OUT.parquet [--tuned]``
     The floor: a bare ``pandas.read_csv(FILE, engine="pyarrow")`` then ``to_parquet`` — what any
     cleaning must at least pay to read the extract and write a table. ``--tuned``: the same, with the
-    process settings ``aioa`` gives itself (:mod:`aioa_analysis.allocator`).
+    process settings ``aioa`` gives itself (:mod:`aioa_analysis.core.allocator`).
 ``python -m benchmarks.steps stats CONTRACTS.parquet --as-of YYYY-MM-DD``
     The statistics of the département report exactly as the report computes them:
     ``aioa_analysis.reporting.prepare_report`` (load, validate, every estimator, the points de
@@ -30,6 +30,7 @@ import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import TypeVar
 
 import numpy as np
@@ -55,8 +56,14 @@ HORIZON_MONTHS = 9
 T = TypeVar("T")
 
 
+def _module(name: str) -> ModuleType:
+    """A statistics module by its short name (``rates``; ``findings`` lives with the reports)."""
+    room = "reporting" if name == "findings" else "stats"
+    return importlib.import_module(f"aioa_analysis.{room}.{name}")
+
+
 def _lib(module: str, name: str) -> Callable:
-    return getattr(importlib.import_module(f"aioa_analysis.{module}"), name)
+    return getattr(_module(module), name)
 
 
 def _call(module: str, name: str, **kwargs: object) -> Callable[[pd.DataFrame, str], object]:
@@ -71,7 +78,7 @@ def _import_statistics() -> None:
     """Import the statistics modules up front, so that no statistic's timing includes an import."""
     for name in STATISTICS_MODULES:
         with contextlib.suppress(ImportError):
-            importlib.import_module(f"aioa_analysis.{name}")
+            _module(name)
 
 
 def _funnel(contracts: pd.DataFrame, as_of: str) -> object:
@@ -188,7 +195,7 @@ def _timing_wrappers() -> tuple[dict[str, list[float]], Callable[[], None]]:
     undo: list[tuple[object, str, object]] = []
     for mod_name in _REPORT_MODULES:
         try:
-            mod = importlib.import_module(f"aioa_analysis.{mod_name}")
+            mod = _module(mod_name)
         except ImportError:
             continue
         for name, fn in list(vars(mod).items()):
@@ -350,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
         # as in a report kernel, which `aioa report` starts with these allocator settings (the floor
         # keeps the system's defaults: it is the bare pandas baseline, and `aioa clean` sets them
         # itself; `floor --tuned` is the same baseline given them, started with their environment)
-        from aioa_analysis.allocator import tune_for_large_tables
+        from aioa_analysis.core.allocator import tune_for_large_tables
 
         tune_for_large_tables()
     if args.step == "replicate":

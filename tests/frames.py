@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from aioa_analysis.schema import CONTRACT_DTYPES, DATE
+from aioa_analysis.core.schema import CONTRACT_DTYPES, DATE
 
 
 def typed_contracts(rows: Sequence[tuple], columns: Sequence[str]) -> pd.DataFrame:

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from aioa_analysis.schema import C, coerce_contracts
+from aioa_analysis.core.schema import C, coerce_contracts
 
 AS_OF = "2025-11-30"
 CFAS = ["0410590U", "0410592W", "0410955R", "0411090M", "0410031L"]
@@ -183,7 +183,7 @@ def build_sample_reports(root: Path) -> dict[str, object]:
         return _BUILT
     import os
 
-    from aioa_analysis.pipeline import run_clean
+    from aioa_analysis.ingest.pipeline import run_clean
     from aioa_analysis.reporting import render_report, render_reports
     from aioa_analysis.sample import generate_sample
 

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from aioa_analysis import allocator
+from aioa_analysis.core import allocator
 
 glibc = pytest.mark.skipif(allocator._libc() is None, reason="not glibc")
 
@@ -42,10 +42,10 @@ def _thp_prctl_works() -> bool:
 @pytest.mark.skipif(not _thp_prctl_works(), reason="kernel without PR_SET_THP_DISABLE (before 3.15)")
 def test_huge_pages_off_in_the_process_and_its_children():
     code = (
-        "import subprocess, sys; from aioa_analysis import allocator; "
+        "import subprocess, sys; from aioa_analysis.core import allocator; "
         "allocator._prctl(allocator._libc(), allocator._PR_SET_THP_DISABLE, 0); "  # as a fresh process
         "before = allocator.huge_pages_disabled(); allocator.tune_for_large_tables(); "
-        "child = subprocess.run([sys.executable, '-c', 'from aioa_analysis import allocator; "
+        "child = subprocess.run([sys.executable, '-c', 'from aioa_analysis.core import allocator; "
         "print(allocator.huge_pages_disabled())'], capture_output=True, text=True).stdout.strip(); "
         "print(before, allocator.huge_pages_disabled(), child)"
     )

@@ -18,9 +18,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from aioa_analysis import compare, rates, seasonality
-from aioa_analysis.intervals import binomial_limits
-from aioa_analysis.pipeline import run_clean
+from aioa_analysis.ingest.pipeline import run_clean
+from aioa_analysis.stats import compare, rates, seasonality
+from aioa_analysis.stats.intervals import binomial_limits
 
 pytestmark = pytest.mark.slow
 

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from stdnum.fr import siret
 
-from aioa_analysis.referential import uai_is_valid
+from aioa_analysis.core.referential import uai_is_valid
 from benchmarks import generate, measure, run, steps
 
 

@@ -7,15 +7,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from aioa_analysis import cleaning as CL
-from aioa_analysis import parsing
-from aioa_analysis.pseudonym import add_apprentice_key
-from aioa_analysis.schema import (
+from aioa_analysis.core.schema import (
     CONTRACT_COLUMNS,
     FORBIDDEN_IN_CONTRACTS,
     coerce_contracts,
     validate_contracts,
 )
+from aioa_analysis.ingest import cleaning as CL
+from aioa_analysis.ingest import parsing
+from aioa_analysis.ingest.pseudonym import add_apprentice_key
 
 KEY = b"k" * 32
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "raw" / "sample"
@@ -736,8 +736,8 @@ def test_contract_ids_sort_like_strings():
 @pytest.mark.parametrize("name", ["Export_Init_TBA_202511300600.csv", "SIFA_0410955R_31122024.csv"])
 def test_parsing_before_the_keys_gives_the_same_frame(name):
     """The pipeline parses while the keys are computed: same frame as parsing with the key in place."""
-    from aioa_analysis import readers
-    from aioa_analysis.pseudonym import apprentice_keys
+    from aioa_analysis.ingest import readers
+    from aioa_analysis.ingest.pseudonym import apprentice_keys
 
     raw = readers.read_file(SAMPLE / name).frame.reset_index(drop=True).astype("string")
     keys = apprentice_keys(raw, b"k" * 32)
@@ -749,9 +749,9 @@ def test_parsing_before_the_keys_gives_the_same_frame(name):
 
 def test_identity_store_built_for_all_then_minimised_equals_built_for_the_kept():
     """Each person's identity row depends on their own rows only, so filtering after equals before."""
-    from aioa_analysis import readers
-    from aioa_analysis.identity import build_identities
-    from aioa_analysis.pipeline import _identities_of, _minimised
+    from aioa_analysis.ingest import readers
+    from aioa_analysis.ingest.identity import build_identities
+    from aioa_analysis.ingest.pipeline import _identities_of, _minimised
 
     frames = [
         readers.read_file(SAMPLE / n).frame.astype("string")
@@ -769,7 +769,7 @@ def test_identity_store_built_for_all_then_minimised_equals_built_for_the_kept()
 
 @pytest.mark.parametrize("dtype", ["string[pyarrow]", "string[python]", "object"])
 def test_validate_contracts_refuses_repeated_contract_ids_sorted_or_not(dtype):
-    from aioa_analysis.errors import DataError
+    from aioa_analysis.core.errors import DataError
 
     base = coerce_contracts(pd.DataFrame({"contract_id": ["1", "2", "3"]}))
 
@@ -784,7 +784,7 @@ def test_validate_contracts_refuses_repeated_contract_ids_sorted_or_not(dtype):
 
 
 def test_derive_fields_is_the_chain_of_derivations_and_each_declares_its_columns(monkeypatch):
-    from aioa_analysis import parsing
+    from aioa_analysis.ingest import parsing
 
     raw = pd.DataFrame(
         {

@@ -7,7 +7,7 @@ import argparse
 import pytest
 
 from aioa_analysis import cli
-from aioa_analysis.errors import AioaError, InputFileError, OutputError
+from aioa_analysis.core.errors import AioaError, InputFileError, OutputError
 
 
 def test_error_one_line_with_hint():

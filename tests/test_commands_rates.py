@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from aioa_analysis import cli
-from aioa_analysis.schema import DIMENSIONS, coerce_contracts
+from aioa_analysis.core.schema import DIMENSIONS, coerce_contracts
 
 
 @pytest.fixture

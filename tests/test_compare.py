@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from aioa_analysis.compare import (
+from aioa_analysis.core.errors import ParameterError
+from aioa_analysis.stats.compare import (
     chi_square_test,
     funnel_curve,
     funnel_data,
@@ -16,7 +17,6 @@ from aioa_analysis.compare import (
     poisson_ratio_interval,
     stratum_rates,
 )
-from aioa_analysis.errors import ParameterError
 
 
 def _exact_limit(p0: float, n: int, q: float) -> float:

@@ -6,8 +6,8 @@ true rates at about the nominal frequency (a coverage test over several seeds)*.
 For each seed, :func:`aioa_analysis.sample.simulate_contracts` draws the true contracts (no file
 defects) and, for each one, ``p9``: the TRUE model probability of a rupture within 9 months of its
 start (the generator's hazard model, before any estimation). The contracts are put in the shape of
-the clean table (:func:`aioa_analysis.schema.coerce_contracts`) and
-:func:`aioa_analysis.rates.rupture_rate_within` computes the 9-month rate with its Wilson 95 %
+the clean table (:func:`aioa_analysis.core.schema.coerce_contracts`) and
+:func:`aioa_analysis.stats.rates.rupture_rate_within` computes the 9-month rate with its Wilson 95 %
 interval by sector, diploma level and school year (cohort). The true rate of a group is the mean of
 ``p9`` over its eligible contracts (``start + 9 months <= as_of``), the generator's
 ``expected_rupture_9m`` definition, computed here from the simulated contracts, not from the code
@@ -34,9 +34,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from aioa_analysis.rates import rupture_rate_within
+from aioa_analysis.core.schema import C, coerce_contracts
 from aioa_analysis.sample import simulate_contracts
-from aioa_analysis.schema import C, coerce_contracts
+from aioa_analysis.stats.rates import rupture_rate_within
 
 pytestmark = pytest.mark.slow
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from aioa_analysis.dimensions import (
+from aioa_analysis.core.errors import ParameterError
+from aioa_analysis.core.schema import AGE_BANDS, DIMENSIONS, SIZE_BANDS
+from aioa_analysis.stats.dimensions import (
     NOT_OBSERVABLE,
     UNKNOWN,
     category_order,
@@ -19,8 +21,6 @@ from aioa_analysis.dimensions import (
     valid_dimensions,
     with_dimensions,
 )
-from aioa_analysis.errors import ParameterError
-from aioa_analysis.schema import AGE_BANDS, DIMENSIONS, SIZE_BANDS
 
 
 def test_valid_dimensions_are_the_schema_list_and_include_the_issue_minimum():

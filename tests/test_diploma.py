@@ -7,13 +7,13 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from aioa_analysis.cohorts import link_ruptures
-from aioa_analysis.diploma import (
+from aioa_analysis.core.errors import ParameterError
+from aioa_analysis.stats.diploma import (
     pass_rates_by_outcome_class,
     rupture_rates_by_diploma_outcome,
     with_outcome_class,
 )
-from aioa_analysis.errors import ParameterError
+from aioa_analysis.stats.linking import link_ruptures
 from tests.frames import typed_contracts
 
 AS_OF = "2025-06-30"

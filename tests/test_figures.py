@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from aioa_analysis import figures
+from aioa_analysis.reporting import figures
 
 
 def rate_table() -> pd.DataFrame:

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aioa_analysis import findings as F
+from aioa_analysis.reporting import findings as F
 
 NN = "\u202f"
 

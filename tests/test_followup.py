@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 from aioa_analysis import cli, followup
-from aioa_analysis.errors import ConfigError, ParameterError
-from aioa_analysis.schema import IDENTITY_DTYPES, C, coerce_contracts
+from aioa_analysis.core.errors import ConfigError, ParameterError
+from aioa_analysis.core.schema import IDENTITY_DTYPES, C, coerce_contracts
 
 SEPT = pd.Period("2025-09", "M")
 AS_OF = pd.Timestamp("2025-11-30")

@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from aioa_analysis.formatting import (
+from aioa_analysis.core.formatting import (
     MISSING,
     SPACE,
     format_table,

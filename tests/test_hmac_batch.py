@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aioa_analysis import hmac_batch, pseudonym
+from aioa_analysis.ingest import hmac_batch, pseudonym
 
 
 def _batch(n: int, seed: int = 3) -> tuple[list[bytes], bytes, np.ndarray, bytes]:

@@ -7,9 +7,9 @@ import stat
 import pandas as pd
 import pytest
 
-from aioa_analysis import identity
-from aioa_analysis.errors import ConfigError, DataError
-from aioa_analysis.schema import IDENTITY_DTYPES
+from aioa_analysis.core.errors import ConfigError, DataError
+from aioa_analysis.core.schema import IDENTITY_DTYPES
+from aioa_analysis.ingest import identity
 
 
 def _raw():

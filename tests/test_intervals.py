@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from aioa_analysis.intervals import binomial_limits, clopper_pearson_interval, wilson_interval
+from aioa_analysis.stats.intervals import binomial_limits, clopper_pearson_interval, wilson_interval
 
 CASES = [(0, 1), (1, 1), (0, 10), (3, 10), (10, 10), (1, 19), (7, 20), (50, 200), (199, 200), (21, 1000)]
 

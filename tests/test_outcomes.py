@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from aioa_analysis.errors import ParameterError
-from aioa_analysis.outcomes import parse_as_of, with_outcome
+from aioa_analysis.core.errors import ParameterError
+from aioa_analysis.stats.outcomes import parse_as_of, with_outcome
 
 AS_OF = "2025-06-30"
 

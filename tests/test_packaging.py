@@ -133,68 +133,77 @@ def test_notebooks_have_no_outputs():
                 assert cell.get("execution_count") is None, f"{nb_path.name} carries execution counts"
 
 
-# One-way imports: a module may import only modules of a LOWER layer (or its own package).
+# One-way imports: the layers are the package's folders. A module may import from its own folder and
+# from the folders of LOWER layers only; folders of one layer (ingest and sample; reporting and
+# followup) do not import each other.
 LAYERS = [
-    {"errors", "__init__", "allocator", "hmac_batch"},
-    {"schema", "config", "atomic", "referential", "intervals"},
-    {"outcomes"},
-    {"readers", "parsing", "sample", "dimensions", "cohorts", "formatting"},
-    {"pseudonym"},
-    {"cleaning", "identity"},
-    {
-        "pipeline",
-        "rates",
-        "survival",
-        "seasonality",
-        "transitions",
-        "diploma",
-        "compare",
-        "suppression",
-        "references",
-        "followup",
-    },
-    {"figures", "findings"},
-    {"reporting"},
+    {"__init__"},
+    {"core"},
+    {"ingest", "sample"},
+    {"stats"},
+    {"reporting", "followup"},
     {"commands"},
     {"cli"},
 ]
+#: Modules allowed directly in aioa_analysis/ besides the folders.
+TOP_MODULES = {"__init__", "cli"}
 
 
-def _layer(module: str) -> int:
+def _layer(room: str) -> int:
     for i, layer in enumerate(LAYERS):
-        if module in layer:
+        if room in layer:
             return i
-    raise AssertionError(f"module {module!r} has no layer in tests/test_packaging.py::LAYERS")
+    raise AssertionError(f"{room!r} is not a layer folder of tests/test_packaging.py::LAYERS")
 
 
-def _module_or_init(name: str) -> str:
+def _room(dotted: str) -> str:
+    """``aioa_analysis.stats.rates`` -> ``stats``; ``aioa_analysis`` -> ``__init__``."""
+    parts = dotted.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def _imported_rooms(path: Path) -> list[str]:
+    rooms = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "aioa_analysis":
+            if node.module == "aioa_analysis":
+                rooms += [
+                    "__init__" if a.name == "__version__" else _room(f"aioa_analysis.{a.name}")
+                    for a in node.names
+                ]
+            else:
+                rooms.append(_room(node.module))
+        elif isinstance(node, ast.Import):
+            rooms += [_room(a.name) for a in node.names if a.name.startswith("aioa_analysis.")]
+    return rooms
+
+
+def test_package_top_holds_only_folders_and_the_dispatcher():
     pkg = ROOT / "aioa_analysis"
-    return name if (pkg / f"{name}.py").exists() or (pkg / name).is_dir() else "__init__"
-
-
-def _package_modules():
-    pkg = ROOT / "aioa_analysis"
-    for path in pkg.rglob("*.py"):
-        rel = path.relative_to(pkg).parts
-        yield rel[0].removesuffix(".py"), path
+    modules = {p.stem for p in pkg.glob("*.py")}
+    folders = {p.name for p in pkg.iterdir() if (p / "__init__.py").exists()}
+    assert modules <= TOP_MODULES
+    assert folders | modules == set().union(*LAYERS) - {"__init__"} | modules
 
 
 def test_imports_flow_one_way():
+    pkg = ROOT / "aioa_analysis"
     problems = []
-    for top, path in _package_modules():
-        mine = _layer(top)
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            names = []
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("aioa_analysis"):
-                parts = node.module.split(".")
-                names = [parts[1]] if len(parts) > 1 else [_module_or_init(a.name) for a in node.names]
-            elif isinstance(node, ast.Import):
-                names = [a.name.split(".")[1] for a in node.names if a.name.startswith("aioa_analysis.")]
-            for other in names:
-                if other == top:
-                    continue
-                theirs = _layer(other)
-                if theirs > mine or (theirs == mine and other != top and top not in {"commands", "cli"}):
-                    problems.append(f"{path.relative_to(ROOT)} imports {other}")
+    for path in pkg.rglob("*.py"):
+        rel = path.relative_to(pkg).parts
+        mine = rel[0].removesuffix(".py")
+        for other in _imported_rooms(path):
+            if other == mine or other == "__init__" and mine != "__init__":
+                continue
+            if _layer(other) >= _layer(mine):
+                problems.append(f"{path.relative_to(ROOT)} imports from {other}/")
     assert problems == []
+
+
+def test_layer_check_catches_an_upward_import(tmp_path):
+    """Guards the guard: a stats module importing reporting is reported."""
+    bad = tmp_path / "bad.py"
+    bad.write_text("from aioa_analysis.reporting import figures\nfrom aioa_analysis.core import schema\n")
+    rooms = _imported_rooms(bad)
+    assert rooms == ["reporting", "core"]
+    assert _layer("reporting") > _layer("stats") > _layer("core")

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aioa_analysis import parsing as P
+from aioa_analysis.ingest import parsing as P
 
 
 def S(*values):

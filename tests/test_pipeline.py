@@ -10,9 +10,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from aioa_analysis import cli, pipeline
-from aioa_analysis.errors import InputFileError
-from aioa_analysis.schema import CONTRACT_DTYPES, REJECTED_COLUMNS
+from aioa_analysis import cli
+from aioa_analysis.core.errors import InputFileError
+from aioa_analysis.core.schema import CONTRACT_DTYPES, REJECTED_COLUMNS
+from aioa_analysis.ingest import pipeline
 
 HEADER = "contract_id;surname;first_name;birth_date;sex;cfa_uai;diploma_code;start_date;planned_end_date;rupture_date;rupture_reason;phone;email;address\n"
 ROWS = [

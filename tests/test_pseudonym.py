@@ -8,8 +8,8 @@ import stat
 import pandas as pd
 import pytest
 
-from aioa_analysis import pseudonym
-from aioa_analysis.errors import ConfigError
+from aioa_analysis.core.errors import ConfigError
+from aioa_analysis.ingest import pseudonym
 
 KEY = b"0123456789abcdef0123456789abcdef"
 

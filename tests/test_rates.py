@@ -8,8 +8,8 @@ import pyarrow as pa
 import pytest
 from scipy import stats
 
-from aioa_analysis.errors import ParameterError
-from aioa_analysis.rates import phase_from_dates, rupture_phases, rupture_rate_within
+from aioa_analysis.core.errors import ParameterError
+from aioa_analysis.stats.rates import phase_from_dates, rupture_phases, rupture_rate_within
 
 AS_OF = "2025-06-30"
 END = "2026-08-31"
@@ -294,7 +294,7 @@ def test_rupture_phases_prefers_the_phase_column_and_groups():
 
 
 def test_empty_table_gives_one_empty_overall_row_or_no_group():
-    from aioa_analysis.schema import coerce_contracts
+    from aioa_analysis.core.schema import coerce_contracts
 
     empty = coerce_contracts(pd.DataFrame({"contract_id": pd.Series([], dtype="string")}))
     overall = rupture_rate_within(empty, as_of=AS_OF).iloc[0]
@@ -402,7 +402,7 @@ def test_apprentice_unit_matches_a_plain_pandas_computation(seed, hashes, monkey
     # the fast path counts directly the rows whose hash no other row has and matches the others on
     # their strings: with a weakened hash (the rows of a group share their low 32 bits; every row
     # shares all of them) the result must not change, only take longer
-    from aioa_analysis import rates
+    from aioa_analysis.stats import rates
 
     real = rates._string_hashes
     weaken = {"real": None, "high_32_bits": np.uint64(0xFFFFFFFF00000000), "constant": np.uint64(0)}[hashes]
@@ -425,7 +425,7 @@ def test_apprentice_unit_matches_a_plain_pandas_computation(seed, hashes, monkey
 
 
 def test_string_hashes_depend_only_on_the_string():
-    from aioa_analysis.rates import _string_hashes
+    from aioa_analysis.stats.rates import _string_hashes
 
     values = [
         "a",

@@ -9,8 +9,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from aioa_analysis.errors import UnknownFormatError
-from aioa_analysis.readers import (
+from aioa_analysis.core.errors import UnknownFormatError
+from aioa_analysis.core.schema import IDENTITY_COLUMNS, REJECTED_COLUMNS, SOURCES, C
+from aioa_analysis.ingest.readers import (
     APPRENTICE_ID,
     CONTRACT_INDEX,
     ReadResult,
@@ -18,7 +19,6 @@ from aioa_analysis.readers import (
     discover_inputs,
     read_file,
 )
-from aioa_analysis.schema import IDENTITY_COLUMNS, REJECTED_COLUMNS, SOURCES, C
 
 FIX = Path(__file__).parent / "fixtures" / "readers"
 REF = Path(__file__).parent / "fixtures" / "reference"  # real public files (see SOURCES.md there)
@@ -402,7 +402,7 @@ def test_user_alias_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_alias_file_in_raw_dir_and_invalid_alias(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from aioa_analysis.errors import ConfigError
+    from aioa_analysis.core.errors import ConfigError
 
     raw = tmp_path / "raw"
     raw.mkdir()
@@ -476,7 +476,7 @@ _CHAMBER = (
 @pytest.mark.parametrize("bom", [b"", _BOM], ids=["no-bom", "bom"])
 @pytest.mark.parametrize(("last", "kept"), _CUTS, ids=_CUT_IDS)
 def test_utf8_cut_in_its_last_character_stays_utf8(bom: bytes, last: str, kept: int) -> None:
-    from aioa_analysis.readers.text import decode_bytes
+    from aioa_analysis.ingest.readers.text import decode_bytes
 
     dec = decode_bytes(bom + _CHAMBER.encode() + last.encode()[:kept])
     assert dec.encoding == ("utf-8-sig" if bom else "utf-8")
@@ -520,8 +520,8 @@ def test_every_reader_notes_a_dropped_last_character(tmp_path: Path, fixture: st
 
 @pytest.mark.parametrize("partial", [b"", b"\xc3", b"\xe2\x80"], ids=["bom-only", "2-byte", "3-byte"])
 def test_bom_and_at_most_a_partial_character_is_blank(tmp_path: Path, partial: bytes) -> None:
-    from aioa_analysis.errors import InputFileError
-    from aioa_analysis.readers.text import decode_bytes
+    from aioa_analysis.core.errors import InputFileError
+    from aioa_analysis.ingest.readers.text import decode_bytes
 
     dec = decode_bytes(_BOM + partial)
     assert (dec.encoding, dec.text, dec.data) == ("utf-8-sig", "", _BOM)
@@ -535,7 +535,7 @@ def test_bom_and_at_most_a_partial_character_is_blank(tmp_path: Path, partial: b
 def test_detection_of_a_large_bom_file_whose_head_ends_inside_a_character(tmp_path: Path) -> None:
     # detect_profile decodes only the first HEAD_BYTES bytes: for a large file that cut falls anywhere,
     # here inside an "é" (its first byte is the last one of the head)
-    from aioa_analysis.readers.text import HEAD_BYTES
+    from aioa_analysis.ingest.readers.text import HEAD_BYTES
 
     head = _BOM + "N° de contrat;Date de début du contrat;Nom;Prénom\n".encode()
     row = "1;02/09/2024;LEFÈVRE;Chloé\n".encode()

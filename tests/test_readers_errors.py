@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from aioa_analysis.errors import AioaError, InputFileError, ParameterError, UnknownFormatError
-from aioa_analysis.readers import UnexpectedReadError, detect_profile, discover_inputs, read_file
+from aioa_analysis.core.errors import AioaError, InputFileError, ParameterError, UnknownFormatError
+from aioa_analysis.ingest.readers import UnexpectedReadError, detect_profile, discover_inputs, read_file
 
 FIX = Path(__file__).parent / "fixtures" / "readers"
 OLE = bytes.fromhex("D0CF11E0A1B11AE1")

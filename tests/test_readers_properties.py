@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aioa_analysis.errors import AioaError
-from aioa_analysis.readers import ReadResult, UnexpectedReadError, read_file
-from aioa_analysis.schema import REJECTED_COLUMNS, C
+from aioa_analysis.core.errors import AioaError
+from aioa_analysis.core.schema import REJECTED_COLUMNS, C
+from aioa_analysis.ingest.readers import ReadResult, UnexpectedReadError, read_file
 
 FIX = Path(__file__).parent / "fixtures" / "readers"
 FIXTURES = sorted(p for p in FIX.iterdir() if p.suffix in {".csv", ".txt", ".tsv", ".json", ".xlsx"})
@@ -168,7 +168,7 @@ def test_odd_cells_in_a_tba_workbook(rows: list[list[object]]) -> None:
     )
 )
 def test_utf8_check_agrees_with_python(data: bytes) -> None:
-    from aioa_analysis.readers.text import decode_bytes, is_utf8
+    from aioa_analysis.ingest.readers.text import decode_bytes, is_utf8
 
     try:
         data.decode("utf-8")
@@ -192,7 +192,7 @@ def test_utf8_cut_anywhere_stays_utf8(text: str, bom: bool, data: st.DataObject)
     # UTF-8 to its longest complete prefix, with or without a BOM
     import codecs
 
-    from aioa_analysis.readers.text import decode_bytes
+    from aioa_analysis.ingest.readers.text import decode_bytes
 
     prefix = codecs.BOM_UTF8 if bom else b""
     full = prefix + text.encode()
@@ -204,7 +204,7 @@ def test_utf8_cut_anywhere_stays_utf8(text: str, bom: bool, data: st.DataObject)
 
 
 def test_utf8_text_is_decoded_only_when_asked() -> None:
-    from aioa_analysis.readers.text import decode_bytes
+    from aioa_analysis.ingest.readers.text import decode_bytes
 
     dec = decode_bytes("Prénom;Nom\n".encode())
     assert dec.encoding == "utf-8" and dec._text is None  # the CSV path never needs the str
@@ -213,8 +213,8 @@ def test_utf8_text_is_decoded_only_when_asked() -> None:
 
 
 def test_blank_check_looks_past_the_head(tmp_path: Path) -> None:
-    from aioa_analysis.errors import InputFileError, UnknownFormatError
-    from aioa_analysis.readers.text import HEAD_BYTES
+    from aioa_analysis.core.errors import InputFileError, UnknownFormatError
+    from aioa_analysis.ingest.readers.text import HEAD_BYTES
 
     blank = tmp_path / "blank.csv"
     blank.write_bytes(b" \n" * HEAD_BYTES)
@@ -229,7 +229,7 @@ def test_blank_check_looks_past_the_head(tmp_path: Path) -> None:
 @SETTINGS
 @given(st.binary(max_size=200).map(lambda b: b.replace(b"x", b"\n")), st.integers(0, 220), st.integers(1, 9))
 def test_count_newlines_is_bytes_count(data: bytes, start: int, step: int) -> None:
-    from aioa_analysis.readers.text import count_newlines
+    from aioa_analysis.ingest.readers.text import count_newlines
 
     assert count_newlines(data, start, step=step) == data.count(b"\n", start)
 
@@ -263,7 +263,7 @@ _codes = st.one_of(
 def test_fix_code_text_matches_the_value_by_value_rule(values: list[str | None]) -> None:
     import re
 
-    from aioa_analysis.readers.tabular import _NUMBER_LIKE, _exact_integer_text, fix_code_text
+    from aioa_analysis.ingest.readers.tabular import _NUMBER_LIKE, _exact_integer_text, fix_code_text
 
     s = pd.Series(values, dtype="string")
     expected = [v if v is None or not re.search(_NUMBER_LIKE, v) else _exact_integer_text(v) for v in values]
@@ -280,7 +280,7 @@ def test_fix_code_text_matches_the_value_by_value_rule(values: list[str | None])
     )
 )
 def test_address_parts_joined_like_the_row_by_row_rule(rows: list[list[str | None]]) -> None:
-    from aioa_analysis.readers.tabular import combine_columns
+    from aioa_analysis.ingest.readers.tabular import combine_columns
 
     frame = pd.DataFrame({i: pd.Series([r[i] for r in rows], dtype="string") for i in range(3)})
     expected = []

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from aioa_analysis.readers import detect_profile, discover_inputs, read_file
-from aioa_analysis.schema import SOURCES
+from aioa_analysis.core.schema import SOURCES
+from aioa_analysis.ingest.readers import detect_profile, discover_inputs, read_file
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "raw" / "sample"
 FILES = discover_inputs(SAMPLE) if SAMPLE.is_dir() else []

@@ -1,4 +1,4 @@
-"""Joining published reference rates onto rate tables (values from aioa_analysis/data/reference_rates.csv)."""
+"""Joining published reference rates onto rate tables (values from aioa_analysis/core/data/reference_rates.csv)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aioa_analysis.errors import ParameterError
-from aioa_analysis.references import compare_with_reference, reference_lines
-from aioa_analysis.transitions import net_rupture_rates
+from aioa_analysis.core.errors import ParameterError
+from aioa_analysis.stats.reference_rates import compare_with_reference, reference_lines
+from aioa_analysis.stats.transitions import net_rupture_rates
 
 
 def _rates(**cols) -> pd.DataFrame:
@@ -102,7 +102,7 @@ def test_net_rupture_rate_joins_the_dares_12_percent():
 
 
 def test_public_dimension_column_from_rate_tables():
-    # rate tables (aioa_analysis.dimensions) name their dimension columns by the public name
+    # rate tables (aioa_analysis.stats.dimensions) name their dimension columns by the public name
     r = _rates(employer_size=["0-4", "inconnu"], rate=[0.3, 0.2], ci_low=[0.29, 0.1], ci_high=[0.31, 0.3])
     out = compare_with_reference(r, dimension="employer_size")
     assert out["ref_value"].iloc[0] == 0.28 and out["comparison"].iloc[0] == "higher"
@@ -110,7 +110,7 @@ def test_public_dimension_column_from_rate_tables():
 
 
 def test_joins_onto_the_h_month_rate_table():
-    from aioa_analysis.rates import rupture_rate_within
+    from aioa_analysis.stats.rates import rupture_rate_within
 
     df = pd.DataFrame(
         {

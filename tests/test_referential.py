@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from aioa_analysis import referential as ref
+from aioa_analysis.core import referential as ref
 
 WORKING_GROUP = {"0410590U", "0410592W", "0410955R", "0411090M", "0411066L", "0410892X"}
 

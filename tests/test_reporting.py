@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from aioa_analysis import cli
-from aioa_analysis.errors import ConfigError, ParameterError, ReportError
+from aioa_analysis.core.errors import ConfigError, ParameterError, ReportError
 from aioa_analysis.reporting import display, runner, sections
 from aioa_analysis.reporting.parameters import PARAMETERS, template_parameters, validate_parameters
 from aioa_analysis.reporting.sections import SECTIONS, is_sample, markdown_html

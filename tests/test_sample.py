@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 from stdnum.fr import siret as stdnum_siret
 
-from aioa_analysis import referential
 from aioa_analysis.cli import main
-from aioa_analysis.pseudonym import normalise_name
+from aioa_analysis.core import referential
+from aioa_analysis.ingest.pseudonym import normalise_name
 from aioa_analysis.sample import _params as P
 from aioa_analysis.sample import generate_sample, simulate, simulate_contracts
 from aioa_analysis.sample._simulate import HazardTable, make_sirets

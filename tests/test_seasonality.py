@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from aioa_analysis.errors import ParameterError
-from aioa_analysis.seasonality import (
+from aioa_analysis.core.errors import ParameterError
+from aioa_analysis.stats.seasonality import (
     DAYS_PER_MONTH,
     age_adjusted_seasonality,
     age_adjusted_summer_effect,

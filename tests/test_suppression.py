@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from aioa_analysis.dimensions import NOT_OBSERVABLE
-from aioa_analysis.errors import ParameterError
-from aioa_analysis.suppression import (
+from aioa_analysis.core.errors import ParameterError
+from aioa_analysis.stats.dimensions import NOT_OBSERVABLE
+from aioa_analysis.stats.suppression import (
     MARGIN_WARNING,
     SECONDARY,
     flag_counts,

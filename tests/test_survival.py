@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from aioa_analysis.rates import rupture_rate_within
-from aioa_analysis.survival import (
+from aioa_analysis.stats.rates import rupture_rate_within
+from aioa_analysis.stats.survival import (
     add_months,
     kaplan_meier,
     logrank,
@@ -241,7 +241,7 @@ def test_rupture_logrank_detects_a_riskier_group():
 
 
 def test_civil_calendar_round_trip_matches_numpy():
-    from aioa_analysis.survival import civil_from_days, days_from_civil
+    from aioa_analysis.stats.survival import civil_from_days, days_from_civil
 
     days = np.arange(-30000, 60000, 7)  # 1887 .. 2134
     y, m, d = civil_from_days(days)

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from aioa_analysis.cohorts import days_to_new_contract, link_ruptures
-from aioa_analysis.errors import ParameterError
-from aioa_analysis.transitions import (
+from aioa_analysis.core.errors import ParameterError
+from aioa_analysis.stats.linking import days_to_new_contract, link_ruptures
+from aioa_analysis.stats.transitions import (
     link_new_contracts,
     net_rupture_rates,
     recontract_rates,

@@ -6,7 +6,7 @@ Without INPUT: the real files in ``data/raw/`` (top-level files), else the synth
 ``data/raw/sample/`` (said loudly on stderr). Writes ``contracts.parquet``, ``exam_results.parquet``
 (when an exam-results file is given), ``rejected.csv``, ``conflicts.csv`` and ``quality.json`` into
 ``--out`` (default ``data/processed/``), all together or not at all, and the identity store into the
-restricted folder. See :mod:`aioa_analysis.pipeline`.
+restricted folder. See :mod:`aioa_analysis.ingest.pipeline`.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from aioa_analysis import config
-from aioa_analysis.pipeline import run_clean, summary_lines
-from aioa_analysis.schema import SOURCES
+from aioa_analysis.core import config
+from aioa_analysis.core.schema import SOURCES
+from aioa_analysis.ingest.pipeline import run_clean, summary_lines
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

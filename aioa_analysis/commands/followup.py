@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from aioa_analysis import config, followup
-from aioa_analysis.errors import DataError, InputFileError, ParameterError
-from aioa_analysis.schema import validate_contracts
+from aioa_analysis import followup
+from aioa_analysis.core import config
+from aioa_analysis.core.errors import DataError, InputFileError, ParameterError
+from aioa_analysis.core.schema import validate_contracts
 
 log = logging.getLogger(__name__)
 

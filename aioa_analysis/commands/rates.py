@@ -3,13 +3,13 @@
     aioa rates --data FILE --by DIM[,DIM...] --as-of YYYY-MM-DD [--horizon-months N] [--min-n N]
                [--unit contract|apprentice] [--format csv|json]
 
-Prints the table of :func:`aioa_analysis.rates.rupture_rate_within` to stdout, with the primary and
-secondary suppression of :func:`aioa_analysis.suppression.suppress_rates` as the columns
+Prints the table of :func:`aioa_analysis.stats.rates.rupture_rate_within` to stdout, with the primary and
+secondary suppression of :func:`aioa_analysis.stats.suppression.suppress_rates` as the columns
 ``suppressed`` / ``suppression_reason`` (values are kept: the table is for the working group).
 Groups with no contract observed for the horizon yet (``n_contracts`` = 0, e.g. the current
 cohort) are kept, flagged ``"non observable"``; they hide nothing and never trigger secondary
 suppression (the report drops them). Rows are in the natural order of the dimensions
-(:func:`aioa_analysis.dimensions.sort_by_dimensions`: size bands, age bands, levels, cohorts in
+(:func:`aioa_analysis.stats.dimensions.sort_by_dimensions`: size bands, age bands, levels, cohorts in
 order, ``inconnu`` last).
 """
 
@@ -22,11 +22,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from aioa_analysis import config
-from aioa_analysis.dimensions import parse_dimensions, sort_by_dimensions, valid_dimensions
-from aioa_analysis.errors import InputFileError, ParameterError
-from aioa_analysis.rates import DEFAULT_HORIZON_MONTHS, UNITS, rupture_rate_within
-from aioa_analysis.suppression import suppress_rates
+from aioa_analysis.core import config
+from aioa_analysis.core.errors import InputFileError, ParameterError
+from aioa_analysis.stats.dimensions import parse_dimensions, sort_by_dimensions, valid_dimensions
+from aioa_analysis.stats.rates import DEFAULT_HORIZON_MONTHS, UNITS, rupture_rate_within
+from aioa_analysis.stats.suppression import suppress_rates
 
 FORMATS = ("csv", "json")
 
@@ -117,10 +117,10 @@ def run(args: argparse.Namespace) -> int:
     path = args.data if args.data is not None else config.processed_dir() / "contracts.parquet"
     contracts = _read_contracts(Path(path))
     if "start_date" in contracts and not pd.api.types.is_datetime64_any_dtype(contracts["start_date"]):
-        from aioa_analysis.schema import coerce_contracts
+        from aioa_analysis.core.schema import coerce_contracts
 
         contracts = coerce_contracts(contracts)
-    from aioa_analysis.schema import validate_contracts
+    from aioa_analysis.core.schema import validate_contracts
 
     validate_contracts(contracts)
     table = rupture_rate_within(

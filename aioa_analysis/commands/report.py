@@ -15,8 +15,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from aioa_analysis import config
-from aioa_analysis.errors import ConfigError, ParameterError
+from aioa_analysis.core import config
+from aioa_analysis.core.errors import ConfigError, ParameterError
 
 log = logging.getLogger(__name__)
 

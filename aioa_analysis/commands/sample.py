@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from aioa_analysis import config
+from aioa_analysis.core import config
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Reports: parameters, the report's sections, papermill execution and offline HTML export.
 
-The template notebook (``aioa_analysis/templates/rapport.ipynb``) calls, one per cell::
+The template notebook (``aioa_analysis/reporting/templates/rapport.ipynb``) calls, one per cell::
 
     ctx = reporting.prepare_report(data_file=..., as_of=..., ...)   # validate, load, compute
     reporting.show_header(ctx)

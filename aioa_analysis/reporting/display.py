@@ -30,8 +30,8 @@ from typing import Any, Final
 
 import plotly.graph_objects as go
 
-from aioa_analysis.errors import ReportError
-from aioa_analysis.figures import PLOTLY_CONFIG
+from aioa_analysis.core.errors import ReportError
+from aioa_analysis.reporting.figures import PLOTLY_CONFIG
 
 REPORT_KEY: Final = "aioa_report"
 """Output metadata key marking what goes into the HTML page."""
@@ -100,7 +100,9 @@ def _strip_tags(fragment: str) -> str:
 @cache
 def stylesheet() -> str:
     """The report stylesheet (screen and print), shipped as package data."""
-    return (resources.files("aioa_analysis") / "templates" / "report.css").read_text(encoding="utf-8")
+    return (resources.files("aioa_analysis.reporting") / "templates" / "report.css").read_text(
+        encoding="utf-8"
+    )
 
 
 @cache
@@ -176,7 +178,7 @@ def check_offline(page: str) -> None:
     >>> check_offline('<html><script src="https://cdn.plot.ly/plotly.js"></script></html>')
     Traceback (most recent call last):
     ...
-    aioa_analysis.errors.ReportError: report HTML would use the network: an external <script src>
+    aioa_analysis.core.errors.ReportError: report HTML would use the network: an external <script src>
     """
     js = plotly_js()
     count = page.count(js) if len(js) else 0

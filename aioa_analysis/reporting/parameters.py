@@ -2,7 +2,7 @@
 
 papermill only warns about a parameter the template does not declare (its issue #667) and injects
 whatever value it is given. :func:`validate_parameters` closes that gap: unknown name, wrong type,
-bad date, unknown CFA, territory or cohort each raise one :class:`~aioa_analysis.errors.ParameterError`
+bad date, unknown CFA, territory or cohort each raise one :class:`~aioa_analysis.core.errors.ParameterError`
 whose single line lists the valid choices. The runner calls it before papermill starts a kernel;
 the report's first cell calls it again so that a notebook run by hand gets the same checks.
 
@@ -22,8 +22,8 @@ from typing import Any, Final
 
 import pandas as pd
 
-from aioa_analysis.errors import ParameterError, ReportError
-from aioa_analysis.schema import C
+from aioa_analysis.core.errors import ParameterError, ReportError
+from aioa_analysis.core.schema import C
 
 DEFAULT_TITLE: Final = "Ruptures des contrats d'apprentissage en Loir-et-Cher"
 SAMPLE_CHOICES: Final = ("auto", "oui", "non")
@@ -133,7 +133,7 @@ def check_names(params: Mapping[str, object]) -> None:
     >>> check_names({"horizon": 9, "horizn": 6})
     Traceback (most recent call last):
     ...
-    aioa_analysis.errors.ParameterError: unknown report parameter 'horizn' — valid parameters: \
+    aioa_analysis.core.errors.ParameterError: unknown report parameter 'horizn' — valid parameters: \
 as_of, cfa, cohorts, data_file, horizon, meeting_date, min_n, quality_file, sample, territory, title
     """
     unknown = [k for k in params if k not in PARAMETERS]
@@ -228,7 +228,7 @@ def validate_parameters(params: Mapping[str, object], *, check_data: bool = True
     >>> validate_parameters({"as_of": "30/06/2025"}, check_data=False)
     Traceback (most recent call last):
     ...
-    aioa_analysis.errors.ParameterError: report parameter as_of='30/06/2025' is not a date — use the \
+    aioa_analysis.core.errors.ParameterError: report parameter as_of='30/06/2025' is not a date — use the \
 form YYYY-MM-DD
     """
     check_names(params)

@@ -1,7 +1,7 @@
 """Run the report template with papermill and export one offline HTML file per report.
 
 :func:`render_report` validates the parameters (before any kernel starts), executes the template
-notebook (package data ``aioa_analysis/templates/rapport.ipynb``) with papermill, logging one line per
+notebook (package data ``aioa_analysis/reporting/templates/rapport.ipynb``) with papermill, logging one line per
 cell, assembles the HTML from the executed notebook's report outputs (:mod:`.display`) and writes the
 HTML (and the executed notebook) atomically. :func:`render_reports` renders the département report,
 optionally one report per CFA, and an ``index.html`` linking them, all staged in a temporary folder
@@ -26,8 +26,9 @@ from typing import Any
 import nbformat
 import pandas as pd
 
-from aioa_analysis.atomic import AtomicDir, atomic_path
-from aioa_analysis.errors import AioaError, ParameterError, ReportError
+from aioa_analysis.core.atomic import AtomicDir, atomic_path
+from aioa_analysis.core.errors import AioaError, ParameterError, ReportError
+from aioa_analysis.core.schema import C
 from aioa_analysis.reporting.display import count_figures, notebook_fragments, page_html
 from aioa_analysis.reporting.parameters import (
     PARAMETERS,
@@ -37,7 +38,6 @@ from aioa_analysis.reporting.parameters import (
     template_parameters,
     validate_parameters,
 )
-from aioa_analysis.schema import C
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ DEPARTEMENT_NAME = "rapport-departement"
 
 def default_template() -> Path:
     """The report template shipped with the package."""
-    return Path(str(resources.files("aioa_analysis") / "templates" / "rapport.ipynb"))
+    return Path(str(resources.files("aioa_analysis.reporting") / "templates" / "rapport.ipynb"))
 
 
 @dataclass(frozen=True)
@@ -266,8 +266,8 @@ def render_reports(
     ``keep_notebooks``, the executed notebooks in ``notebooks/``. Everything is staged and moved into
     ``out_dir`` only when every report succeeded.
     """
-    from aioa_analysis.formatting import fr_date
-    from aioa_analysis.referential import cfa_names
+    from aioa_analysis.core.formatting import fr_date
+    from aioa_analysis.core.referential import cfa_names
 
     base = validate_parameters(parameters)  # fails before anything runs
     if base["cfa"] and per_cfa:

@@ -3,9 +3,9 @@ section, in the order of the plenary's agenda.
 
 Each ``show_*`` function displays HTML fragments and figures (see :mod:`.display`); every chart is
 followed by its table (French formats, small cells suppressed). The statistics come from the
-library's estimators (:mod:`aioa_analysis.rates`, :mod:`~aioa_analysis.survival`,
-:mod:`~aioa_analysis.seasonality`, :mod:`~aioa_analysis.compare`, :mod:`~aioa_analysis.transitions`,
-:mod:`~aioa_analysis.diploma`); this module only selects, labels and lays them out.
+library's estimators (:mod:`aioa_analysis.stats.rates`, :mod:`~aioa_analysis.stats.survival`,
+:mod:`~aioa_analysis.stats.seasonality`, :mod:`~aioa_analysis.stats.compare`, :mod:`~aioa_analysis.stats.transitions`,
+:mod:`~aioa_analysis.stats.diploma`); this module only selects, labels and lays them out.
 
 Scope: ``territory`` and ``cohorts`` restrict the contracts of every section; ``cfa`` makes a CFA
 report: its sections describe that CFA's contracts, while the comparisons between CFAs (funnel plot,
@@ -27,29 +27,9 @@ from typing import Any, Final
 import pandas as pd
 import plotly.graph_objects as go
 
-from aioa_analysis import (
-    __version__,
-    cohorts,
-    compare,
-    diploma,
-    figures,
-    rates,
-    referential,
-    seasonality,
-    suppression,
-    survival,
-    transitions,
-)
-from aioa_analysis.findings import (
-    Finding,
-    above_overall_findings,
-    funnel_findings,
-    global_test_findings,
-    hazard_ratio_findings,
-    oe_findings,
-    sort_findings,
-)
-from aioa_analysis.formatting import (
+from aioa_analysis import __version__
+from aioa_analysis.core import referential
+from aioa_analysis.core.formatting import (
     MISSING,
     format_table,
     fr_date,
@@ -62,9 +42,7 @@ from aioa_analysis.formatting import (
     suppressed_label,
     table_html,
 )
-from aioa_analysis.reporting.display import show_figure, show_html
-from aioa_analysis.reporting.parameters import is_sample, quality_path, read_quality, validate_parameters
-from aioa_analysis.schema import (
+from aioa_analysis.core.schema import (
     AGE_BANDS,
     DIMENSIONS,
     DIPLOMA_OUTCOMES,
@@ -72,6 +50,28 @@ from aioa_analysis.schema import (
     SIZE_BANDS,
     C,
     validate_contracts,
+)
+from aioa_analysis.reporting import figures
+from aioa_analysis.reporting.display import show_figure, show_html
+from aioa_analysis.reporting.findings import (
+    Finding,
+    above_overall_findings,
+    funnel_findings,
+    global_test_findings,
+    hazard_ratio_findings,
+    oe_findings,
+    sort_findings,
+)
+from aioa_analysis.reporting.parameters import is_sample, quality_path, read_quality, validate_parameters
+from aioa_analysis.stats import (
+    compare,
+    diploma,
+    linking,
+    rates,
+    seasonality,
+    suppression,
+    survival,
+    transitions,
 )
 
 SECTIONS: Final = (
@@ -257,7 +257,7 @@ def prepare_report(**params: Any) -> ReportContext:
     try:
         table = _read_contracts(data_file)
     except (OSError, ValueError) as exc:
-        from aioa_analysis.errors import DataError
+        from aioa_analysis.core.errors import DataError
 
         raise DataError(
             f"data file {data_file} cannot be read ({exc})", hint="rebuild it with `aioa clean`"
@@ -394,7 +394,7 @@ def _dim(table: pd.DataFrame, *names: str) -> str:
 
 
 def publish_rates(table: pd.DataFrame, dim: str | None, *, min_n: int) -> pd.DataFrame:
-    """Rate table ready for publication: primary and secondary suppression (:mod:`aioa_analysis.suppression`).
+    """Rate table ready for publication: primary and secondary suppression (:mod:`aioa_analysis.stats.suppression`).
 
     Groups with no observed contract are dropped first (they hide nothing and reveal nothing).
     """
@@ -473,7 +473,7 @@ def compute_results(ctx: ReportContext) -> None:
     )
     res["summer"] = seasonality.age_adjusted_summer_effect(focus, as_of=as_of, calendar=calendar)
     # après la rupture
-    links = cohorts.link_ruptures(focus, as_of=as_of)  # linked once, shared by the four tables below
+    links = linking.link_ruptures(focus, as_of=as_of)  # linked once, shared by the four tables below
     res["recontract"] = transitions.recontract_rates(focus, as_of=as_of, links=links)
     res["net"] = transitions.net_rupture_rates(focus, as_of=as_of, horizon_months=h, links=links)
     res["delay"] = transitions.time_to_new_contract_summary(focus, as_of=as_of, links=links)
@@ -484,7 +484,7 @@ def compute_results(ctx: ReportContext) -> None:
 
 
 def collect_findings(ctx: ReportContext) -> list[Finding]:
-    """The points de vigilance supported by the results (see :mod:`aioa_analysis.findings`)."""
+    """The points de vigilance supported by the results (see :mod:`aioa_analysis.reporting.findings`)."""
     res = ctx.results
     out: list[Finding] = []
     funnel = res["funnel"]
@@ -1665,12 +1665,12 @@ def show_coverage(ctx: ReportContext) -> None:
 
 
 def methodology_markdown() -> str | None:
-    """docs/methodology.md as shipped in the package (``aioa_analysis/data/methodology.md``), else
+    """docs/methodology.md as shipped in the package (``aioa_analysis/core/data/methodology.md``), else
     the project's ``docs/methodology.md``; ``None`` when neither exists."""
-    shipped = resources.files("aioa_analysis") / "data" / "methodology.md"
+    shipped = resources.files("aioa_analysis.core") / "data" / "methodology.md"
     if shipped.is_file():
         return shipped.read_text(encoding="utf-8")
-    from aioa_analysis import config
+    from aioa_analysis.core import config
 
     for candidate in (
         config.project_dir() / "docs" / "methodology.md",

@@ -37,9 +37,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from aioa_analysis import referential
-from aioa_analysis.atomic import AtomicDir
-from aioa_analysis.errors import OutputError, ParameterError
+from aioa_analysis.core import referential
+from aioa_analysis.core.atomic import AtomicDir
+from aioa_analysis.core.errors import OutputError, ParameterError
 from aioa_analysis.sample import _catalog as cat
 from aioa_analysis.sample import _params as P
 from aioa_analysis.sample._simulate import Simulation, simulate

@@ -1,7 +1,7 @@
 """Static catalogue of the synthetic sample: training programmes per CFA, names, streets.
 
 Diploma codes are 8-character CFDs whose 3-character prefixes are real BCN prefixes (see
-``aioa_analysis/data/cfd_prefix.csv``: CAP ``500``, CAPA ``503``, BP ``450``, BPA ``453``, BAC PRO
+``aioa_analysis/core/data/cfd_prefix.csv``: CAP ``500``, CAPA ``503``, BP ``450``, BPA ``453``, BAC PRO
 ``400``/``403``, BTS ``320``, BTSA ``323``, MC ``010``, titres ``56T``/``46T``/``36T``/``56X``/``46X``/
 ``26X``, licence pro ``250``, BUT ``251``, ingénieur ``170``); the remaining digits are plausible
 but not checked against the BCN. NAF codes are real NAF rév. 2 sub-classes chosen per trade.

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from aioa_analysis import referential
-from aioa_analysis.errors import ParameterError
+from aioa_analysis.core import referential
+from aioa_analysis.core.errors import ParameterError
 from aioa_analysis.sample import _catalog as cat
 from aioa_analysis.sample import _params as P
 

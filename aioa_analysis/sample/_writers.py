@@ -19,7 +19,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from aioa_analysis import referential
+from aioa_analysis.core import referential
 from aioa_analysis.sample import _catalog as cat
 from aioa_analysis.sample import _params as P
 from aioa_analysis.sample._simulate import Simulation, make_sirets

@@ -1,0 +1,7 @@
+"""Ingest: raw files in, one clean pseudonymised contract table out.
+
+:mod:`.readers` detect each file's format and map it to canonical columns; :mod:`.parsing` types the
+values; :mod:`.pseudonym` and :mod:`.identity` replace identities by a keyed pseudonym and keep the
+identities in the restricted store; :mod:`.cleaning` rejects, merges and derives; :mod:`.pipeline`
+runs it all and writes the outputs atomically (``aioa clean``).
+"""
