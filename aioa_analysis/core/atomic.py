@@ -1,4 +1,4 @@
-"""Atomic outputs: write into a temporary sibling, then rename; a failed run leaves old files intact.
+"""Atomic outputs (write into a temporary sibling, then rename: a failed run leaves old files intact) and file digests.
 
 Use :func:`atomic_path` for one file and :class:`AtomicDir` for a set of files that must be replaced
 together (``contracts.parquet`` + ``rejected.csv`` + ``quality.json``): every file is written into a
@@ -8,6 +8,7 @@ staging directory next to the destination, and only when all succeeded are they 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import tempfile
@@ -89,3 +90,12 @@ class AtomicDir:
                         os.replace(path, target)
         finally:
             shutil.rmtree(self.stage, ignore_errors=True)
+
+
+def sha256_of(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

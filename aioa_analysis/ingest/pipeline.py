@@ -23,7 +23,6 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import dataclasses
-import hashlib
 import json
 import logging
 import re
@@ -39,7 +38,7 @@ import pyarrow.parquet as pq
 
 from aioa_analysis import __version__
 from aioa_analysis.core import config
-from aioa_analysis.core.atomic import AtomicDir
+from aioa_analysis.core.atomic import AtomicDir, sha256_of
 from aioa_analysis.core.dates import parse_as_of
 from aioa_analysis.core.errors import InputFileError, ParameterError
 from aioa_analysis.core.schema import (
@@ -144,15 +143,6 @@ def resolve_inputs(inputs: Sequence[str | Path] | None) -> tuple[list[Path], boo
             hint="copy your exports into data/raw/ or run `aioa sample` (or `make sample`)",
         )
     return found, True
-
-
-def sha256_of(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def as_of_from_names(paths: Sequence[Path]) -> tuple[pd.Timestamp, str] | None:

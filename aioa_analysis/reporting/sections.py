@@ -15,7 +15,6 @@ observed/expected) keep every CFA of the département and highlight the chosen o
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import html
 import re
 from collections.abc import Callable, Mapping
@@ -29,6 +28,7 @@ import plotly.graph_objects as go
 
 from aioa_analysis import __version__
 from aioa_analysis.core import referential
+from aioa_analysis.core.atomic import sha256_of
 from aioa_analysis.core.formatting import (
     MISSING,
     format_table,
@@ -196,14 +196,6 @@ class ReportContext:
 # --- loading ------------------------------------------------------------------------------------
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def short_label(label: str, width: int = 30) -> str:
     """A CFA's short name for a chart label: its name without the UAI, cut at ``width`` characters.
 
@@ -265,9 +257,9 @@ def prepare_report(**params: Any) -> ReportContext:
     table = validate_contracts(table)
     qpath = quality_path(data_file, str(p["quality_file"]) or None)
     quality = read_quality(qpath)
-    inputs = {data_file.name: _sha256(data_file)}
+    inputs = {data_file.name: sha256_of(data_file)}
     if qpath.is_file():
-        inputs[qpath.name] = _sha256(qpath)
+        inputs[qpath.name] = sha256_of(qpath)
     scope = table
     if p["territory"]:
         scope = scope.loc[
