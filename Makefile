@@ -16,7 +16,7 @@ REPORTS_DIR := reports
 AS_OF ?=
 REPORT_ARGS ?= --per-cfa
 
-.PHONY: help venv install sample clean-data report test lint typecheck lab bench bench-full browser clean distclean
+.PHONY: help venv install sample clean-data report test test-fast lint typecheck lab bench bench-full browser clean distclean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -43,11 +43,11 @@ report: clean-data ## main job: install, clean, then render the HTML reports int
 	$(BIN)/aioa report --data $(PROCESSED_DIR)/contracts.parquet --out $(REPORTS_DIR) $(REPORT_ARGS) $(if $(AS_OF),--as-of $(AS_OF))
 	@echo "Rapports : $(REPORTS_DIR)/index.html"
 
-test: venv ## run the whole test suite, lint and type checks included
-	$(BIN)/ruff check aioa_analysis tests benchmarks
-	$(BIN)/ruff format --check aioa_analysis tests benchmarks
-	$(BIN)/mypy aioa_analysis
+test: lint typecheck ## run the whole test suite, lint and type checks included
 	$(BIN)/pytest -n 2 --dist loadgroup
+
+test-fast: lint typecheck ## the same without the slow tests (end-to-end runs): pytest -m "not slow"
+	$(BIN)/pytest -n 2 --dist loadgroup -m "not slow"
 
 lint: venv ## ruff lint and format check only
 	$(BIN)/ruff check aioa_analysis tests benchmarks
@@ -66,7 +66,7 @@ lab: venv ## open JupyterLab on the venv (notebooks/)
 bench: venv ## benchmarks at 10 k and 100 k contracts (results in docs/benchmarks.md)
 	$(PY) -m benchmarks.run --sizes 10000,100000
 
-bench-full: venv ## benchmarks up to 5 M contracts (about 14 minutes; floor/tuned floor/clean rounds repeated 5 times up to 1 M)
+bench-full: venv ## benchmarks up to 5 M contracts (floor/clean pairs repeated 5 times up to 1 M)
 	$(PY) -m benchmarks.run --sizes 10000,100000,1000000,5000000 --repeat 5
 
 clean: ## remove processed data, reports and caches (keeps the venv and data/raw)

@@ -24,7 +24,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from aioa_analysis import __version__
-from aioa_analysis.core import allocator
 from aioa_analysis.core.errors import AioaError
 
 #: subcommand name -> module in aioa_analysis.commands exposing ``register(subparsers)``
@@ -131,8 +130,6 @@ def configure_logging(*, verbose: bool = False, quiet: bool = False, log_file: s
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``aioa`` console script; returns the process exit code."""
-    if argv is None:  # the console script: a process of its own (not a test calling main)
-        allocator.tune_for_large_tables(children=True)
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(argv)
     args = parser.parse_args(argv)

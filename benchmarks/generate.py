@@ -132,132 +132,15 @@ _DIPLOMAS_PER_PREFIX = 300  # distinct diploma codes per CFD prefix
 _SIZE_P = np.array([0.35, 0.18, 0.22, 0.12, 0.13])
 _SIZE_RISK = np.array([1.15, 1.05, 1.0, 0.9, 0.85])
 _FIRST_NAMES = np.array(
-    [
-        "LUCAS",
-        "HUGO",
-        "LOUIS",
-        "GABRIEL",
-        "ARTHUR",
-        "JULES",
-        "ADAM",
-        "RAPHAEL",
-        "LEO",
-        "NATHAN",
-        "TOM",
-        "THEO",
-        "MAEL",
-        "ETHAN",
-        "NOAH",
-        "PAUL",
-        "ENZO",
-        "MATHIS",
-        "SACHA",
-        "MOHAMED",
-        "YANIS",
-        "AXEL",
-        "KYLIAN",
-        "ROMAIN",
-        "THOMAS",
-        "MAXIME",
-        "ALEXIS",
-        "CLEMENT",
-        "VALENTIN",
-        "QUENTIN",
-        "EMMA",
-        "JADE",
-        "LOUISE",
-        "ALICE",
-        "CHLOE",
-        "LINA",
-        "LEA",
-        "MILA",
-        "ROSE",
-        "ANNA",
-        "INES",
-        "JULIA",
-        "ZOE",
-        "AMBRE",
-        "LENA",
-        "MANON",
-        "CAMILLE",
-        "SARAH",
-        "LOLA",
-        "EVA",
-        "CLARA",
-        "LOU",
-        "NINA",
-        "JEANNE",
-        "OCEANE",
-        "MARIE",
-        "LAURA",
-        "PAULINE",
-        "MARGAUX",
-        "ELISA",
-        "JUSTINE",
-        "ANAIS",
-    ]
+    "LUCAS HUGO LOUIS GABRIEL ARTHUR JULES ADAM RAPHAEL LEO NATHAN TOM THEO MAEL ETHAN NOAH PAUL ENZO "  # noqa: SIM905 (a word list)
+    "MATHIS SACHA MOHAMED YANIS AXEL KYLIAN ROMAIN THOMAS MAXIME ALEXIS CLEMENT VALENTIN QUENTIN EMMA "
+    "JADE LOUISE ALICE CHLOE LINA LEA MILA ROSE ANNA INES JULIA ZOE AMBRE LENA MANON CAMILLE SARAH "
+    "LOLA EVA CLARA LOU NINA JEANNE OCEANE MARIE LAURA PAULINE MARGAUX ELISA JUSTINE ANAIS".split()
 )
 _SYLLABLES = np.array(
-    [
-        "MAR",
-        "TIN",
-        "BER",
-        "NARD",
-        "DU",
-        "BOIS",
-        "LE",
-        "ROY",
-        "MO",
-        "REAU",
-        "FOU",
-        "RNI",
-        "GI",
-        "RAR",
-        "LAM",
-        "BERT",
-        "BON",
-        "NET",
-        "FRAN",
-        "COIS",
-        "MER",
-        "CIER",
-        "BLAN",
-        "CHARD",
-        "GAR",
-        "NIER",
-        "FAU",
-        "RE",
-        "ROUS",
-        "SEL",
-        "CHE",
-        "VAL",
-        "LIER",
-        "PE",
-        "TIT",
-        "DAV",
-        "ID",
-        "VIN",
-        "CENT",
-        "GUE",
-        "RIN",
-        "BOU",
-        "CHER",
-        "RO",
-        "BIN",
-        "LAN",
-        "GLOIS",
-        "CAR",
-        "PEN",
-        "TIER",
-        "RI",
-        "VIE",
-        "BAR",
-        "BIER",
-        "AN",
-        "DRE",
-        "LEF",
-        "EBVRE",
-    ]
+    "MAR TIN BER NARD DU BOIS LE ROY MO REAU FOU RNI GI RAR LAM BERT BON NET FRAN COIS MER CIER BLAN "  # noqa: SIM905
+    "CHARD GAR NIER FAU RE ROUS SEL CHE VAL LIER PE TIT DAV ID VIN CENT GUE RIN BOU CHER RO BIN LAN "
+    "GLOIS CAR PEN TIER RI VIE BAR BIER AN DRE LEF EBVRE".split()
 )
 _VOIES = np.array(
     [
@@ -386,22 +269,52 @@ class _Tables:
         self.postcodes_41 = territories()["postcode"].to_numpy()
 
 
-def _simulate(
-    rng: np.random.Generator,
-    n: int,
-    *,
-    offset: int,
-    as_of: np.datetime64,
-    years: int,
-    tables: _Tables,
-    n_cfa: int,
-    cfa_seed: int,
-) -> tuple[dict[str, np.ndarray], int]:
-    """Simulate ``n`` contracts (first contracts plus follow-ups); returns columns and the row count."""
+@dataclass
+class _Contracts:
+    """The simulated contracts of one chunk (first contracts, then follow-ups), one value each."""
+
+    m: int  # first contracts, one per person; the follow-ups come after them
+    level: np.ndarray
+    start: np.ndarray
+    planned_end: np.ndarray
+    rdate: np.ndarray
+    known: np.ndarray  # rupture known on as_of (or a rupture before start)
+    rbs: np.ndarray  # rupture before start (defect)
+    naf_i: np.ndarray
+    size_i: np.ndarray
+    person: np.ndarray
+    ctype: np.ndarray
+
+    @property
+    def total(self) -> int:
+        return len(self.start)
+
+
+def _rupture(rng: np.random.Generator, tables: _Tables, start_d, level_a, naf_a, size_a):
+    """Planned duration and end, whether a rupture happens before the planned end, and its date."""
+    k = len(start_d)
+    dur = np.select([level_a == lv for lv in _LEVELS], [v[1] for v in _LEVELS.values()], 24)
+    base = np.select([level_a == lv for lv in _LEVELS], [v[2] for v in _LEVELS.values()], 0.3)
+    p = np.clip(base * tables.naf_risk[naf_a] * _SIZE_RISK[size_a], 0, 0.9)
+    planned_end = _add_months(start_d, dur) - np.timedelta64(1, "D")
+    will = rng.random(k) < p
+    early = rng.random(k) < 0.33
+    t = np.where(early, rng.integers(0, 46, size=k), 46 + rng.exponential(170, size=k).astype(int))
+    rdate = start_d + t.astype("timedelta64[D]")
+    # summer bump: some late-spring ruptures slide into July/August
+    month = rdate.astype("datetime64[M]").astype(int) % 12
+    slide = (month == 5) & (rng.random(k) < 0.5)
+    rdate = np.where(slide, rdate + np.timedelta64(30, "D"), rdate)
+    happened = will & (rdate < planned_end)
+    return dur, planned_end, happened, rdate
+
+
+def _contracts(
+    rng: np.random.Generator, n: int, *, offset: int, as_of: np.datetime64, years: int, tables: _Tables
+) -> _Contracts:
+    """First contracts, then the follow-ups of 40 % of the ruptures, with their dates."""
     p_recontract = 0.4
-    n_first = int(np.ceil(n / (1 + 0.3 * p_recontract)))
-    # --- first contracts --------------------------------------------------------------------------
-    m = n_first
+    m = int(np.ceil(n / (1 + 0.3 * p_recontract)))
     level_keys = np.array(list(_LEVELS))
     level_p = np.array([v[0] for v in _LEVELS.values()])
     level = rng.choice(level_keys, size=m, p=level_p / level_p.sum())
@@ -416,28 +329,9 @@ def _simulate(
     ).astype(int)
     start = start_m.astype("datetime64[D]") + (rng.random(m) * mdays).astype("timedelta64[D]")
     person = np.arange(m) + offset
-    # --- follow-up contracts are appended below; draw attributes for the whole set in one go -----
     naf_i = rng.choice(len(tables.naf_div), size=m, p=tables.naf_p)
     size_i = rng.choice(len(_SIZES), size=m, p=_SIZE_P)
-
-    def rupture(start_d: np.ndarray, level_a: np.ndarray, naf_a: np.ndarray, size_a: np.ndarray):
-        k = len(start_d)
-        dur = np.select([level_a == lv for lv in _LEVELS], [v[1] for v in _LEVELS.values()], 24)
-        base = np.select([level_a == lv for lv in _LEVELS], [v[2] for v in _LEVELS.values()], 0.3)
-        p = np.clip(base * tables.naf_risk[naf_a] * _SIZE_RISK[size_a], 0, 0.9)
-        planned_end = _add_months(start_d, dur) - np.timedelta64(1, "D")
-        will = rng.random(k) < p
-        early = rng.random(k) < 0.33
-        t = np.where(early, rng.integers(0, 46, size=k), 46 + rng.exponential(170, size=k).astype(int))
-        rdate = start_d + t.astype("timedelta64[D]")
-        # summer bump: some late-spring ruptures slide into July/August
-        month = rdate.astype("datetime64[M]").astype(int) % 12
-        slide = (month == 5) & (rng.random(k) < 0.5)
-        rdate = np.where(slide, rdate + np.timedelta64(30, "D"), rdate)
-        happened = will & (rdate < planned_end)
-        return dur, planned_end, happened, rdate
-
-    dur, planned_end, happened, rdate = rupture(start, level, naf_i, size_i)
+    _, planned_end, happened, rdate = _rupture(rng, tables, start, level, naf_i, size_i)
     # --- follow-ups: 40 % of ruptures (known or not yet) give a new contract within 180 days --------
     fu = np.flatnonzero(happened & (rng.random(m) < p_recontract))
     fu = fu[: max(0, n - m)]
@@ -449,51 +343,53 @@ def _simulate(
     level = np.concatenate([level, level[fu]])
     naf_f = np.where(rng.random(k) < 0.6, naf_i[fu], rng.choice(len(tables.naf_div), size=k, p=tables.naf_p))
     size_f = rng.choice(len(_SIZES), size=k, p=_SIZE_P)
-    dur_f, pe_f, hap_f, rd_f = rupture(f_start, level[m:], naf_f, size_f)
+    _, pe_f, hap_f, rd_f = _rupture(rng, tables, f_start, level[m:], naf_f, size_f)
     start = np.concatenate([start, f_start])
-    naf_i = np.concatenate([naf_i, naf_f])
-    size_i = np.concatenate([size_i, size_f])
-    dur = np.concatenate([dur, dur_f])
-    planned_end = np.concatenate([planned_end, pe_f])
     happened = np.concatenate([happened, hap_f])
     rdate = np.concatenate([rdate, rd_f])
-    person = np.concatenate([person, person[fu]])
-    same_employer = np.concatenate([np.zeros(m, bool), naf_f == naf_i[fu]])
-    ctype = np.concatenate([np.full(m, "11"), np.where(same_employer[m:], "21", "23")])
+    same_employer = naf_f == naf_i[fu]
     known = happened & (rdate <= as_of)
     # rupture before start (defect, ~0.2 %)
     rbs = rng.random(total) < 0.002
     rdate = np.where(rbs, start - rng.integers(1, 20, size=total).astype("timedelta64[D]"), rdate)
-    known = known | rbs
+    return _Contracts(
+        m=m,
+        level=level,
+        start=start,
+        planned_end=np.concatenate([planned_end, pe_f]),
+        rdate=rdate,
+        known=known | rbs,
+        rbs=rbs,
+        naf_i=np.concatenate([naf_i, naf_f]),
+        size_i=np.concatenate([size_i, size_f]),
+        person=np.concatenate([person, person[fu]]),
+        ctype=np.concatenate([np.full(m, "11"), np.where(same_employer, "21", "23")]),
+    )
 
-    # --- identities (per person, so follow-ups carry the same name and birth date) --------------
-    prng = np.random.default_rng([cfa_seed, 99, offset])
-    n_people = m
+
+def _people(prng: np.random.Generator, first_start: np.ndarray, tables: _Tables) -> dict[str, np.ndarray]:
+    """Identities, one per person (the follow-ups carry the same name and birth date)."""
+    n_people = len(first_start)
     syl = len(_SYLLABLES)
     sur_idx = prng.integers(0, syl, size=(n_people, 3))
     two = prng.random(n_people) < 0.5
-    surname_p = np.strings.add(
+    surname = np.strings.add(
         np.strings.add(_SYLLABLES[sur_idx[:, 0]], _SYLLABLES[sur_idx[:, 1]]),
         np.where(two, "", _SYLLABLES[sur_idx[:, 2]]),
     )
-    sex_p = prng.random(n_people) < 0.33  # True = F (about a third of apprentices are women)
+    sex = prng.random(n_people) < 0.33  # True = F (about a third of apprentices are women)
     fn = np.where(
-        sex_p, prng.integers(30, len(_FIRST_NAMES), size=n_people), prng.integers(0, 30, size=n_people)
+        sex, prng.integers(30, len(_FIRST_NAMES), size=n_people), prng.integers(0, 30, size=n_people)
     )
-    first_p = _FIRST_NAMES[fn]
-    age_p = np.where(
+    first = _FIRST_NAMES[fn]
+    age = np.where(
         prng.random(n_people) < 0.55,
         prng.integers(15, 20, size=n_people),
         prng.integers(20, 30, size=n_people),
     )
-    pid = person - offset  # index of the person (= of the person's first contract) in this chunk
-    birth_p = start[:m] - (age_p * 365.25 + prng.integers(0, 365, size=n_people)).astype("timedelta64[D]")
-    surname = surname_p[pid]
-    first = first_p[pid]
-    sexe = np.where(sex_p[pid], "F", "H")
-    birth_s = _iso(birth_p[pid])
+    birth = first_start - (age * 365.25 + prng.integers(0, 365, size=n_people)).astype("timedelta64[D]")
     in41 = prng.random(n_people) < 0.02
-    pc_p = np.where(
+    postcode = np.where(
         in41,
         tables.postcodes_41[prng.integers(0, len(tables.postcodes_41), size=n_people)],
         np.strings.add(
@@ -501,17 +397,24 @@ def _simulate(
             _zfill((prng.integers(0, 100, size=n_people) * 10).astype(str), 3),
         ),
     )
-    postcode = pc_p[pid]
-    phone_p = np.strings.add("06", _zfill(prng.integers(0, 10**8, size=n_people).astype(str), 8))
+    phone = np.strings.add("06", _zfill(prng.integers(0, 10**8, size=n_people).astype(str), 8))
     email = np.strings.add(
         np.strings.add(np.strings.lower(first), "."), np.strings.add(np.strings.lower(surname), "@exemple.fr")
     )
+    return {
+        "nom": surname,
+        "prenom": first,
+        "sexe": np.where(sex, "F", "H"),
+        "datenaissance": _iso(birth),
+        "courriel": email,
+        "telephone": phone,
+        "adressecodepostal": postcode,
+    }
 
-    # --- CFAs, diplomas, employers -------------------------------------------------------------------
-    cfa_pool = _uais(np.random.default_rng([cfa_seed, 7]), n_cfa)
-    cfa_siret_pool = _sirets(np.random.default_rng([cfa_seed, 8]), n_cfa, valid_share=1.0)
-    cfa_w = np.random.default_rng([cfa_seed, 9]).pareto(1.5, size=n_cfa) + 1
-    cfa_i = rng.choice(n_cfa, size=total, p=cfa_w / cfa_w.sum())
+
+def _diplomas(rng: np.random.Generator, level: np.ndarray, tables: _Tables) -> tuple[np.ndarray, ...]:
+    """Diploma code, CERFA diploma type and title of each contract, from its level."""
+    total = len(level)
     code = np.empty(total, dtype="U8")
     tdip = np.empty(total, dtype="U2")
     title = np.empty(total, dtype=object)
@@ -524,9 +427,33 @@ def _simulate(
         code[idx] = np.strings.add(pref, _zfill(suffix.astype(str), 5))
         tdip[idx] = tab["diploma_type_cerfa"].to_numpy()[j]
         title[idx] = tab["label"].to_numpy()[j]
-    title = title.astype(str)
+    return code, tdip, title.astype(str)
+
+
+def _simulate(
+    rng: np.random.Generator,
+    n: int,
+    *,
+    offset: int,
+    as_of: np.datetime64,
+    years: int,
+    tables: _Tables,
+    n_cfa: int,
+    cfa_seed: int,
+) -> tuple[dict[str, np.ndarray], int]:
+    """Simulate ``n`` contracts (first contracts plus follow-ups); returns columns and the row count."""
+    c = _contracts(rng, n, offset=offset, as_of=as_of, years=years, tables=tables)
+    people = _people(np.random.default_rng([cfa_seed, 99, offset]), c.start[: c.m], tables)
+    pid = c.person - offset  # index of the person (= of the person's first contract) in this chunk
+    total = c.total
+    # --- CFAs, diplomas, employers -------------------------------------------------------------------
+    cfa_pool = _uais(np.random.default_rng([cfa_seed, 7]), n_cfa)
+    cfa_siret_pool = _sirets(np.random.default_rng([cfa_seed, 8]), n_cfa, valid_share=1.0)
+    cfa_w = np.random.default_rng([cfa_seed, 9]).pareto(1.5, size=n_cfa) + 1
+    cfa_i = rng.choice(n_cfa, size=total, p=cfa_w / cfa_w.sum())
+    code, tdip, title = _diplomas(rng, c.level, tables)
     naf = np.strings.add(
-        tables.naf_div[naf_i].astype("U2"),
+        tables.naf_div[c.naf_i].astype("U2"),
         np.strings.add(
             # ~10 classes per division (NAF rev. 2 has 732 sub-classes; ~4,000 codes here)
             _zfill((rng.integers(1, 10, size=total) * 10).astype(str), 2),
@@ -534,49 +461,46 @@ def _simulate(
         ),
     )
     naf = np.where(rng.random(total) < 0.02, "", naf)
-    headcount = (_SIZES[size_i] * rng.uniform(0.5, 1.5, size=total)).astype(int).clip(1)
+    headcount = (_SIZES[c.size_i] * rng.uniform(0.5, 1.5, size=total)).astype(int).clip(1)
     emp_siret = _sirets(rng, total)
-
     # 15 digits like DECA's: département (3) + year of start (4) + serial (8)
     dept3 = _zfill(_NUM_DEPTS[rng.integers(0, 95, size=total)], 3)
     serial = _zfill((np.arange(total) + offset).astype(str), 8)
-    contract_no = np.strings.add(np.strings.add(dept3, start.astype("datetime64[Y]").astype(str)), serial)
-    status = np.where(known & ~rbs, "Rompu", "")
+    contract_no = np.strings.add(np.strings.add(dept3, c.start.astype("datetime64[Y]").astype(str)), serial)
+    status = np.where(c.known & ~c.rbs, "Rompu", "")
     status = np.where(rng.random(total) < 0.005, "Annulé", status)
     empty = np.full(total, "", dtype="U1")
+    person = {k: v[pid] for k, v in people.items()}
     cols: dict[str, np.ndarray] = {
-        "nom": surname,
-        "prenom": first,
-        "sexe": sexe,
-        "datenaissance": birth_s,
+        **{k: person[k] for k in ("nom", "prenom", "sexe", "datenaissance")},
         "departementnaissance": _zfill(_DEPTS[rng.integers(0, len(_DEPTS), size=total)].astype("U3"), 3),
         "nationalite": rng.choice(np.array(["1", "2", "3"]), size=total, p=[0.93, 0.03, 0.04]),
         "handicap": np.where(rng.random(total) < 0.02, "true", "false"),
-        "courriel": email,
-        "telephone": phone_p[pid],
+        "courriel": person["courriel"],
+        "telephone": person["telephone"],
         "adressenumero": rng.integers(1, 120, size=total).astype(str),
         "adressevoie": _VOIES[rng.integers(0, len(_VOIES), size=total)],
-        "adressecodepostal": postcode,
+        "adressecodepostal": person["adressecodepostal"],
         "derniereclasse": rng.choice(np.array(["01", "11", "12", "21", "22", "31", "40"]), size=total),
-        "datedebutformation": _iso(start - rng.integers(0, 30, size=total).astype("timedelta64[D]")),
-        "datefinformation": _iso(planned_end - rng.integers(0, 60, size=total).astype("timedelta64[D]")),
+        "datedebutformation": _iso(c.start - rng.integers(0, 30, size=total).astype("timedelta64[D]")),
+        "datefinformation": _iso(c.planned_end - rng.integers(0, 60, size=total).astype("timedelta64[D]")),
         "codediplome": code,
         "intituleouqualification": title,
         "rncp": np.strings.add("RNCP", rng.integers(10000, 40000, size=total).astype(str)),
         "siret": cfa_siret_pool[cfa_i],
         "uaicfa": cfa_pool[cfa_i],
         "siretcfa": cfa_siret_pool[cfa_i],
-        "dateeffetrupture": np.where(known, _iso(rdate), ""),
+        "dateeffetrupture": np.where(c.known, _iso(c.rdate), ""),
         "nocontrat": contract_no,
-        "datedebutcontrat": _iso(start),
-        "datefincontrat": _iso(planned_end),
+        "datedebutcontrat": _iso(c.start),
+        "datefincontrat": _iso(c.planned_end),
         "dateeffetavenant": empty,
         "noavenant": empty,
         "statut": status,
         "flagcorrection": np.where(rng.random(total) < 0.01, "true", "false"),
-        "typecontrat": ctype,
+        "typecontrat": c.ctype,
         "datesuppression": empty,
-        "rupture_avant_debut": np.where(rbs, "true", "false"),
+        "rupture_avant_debut": np.where(c.rbs, "true", "false"),
         "codeidcc": _zfill(rng.integers(1, 3000, size=total).astype(str), 4),
         "typediplome": tdip,
         "siretemployeur": emp_siret,
@@ -584,8 +508,14 @@ def _simulate(
         "nombredesalaries": headcount.astype(str),
         "dispositif": np.full(total, "APPR"),
     }
-    del dur
-    # --- defects: amendment rows (~5 %) and exact duplicate rows (~1 %) --------------------------
+    return _with_defects(rng, cols, c.start), total
+
+
+def _with_defects(
+    rng: np.random.Generator, cols: dict[str, np.ndarray], start: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Amendment rows (~5 %) and exact duplicate rows (~1 %) added, then the rows shuffled."""
+    total = len(start)
     amend = np.flatnonzero(rng.random(total) < 0.05)
     dup = np.flatnonzero(rng.random(total) < 0.01)
     if len(amend):
@@ -600,8 +530,7 @@ def _simulate(
         out = {c: np.concatenate([out[c].astype(str), extra[c].astype(str)]) for c in out}
     # shuffle rows so duplicates and amendments are not adjacent to their contract
     perm = rng.permutation(len(out["nom"]))
-    out = {c: v[perm] for c, v in out.items()}
-    return out, total
+    return {c: v[perm] for c, v in out.items()}
 
 
 def _write_chunk(cols: dict[str, np.ndarray], fh) -> int:

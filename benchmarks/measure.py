@@ -179,7 +179,6 @@ def run_step(
     info_path = log_dir / f"{step}.info.json"
     info_path.unlink(missing_ok=True)
     full_env = {**os.environ, **(env or {}), INFO_ENV: str(info_path)}
-    timed_out = threading.Event()
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen(
@@ -192,43 +191,13 @@ def run_step(
             start_new_session=True,
             preexec_fn=_limiter(mem_limit_bytes),
         )
-
-        def _kill() -> None:
-            timed_out.set()
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-
-        timer = threading.Timer(timeout_s, _kill) if timeout_s else None
-        if timer:
-            timer.start()
-        done, over = threading.Event(), []  # type: ignore[var-annotated]
-        watcher = (
-            threading.Thread(target=_watch_memory, args=(proc.pid, mem_limit_bytes, done, over), daemon=True)
-            if mem_limit_bytes and sys.platform.startswith("linux")
-            else None
-        )
-        if watcher:
-            watcher.start()
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        finally:
-            done.set()
-            if timer:
-                timer.cancel()
-            if watcher:
-                watcher.join()
+        status, usage, timed_out, over = _wait(proc, timeout_s, mem_limit_bytes)
         wall = time.perf_counter() - t0
     rc = os.waitstatus_to_exitcode(status)
     proc.returncode = rc  # reaped by wait4: tell Popen so it does not wait again
-    info: dict = {}
-    if info_path.exists():
-        try:
-            info = json.loads(info_path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            info = {"info_error": str(exc)}
     result = StepResult(
         step=step,
-        status="ok" if rc == 0 and not timed_out.is_set() else "failed",
+        status="ok" if rc == 0 and not timed_out and not over else "failed",
         wall_s=wall,
         cpu_s=usage.ru_utime + usage.ru_stime,
         user_s=usage.ru_utime,
@@ -236,12 +205,11 @@ def run_step(
         peak_rss_mb=usage.ru_maxrss / 1024,
         minor_faults=usage.ru_minflt,
         returncode=rc,
-        info=info,
+        info=_read_info(info_path),
     )
-    if timed_out.is_set():
+    if timed_out:
         result.message = f"timed out after {timeout_s:.0f} s"
     elif over:
-        result.status = "failed"
         result.message = (
             f"killed above the {mem_limit_bytes / 1e9:.3g} GB memory cap "  # type: ignore[operator]
             f"(resident memory {over[0] / 1e9:.1f} GB)"
@@ -259,6 +227,50 @@ def run_step(
                 "(the kernel's OOM killer, when the machine ran out of memory)"
             )
     return result
+
+
+def _wait(
+    proc: subprocess.Popen, timeout_s: float | None, mem_limit_bytes: int | None
+) -> tuple[int, resource.struct_rusage, bool, list[int]]:
+    """Wait for ``proc`` under its time and memory caps: its wait status and ``rusage``, whether it
+    timed out, and the resident memory it was killed at (empty when under the cap)."""
+    timed_out = threading.Event()
+
+    def _kill() -> None:
+        timed_out.set()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+    timer = threading.Timer(timeout_s, _kill) if timeout_s else None
+    if timer:
+        timer.start()
+    done, over = threading.Event(), []  # type: ignore[var-annotated]
+    watcher = (
+        threading.Thread(target=_watch_memory, args=(proc.pid, mem_limit_bytes, done, over), daemon=True)
+        if mem_limit_bytes and sys.platform.startswith("linux")
+        else None
+    )
+    if watcher:
+        watcher.start()
+    try:
+        _, status, usage = os.wait4(proc.pid, 0)
+    finally:
+        done.set()
+        if timer:
+            timer.cancel()
+        if watcher:
+            watcher.join()
+    return status, usage, timed_out.is_set(), over
+
+
+def _read_info(path: Path) -> dict:
+    """The details a step left with :func:`write_info` (empty when none)."""
+    if not path.exists():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        return {"info_error": str(exc)}
 
 
 def write_info(info: Mapping[str, object]) -> None:

@@ -17,14 +17,7 @@ from aioa_analysis.stats.compare import (
     poisson_ratio_interval,
     stratum_rates,
 )
-
-
-def _exact_limit(p0: float, n: int, q: float) -> float:
-    """Spiegelhalter (2005) exact binomial limit, computed independently with scipy.stats.binom."""
-    cdf = stats.binom.cdf(np.arange(n + 1), n, p0)
-    r = int(np.argmax(cdf >= q - 1e-12))
-    prev = cdf[r - 1] if r > 0 else 0.0
-    return min(max((r - (cdf[r] - q) / (cdf[r] - prev)) / n, 0.0), 1.0)
+from tests.frames import exact_limit
 
 
 def _table(n, k):
@@ -41,11 +34,11 @@ def test_funnel_limits_and_flags_against_exact_formula():
     for i, nn in enumerate(n[:-1]):
         for level in (0.95, 0.998):
             a = (1 - level) / 2
-            assert out[f"lower_{level_tag(level)}"].iloc[i] == pytest.approx(_exact_limit(target, nn, a))
-            assert out[f"upper_{level_tag(level)}"].iloc[i] == pytest.approx(_exact_limit(target, nn, 1 - a))
+            assert out[f"lower_{level_tag(level)}"].iloc[i] == pytest.approx(exact_limit(target, nn, a))
+            assert out[f"upper_{level_tag(level)}"].iloc[i] == pytest.approx(exact_limit(target, nn, 1 - a))
         rate = k[i] / nn
-        lo95, hi95 = _exact_limit(target, nn, 0.025), _exact_limit(target, nn, 0.975)
-        lo998, hi998 = _exact_limit(target, nn, 0.001), _exact_limit(target, nn, 0.999)
+        lo95, hi95 = exact_limit(target, nn, 0.025), exact_limit(target, nn, 0.975)
+        lo998, hi998 = exact_limit(target, nn, 0.001), exact_limit(target, nn, 0.999)
         expected = (
             "above_998" if rate > hi998 else "above_95" if rate > hi95
             else "below_998" if rate < lo998 else "below_95" if rate < lo95 else "within"
@@ -94,8 +87,8 @@ def test_phi_multiplicative_adjustment_by_hand():
     # Winsorised at -4.2 and 4.2: (17.64 + 16 + 4 + 4 + 0 + 0 + 4 + 4 + 16 + 17.64) / 10 = 8.328
     phi = 8.328
     assert out["phi"].iloc[0] == pytest.approx(phi)
-    hi95 = _exact_limit(0.5, 100, 0.975)
-    hi998 = _exact_limit(0.5, 100, 0.999)
+    hi95 = exact_limit(0.5, 100, 0.975)
+    hi998 = exact_limit(0.5, 100, 0.999)
     assert out["upper_95_adj"].iloc[0] == pytest.approx(0.5 + np.sqrt(phi) * (hi95 - 0.5))
     assert out["upper_998_adj"].iloc[0] == pytest.approx(0.5 + np.sqrt(phi) * (hi998 - 0.5))
     assert out["z_adj"].tolist() == pytest.approx((z / np.sqrt(phi)).tolist())
@@ -134,14 +127,14 @@ def test_additive_without_overdispersion_keeps_exact_limits():
 def test_funnel_curve_grid_and_values():
     c = funnel_curve(0.2, 50)
     assert c["n"].tolist() == list(range(1, 51))
-    assert c["upper_95"].iloc[-1] == pytest.approx(_exact_limit(0.2, 50, 0.975))
+    assert c["upper_95"].iloc[-1] == pytest.approx(exact_limit(0.2, 50, 0.975))
     c = funnel_curve(0.2, 5000, points=100)
     assert c["n"].iloc[0] == 1 and c["n"].iloc[-1] == 5000 and c["n"].is_monotonic_increasing
     assert len(c) <= 100
     # limits approach the target as n grows
     assert c["upper_998"].iloc[-1] - 0.2 < c["upper_998"].iloc[len(c) // 2] - 0.2
     adj = funnel_curve(0.2, 100, phi=4.0)
-    assert adj["upper_95_adj"].iloc[-1] == pytest.approx(0.2 + 2 * (_exact_limit(0.2, 100, 0.975) - 0.2))
+    assert adj["upper_95_adj"].iloc[-1] == pytest.approx(0.2 + 2 * (exact_limit(0.2, 100, 0.975) - 0.2))
     adj = funnel_curve(0.2, 100, tau2=0.001, levels=(0.95,))
     assert set(adj.columns) == {"n", "target", "lower_95", "upper_95", "lower_95_adj", "upper_95_adj"}
     with pytest.raises(ParameterError):

@@ -678,17 +678,10 @@ def test_cli_refuses_contracts_carrying_identity_columns(project, capsys):
 # --------------------------------------------------------------------------------------------------
 # no identity value outside the restricted store (real outputs, when they exist)
 # --------------------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def e2e_build(tmp_path_factory):
-    from tests.report_fakes import build_sample_reports
-
-    return build_sample_reports(tmp_path_factory.mktemp("e2e"))
-
-
 @pytest.mark.slow
-def test_no_identity_value_in_processed_outputs_or_reports(e2e_build):
+def test_no_identity_value_in_processed_outputs_or_reports(built):
     """Sample -> `aioa clean` -> report: no identity value of the restricted store leaks out."""
-    restricted, processed, reports = e2e_build["restricted"], e2e_build["processed"], e2e_build["reports"]
+    restricted, processed, reports = built["restricted"], built["processed"], built["reports"]
     store = restricted / "identities.parquet"
     assert store.is_file(), "cleaning must write the restricted identity store"
     ids = pd.read_parquet(store)

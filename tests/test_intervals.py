@@ -7,6 +7,7 @@ import pytest
 from scipy import stats
 
 from aioa_analysis.stats.intervals import binomial_limits, clopper_pearson_interval, wilson_interval
+from tests.frames import exact_limit
 
 CASES = [(0, 1), (1, 1), (0, 10), (3, 10), (10, 10), (1, 19), (7, 20), (50, 200), (199, 200), (21, 1000)]
 
@@ -47,16 +48,6 @@ def test_wilson_hand_value():
     assert (lo[0], hi[0]) == pytest.approx((centre - half, centre + half))
 
 
-def _exact_limit(p0: float, n: int, q: float) -> float:
-    """Spiegelhalter (2005) appendix, written independently: scan the binomial cdf."""
-    pmf = np.array([stats.binom.pmf(r, n, p0) for r in range(n + 1)])
-    cdf = np.cumsum(pmf)
-    r = int(np.argmax(cdf >= q - 1e-12))
-    cdf_r_minus_1 = cdf[r - 1] if r > 0 else 0.0
-    alpha = (cdf[r] - q) / (cdf[r] - cdf_r_minus_1)
-    return min(max((r - alpha) / n, 0.0), 1.0)
-
-
 @pytest.mark.parametrize("p0", [0.05, 0.2, 0.5, 0.83])
 @pytest.mark.parametrize("level", [0.95, 0.998])
 def test_binomial_limits_match_exact_formula(p0, level):
@@ -64,8 +55,8 @@ def test_binomial_limits_match_exact_formula(p0, level):
     lo, hi = binomial_limits(p0, ns, level=level)
     a = (1 - level) / 2
     for i, n in enumerate(ns):
-        assert lo[i] == pytest.approx(_exact_limit(p0, n, a), abs=1e-9)
-        assert hi[i] == pytest.approx(_exact_limit(p0, n, 1 - a), abs=1e-9)
+        assert lo[i] == pytest.approx(exact_limit(p0, n, a), abs=1e-9)
+        assert hi[i] == pytest.approx(exact_limit(p0, n, 1 - a), abs=1e-9)
 
 
 def test_binomial_limits_hand_value():

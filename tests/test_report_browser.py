@@ -12,8 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.report_fakes import build_sample_reports
-
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
     "--headless",
@@ -39,11 +37,6 @@ pytestmark = [
 def test_chromium_is_there_when_required():
     """CI sets AIOA_REQUIRE_BROWSER=1: a missing Chromium is then a failure, not a silent skip."""
     assert CHROMIUM.exists(), "Debian's Chromium is required here: apt-get install -y chromium"
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> dict:
-    return build_sample_reports(tmp_path_factory.mktemp("e2e"))
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from aioa_analysis.core.errors import ConfigError, ParameterError, ReportError
 from aioa_analysis.reporting import display, runner, sections
 from aioa_analysis.reporting.parameters import PARAMETERS, template_parameters, validate_parameters
 from aioa_analysis.reporting.sections import SECTIONS, is_sample, markdown_html
-from tests.report_fakes import AS_OF, CFAS, build_sample_reports, write_fake_inputs
+from tests.report_fakes import AS_OF, CFAS, write_fake_inputs
 
 ROOT = Path(__file__).resolve().parents[1]
 N_CHARTS = 13
@@ -31,11 +31,6 @@ phases, hazard, hazard O/E, re-contracting, pass rate, rupture by exam result)."
 @pytest.fixture(scope="module")
 def fake_data(tmp_path_factory) -> Path:
     return write_fake_inputs(tmp_path_factory.mktemp("fake"))
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> dict:
-    return build_sample_reports(tmp_path_factory.mktemp("e2e"))
 
 
 # --- parameters ---------------------------------------------------------------------------------
@@ -125,17 +120,6 @@ def test_template_cells_are_thin():
         if cell.cell_type == "code" and "parameters" not in cell.metadata.get("tags", []):
             # one statement per cell: an import or one library call
             assert len(__import__("ast").parse(cell.source).body) == 1, cell.source
-
-
-def test_every_notebook_in_the_repo_is_versioned_without_outputs():
-    notebooks = list((ROOT / "aioa_analysis").rglob("*.ipynb")) + list((ROOT / "notebooks").glob("*.ipynb"))
-    assert notebooks
-    for path in notebooks:
-        nb = json.loads(path.read_text(encoding="utf-8"))
-        for cell in nb["cells"]:
-            if cell["cell_type"] == "code":
-                assert cell.get("outputs") == [], f"{path.name} carries outputs"
-                assert cell.get("execution_count") is None, f"{path.name} carries execution counts"
 
 
 def test_wrong_parameter_fails_before_any_kernel_starts(fake_data, monkeypatch, tmp_path):

@@ -22,24 +22,13 @@ from aioa_analysis.stats.seasonality import (
     stratified_rate_ratio,
     summer_effect,
 )
+from tests.frames import dated_frame
 
 END = "2026-08-31"
 
 
-def frame(rows, **extra) -> pd.DataFrame:
-    start, end, rupt = zip(*rows, strict=True)
-    return pd.DataFrame(
-        {
-            "start_date": pd.to_datetime(list(start)),
-            "planned_end_date": pd.to_datetime(list(end)),
-            "rupture_date": pd.to_datetime(list(rupt)),
-            **extra,
-        }
-    )
-
-
 def test_exposure_hand_computed_edge_cases():
-    df = frame(
+    df = dated_frame(
         [
             ("2024-09-16", END, "2024-09-16"),  # rupture on the start day: 0 days, 1 rupture in Sept
             ("2024-09-01", END, "2024-10-11"),  # Sept 30 days, Oct 10 days, rupture in Oct
@@ -98,7 +87,7 @@ def test_poisson_interval_matches_garwood_table():
 
 
 def test_seasonality_month_of_year_pools_years():
-    df = frame(
+    df = dated_frame(
         [
             ("2023-01-01", "2025-12-31", "2023-07-10"),
             ("2023-01-01", "2025-12-31", "2024-07-20"),
@@ -120,7 +109,7 @@ def test_seasonality_month_of_year_pools_years():
 
 
 def test_seasonality_year_month_and_parameters():
-    df = frame([("2024-09-01", END, None)])
+    df = dated_frame([("2024-09-01", END, None)])
     out = rupture_seasonality(df, as_of="2024-10-15", period="year_month", min_n=0)
     assert out["year_month"].tolist() == ["2024-09", "2024-10"]
     assert out["rate"].tolist() == [0.0, 0.0]
@@ -132,7 +121,7 @@ def test_seasonality_year_month_and_parameters():
 
 
 def test_summer_effect_hand_computed():
-    df = frame(
+    df = dated_frame(
         [
             ("2024-01-01", "2026-12-31", "2024-03-10"),
             ("2024-01-01", "2026-12-31", "2024-07-10"),
@@ -220,7 +209,7 @@ def test_summer_test_holds_its_level_without_a_summer_effect():
 
 
 def test_age_calendar_exposure_hand_computed_edge_cases():
-    df = frame(
+    df = dated_frame(
         [
             # 31 January + 1 month = 29 February 2024: age 0 = Jan 31 (1 day) + Feb 1-28 (28 days);
             # age 1 = Feb 29 (1 day) + Mar 1-9 (9 days); rupture on 10 March at age 1
@@ -365,7 +354,7 @@ def test_stratified_rate_ratio_hand_computed_and_limits():
 
 def test_age_adjusted_summer_effect_hand_computed():
     # 3 contracts broken after 10 days in March, 1 in June, 1 running since 1 September 2023 (no rupture)
-    df = frame(
+    df = dated_frame(
         [("2024-03-01", END, "2024-03-11")] * 3
         + [("2024-06-01", END, "2024-06-11"), ("2023-09-01", END, None)]
     )

@@ -17,20 +17,9 @@ from aioa_analysis.stats.survival import (
     rupture_logrank,
     rupture_whole_contract,
 )
+from tests.frames import dated_frame
 
 END = "2026-08-31"
-
-
-def frame(rows, **extra) -> pd.DataFrame:
-    start, end, rupt = zip(*rows, strict=True)
-    return pd.DataFrame(
-        {
-            "start_date": pd.to_datetime(list(start)),
-            "planned_end_date": pd.to_datetime(list(end)),
-            "rupture_date": pd.to_datetime(list(rupt)),
-            **extra,
-        }
-    )
 
 
 # ------------------------------------------------------------------------------ calendar months
@@ -98,7 +87,7 @@ def test_kaplan_meier_agrees_with_scipy_ecdf(seed):
 
 def test_rupture_km_hand_computed_censoring():
     as_of = "2025-01-31"
-    df = frame(
+    df = dated_frame(
         [
             ("2024-09-01", END, "2024-09-01"),  # rupture on the start day: month 1
             ("2024-09-01", END, "2024-10-01"),  # exactly 1 month: month 2
@@ -139,7 +128,7 @@ def test_km_at_horizon_equals_fixed_horizon_rate_when_fully_observed():
 
 
 def test_rupture_km_suppression_and_groups():
-    df = frame([("2024-09-01", END, None)] * 3, sex=["F", "F", "M"])
+    df = dated_frame([("2024-09-01", END, None)] * 3, sex=["F", "F", "M"])
     out = rupture_km(df, as_of="2024-12-31", by="sex", min_n=2)
     f0 = out[(out["sex"] == "F") & (out["month"] == 0)].iloc[0]
     assert not f0["suppressed"]
@@ -164,7 +153,7 @@ def test_whole_contract_plain_share_and_km_for_running_cohort():
         ("2024-09-01", "2026-08-31", None),  # ongoing, censored at as_of
         ("2024-09-01", "2025-02-28", None),  # completed at ~5.9 months
     ]
-    df = frame(rows_done + rows_running, school_year=["2021-2022"] * 4 + ["2024-2025"] * 3)
+    df = dated_frame(rows_done + rows_running, school_year=["2021-2022"] * 4 + ["2024-2025"] * 3)
     out = rupture_whole_contract(df, as_of="2025-06-30", by="cohort", min_n=0).set_index("cohort")
     done = out.loc["2021-2022"]
     assert done["estimator"] == "part_observee"
