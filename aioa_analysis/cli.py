@@ -1,11 +1,14 @@
 """The ``aioa`` command line: one dispatcher, one module per subcommand in :mod:`aioa_analysis.commands`.
 
-Exit codes (fit for cron):
+Exit codes (fit for cron; :data:`EXIT_CODES`, also printed by ``aioa --help``):
 
 * 0: success;
 * 2: bad input or parameters (one line on stderr: what is wrong and how to fix it);
-* 3: an output could not be written (the previous output is untouched);
+* 3: an output could not be written: disk full, folder not writable, another run holding the lock
+  (the previous outputs are untouched);
 * 4: a report failed to render;
+* 5: the pseudonymisation key or a restricted place: missing key once pseudonyms exist, wrong
+  permissions, restricted data asked to land in a shared folder;
 * 1: an unexpected internal error (one line; the traceback goes to the log file only);
 * 130: interrupted.
 
@@ -21,10 +24,11 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from aioa_analysis import __version__
-from aioa_analysis.core.errors import AioaError
+from aioa_analysis.core.errors import AioaError, OutputError
 
 #: subcommand name -> module in aioa_analysis.commands exposing ``register(subparsers)``
 COMMANDS: dict[str, str] = {
@@ -36,6 +40,18 @@ COMMANDS: dict[str, str] = {
 }
 
 log = logging.getLogger("aioa_analysis")
+
+#: exit code -> its meaning, in French (``aioa --help`` prints it)
+EXIT_CODES: dict[int, str] = {
+    0: "succès",
+    1: "erreur interne inattendue (à signaler ; détail dans --log-file)",
+    2: "entrée ou paramètre invalide",
+    3: "écriture impossible (disque plein, dossier non accessible, autre exécution en cours) ; "
+    "les sorties précédentes sont intactes",
+    4: "échec du rendu d'un rapport",
+    5: "clé de pseudonymisation ou espace restreint (clé absente, permissions trop larges)",
+    130: "interrompu",
+}
 
 
 class _FrenchHelpFormatter(argparse.HelpFormatter):
@@ -83,6 +99,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser = _OneLineParser(
         prog="aioa",
         description="Ruptures de contrats d'apprentissage : nettoyage, statistiques, rapports.",
+        epilog="codes de sortie : " + " ; ".join(f"{code} = {text}" for code, text in EXIT_CODES.items()),
     )
     parser.add_argument(
         "--version",
@@ -121,7 +138,11 @@ def configure_logging(*, verbose: bool = False, quiet: bool = False, log_file: s
     console.setFormatter(logging.Formatter("%(message)s"))
     root.addHandler(console)
     if log_file:
-        fh = logging.FileHandler(log_file, encoding="utf-8")
+        try:
+            Path(log_file).parent.mkdir(parents=True, exist_ok=True)
+            fh = logging.FileHandler(log_file, encoding="utf-8")
+        except OSError as exc:
+            raise OutputError(f"journal {log_file} impossible à ouvrir : {exc.strerror or exc}") from exc
         fh.setLevel(logging.DEBUG)
         fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(fh)
@@ -129,28 +150,34 @@ def configure_logging(*, verbose: bool = False, quiet: bool = False, log_file: s
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``aioa`` console script; returns the process exit code."""
+    """Entry point of the ``aioa`` console script; returns the process exit code (:data:`EXIT_CODES`)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(argv)
     args = parser.parse_args(argv)
-    configure_logging(verbose=args.verbose, quiet=args.quiet, log_file=args.log_file)
+    where = f"aioa {args.command}"
     try:
+        configure_logging(verbose=args.verbose, quiet=args.quiet, log_file=args.log_file)
         return int(args.handler(args) or 0)
     except AioaError as exc:
         log.debug("%s", traceback.format_exc())
-        sys.stderr.write(f"aioa {args.command}: error: {exc.one_line()}\n")
+        sys.stderr.write(f"{where} : erreur : {exc.one_line()}\n")
         return exc.exit_code
     except BrokenPipeError:  # `aioa rates ... | head`: the reader went away, not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except KeyboardInterrupt:
-        sys.stderr.write(f"aioa {args.command}: interrupted; previous outputs left untouched\n")
+        sys.stderr.write(f"{where} : interrompu ; les sorties précédentes sont intactes\n")
         return 130
+    except OSError as exc:  # disk full, folder not writable...: the I/O class, not a bug
+        log.debug("%s", traceback.format_exc())
+        name = f" ({exc.filename})" if exc.filename else ""
+        sys.stderr.write(f"{where} : erreur d'écriture ou de lecture : {exc.strerror or exc}{name}\n")
+        return OutputError.exit_code
     except Exception as exc:  # last resort: one line, traceback only in the log file
         log.debug("%s", traceback.format_exc())
         sys.stderr.write(
-            f"aioa {args.command}: internal error: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
-            " (rerun with --verbose --log-file FILE for details, and report it)\n"
+            f"{where} : erreur interne : {type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+            " (relancez avec --verbose --log-file FICHIER pour le détail, et signalez-la)\n"
         )
         return 1
 

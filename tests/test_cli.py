@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 
 import pytest
 
@@ -29,8 +30,14 @@ def _fake_command(exc):
     ("exc", "code", "needle"),
     [
         (InputFileError("le fichier a.csv est vide", hint="vérifiez l'export"), 2, "a.csv est vide"),
-        (ZeroDivisionError("division by zero"), 1, "internal error: ZeroDivisionError"),
-        (KeyboardInterrupt(), 130, "interrupted"),
+        (ZeroDivisionError("division by zero"), 1, "erreur interne : ZeroDivisionError"),
+        (KeyboardInterrupt(), 130, "interrompu"),
+        (
+            OSError(28, "No space left on device", "/out/x.parquet"),
+            3,
+            "No space left on device (/out/x.parquet)",
+        ),
+        (PermissionError(13, "Permission denied", "/out"), 3, "Permission denied (/out)"),
     ],
 )
 def test_main_maps_errors_to_exit_codes(monkeypatch, capsys, exc, code, needle):
@@ -81,3 +88,30 @@ def test_help_is_in_french(command, capsys):
     assert "affiche cette aide et quitte" in out
     for english in ("show this help", "positional arguments", "usage: ", "(default", "default:"):
         assert english not in out, f"English left in `aioa {command or ''} --help`: {english!r}"
+
+
+def test_log_file_in_a_missing_folder_is_created(tmp_path):
+    log_file = tmp_path / "logs" / "deep" / "aioa.log"
+    try:
+        cli.configure_logging(log_file=str(log_file))
+        logging.getLogger("aioa_analysis").info("bonjour")
+    finally:
+        cli.configure_logging()  # no file handler left behind for the other tests
+    assert "bonjour" in log_file.read_text(encoding="utf-8")
+
+
+def test_log_file_that_cannot_be_opened_is_one_line_exit_3(tmp_path, capsys):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    code = cli.main(["--log-file", str(blocker / "aioa.log"), "rates", "--data", "x.parquet", "--by", "cfa",
+                     "--as-of", "2025-01-01"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 3 and "journal" in err and "Traceback" not in err and err.count("\n") == 1
+
+
+def test_help_lists_the_exit_codes(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    for code in cli.EXIT_CODES:
+        assert f"{code} = " in out

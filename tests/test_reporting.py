@@ -140,7 +140,7 @@ def test_cli_wrong_parameter_exit_2_one_line(fake_data, capsys, tmp_path):
     err = capsys.readouterr().err
     assert code == 2
     assert err.count("\n") == 1
-    assert err.startswith("aioa report: error: unknown CFA '0419999Z'") and CFAS[0] in err
+    assert err.startswith("aioa report : erreur : unknown CFA '0419999Z'") and CFAS[0] in err
     assert not list(tmp_path.iterdir())
 
 

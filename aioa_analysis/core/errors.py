@@ -2,7 +2,8 @@
 
 Every error a user can cause derives from :class:`AioaError`. Its ``str()`` is a single line that
 says what is wrong and, through ``hint``, how to fix it. The CLI prints that line and exits with
-``exit_code`` (2 for bad input or parameters); it never shows a traceback for these.
+``exit_code`` (2 for bad input or parameters, 3 for outputs, 4 for reports, 5 for the key and
+restricted places); it never shows a traceback for these.
 """
 
 from __future__ import annotations
@@ -55,6 +56,12 @@ class OutputError(AioaError):
     """An output could not be written (the previous output is left untouched)."""
 
     exit_code = 3
+
+
+class KeyFileError(AioaError):
+    """The pseudonymisation key or a restricted place is missing or not protected (owner-only)."""
+
+    exit_code = 5
 
 
 class ReportError(AioaError):
