@@ -26,9 +26,11 @@ __version__ = "0.1.0"
 _FACE = {
     name: f"aioa_analysis.stats.{name}"
     for name in (
+        "age_period",
         "compare",
         "diploma",
         "dimensions",
+        "exposure",
         "intervals",
         "linking",
         "outcomes",
@@ -37,6 +39,7 @@ _FACE = {
         "seasonality",
         "suppression",
         "survival",
+        "tables",
         "transitions",
     )
 }

@@ -14,9 +14,9 @@ from aioa_analysis.stats.compare import (
     funnel_data,
     indirect_standardisation,
     level_tag,
-    poisson_ratio_interval,
     stratum_rates,
 )
+from aioa_analysis.stats.intervals import poisson_interval
 from tests.frames import exact_limit
 
 
@@ -217,17 +217,17 @@ def test_indirect_standardisation_parameters():
         indirect_standardisation(df, as_of="2025-06-30")  # sector_group absent from this table
 
 
-def test_poisson_ratio_interval_exactness():
+def test_poisson_interval_exactness():
     o = np.array([0, 1, 5, 30])
     e = np.array([2.0, 1.5, 3.0, 25.0])
-    lo, hi = poisson_ratio_interval(o, e)
+    lo, hi = poisson_interval(o, e)
     assert lo[0] == 0.0
     assert hi[0] == pytest.approx(-np.log(0.025) / 2)  # chi2(0.975, 2)/2 = -ln(0.025)
     for i in range(1, 4):
         # P(X >= O | mean = lo E) = 2.5 % and P(X <= O | mean = hi E) = 2.5 %
         assert stats.poisson.sf(o[i] - 1, lo[i] * e[i]) == pytest.approx(0.025)
         assert stats.poisson.cdf(o[i], hi[i] * e[i]) == pytest.approx(0.025)
-    lo, hi = poisson_ratio_interval([3], [0.0])
+    lo, hi = poisson_interval([3], [0.0])
     assert np.isnan(lo[0]) and np.isnan(hi[0])
 
 

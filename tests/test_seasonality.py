@@ -9,6 +9,7 @@ import pytest
 from scipy import stats
 
 from aioa_analysis.core.errors import ParameterError
+from aioa_analysis.stats.intervals import poisson_interval
 from aioa_analysis.stats.seasonality import (
     DAYS_PER_MONTH,
     age_adjusted_seasonality,
@@ -17,7 +18,6 @@ from aioa_analysis.stats.seasonality import (
     age_calendar_exposure,
     fit_age_period,
     monthly_exposure,
-    poisson_rate_interval,
     rupture_seasonality,
     stratified_rate_ratio,
     summer_effect,
@@ -78,11 +78,11 @@ def test_exposure_agrees_with_a_brute_force_day_loop():
 
 
 def test_poisson_interval_matches_garwood_table():
-    lo, hi = poisson_rate_interval([0, 4, 10], [1.0, 1.0, 2.0])
+    lo, hi = poisson_interval([0, 4, 10], [1.0, 1.0, 2.0])
     assert lo[0] == 0 and hi[0] == pytest.approx(3.6889, abs=1e-4)
     assert (lo[1], hi[1]) == pytest.approx((1.0899, 10.2416), abs=1e-4)
     assert (lo[2], hi[2]) == pytest.approx((4.7954 / 2, 18.3904 / 2), abs=1e-4)
-    lo0, hi0 = poisson_rate_interval([1], [0.0])
+    lo0, hi0 = poisson_interval([1], [0.0])
     assert np.isnan(lo0[0]) and np.isnan(hi0[0])
 
 
@@ -103,7 +103,7 @@ def test_seasonality_month_of_year_pools_years():
     assert out.loc[7, "exposure_days"] == july
     assert out.loc[7, "rate"] == pytest.approx(2 / (july / DAYS_PER_MONTH))
     assert out.loc[7, "n_contracts"] == 3 + 2
-    lo, hi = poisson_rate_interval([2], [july / DAYS_PER_MONTH])
+    lo, hi = poisson_interval([2], [july / DAYS_PER_MONTH])
     assert (out.loc[7, "ci_low"], out.loc[7, "ci_high"]) == pytest.approx((lo[0], hi[0]))
     assert out.loc[7, "unit"] == "contract-month" and out.loc[7, "period"] == "month_of_year"
 
@@ -445,7 +445,7 @@ def test_age_adjusted_seasonality_table():
     )
     two = age_adjusted_summer_effect(df, as_of="2025-06-30").iloc[0]
     assert ratio12 == pytest.approx(two["rate_ratio"], rel=0.05)
-    lo, hi = poisson_rate_interval(out["n_ruptures"], out["expected"])
+    lo, hi = poisson_interval(out["n_ruptures"], out["expected"])
     assert out["oe_low"].to_numpy() == pytest.approx(lo) and out["oe_high"].to_numpy() == pytest.approx(hi)
     # the one-step variant is biased towards 1 here; IPF is the MLE
     one = age_adjusted_seasonality(df, as_of="2025-06-30", min_n=0, method="one-step")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,6 +13,7 @@ from aioa_analysis.stats.rates import rupture_rate_within
 from aioa_analysis.stats.survival import (
     add_months,
     kaplan_meier,
+    km_at,
     logrank,
     months_since_start,
     rupture_km,
@@ -250,3 +253,20 @@ def test_months_since_start_agrees_with_dateoffset_definition():
             k += 1
         lo, hi = s + pd.DateOffset(months=k), s + pd.DateOffset(months=k + 1)
         assert ti == pytest.approx(k + (e - lo).days / (hi - lo).days)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_km_at_right_side_agrees_with_scipy_ecdf_cdf_and_loglog_interval(seed):
+    # the reading used for the time to a new contract: 1 - S(d), events on day d included
+    rng = np.random.default_rng(seed)
+    t = rng.integers(0, 60, 300).astype("float64")
+    e = rng.random(300) < 0.6
+    days = np.arange(-1.0, 70.0)
+    surv, lo, hi, _ = km_at(kaplan_meier(t, e), days, side="right", ci_before=1.0)
+    res = stats.ecdf(stats.CensoredData(uncensored=t[e], right=t[~e]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # undefined where S is 1 or 0
+        ci = res.cdf.confidence_interval(0.95, method="log-log")
+    np.testing.assert_allclose(1 - surv, res.cdf.evaluate(days), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(1 - hi, ci.low.evaluate(days), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(1 - lo, ci.high.evaluate(days), rtol=1e-12, atol=1e-14)

@@ -23,22 +23,12 @@ from scipy import stats
 
 from aioa_analysis.core.errors import ParameterError
 from aioa_analysis.core.schema import DIMENSIONS, C
-from aioa_analysis.stats.dimensions import (
-    DERIVED,
-    MIN_N_DEFAULT,
-    dimension_values,
-    parse_dimensions,
-    small_denominator_flags,
-    with_dimensions,
-)
-from aioa_analysis.stats.intervals import binomial_limits
-from aioa_analysis.stats.linking import (
-    check_count,
-    horizon_eligible,
-    horizon_end,
-    with_wilson,
-)
+from aioa_analysis.stats.dimensions import DERIVED, dimension_values, parse_dimensions, with_dimensions
+from aioa_analysis.stats.intervals import arcsine_limits, binomial_limits, poisson_interval, scaled_limits
+from aioa_analysis.stats.linking import check_count, horizon_eligible, horizon_end
 from aioa_analysis.stats.outcomes import OUTCOME, parse_as_of, with_outcome
+from aioa_analysis.stats.suppression import MIN_N_DEFAULT
+from aioa_analysis.stats.tables import share, with_rate
 
 FUNNEL_FLAGS = ("above_998", "above_95", "within", "below_95", "below_998")
 """Machine values of ``flag`` for the default levels; reports translate them (e.g. "au-dessus
@@ -151,58 +141,74 @@ def funnel_data(
         cols[f"upper_{level_tag(level)}"] = hi
     used = limits
     if overdispersion is not None:
-        zz = z[valid]
-        if overdispersion == "multiplicative":
-            phi, i = _winsorised_phi(zz, trim)
-            tau2 = np.nan
-            scale = np.sqrt(phi) if phi > 1 else 1.0
-            used = {lv_: (t + scale * (lo - t), t + scale * (hi - t)) for lv_, (lo, hi) in limits.items()}
-            used = {lv_: (np.clip(lo, 0, 1), np.clip(hi, 0, 1)) for lv_, (lo, hi) in used.items()}
-            z_adj = z / scale
-        else:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                s = np.where(valid, 1 / (2 * np.sqrt(np.where(valid, n, 1))), np.nan)
-                y = np.arcsin(np.sqrt(rate))
-                t_tr = np.arcsin(np.sqrt(t))
-                zt = (y - t_tr) / s
-            phi, i = _winsorised_phi(zt[valid], trim)
-            w = 1 / s[valid] ** 2
-            denom = w.sum() - (w**2).sum() / w.sum() if len(w) else np.nan
-            tau2 = max(0.0, (i * phi - (i - 1)) / denom) if i > 1 and denom > 0 else 0.0
-            used = {}
-            for lv_, (lo, hi) in limits.items():
-                if tau2 > 0:
-                    q = stats.norm.ppf(0.5 + lv_ / 2)
-                    sd = np.sqrt(s**2 + tau2)
-                    lo_a = np.sin(np.clip(t_tr - q * sd, 0, np.pi / 2)) ** 2
-                    hi_a = np.sin(np.clip(t_tr + q * sd, 0, np.pi / 2)) ** 2
-                    used[lv_] = (np.where(valid, lo_a, np.nan), np.where(valid, hi_a, np.nan))
-                else:
-                    used[lv_] = (lo, hi)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                z_adj = (y - t_tr) / np.sqrt(s**2 + tau2)
-        chi2_stat = i * phi if i else np.nan
-        cols.update(
-            overdispersion=overdispersion,
-            phi=phi,
-            phi_chi2=chi2_stat,
-            phi_dof=max(i - 1, 0),
-            phi_p_value=float(stats.chi2.sf(chi2_stat, i - 1)) if i > 1 else np.nan,
-            tau2=tau2,
-            z_adj=z_adj,
-        )
-        for level, (lo, hi) in used.items():
-            cols[f"lower_{level_tag(level)}_adj"] = lo
-            cols[f"upper_{level_tag(level)}_adj"] = hi
-    flag = np.full(len(n), "within", dtype=object)
-    for level in lv:  # inner levels first, outer ones overwrite
-        lo, hi = used[level]
+        used, adjusted = _overdispersed(overdispersion, t, n, rate, z, valid, limits, trim)
+        cols.update(adjusted)
+    cols["flag"] = _funnel_flags(rate, used, valid & np.isfinite(t))
+    return table.assign(**cols)
+
+
+def _overdispersed(
+    method: str,
+    t: float,
+    n: np.ndarray,
+    rate: np.ndarray,
+    z: np.ndarray,
+    valid: np.ndarray,
+    limits: dict[float, tuple[np.ndarray, np.ndarray]],
+    trim: float,
+) -> tuple[dict[float, tuple[np.ndarray, np.ndarray]], dict[str, Any]]:
+    """The limits of :func:`funnel_data` adjusted for over-dispersion, and the columns that say how."""
+    if method == "multiplicative":
+        phi, i = _winsorised_phi(z[valid], trim)
+        tau2 = np.nan
+        used = {lv_: scaled_limits(t, lo, hi, phi) for lv_, (lo, hi) in limits.items()}
+        z_adj = z / (np.sqrt(phi) if phi > 1 else 1.0)
+    else:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            s = np.where(valid, 1 / (2 * np.sqrt(np.where(valid, n, 1))), np.nan)
+            y = np.arcsin(np.sqrt(rate))
+            t_tr = np.arcsin(np.sqrt(t))
+            zt = (y - t_tr) / s
+        phi, i = _winsorised_phi(zt[valid], trim)
+        w = 1 / s[valid] ** 2
+        denom = w.sum() - (w**2).sum() / w.sum() if len(w) else np.nan
+        tau2 = max(0.0, (i * phi - (i - 1)) / denom) if i > 1 and denom > 0 else 0.0
+        used = {}
+        for lv_, (lo, hi) in limits.items():
+            lo_a, hi_a = arcsine_limits(t, s**2, tau2, level=lv_)
+            used[lv_] = (
+                (np.where(valid, lo_a, np.nan), np.where(valid, hi_a, np.nan)) if tau2 > 0 else (lo, hi)
+            )
+        with np.errstate(invalid="ignore", divide="ignore"):
+            z_adj = (y - t_tr) / np.sqrt(s**2 + tau2)
+    chi2_stat = i * phi if i else np.nan
+    cols: dict[str, Any] = {
+        "overdispersion": method,
+        "phi": phi,
+        "phi_chi2": chi2_stat,
+        "phi_dof": max(i - 1, 0),
+        "phi_p_value": float(stats.chi2.sf(chi2_stat, i - 1)) if i > 1 else np.nan,
+        "tau2": tau2,
+        "z_adj": z_adj,
+    }
+    for level, (lo, hi) in used.items():
+        cols[f"lower_{level_tag(level)}_adj"] = lo
+        cols[f"upper_{level_tag(level)}_adj"] = hi
+    return used, cols
+
+
+def _funnel_flags(
+    rate: np.ndarray, limits: dict[float, tuple[np.ndarray, np.ndarray]], known: np.ndarray
+) -> pd.arrays.StringArray:
+    """``above_998`` ... ``below_998``: the outermost limit crossed (``within`` when none); NA
+    where not ``known``."""
+    flag = np.full(len(rate), "within", dtype=object)
+    for level in sorted(limits):  # inner levels first, outer ones overwrite
+        lo, hi = limits[level]
         tag = level_tag(level)
         flag = np.where(rate > hi, f"above_{tag}", flag)
         flag = np.where(rate < lo, f"below_{tag}", flag)
-    flag_s = pd.Series(flag, dtype="string").where(valid & np.isfinite(t))
-    cols["flag"] = flag_s.array
-    return table.assign(**cols)
+    return pd.Series(flag, dtype="string").where(known).array
 
 
 def funnel_curve(
@@ -253,42 +259,13 @@ def funnel_curve(
     for level in lv:
         lo, hi = cols[f"lower_{level_tag(level)}"], cols[f"upper_{level_tag(level)}"]
         if phi is not None:
-            scale = np.sqrt(phi) if phi > 1 else 1.0
-            cols[f"lower_{level_tag(level)}_adj"] = np.clip(t + scale * (lo - t), 0, 1)
-            cols[f"upper_{level_tag(level)}_adj"] = np.clip(t + scale * (hi - t), 0, 1)
-        elif tau2 is not None:
-            if tau2 > 0:
-                q = stats.norm.ppf(0.5 + level / 2)
-                sd = np.sqrt(1 / (4 * nf) + tau2)
-                t_tr = np.arcsin(np.sqrt(t))
-                cols[f"lower_{level_tag(level)}_adj"] = np.sin(np.clip(t_tr - q * sd, 0, np.pi / 2)) ** 2
-                cols[f"upper_{level_tag(level)}_adj"] = np.sin(np.clip(t_tr + q * sd, 0, np.pi / 2)) ** 2
-            else:
-                cols[f"lower_{level_tag(level)}_adj"] = lo
-                cols[f"upper_{level_tag(level)}_adj"] = hi
+            lo, hi = scaled_limits(t, lo, hi, phi)
+        elif tau2 is not None and tau2 > 0:
+            lo, hi = arcsine_limits(t, 1 / (4 * nf), tau2, level=level)
+        if phi is not None or tau2 is not None:
+            cols[f"lower_{level_tag(level)}_adj"] = lo
+            cols[f"upper_{level_tag(level)}_adj"] = hi
     return pd.DataFrame(cols)
-
-
-def poisson_ratio_interval(
-    observed: object, expected: object, *, level: float = 0.95
-) -> tuple[np.ndarray, np.ndarray]:
-    """Exact (Garwood) interval of ``observed / expected`` for a Poisson count ``observed``.
-
-    ``lower = chi2.ppf(a/2, 2 O) / (2 E)`` (0 when O = 0), ``upper = chi2.ppf(1 - a/2, 2 O + 2) / (2 E)``;
-    NaN where ``E <= 0``.
-
-    >>> lo, hi = poisson_ratio_interval([5], [4.0])
-    >>> round(float(lo[0]), 4), round(float(hi[0]), 4)
-    (0.4059, 2.9171)
-    """
-    o = np.asarray(pd.Series(observed).astype("float64"), dtype="float64")
-    e = np.asarray(pd.Series(expected).astype("float64"), dtype="float64")
-    a = 1 - level
-    with np.errstate(invalid="ignore", divide="ignore"):
-        lo = np.where(o > 0, stats.chi2.ppf(a / 2, 2 * o) / 2, 0.0) / e
-        hi = stats.chi2.ppf(1 - a / 2, 2 * o + 2) / 2 / e
-    bad = ~(e > 0)
-    return np.where(bad, np.nan, lo), np.where(bad, np.nan, hi)
 
 
 def _h_month_frame(contracts: pd.DataFrame, *, as_of: pd.Timestamp, horizon_months: int, cols: list[str]):
@@ -350,9 +327,7 @@ def stratum_rates(
     base, rupt = _h_month_frame(contracts, as_of=ts, horizon_months=horizon_months, cols=cols)
     key = _stratum_key(base, cols).assign(_n=1, _k=rupt.astype("int64"))
     out = key.groupby(cols, sort=True).agg(n_contracts=("_n", "sum"), n_ruptures=("_k", "sum")).reset_index()
-    out = with_wilson(out, k="n_ruptures", n="n_contracts", level=level)
-    suppressed, reason = small_denominator_flags(out["n_contracts"], min_n=min_n)
-    return out.assign(suppressed=suppressed.to_numpy(), suppression_reason=reason.to_numpy())
+    return with_rate(out, k="n_ruptures", n="n_contracts", level=level, min_n=min_n)
 
 
 def indirect_standardisation(
@@ -373,7 +348,7 @@ def indirect_standardisation(
     stratum-specific rates ``r_s`` of the whole eligible population (:func:`stratum_rates`; a
     missing stratum value is its own stratum). ``expected = sum over the unit's contracts of
     r_s``; ``oe_ratio = observed / expected`` with the exact Poisson (Garwood, chi-square) interval
-    (:func:`poisson_ratio_interval`); ``adjusted_rate = oe_ratio × overall_rate`` (and its
+    (:func:`aioa_analysis.stats.intervals.poisson_interval`); ``adjusted_rate = oe_ratio × overall_rate`` (and its
     interval), where ``overall_rate`` is the crude rate of the whole population. The crude rate and
     its Wilson interval are kept beside it.
 
@@ -408,6 +383,40 @@ def indirect_standardisation(
     if ucol in cols:
         raise ParameterError(f"unit {unit!r} cannot also be a stratum", hint="remove it from strata")
     base, rupt = _h_month_frame(contracts, as_of=ts, horizon_months=horizon_months, cols=[ucol, *cols])
+    out = _observed_expected(contracts, base, rupt, ucol, cols)
+    overall = float(rupt.sum() / len(rupt)) if len(rupt) else np.nan
+    lo, hi = poisson_interval(out["n_ruptures"], out["expected"], level=level)
+    oe = share(out["n_ruptures"], out["expected"])
+    out = with_rate(out, k="n_ruptures", n="n_contracts", level=level, min_n=min_n).assign(
+        oe_ratio=oe,
+        oe_low=lo,
+        oe_high=hi,
+        overall_rate=overall,
+        adjusted_rate=oe * overall,
+        adjusted_low=lo * overall,
+        adjusted_high=hi * overall,
+        horizon_months=int(horizon_months),
+        strata="×".join(cols),
+    )
+    head = [
+        ucol,
+        "n_contracts",
+        "n_ruptures",
+        "rate",
+        "ci_low",
+        "ci_high",
+        "suppressed",
+        "suppression_reason",
+    ]
+    tail = ["overall_rate", "adjusted_rate", "adjusted_low", "adjusted_high", "horizon_months", "strata"]
+    return out[[*head, "expected", "oe_ratio", "oe_low", "oe_high", *tail]]
+
+
+def _observed_expected(
+    contracts: pd.DataFrame, base: pd.DataFrame, rupt: np.ndarray, ucol: str, cols: list[str]
+) -> pd.DataFrame:
+    """Per unit of ``contracts`` (sorted, zeros for a unit without eligible contract): the eligible
+    contracts, their ruptures and the ruptures expected from the stratum rates of ``base``."""
     key = _stratum_key(base, cols).assign(_n=1, _k=rupt.astype("int64"))
     ref = key.groupby(cols, sort=False).agg(_N=("_n", "sum"), _K=("_k", "sum")).reset_index()
     ref = ref.assign(_r=ref["_K"] / ref["_N"])
@@ -425,47 +434,7 @@ def indirect_standardisation(
         n_ruptures=out["n_ruptures"].fillna(0).astype("int64"),
         expected=out["expected"].fillna(0.0).astype("float64"),
     ).sort_values(ucol, na_position="last", kind="stable")
-    out = out.reset_index(drop=True)
-    overall = float(rupt.sum() / len(rupt)) if len(rupt) else np.nan
-    lo, hi = poisson_ratio_interval(out["n_ruptures"], out["expected"], level=level)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        e = out["expected"].to_numpy(dtype="float64")
-        oe = np.where(e > 0, out["n_ruptures"].to_numpy(dtype="float64") / np.where(e > 0, e, 1), np.nan)
-    out = with_wilson(out, k="n_ruptures", n="n_contracts", level=level).assign(
-        oe_ratio=oe,
-        oe_low=lo,
-        oe_high=hi,
-        overall_rate=overall,
-        adjusted_rate=oe * overall,
-        adjusted_low=lo * overall,
-        adjusted_high=hi * overall,
-        horizon_months=int(horizon_months),
-        strata="×".join(cols),
-    )
-    suppressed, reason = small_denominator_flags(out["n_contracts"], min_n=min_n)
-    out = out.assign(suppressed=suppressed.to_numpy(), suppression_reason=reason.to_numpy())
-    return out[
-        [
-            ucol,
-            "n_contracts",
-            "n_ruptures",
-            "rate",
-            "ci_low",
-            "ci_high",
-            "suppressed",
-            "suppression_reason",
-            "expected",
-            "oe_ratio",
-            "oe_low",
-            "oe_high",
-            "overall_rate",
-            "adjusted_rate",
-            "adjusted_low",
-            "adjusted_high",
-            "horizon_months",
-            "strata",
-        ]
-    ]
+    return out.reset_index(drop=True)
 
 
 def chi_square_test(

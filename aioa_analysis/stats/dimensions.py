@@ -39,6 +39,25 @@ from aioa_analysis.core.schema import (
     SIZE_BANDS,
     C,
 )
+from aioa_analysis.stats.suppression import MIN_N_DEFAULT, NOT_OBSERVABLE, small_denominator_flags
+
+__all__ = [  # the suppression rule is re-exported here, where the estimators used to find it
+    "DERIVED",
+    "MIN_N_DEFAULT",
+    "NOT_OBSERVABLE",
+    "NUMERIC_DIMENSIONS",
+    "UNKNOWN",
+    "category_order",
+    "category_rank",
+    "category_sort_key",
+    "dimension_values",
+    "group_codes",
+    "parse_dimensions",
+    "small_denominator_flags",
+    "sort_by_dimensions",
+    "valid_dimensions",
+    "with_dimensions",
+]
 
 UNKNOWN = "inconnu"
 """Label of the group of contracts whose dimension value is missing."""
@@ -290,70 +309,3 @@ def group_codes(frame: pd.DataFrame, names: Sequence[str]) -> tuple[pd.Series, p
         pd.Series(new_code[codes.to_numpy()], index=codes.index, dtype="int64"),
         keys.loc[order].reset_index(drop=True),
     )
-
-
-MIN_N_DEFAULT = 20
-"""Smallest denominator for which a rate is shown (InserJeunes/DEPP rule)."""
-
-
-NOT_OBSERVABLE = "non observable"
-"""Reason of a suppressed rate whose denominator is 0 (or missing): there is no rate to hide."""
-
-
-def small_denominator_flags(n: pd.Series, *, min_n: int = MIN_N_DEFAULT) -> tuple[pd.Series, pd.Series]:
-    """Primary suppression of a rate: ``suppressed`` (bool) where ``n < min_n``, and the reason.
-
-    The reason is ``"effectif < {min_n}"``, or :data:`NOT_OBSERVABLE` (``"non observable"``) when
-    the denominator is 0 or missing: such a group has no rate and reveals nothing, so secondary
-    suppression (:mod:`aioa_analysis.stats.suppression`) does not protect it. The one place where the
-    rule lives; the estimators flag with it and :mod:`aioa_analysis.stats.suppression` builds the
-    publication step (secondary suppression) on it.
-
-    >>> s, r = small_denominator_flags(pd.Series([5, 20, 0]), min_n=20)
-    >>> s.tolist(), r.tolist()
-    ([True, False, True], ['effectif < 20', '', 'non observable'])
-    """
-    if isinstance(min_n, bool) or not isinstance(min_n, int) or min_n < 0:
-        raise ParameterError(f"min_n={min_n!r} is not a non-negative integer", hint="use e.g. min_n=20")
-    values = pd.Series(n).astype("float64")
-    small = (values.fillna(0) < min_n).astype(bool)
-    empty = small & (values.fillna(0) <= 0)
-    reason = (
-        pd.Series("", index=values.index, dtype="string")
-        .mask(small, f"effectif < {min_n}")
-        .mask(empty, NOT_OBSERVABLE)
-    )
-    return small.rename("suppressed"), reason.rename("suppression_reason")
-
-
-def rate_table(
-    keys: pd.DataFrame,
-    *,
-    n: np.ndarray,
-    k: np.ndarray,
-    rate: np.ndarray,
-    ci_low: np.ndarray,
-    ci_high: np.ndarray,
-    min_n: int = MIN_N_DEFAULT,
-    **extra: object,
-) -> pd.DataFrame:
-    """The tidy rate table every estimator returns: ``keys``, then ``n_contracts``, ``n_ruptures``
-    (numerator and denominator beside the rate), ``rate``, ``ci_low``, ``ci_high``, the primary
-    suppression flags (:func:`small_denominator_flags`), then ``extra`` columns in their order.
-
-    >>> rate_table(pd.DataFrame({"sector": ["A", "B"]}), n=np.array([40, 5]), k=np.array([10, 1]),
-    ...            rate=np.array([0.25, 0.2]), ci_low=np.array([0.1, 0.0]), ci_high=np.array([0.4, 0.6]),
-    ...            unit="contract")[["sector", "n_contracts", "rate", "suppressed", "unit"]]
-      sector  n_contracts  rate  suppressed      unit
-    0      A           40  0.25       False  contract
-    1      B            5  0.20        True  contract
-    """
-    out = keys.assign(
-        n_contracts=np.asarray(n).astype("int64"),
-        n_ruptures=np.asarray(k).astype("int64"),
-        rate=rate,
-        ci_low=ci_low,
-        ci_high=ci_high,
-    )
-    suppressed, reason = small_denominator_flags(out["n_contracts"], min_n=min_n)
-    return out.assign(suppressed=suppressed.to_numpy(), suppression_reason=reason.to_numpy(), **extra)  # type: ignore[arg-type]

@@ -33,18 +33,18 @@ import pyarrow.compute as pc
 
 from aioa_analysis.core.errors import ParameterError
 from aioa_analysis.core.schema import DIPLOMA_OUTCOMES, C
-from aioa_analysis.stats.dimensions import MIN_N_DEFAULT, small_denominator_flags, with_dimensions
+from aioa_analysis.stats.dimensions import with_dimensions
 from aioa_analysis.stats.linking import (
     RECONTRACT_TOLERANCE_DAYS,
     RuptureLinks,
     check_count,
-    count_by,
     days_to_new_contract,
     horizon_eligible,
     horizon_end,
-    with_wilson,
 )
 from aioa_analysis.stats.outcomes import OUTCOME, parse_as_of, with_outcome
+from aioa_analysis.stats.suppression import MIN_N_DEFAULT
+from aioa_analysis.stats.tables import count_by, with_rate
 
 OUTCOME_CLASS = "outcome_class"
 
@@ -122,11 +122,6 @@ _RUPTURE_CLASSES = pa.array(
     ["ruptured_recontracted", "ruptured_no_new_contract", "ruptured_pending", "ruptured_unlinkable"],
     pa.large_string(),
 )
-
-
-def _suppress(table: pd.DataFrame, n_col: str, min_n: int) -> pd.DataFrame:
-    suppressed, reason = small_denominator_flags(table[n_col], min_n=min_n)
-    return table.assign(suppressed=suppressed.to_numpy(), suppression_reason=reason.to_numpy())
 
 
 def _diploma_outcome(df: pd.DataFrame) -> pd.Series:
@@ -214,8 +209,8 @@ def pass_rates_by_outcome_class(
     )
     order = {c: i for i, c in enumerate(wanted)}
     out = out.assign(_o=out[OUTCOME_CLASS].map(order)).sort_values([*dims, "_o"], kind="stable")
-    out = with_wilson(out.drop(columns="_o").reset_index(drop=True), k="n_admis", n="n_exam", level=level)
-    out = _suppress(out, "n_exam", min_n)
+    out = out.drop(columns="_o").reset_index(drop=True)
+    out = with_rate(out, k="n_admis", n="n_exam", level=level, min_n=min_n)
     cols = [*group_cols, "n_contracts", "n_admis", "n_ajourne", "n_absent", "n_unknown", "n_exam"]
     return out[[*cols, "rate", "ci_low", "ci_high", "suppressed", "suppression_reason"]]
 
@@ -289,10 +284,8 @@ def rupture_rates_by_diploma_outcome(
     )
     order = {c: i for i, c in enumerate(DIPLOMA_OUTCOMES)}
     out = out.assign(_o=out[C.diploma_outcome].map(order)).sort_values([*dims, "_o"], kind="stable")
-    out = with_wilson(
-        out.drop(columns="_o").reset_index(drop=True), k="n_ruptures", n="n_contracts", level=level
-    )
-    out = _suppress(out, "n_contracts", min_n)
+    out = out.drop(columns="_o").reset_index(drop=True)
+    out = with_rate(out, k="n_ruptures", n="n_contracts", level=level, min_n=min_n)
     out = out.assign(horizon_months=pd.array([horizon_months] * len(out), dtype="Int64"))
     cols = [*group_cols, "n_contracts", "n_ruptures", "rate", "ci_low", "ci_high", "suppressed"]
     return out[[*cols, "suppression_reason", "n_ruptures_after_diploma", "horizon_months"]]

@@ -1,7 +1,7 @@
 """Small shared helpers for the after-rupture, diploma and comparison estimators.
 
 Kept at the level of :mod:`aioa_analysis.stats.outcomes` (it imports only :mod:`schema`, :mod:`errors` and
-:mod:`intervals`) so that :mod:`transitions`, :mod:`diploma`, :mod:`compare` and :mod:`references`
+:mod:`dates`) so that :mod:`transitions`, :mod:`diploma`, :mod:`compare` and :mod:`references`
 can share them without importing each other:
 
 * :func:`check_count`: validation of day / month counts given as parameters;
@@ -10,14 +10,13 @@ can share them without importing each other:
   ``start_date + DateOffset(months=H) <= as_of``);
 * :func:`days_to_new_contract`: the O(n log n) link from a rupture to the same apprentice's next
   contract (``merge_asof``, no pairwise join); :func:`link_ruptures` links every rupture of a
-  table once (:class:`RuptureLinks`), for the statistics that share it (``links=``);
-* :func:`count_by` and :func:`with_wilson`: tidy grouped counts that keep every group (empty ones
-  with zero counts) and Wilson intervals beside each rate.
+  table once (:class:`RuptureLinks`), for the statistics that share it (``links=``).
+
+The tidy tables of counts and rates they build are made by :mod:`aioa_analysis.stats.tables`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,7 +27,6 @@ import pyarrow.compute as pc
 from aioa_analysis.core.dates import parse_as_of
 from aioa_analysis.core.errors import ParameterError
 from aioa_analysis.core.schema import C
-from aioa_analysis.stats.intervals import wilson_interval
 
 RECONTRACT_TOLERANCE_DAYS = 7
 """A new contract may start up to this many days *before* the recorded rupture date and still count
@@ -285,51 +283,3 @@ def days_to_new_contract(
         },
         index=contracts.index,
     )
-
-
-def count_by(
-    frame: pd.DataFrame,
-    dims: list[str],
-    counts: Mapping[str, pd.Series],
-    *,
-    universe: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """Sum boolean (or numeric) Series by ``dims``; keep every group of ``universe`` (zeros if empty).
-
-    ``universe`` defaults to the distinct ``dims`` combinations of ``frame`` (NA kept as a group).
-    With no ``dims`` the result has one row.
-
-    >>> f = pd.DataFrame({"g": ["x", "x", "y"]})
-    >>> count_by(f, ["g"], {"n": pd.Series([True, True, True]), "k": pd.Series([True, False, False])})
-       g  n  k
-    0  x  2  1
-    1  y  1  0
-    """
-    data = pd.DataFrame({name: s.fillna(0).astype("int64").to_numpy() for name, s in counts.items()})
-    if not dims:
-        return pd.DataFrame({name: [int(data[name].sum())] for name in counts})
-    data = pd.concat([frame[dims].reset_index(drop=True), data], axis=1)
-    summed = data.groupby(dims, dropna=False, sort=False, observed=True)[list(counts)].sum().reset_index()
-    if universe is None:
-        universe = frame[dims].drop_duplicates()
-    out = universe[dims].drop_duplicates().merge(summed, how="left", on=dims)
-    out = out.assign(**{name: out[name].fillna(0).astype("int64") for name in counts})
-    return out.sort_values(dims, na_position="last", kind="stable").reset_index(drop=True)
-
-
-def with_wilson(
-    table: pd.DataFrame, *, k: str, n: str, level: float = 0.95, rate: str = "rate"
-) -> pd.DataFrame:
-    """Add ``rate = k / n`` (NaN when n is 0) and its Wilson interval ``ci_low`` / ``ci_high``.
-
-    >>> with_wilson(pd.DataFrame({"k": [3, 0], "n": [10, 0]}), k="k", n="n").round(4)
-       k   n  rate  ci_low  ci_high
-    0  3  10   0.3  0.1078   0.6032
-    1  0   0   NaN     NaN      NaN
-    """
-    kk = table[k].to_numpy(dtype="float64")
-    nn = table[n].to_numpy(dtype="float64")
-    lo, hi = wilson_interval(kk, nn, level=level)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r = np.where(nn > 0, kk / np.where(nn > 0, nn, 1), np.nan)
-    return table.assign(**{rate: r, "ci_low": lo, "ci_high": hi})

@@ -22,18 +22,24 @@ import pyarrow.compute as pc
 
 from aioa_analysis.core.errors import ParameterError
 from aioa_analysis.core.schema import RUPTURE_PHASES, C
-from aioa_analysis.stats.dimensions import (
-    MIN_N_DEFAULT,
-    group_codes,
-    rate_table,
-    small_denominator_flags,
-    with_dimensions,
-)
-from aioa_analysis.stats.intervals import clopper_pearson_interval, wilson_interval
+from aioa_analysis.stats.dimensions import group_codes, with_dimensions
+from aioa_analysis.stats.intervals import CI_METHODS, proportion_interval
 from aioa_analysis.stats.outcomes import OUTCOME, parse_as_of, with_outcome
+from aioa_analysis.stats.suppression import MIN_N_DEFAULT, small_denominator_flags
+from aioa_analysis.stats.tables import rate_table, share, with_rate
+
+__all__ = [
+    "CI_METHODS",
+    "DEFAULT_HORIZON_MONTHS",
+    "UNITS",
+    "check_horizon",
+    "phase_from_dates",
+    "proportion_interval",
+    "rupture_phases",
+    "rupture_rate_within",
+]
 
 UNITS = ("contract", "apprentice")
-CI_METHODS = ("wilson", "clopper-pearson")
 DEFAULT_HORIZON_MONTHS = 9
 
 
@@ -60,22 +66,6 @@ use e.g. 9 (the DARES headline), 6 or 12
     return int(horizon_months)
 
 
-def proportion_interval(
-    k: object, n: object, *, method: str = "wilson", level: float = 0.95
-) -> tuple[np.ndarray, np.ndarray]:
-    """Interval of ``k / n`` by ``method`` (``"wilson"`` or ``"clopper-pearson"``); NaN where n == 0.
-
-    >>> lo, hi = proportion_interval([3], [10], method="clopper-pearson")
-    >>> round(float(lo[0]), 4), round(float(hi[0]), 4)
-    (0.0667, 0.6525)
-    """
-    if method == "wilson":
-        return wilson_interval(k, n, level=level)
-    if method == "clopper-pearson":
-        return clopper_pearson_interval(k, n, level=level)
-    raise ParameterError(f"unknown interval method {method!r}", hint=f"choose among: {', '.join(CI_METHODS)}")
-
-
 def _check_unit(unit: str) -> str:
     if unit not in UNITS:
         raise ParameterError(f"unknown unit {unit!r}", hint=f"choose among: {', '.join(UNITS)}")
@@ -86,159 +76,69 @@ def _bincount(codes: np.ndarray, weights: np.ndarray | None, size: int) -> np.nd
     return np.bincount(codes, weights=weights, minlength=size)[:size]
 
 
-def _persons(frame: pd.DataFrame, rows: np.ndarray) -> pd.Series:
-    """The apprentice of each row at the positions ``rows`` (index ``0..len(rows)-1``).
+def _persons(frame: pd.DataFrame) -> pd.Series:
+    """The apprentice of each row of ``frame`` (index ``0..len(frame)-1``).
 
     ``apprentice_key``, or for a row without one ``"contract:" + contract_id``, or
     ``"contract:row:" + position`` when the contract number is missing too (a contract without
     ``apprentice_key`` counts as its own apprentice).
     """
-    key = frame[C.apprentice_key].iloc[rows].astype("string[pyarrow]").reset_index(drop=True)
+    key = frame[C.apprentice_key].astype("string[pyarrow]").reset_index(drop=True)
     if not key.isna().any():
         return key
-    row_id = pd.Series(rows, dtype="int64").astype("string[pyarrow]")
+    row_id = pd.Series(np.arange(len(frame)), dtype="int64").astype("string[pyarrow]")
     contract = (
-        frame[C.contract_id].iloc[rows].astype("string[pyarrow]").reset_index(drop=True)
+        frame[C.contract_id].astype("string[pyarrow]").reset_index(drop=True)
         if C.contract_id in frame
         else pd.Series(pd.NA, index=row_id.index, dtype="string[pyarrow]")
     )
     return key.fillna("contract:" + contract.fillna("row:" + row_id))
 
 
-def _multipliers(count: int) -> np.ndarray:
-    """``count`` fixed odd 64-bit constants (splitmix64 of 1, 2, ...; uint64 arithmetic wraps)."""
-    z = np.arange(1, count + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return (z ^ (z >> np.uint64(31))) | np.uint64(1)
-
-
-def _fixed_width_hashes(strings: np.ndarray, block: int = 1 << 15) -> np.ndarray:
-    """64-bit hash of each row of a ``(k, width)`` uint8 array (strings of ``width`` bytes).
-
-    Each 8-byte word is multiplied by its own odd constant and its high half folded onto its low
-    half (a bijection of the word), then the words and the width are summed. By blocks of rows, so
-    that the temporaries stay in the processor's cache.
-    """
-    k, width = strings.shape
-    words = -(-width // 8)
-    mult = _multipliers(words + 1)
-    hashes = np.full(k, width, dtype=np.uint64) * mult[words]
-    for lo in range(0, k, block):
-        part = strings[lo : lo + block]
-        if width % 8:
-            part = np.concatenate([part, np.zeros((len(part), 8 * words - width), dtype=np.uint8)], axis=1)
-        mixed = np.ascontiguousarray(part).view(np.uint64) * mult[:words]
-        mixed ^= mixed >> np.uint64(32)
-        hashes[lo : lo + block] += mixed @ np.ones(words, dtype=np.uint64)
-    return hashes
-
-
-def _string_hashes(values: pd.Series) -> np.ndarray:
-    """A 64-bit hash (uint64) of each string of ``values``, 0 where missing.
-
-    Equal strings have equal hashes; distinct strings almost always have distinct ones, but not
-    surely: a hash tells rows that are certainly *different*, never rows that are the same. Computed
-    on the bytes of the Arrow buffers (one matrix product per chunk for strings of a single length,
-    as the 64-character ``apprentice_key``), without a Python string object or a hash table.
-    """
-    arr = pa.chunked_array(pa.array(values.astype("string[pyarrow]").array)).cast(pa.large_string())
-    out = np.zeros(len(arr), dtype=np.uint64)
-    start = 0
-    for chunk in arr.chunks:
-        size = len(chunk)
-        if chunk.null_count:
-            rows = start + np.flatnonzero(chunk.is_valid().to_numpy(zero_copy_only=False))
-            chunk = chunk.drop_null()
-        else:
-            rows = np.arange(start, start + size)
-        start += size
-        if not len(chunk):
-            continue
-        _, offsets_buf, data_buf = chunk.buffers()
-        offsets = np.frombuffer(offsets_buf, dtype=np.int64)[chunk.offset : chunk.offset + len(chunk) + 1]
-        data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
-        lengths = np.diff(offsets)
-        if lengths.min() == lengths.max():  # one length: the bytes are a (rows, length) matrix
-            width = int(lengths[0])
-            out[rows] = _fixed_width_hashes(data[offsets[0] : offsets[-1]].reshape(len(lengths), width))
-            continue
-        for width in np.unique(lengths):
-            at = np.flatnonzero(lengths == width)
-            out[rows[at]] = _fixed_width_hashes(data[offsets[at][:, None] + np.arange(width)])
+def _apprentice_counts(
+    frame: pd.DataFrame, codes: np.ndarray, groups: int, flags: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """Per group code ``0..groups-1``, the number of distinct apprentices (:func:`_persons`) with a
+    row in the group (``"all"``), then with a row flagged by each of ``flags`` (any of their rows
+    in the group)."""
+    person, _ = pd.factorize(_persons(frame))
+    pairs = pd.DataFrame({"group": codes, "person": person, **flags})
+    out = {}
+    for name in ("all", *flags):
+        rows = pairs if name == "all" else pairs.loc[pairs[name]]
+        per_group = rows.groupby("group")["person"].nunique()
+        out[name] = per_group.reindex(range(groups), fill_value=0).to_numpy(dtype="int64")
     return out
 
 
-def _as_bits(flags: np.ndarray) -> np.ndarray:
-    """A boolean array as 0/1 bytes (a view, no copy when it is already a contiguous bool array)."""
-    return np.ascontiguousarray(flags, dtype=bool).view(np.uint8)
+def _horizon_flags(frame: pd.DataFrame, ts: pd.Timestamp, h: int) -> dict[str, np.ndarray]:
+    """Per row of ``frame`` (with its outcome): followed H months (``eligible``), and among those
+    broken within H months (``broken``) or broken after the diploma within H months (``after``)."""
+    horizon_end = frame[C.start_date] + pd.DateOffset(months=h)
+    eligible = (horizon_end <= ts).to_numpy()
+    within = eligible & (frame[C.rupture_date] < horizon_end).fillna(False).to_numpy(dtype=bool)
+    outcome = frame[OUTCOME]
+    return {
+        "eligible": eligible,
+        "broken": within & (outcome == "ruptured").to_numpy(dtype=bool),
+        "after": within & (outcome == "ruptured_after_diploma").to_numpy(dtype=bool),
+    }
 
 
-def _flag_counts(codes: np.ndarray, bits: np.ndarray, groups: int) -> list[np.ndarray]:
-    """Per group code ``0..groups-1``: the number of rows, then of rows with bit 0, 1 and 2 of ``bits``."""
-    table = _bincount(codes * 8 + bits, None, groups * 8).reshape(groups, 8)
-    has_bit = (np.arange(8)[:, None] >> np.arange(3)) & 1
-    return [table.sum(axis=1), *(table @ has_bit).T]
-
-
-def _representatives(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Code ``0..m-1`` of each of the ``values`` (equal values, equal codes) and, per code, the
-    position of one value with that code."""
-    ids, uniques = pd.factorize(values)
-    rep = np.empty(len(uniques), dtype="int64")
-    rep[ids] = np.arange(len(ids))
-    return ids, rep
-
-
-def _apprentice_counts(
-    frame: pd.DataFrame,
-    codes: np.ndarray,
-    groups: int,
-    *,
-    eligible: np.ndarray,
-    broken: np.ndarray,
-    after: np.ndarray,
-) -> list[np.ndarray]:
-    """Counts of (group, apprentice) pairs for :func:`rupture_rate_within` with ``unit="apprentice"``.
-
-    The apprentice of a row is :func:`_persons`. Returns, per group code ``0..groups-1``, the number
-    of apprentices with a row in the group, then of those with an ``eligible``, a ``broken`` and an
-    ``after`` row in the group (each flag is "any" over the pair's rows).
-
-    Rows are told apart by a hash of (apprentice, group) first: a row whose hash no other row has is
-    a pair on its own (different hashes mean different pairs) and is counted as it is; only the rows
-    sharing their hash with another row (the apprentices with several contracts in the group, and
-    chance collisions) are matched exactly on their apprentice strings. Sorting integers and
-    matching those few rows' strings keeps the cost linear in the rows, where hashing millions of
-    64-character keys as strings does not.
-    """
-    key = frame[C.apprentice_key]
-    hashes = _string_hashes(key)
-    missing = np.flatnonzero(key.isna().to_numpy())
-    if len(missing):
-        hashes[missing] = _string_hashes(_persons(frame, missing))
-    pair_hash = hashes  # the hash of (apprentice, group)
-    pair_hash += np.ascontiguousarray(codes, dtype="int64").view(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)
-    low = pair_hash.astype(np.uint32)  # 32 bits: half the sort, a few more rows matched on strings
-    ordered = np.sort(low)
-    shared = pd.Series(low).isin(ordered[1:][ordered[1:] == ordered[:-1]]).to_numpy()
-    bits = _as_bits(eligible) | (_as_bits(broken) << 1) | (_as_bits(after) << 2)
-    counts = _flag_counts(codes, bits, groups)  # every row as its own pair, corrected below
-    rows = np.flatnonzero(shared)
-    if len(rows):
-        row_codes = codes[rows]
-        person = _persons(frame, rows).array
-        pair, rep = _representatives(pair_hash[rows])
-        same = (person == person.take(rep[pair])).all() and (row_codes == row_codes[rep[pair]]).all()
-        if not same:  # two pairs with one 64-bit hash: match on the strings themselves
-            person_id, _ = pd.factorize(person)
-            pair, rep = _representatives(person_id.astype("int64") * groups + row_codes)
-        pair_bits = np.zeros(len(rep), dtype=np.uint8)
-        np.bitwise_or.at(pair_bits, pair, bits[rows])
-        as_rows = _flag_counts(row_codes, bits[rows], groups)
-        as_pairs = _flag_counts(row_codes[rep], pair_bits, groups)
-        counts = [c - r + p for c, r, p in zip(counts, as_rows, as_pairs, strict=True)]
-    return counts
+def _rupture_counts(
+    frame: pd.DataFrame, codes: np.ndarray, groups: int, unit: str, flags: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """Counts per group code of the rows (``unit="contract"``) or of the distinct apprentices
+    (``"apprentice"``): all of them (``"all"``), then those flagged by each of ``flags``."""
+    if unit == "contract":
+        every = {"all": np.ones(len(codes), dtype=bool), **flags}
+        return {name: _bincount(codes[rows], None, groups) for name, rows in every.items()}
+    if C.apprentice_key not in frame:
+        raise ParameterError(
+            "unit='apprentice' needs an apprentice_key column",
+            hint="use unit='contract' or run `aioa clean`",
+        )
+    return _apprentice_counts(frame, codes, groups, flags)
 
 
 def rupture_rate_within(
@@ -321,47 +221,17 @@ def rupture_rate_within(
     frame, names = with_dimensions(contracts, by)
     frame = frame.loc[frame[C.start_date].notna()]
     frame = with_outcome(frame, as_of=ts)
-    start = frame[C.start_date]
-    horizon_end = start + pd.DateOffset(months=h)
-    eligible = (horizon_end <= ts).to_numpy()
-    rupt = frame[C.rupture_date]
-    outcome = frame[OUTCOME]
-    within = (rupt < horizon_end).fillna(False).to_numpy(dtype=bool)
-    headline = within & (outcome == "ruptured").to_numpy(dtype=bool)
-    after_dipl = within & (outcome == "ruptured_after_diploma").to_numpy(dtype=bool)
-
     codes_s, keys = group_codes(frame, names)
-    codes = codes_s.to_numpy()
-    g = len(keys)
-    if unit == "contract":
-        n_all = _bincount(codes, None, g)
-        n = _bincount(codes[eligible], None, g)
-        k = _bincount(codes[eligible & headline], None, g)
-        k_after = _bincount(codes[eligible & after_dipl], None, g)
-        excluded = n_all - n
-    else:
-        if C.apprentice_key not in frame:
-            raise ParameterError(
-                "unit='apprentice' needs an apprentice_key column",
-                hint="use unit='contract' or run `aioa clean`",
-            )
-        n_all, n, k, k_after = _apprentice_counts(
-            frame, codes, g, eligible=eligible, broken=eligible & headline, after=eligible & after_dipl
-        )
-        excluded = n_all - n
-    lo, hi = proportion_interval(k, n, method=method, level=level)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rate = np.where(n > 0, k / np.maximum(n, 1), np.nan)
+    counts = _rupture_counts(frame, codes_s.to_numpy(), len(keys), unit, _horizon_flags(frame, ts, h))
     return rate_table(
         keys,
-        n=n,
-        k=k,
-        rate=rate,
-        ci_low=lo,
-        ci_high=hi,
+        n=counts["eligible"],
+        k=counts["broken"],
+        method=method,
+        level=level,
         min_n=min_n,
-        n_ruptures_after_diploma=k_after.astype("int64"),
-        n_excluded_not_observed=excluded.astype("int64"),
+        n_ruptures_after_diploma=counts["after"].astype("int64"),
+        n_excluded_not_observed=(counts["all"] - counts["eligible"]).astype("int64"),
         horizon_months=h,
         unit=unit,
         as_of=ts,
@@ -488,26 +358,17 @@ def rupture_phases(
     n_rep = np.repeat(n, p)
     tot_rep = np.repeat(total, p)
     k = counts.reshape(-1)
-    lo, hi = proportion_interval(k, n_rep, method=method, level=level)
-    slo, shi = proportion_interval(k, tot_rep, method=method, level=level)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rate = np.where(n_rep > 0, k / np.maximum(n_rep, 1), np.nan)
-        share = np.where(tot_rep > 0, k / np.maximum(tot_rep, 1), np.nan)
     out = grid.assign(
         phase=pd.array(np.tile(np.array(RUPTURE_PHASES, dtype=object), g), dtype="string"),
         n_contracts=n_rep.astype("int64"),
         n_ruptures=k.astype("int64"),
-        rate=rate,
-        ci_low=lo,
-        ci_high=hi,
     )
-    suppressed, reason = small_denominator_flags(out["n_contracts"], min_n=min_n)
+    out = with_rate(out, k="n_ruptures", n="n_contracts", method=method, level=level, min_n=min_n)
+    slo, shi = proportion_interval(k, tot_rep, method=method, level=level)
     share_suppressed, _ = small_denominator_flags(pd.Series(tot_rep), min_n=min_n)
     return out.assign(
-        suppressed=suppressed.to_numpy(),
-        suppression_reason=reason.to_numpy(),
         n_ruptures_total=tot_rep.astype("int64"),
-        share_of_ruptures=share,
+        share_of_ruptures=share(k, tot_rep),
         share_ci_low=slo,
         share_ci_high=shi,
         share_suppressed=share_suppressed.to_numpy(),

@@ -175,6 +175,25 @@ def compare_with_reference(
     ref = ref.sort_values("year", ascending=False, kind="stable").drop_duplicates(
         ["category", "horizon_months"], keep="first"
     )
+    joined = _matching(rates, ref, dim, horizon_months)
+    refv = joined["ref_value"].to_numpy(dtype="float64")
+    rate = rates[rate_col].to_numpy(dtype="float64", na_value=np.nan)
+    out = rates.assign(
+        ref_id=pd.array(joined["ref_id"].to_numpy(), dtype="string"),
+        ref_value=refv,
+        ref_geography=pd.array(joined["ref_geography"].to_numpy(), dtype="string"),
+        ref_population=pd.array(joined["ref_population"].to_numpy(), dtype="string"),
+        ref_year=pd.array(joined["ref_year"].to_numpy(), dtype="Int64"),
+        ref_horizon_months=pd.array(joined["ref_horizon_months"].to_numpy(), dtype="Int64"),
+        ref_source=pd.array(joined["ref_source"].to_numpy(), dtype="string"),
+        ref_confidence=pd.array(joined["ref_confidence"].to_numpy(), dtype="string"),
+        diff_points=(rate - refv) * 100,
+    )
+    return out.assign(**_ci_comparison(rates, refv))
+
+
+def _matching(rates: pd.DataFrame, ref: pd.DataFrame, dim: str, horizon_months: int | None) -> pd.DataFrame:
+    """The reference figure of each row of ``rates`` (same category and horizon), in row order."""
     row_horizon = (
         rates["horizon_months"].astype("Int64")
         if horizon_months is None and "horizon_months" in rates
@@ -215,33 +234,22 @@ def compare_with_reference(
     )
     keys = keys.astype({"_h": "int64"})
     right = right.astype({"_h": "int64"})
-    joined = keys.merge(right, how="left", on=["_cat", "_h"]).sort_values("_pos")
-    refv = joined["ref_value"].to_numpy(dtype="float64")
-    rate = rates[rate_col].to_numpy(dtype="float64", na_value=np.nan)
-    out = rates.assign(
-        ref_id=pd.array(joined["ref_id"].to_numpy(), dtype="string"),
-        ref_value=refv,
-        ref_geography=pd.array(joined["ref_geography"].to_numpy(), dtype="string"),
-        ref_population=pd.array(joined["ref_population"].to_numpy(), dtype="string"),
-        ref_year=pd.array(joined["ref_year"].to_numpy(), dtype="Int64"),
-        ref_horizon_months=pd.array(joined["ref_horizon_months"].to_numpy(), dtype="Int64"),
-        ref_source=pd.array(joined["ref_source"].to_numpy(), dtype="string"),
-        ref_confidence=pd.array(joined["ref_confidence"].to_numpy(), dtype="string"),
-        diff_points=(rate - refv) * 100,
-    )
-    if "ci_low" in rates and "ci_high" in rates:
-        lo = rates["ci_low"].to_numpy(dtype="float64", na_value=np.nan)
-        hi = rates["ci_high"].to_numpy(dtype="float64", na_value=np.nan)
-        known = np.isfinite(lo) & np.isfinite(hi) & np.isfinite(refv)
-        higher, lower = lo > refv, hi < refv
-        comp = np.where(higher, "higher", np.where(lower, "lower", "not_different"))
-        out = out.assign(
-            ref_outside_ci=pd.Series(higher | lower, dtype="boolean").where(known).array,
-            comparison=pd.Series(comp, dtype="string").where(known).array,
-        )
-    else:
-        out = out.assign(
-            ref_outside_ci=pd.array([pd.NA] * len(out), dtype="boolean"),
-            comparison=pd.array([pd.NA] * len(out), dtype="string"),
-        )
-    return out
+    return keys.merge(right, how="left", on=["_cat", "_h"]).sort_values("_pos")
+
+
+def _ci_comparison(rates: pd.DataFrame, refv: np.ndarray) -> dict[str, pd.api.extensions.ExtensionArray]:
+    """``ref_outside_ci`` and ``comparison`` of each row's interval with its reference value."""
+    if "ci_low" not in rates or "ci_high" not in rates:
+        return {
+            "ref_outside_ci": pd.array([pd.NA] * len(rates), dtype="boolean"),
+            "comparison": pd.array([pd.NA] * len(rates), dtype="string"),
+        }
+    lo = rates["ci_low"].to_numpy(dtype="float64", na_value=np.nan)
+    hi = rates["ci_high"].to_numpy(dtype="float64", na_value=np.nan)
+    known = np.isfinite(lo) & np.isfinite(hi) & np.isfinite(refv)
+    higher, lower = lo > refv, hi < refv
+    comp = np.where(higher, "higher", np.where(lower, "lower", "not_different"))
+    return {
+        "ref_outside_ci": pd.Series(higher | lower, dtype="boolean").where(known).array,
+        "comparison": pd.Series(comp, dtype="string").where(known).array,
+    }

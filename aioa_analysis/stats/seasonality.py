@@ -7,13 +7,13 @@ ruptures of a calendar month by the **contract-months at risk** in that month:
 * a contract is at risk from its start date (included) to its exit (excluded): the rupture date
   (headline rupture or rupture after the diploma), the planned end (completed) or ``as_of``
   (ongoing), as defined by :mod:`aioa_analysis.stats.outcomes`;
-* exposure is counted in days and converted to **standard months of 30.4375 days** (365.25 / 12),
-  so that a constant daily hazard gives the same monthly rate in February as in March;
+* exposure is counted in days and converted to **standard months of 30.4375 days** (365.25 / 12);
 * numerator: headline ruptures (not after the diploma) dated in the month, up to ``as_of``; the
   month of ``as_of`` is partial (its exposure too).
 
-Computation is vectorised with difference arrays over days (``O(n + groups × days)``), no loop over
-contracts.
+Exposure and ruptures are counted by :mod:`aioa_analysis.stats.exposure` (vectorised difference
+arrays over days, no loop over contracts); the age × period model is in
+:mod:`aioa_analysis.stats.age_period`. Both are re-exported here.
 
 **At equal contract age.** The crude hazard still mixes the calendar with the age of the contracts
 in force: the first months of a contract are by far the riskiest and most contracts start in
@@ -30,124 +30,59 @@ age × calendar split computed once for a table) to share that split; the result
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import stats
 
 from aioa_analysis.core.errors import ParameterError
-from aioa_analysis.core.schema import C
-from aioa_analysis.stats.dimensions import (
-    MIN_N_DEFAULT,
-    group_codes,
-    parse_dimensions,
-    small_denominator_flags,
-    with_dimensions,
+from aioa_analysis.stats.age_period import (
+    ADJUST_METHODS,
+    DEFAULT_MAX_ITER,
+    DEFAULT_TOL,
+    _period_matrix,
+    fit_age_period,
+    stratified_rate_ratio,
 )
-from aioa_analysis.stats.intervals import clopper_pearson_interval
-from aioa_analysis.stats.linking import check_built_for
-from aioa_analysis.stats.outcomes import EVENT_DATE, OUTCOME, parse_as_of, with_outcome
+from aioa_analysis.stats.dimensions import group_codes
+from aioa_analysis.stats.exposure import (
+    _EXPOSURE_COLUMNS,
+    DAYS_PER_MONTH,
+    AgeCalendar,
+    _age_calendar_arrays,
+    age_calendar,
+    age_calendar_exposure,
+    monthly_exposure,
+)
+from aioa_analysis.stats.intervals import log_wald_ratio_interval, poisson_interval, rate_ratio_interval
+from aioa_analysis.stats.outcomes import parse_as_of
+from aioa_analysis.stats.suppression import MIN_N_DEFAULT, flag_rates
+from aioa_analysis.stats.tables import share
 
-DAYS_PER_MONTH = 365.25 / 12
-"""Length of a standard month (30.4375 days) used to express exposure in contract-months."""
+__all__ = [
+    "ADJUST_METHODS",
+    "DAYS_PER_MONTH",
+    "DEFAULT_MAX_ITER",
+    "DEFAULT_TOL",
+    "PERIODS",
+    "SUMMER_MONTHS",
+    "AgeCalendar",
+    "age_adjusted_seasonality",
+    "age_adjusted_summer_effect",
+    "age_calendar",
+    "age_calendar_exposure",
+    "fit_age_period",
+    "monthly_exposure",
+    "rupture_seasonality",
+    "stratified_rate_ratio",
+    "summer_effect",
+]
+
 
 PERIODS = ("month_of_year", "year_month")
+
+
 SUMMER_MONTHS = (6, 7, 8)
-
-
-def poisson_rate_interval(
-    k: object, exposure: object, *, level: float = 0.95
-) -> tuple[np.ndarray, np.ndarray]:
-    """Exact (Garwood) interval of a Poisson rate ``k / exposure``; NaN where exposure is 0.
-
-    >>> lo, hi = poisson_rate_interval([4], [100.0])
-    >>> round(float(lo[0]), 5), round(float(hi[0]), 5)
-    (0.0109, 0.10242)
-    """
-    k_ = np.asarray(k, dtype="float64")
-    e_ = np.asarray(exposure, dtype="float64")
-    a = 1 - level
-    with np.errstate(invalid="ignore", divide="ignore"):
-        lo = np.where(k_ > 0, stats.chi2.ppf(a / 2, 2 * k_) / 2, 0.0) / e_
-        hi = stats.chi2.ppf(1 - a / 2, 2 * k_ + 2) / 2 / e_
-    bad = ~(e_ > 0)
-    return np.where(bad, np.nan, lo), np.where(bad, np.nan, hi)
-
-
-def _month_index(days: np.ndarray, base_month: np.datetime64) -> np.ndarray:
-    idx = pd.DatetimeIndex(days)  # .year/.month are fast; datetime64[M] casts are not
-    base = pd.Timestamp(base_month)
-    return (
-        (idx.year.to_numpy(dtype="int64") - base.year) * 12 + idx.month.to_numpy(dtype="int64") - base.month
-    )
-
-
-def monthly_exposure(
-    contracts: pd.DataFrame, *, as_of: object, by: str | Sequence[str] | None = None
-) -> pd.DataFrame:
-    """Ruptures, contract-months at risk, contracts present and starts per group and calendar month.
-
-    The building block of :func:`rupture_seasonality`. One row per group and calendar month from the
-    month of the earliest start to the month of ``as_of``: dimension columns, ``year``, ``month``,
-    ``year_month`` (``"YYYY-MM"``), ``n_contracts`` (contracts at risk at some time in the month, or
-    broken in it), ``n_starts``, ``n_ruptures`` (headline), ``exposure_days``, ``exposure_months``
-    (``exposure_days / 30.4375``).
-
-    >>> df = pd.DataFrame({
-    ...     "start_date": pd.to_datetime(["2024-09-01", "2024-09-16"]),
-    ...     "planned_end_date": pd.to_datetime(["2026-08-31"] * 2),
-    ...     "rupture_date": pd.to_datetime(["2024-10-11", None]),
-    ... })
-    >>> monthly_exposure(df, as_of="2024-10-31")[["year_month", "n_ruptures", "exposure_days"]]
-      year_month  n_ruptures  exposure_days
-    0    2024-09           0           45.0
-    1    2024-10           1           40.0
-    """
-    ts = parse_as_of(as_of)
-    keys, codes, start, exit_, rupt = _spells(contracts, as_of=ts, by=by)
-    g = len(keys)
-    last_day = np.datetime64(ts.date(), "D")
-    base = start.min() if len(start) else last_day
-    base_month = base.astype("datetime64[M]")
-    first_day = base_month.astype("datetime64[D]")
-    n_days = int((last_day - first_day).astype("int64")) + 2
-    n_months = int((last_day.astype("datetime64[M]") - base_month).astype("int64")) + 1
-    # at-risk contracts per (group, day): +1 at start, -1 at exit, cumulative sum over days
-    s_idx = (start - first_day).astype("int64")
-    x_idx = np.minimum((exit_ - first_day).astype("int64"), n_days - 1)
-    diff = np.bincount(codes * n_days + s_idx, minlength=g * n_days).astype("float64")
-    diff -= np.bincount(codes * n_days + x_idx, minlength=g * n_days)
-    at_risk = diff.reshape(g, n_days).cumsum(axis=1)[:, : n_days - 1]
-    month_starts = (
-        (base_month + np.arange(n_months).astype("timedelta64[M]")).astype("datetime64[D]") - first_day
-    ).astype("int64")
-    exposure = np.add.reduceat(at_risk, month_starts, axis=1) if n_days > 1 else np.zeros((g, n_months))
-    # contracts present per (group, month): months from month(start) to month(exit - 1 day)
-    m_start = _month_index(start, base_month)
-    m_last = _month_index(np.maximum(exit_ - np.timedelta64(1, "D"), start), base_month)
-    pres = np.bincount(codes * (n_months + 1) + m_start, minlength=g * (n_months + 1)).astype("int64")
-    pres -= np.bincount(
-        codes * (n_months + 1) + np.minimum(m_last + 1, n_months), minlength=g * (n_months + 1)
-    )
-    present = pres.reshape(g, n_months + 1).cumsum(axis=1)[:, :n_months]
-    starts = np.bincount(codes * n_months + m_start, minlength=g * n_months).reshape(g, n_months)
-    m_rupt = _month_index(exit_[rupt], base_month)
-    ruptures = np.bincount(codes[rupt] * n_months + m_rupt, minlength=g * n_months).reshape(g, n_months)
-    months = base_month + np.arange(n_months).astype("timedelta64[M]")
-    years = months.astype("datetime64[Y]").astype("int64") + 1970
-    month_num = months.astype("int64") % 12 + 1
-    grid = keys.loc[np.repeat(np.arange(g), n_months)].reset_index(drop=True)
-    return grid.assign(
-        year=np.tile(years, g).astype("int64"),
-        month=np.tile(month_num, g).astype("int64"),
-        year_month=pd.array(np.tile(months.astype(str), g), dtype="string"),
-        n_contracts=present.reshape(-1).astype("int64"),
-        n_starts=starts.reshape(-1).astype("int64"),
-        n_ruptures=ruptures.reshape(-1).astype("int64"),
-        exposure_days=exposure.reshape(-1).astype("float64"),
-        exposure_months=exposure.reshape(-1).astype("float64") / DAYS_PER_MONTH,
-    )
 
 
 def rupture_seasonality(
@@ -211,21 +146,16 @@ def rupture_seasonality(
         lead = [*names, "year_month", "year", "month"]
     exposure_months = agg["exposure_days"].to_numpy(dtype="float64") / DAYS_PER_MONTH
     k = agg["n_ruptures"].to_numpy(dtype="float64")
-    lo, hi = poisson_rate_interval(k, exposure_months, level=level)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rate = np.where(exposure_months > 0, k / np.where(exposure_months > 0, exposure_months, 1), np.nan)
+    lo, hi = poisson_interval(k, exposure_months, level=level)
     out = agg[lead].assign(
         n_contracts=agg["n_contracts"].to_numpy(dtype="int64"),
         n_ruptures=agg["n_ruptures"].to_numpy(dtype="int64"),
-        rate=rate,
+        rate=share(k, exposure_months),
         ci_low=lo,
         ci_high=hi,
     )
-    suppressed, reason = small_denominator_flags(out["n_contracts"], min_n=min_n)
     extra = {"n_years": agg["n_years"].to_numpy(dtype="int64")} if period == "month_of_year" else {}
-    return out.assign(
-        suppressed=suppressed.to_numpy(),
-        suppression_reason=reason.to_numpy(),
+    return flag_rates(out, min_n=min_n).assign(
         n_starts=agg["n_starts"].to_numpy(dtype="int64"),
         exposure_days=agg["exposure_days"].to_numpy(dtype="float64"),
         exposure_months=exposure_months,
@@ -235,35 +165,6 @@ def rupture_seasonality(
         as_of=ts,
         ci_method="poisson-exact",
     )
-
-
-_EXPOSURE_COLUMNS = (
-    "year",
-    "month",
-    "year_month",
-    "n_contracts",
-    "n_starts",
-    "n_ruptures",
-    "exposure_days",
-    "exposure_months",
-)
-
-
-def _conditional_binomial_ratio_interval(
-    k1: object, k0: object, e1: object, e0: object, *, level: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Exact interval of the rate ratio ``(k1/e1) / (k0/e0)`` given ``k1 + k0`` (``e`` known).
-
-    ``k1 ~ Binomial(k1 + k0, p)`` with ``p = RR·e1 / (RR·e1 + e0)``: Clopper-Pearson on ``p``,
-    mapped by ``RR = p / (1 - p) · e0 / e1``.
-    """
-    n1, n0, x1, x0 = (np.asarray(a, dtype="float64") for a in (k1, k0, e1, e0))
-    plo, phi = clopper_pearson_interval(n1, n1 + n0, level=level)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        lo = plo / (1 - plo) * x0 / x1
-        hi = np.where(phi < 1, phi / np.where(phi < 1, 1 - phi, 1.0) * x0 / x1, np.inf)
-    bad = ~((x1 > 0) & (x0 > 0) & (n1 + n0 > 0))
-    return np.where(bad, np.nan, lo), np.where(bad, np.nan, hi)
 
 
 def summer_effect(
@@ -315,11 +216,8 @@ def summer_effect(
         r1 = np.where(e1m > 0, k1 / e1m, np.nan)
         r0 = np.where(e0m > 0, k0 / e0m, np.nan)
         rr = r1 / r0
-        ci_low, ci_high = _conditional_binomial_ratio_interval(k1, k0, e1, e0, level=level)
-        z = stats.norm.ppf(0.5 + level / 2)
-        se = np.sqrt(1 / k1 + 1 / k0)
-        wlo = np.exp(np.log(rr) - z * se)
-        whi = np.exp(np.log(rr) + z * se)
+    ci_low, ci_high = rate_ratio_interval(k1, k0, e1, e0, level=level)
+    wlo, whi = log_wald_ratio_interval(rr, k1, k0, level=level)
     pvals = np.full(n_rows, np.nan)
     for i in range(n_rows):  # one exact test per group
         tot = int(k1[i] + k0[i])
@@ -341,284 +239,6 @@ def summer_effect(
         months=",".join(str(m) for m in month_set),
         as_of=ts,
     )
-
-
-# --------------------------------------------------------------------------------------------------
-# Seasonality at equal contract age (age-standardised hazard)
-
-ADJUST_METHODS = ("ipf", "one-step")
-DEFAULT_MAX_ITER = 10_000
-DEFAULT_TOL = 1e-10
-
-
-def _spells(
-    contracts: pd.DataFrame, *, as_of: pd.Timestamp, by: str | Sequence[str] | None
-) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The contracts started by ``as_of`` as spells in force: ``keys`` (one row per group), each
-    contract's group code, start day, exit day (its outcome's event date, never before the start,
-    :mod:`aioa_analysis.stats.outcomes`) and whether it exits by a rupture."""
-    frame, names = with_dimensions(contracts, by)
-    frame = frame.loc[frame[C.start_date].notna() & (frame[C.start_date] <= as_of)]
-    frame = with_outcome(frame, as_of=as_of)
-    codes, keys = group_codes(frame, names)
-    start = frame[C.start_date].to_numpy(dtype="datetime64[D]")
-    exit_ = np.maximum(frame[EVENT_DATE].to_numpy(dtype="datetime64[D]"), start)
-    rupt = (frame[OUTCOME] == "ruptured").to_numpy(dtype=bool)
-    return keys, codes.to_numpy(), start, exit_, rupt
-
-
-def _age_calendar_arrays(
-    contracts: pd.DataFrame, *, as_of: pd.Timestamp, by: str | Sequence[str] | None
-) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
-    """Group keys, calendar months, exposure days and ruptures by (group, age month, calendar month).
-
-    Returns ``keys`` (one row per group), ``months`` (``datetime64[M]``, from the month of the
-    earliest start to the month of ``as_of``), ``exposure`` (days) and ``ruptures`` (headline), both
-    of shape ``(groups, age months, calendar months)``. Age month ``k`` of a contract is
-    ``[start + k months, start + (k+1) months)`` (``DateOffset`` semantics: the day of month is
-    kept, clipped to the month's length, as in the "within H months" rule).
-
-    Vectorised, no loop over contracts: ``start + k months`` comes from a look-up table indexed by
-    calendar month and day of month; contracts are sorted by the age month of their exit, so the
-    contracts still in force at age ``k`` are a prefix of the arrays; for each age month, one
-    day-level difference array per group gives the exposure, summed per calendar month.
-    ``O(n log n + K·n + K·groups·days)`` for ``K`` age months.
-    """
-    keys, codes, start, exit_, rupt = _spells(contracts, as_of=as_of, by=by)
-    g = len(keys)
-    last_day = np.datetime64(as_of.date(), "D")
-    base_month = (start.min() if len(start) else last_day).astype("datetime64[M]")
-    first_day = int(base_month.astype("datetime64[D]").astype("int64"))
-    n_days = int(last_day.astype("int64")) - first_day + 2
-    n_months = int((last_day.astype("datetime64[M]") - base_month).astype("int64")) + 1
-    months = base_month + np.arange(n_months).astype("timedelta64[M]")
-    month_starts = months.astype("datetime64[D]").astype("int64") - first_day
-    # look-up table: day (offset from the base month) of "day d of calendar month t, clipped to the
-    # month's length", for t = 0 .. n_months + 1 and d = 1 .. 31 (flat index t * 32 + d)
-    table_months = base_month + np.arange(n_months + 3).astype("timedelta64[M]")
-    table_first = table_months.astype("datetime64[D]").astype("int64") - first_day
-    table_len = np.diff(table_first)
-    lookup = (table_first[:-1, None] + np.minimum(np.arange(32)[None, :], table_len[:, None]) - 1).reshape(-1)
-    s_month = _month_index(start, base_month)
-    x_day = exit_.astype("int64") - first_day
-    x_month = _month_index(exit_, base_month)
-    key0 = s_month * 32 + pd.DatetimeIndex(start).day.to_numpy(dtype="int64")  # start + k months: key0 + 32k
-    # age month of the exit: the last k with start + k months <= exit
-    k_exit = x_month - s_month
-    k_exit = k_exit - (lookup[key0 + 32 * k_exit] > x_day)
-    n_age = int(k_exit.max()) + 1 if len(k_exit) else 1
-    ruptures = np.bincount(
-        (codes[rupt] * n_age + k_exit[rupt]) * n_months + x_month[rupt], minlength=g * n_age * n_months
-    ).reshape(g, n_age, n_months)
-    # sort by age month of exit: the contracts still in force at age k are a prefix
-    order = np.argsort(-k_exit, kind="stable")
-    cbase, key0, x_day = codes[order] * n_days, key0[order], x_day[order]
-    n_active = np.cumsum(np.bincount(k_exit, minlength=n_age)[::-1])[::-1]
-    exposure = np.zeros((g, n_age, n_months))
-    lo = lookup[key0]  # the start day
-    for k in range(n_age):
-        n = int(n_active[k])
-        nxt = lookup[key0[:n] + 32 * (k + 1)]
-        hi = np.minimum(nxt, x_day[:n])
-        diff = np.bincount(cbase[:n] + lo[:n], minlength=g * n_days).astype("float64")
-        diff -= np.bincount(cbase[:n] + hi, minlength=g * n_days)
-        at_risk = diff.reshape(g, n_days).cumsum(axis=1)[:, : n_days - 1]
-        exposure[:, k, :] = np.add.reduceat(at_risk, month_starts, axis=1)
-        lo = nxt
-    return keys, months, exposure, ruptures.astype("int64")
-
-
-@dataclass(frozen=True)
-class AgeCalendar:
-    """Exposure and ruptures by group, age month and calendar month of one table (:func:`age_calendar`).
-
-    Pass it as ``calendar=`` to :func:`age_adjusted_seasonality` and
-    :func:`age_adjusted_summer_effect` (same table, ``as_of`` and ``by``) to split the table once.
-    """
-
-    as_of: pd.Timestamp
-    by: tuple[str, ...]
-    index: pd.Index
-    keys: pd.DataFrame
-    months: np.ndarray
-    exposure: np.ndarray
-    ruptures: np.ndarray
-
-    def arrays(
-        self, contracts: pd.DataFrame, *, as_of: pd.Timestamp, by: str | Sequence[str] | None
-    ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
-        """The arrays of :func:`_age_calendar_arrays`, once checked to be those of this table."""
-        check_built_for(
-            "calendar",
-            self.index,
-            contracts,
-            built={"as_of": self.as_of.date(), "by": list(self.by)},
-            asked={"as_of": as_of.date(), "by": list(parse_dimensions(by))},
-            builder="age_calendar",
-        )
-        return self.keys, self.months, self.exposure, self.ruptures
-
-
-def age_calendar(
-    contracts: pd.DataFrame, *, as_of: object, by: str | Sequence[str] | None = None
-) -> AgeCalendar:
-    """Split the exposure and ruptures of ``contracts`` by group, age month and calendar month, once.
-
-    Definitions as in :func:`age_calendar_exposure`; the result is reused through ``calendar=``.
-
-    >>> df = pd.DataFrame({
-    ...     "start_date": pd.to_datetime(["2024-09-16"]),
-    ...     "planned_end_date": pd.to_datetime(["2026-08-31"]),
-    ...     "rupture_date": pd.to_datetime(["2024-10-20"]),
-    ... })
-    >>> cal = age_calendar(df, as_of="2024-12-31")
-    >>> cal.exposure.shape, int(cal.ruptures.sum())
-    ((1, 2, 4), 1)
-    """
-    ts = parse_as_of(as_of)
-    keys, months, exposure, ruptures = _age_calendar_arrays(contracts, as_of=ts, by=by)
-    for arr in (months, exposure, ruptures):
-        arr.setflags(write=False)
-    return AgeCalendar(
-        as_of=ts,
-        by=tuple(parse_dimensions(by)),
-        index=contracts.index,
-        keys=keys,
-        months=months,
-        exposure=exposure,
-        ruptures=ruptures,
-    )
-
-
-def age_calendar_exposure(
-    contracts: pd.DataFrame, *, as_of: object, by: str | Sequence[str] | None = None
-) -> pd.DataFrame:
-    """Ruptures and contract-months at risk by age of the contract and calendar month.
-
-    The building block of the age-adjusted seasonality. **Age month** ``k`` (``age_month``, 0 for
-    the first month) of a contract runs from ``start + k months`` (included) to ``start + (k+1)
-    months`` (excluded), calendar-exact months as in the "within H months" rule (a rupture exactly
-    3 months after the start is in age month 3). Exposure and censoring as in
-    :func:`monthly_exposure` (from the start, included, to the exit, excluded; headline ruptures
-    only). Summed over ``age_month``, the table gives :func:`monthly_exposure`'s exposure and
-    ruptures exactly.
-
-    One row per group, age month and calendar month **with exposure or ruptures** (empty cells are
-    left out): dimension columns, ``age_month``, ``year``, ``month``, ``year_month``,
-    ``n_ruptures``, ``exposure_days``, ``exposure_months``.
-
-    >>> df = pd.DataFrame({
-    ...     "start_date": pd.to_datetime(["2024-09-16"]),
-    ...     "planned_end_date": pd.to_datetime(["2026-08-31"]),
-    ...     "rupture_date": pd.to_datetime(["2024-10-20"]),
-    ... })
-    >>> age_calendar_exposure(df, as_of="2024-12-31")[["age_month", "year_month", "n_ruptures",
-    ...                                                 "exposure_days"]]
-       age_month year_month  n_ruptures  exposure_days
-    0          0    2024-09           0           15.0
-    1          0    2024-10           0           15.0
-    2          1    2024-10           1            4.0
-    """
-    ts = parse_as_of(as_of)
-    keys, months, exposure, ruptures = _age_calendar_arrays(contracts, as_of=ts, by=by)
-    gi, ki, mi = np.indices(exposure.shape).reshape(3, -1)
-    e = exposure.reshape(-1)
-    r = ruptures.reshape(-1)
-    sel = (e > 0) | (r > 0)
-    gi, ki, mi, e, r = gi[sel], ki[sel], mi[sel], e[sel], r[sel]
-    return (
-        keys.loc[gi]
-        .reset_index(drop=True)
-        .assign(
-            age_month=ki.astype("int64"),
-            year=(months[mi].astype("datetime64[Y]").astype("int64") + 1970).astype("int64"),
-            month=(months[mi].astype("int64") % 12 + 1).astype("int64"),
-            year_month=pd.array(months[mi].astype(str), dtype="string"),
-            n_ruptures=r.astype("int64"),
-            exposure_days=e.astype("float64"),
-            exposure_months=e.astype("float64") / DAYS_PER_MONTH,
-        )
-    )
-
-
-def fit_age_period(
-    observed: object,
-    exposure: object,
-    *,
-    method: str = "ipf",
-    max_iter: int = DEFAULT_MAX_ITER,
-    tol: float = DEFAULT_TOL,
-) -> tuple[np.ndarray, np.ndarray, int]:
-    """Fit the Poisson model ``E[O[k, c]] = X[k, c] · h[k] · r[c]`` (age × period).
-
-    ``O[k, c]`` are the ruptures and ``X[k, c]`` the exposure at age month ``k`` in period ``c``.
-    **Iterative proportional fitting** alternates the two margins, from ``r = 1``:
-    ``h[k] = O[k,.] / Σc X[k,c] r[c]`` (age-specific hazard), then ``r[c] = O[.,c] / E[c]`` with
-    ``E[c] = Σk X[k,c] h[k]`` (the period's observed/expected ratio), until no ``r`` moves by
-    ``tol`` or more. The fixed point fits both margins exactly: it is the maximum-likelihood
-    estimate of the Poisson log-linear model with an age factor and a period factor.
-    ``method="one-step"`` stops after the first cycle: classic indirect standardisation on the crude
-    age-specific hazard ``h[k] = O[k,.] / X[k,.]`` (biased towards 1 when age and period are
-    associated, because the crude age hazard absorbs part of the period effect).
-
-    ``h`` and ``r`` are finally rescaled (``h·t``, ``r/t``) so that ``Σc E[c] = Σc O[c]``: a period
-    with ``r > 1`` has more ruptures than the ages of its contracts predict, compared with the
-    average period.
-
-    Returns ``(h, r, iterations)``: ``h`` per unit of exposure (0 for an age without exposure), ``r``
-    (NaN for a period without expected ruptures), the number of cycles run.
-
-    >>> O = np.array([[2.0, 0.0], [1.0, 1.0]])  # 2 age months (rows) x 2 periods (columns)
-    >>> X = np.array([[10.0, 0.0], [10.0, 10.0]])
-    >>> h, r, it = fit_age_period(O, X)
-    >>> h.round(4).tolist(), r.round(4).tolist()
-    ([0.2, 0.1], [1.0, 1.0])
-    """
-    if method not in ADJUST_METHODS:
-        raise ParameterError(f"unknown method {method!r}", hint=f"choose among: {', '.join(ADJUST_METHODS)}")
-    o = np.asarray(observed, dtype="float64")
-    x = np.asarray(exposure, dtype="float64")
-    o_age, o_per = o.sum(axis=1), o.sum(axis=0)
-    r = np.ones(o.shape[1])
-    h = np.zeros(o.shape[0])
-    cycles = 1 if method == "one-step" else int(max_iter)
-    iterations = 0
-    while iterations < cycles:
-        iterations += 1
-        den = x @ r
-        h = np.where(den > 0, o_age / np.where(den > 0, den, 1.0), 0.0)
-        e_per = h @ x
-        r_new = np.where(e_per > 0, o_per / np.where(e_per > 0, e_per, 1.0), 1.0)
-        delta = float(np.max(np.abs(r_new - r), initial=0.0))
-        r = r_new
-        if delta < tol:
-            break
-    e_per = h @ x
-    total = float(e_per.sum())
-    t = float(o.sum()) / total if total > 0 else 1.0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r_out = np.where(e_per > 0, o_per / (e_per * t), np.nan)
-    return h * t, r_out, iterations
-
-
-def _period_matrix(months: np.ndarray, period: str) -> tuple[np.ndarray, pd.DataFrame]:
-    """0/1 matrix calendar month -> period level, and the table of period levels."""
-    month_num = months.astype("int64") % 12 + 1
-    if period == "month_of_year":
-        levels = pd.DataFrame({"month": np.arange(1, 13, dtype="int64")})
-        col = month_num - 1
-    else:
-        levels = pd.DataFrame(
-            {
-                "year_month": pd.array(months.astype(str), dtype="string"),
-                "year": (months.astype("datetime64[Y]").astype("int64") + 1970).astype("int64"),
-                "month": month_num.astype("int64"),
-            }
-        )
-        col = np.arange(len(months))
-    mat = np.zeros((len(months), len(levels)))
-    mat[np.arange(len(months)), col] = 1.0
-    return mat, levels
 
 
 def age_adjusted_seasonality(
@@ -705,7 +325,7 @@ def age_adjusted_seasonality(
     out = crude.merge(fitted.drop(columns="_g"), on=on, how="left", validate="one_to_one")
     if not (out["_o"].to_numpy() == out["n_ruptures"].to_numpy()).all():  # pragma: no cover - invariant
         raise AssertionError("age-calendar ruptures do not add up to the monthly ruptures")
-    lo, hi = poisson_rate_interval(out["n_ruptures"], out["expected"], level=level)
+    lo, hi = poisson_interval(out["n_ruptures"], out["expected"], level=level)
     return out.drop(columns="_o").assign(oe_low=lo, oe_high=hi, adjustment="age_month", method=method)[
         [*crude.columns, "expected", "oe_ratio", "oe_low", "oe_high", "adjustment", "method", "n_iterations"]
     ]
@@ -719,83 +339,6 @@ def _check_months(months: Sequence[int]) -> list[int]:
             hint="e.g. months=(6, 7, 8) for June-August",
         )
     return month_set
-
-
-def _stratified_loglik(b: float, xs: np.ndarray, xo: np.ndarray, os_: np.ndarray, oo: np.ndarray) -> float:
-    """Conditional log-likelihood of ``log RR = b`` given the ruptures of each age month."""
-    with np.errstate(over="ignore"):
-        ls = np.log(xs) + b
-        denom = np.logaddexp(ls, np.log(xo))
-    return float(np.sum(os_ * (ls - denom) + oo * (np.log(xo) - denom)))
-
-
-def _solve_monotone(fun, lo: float, hi: float) -> float:
-    """Root of an increasing-then-crossing function on ``[lo, hi]`` (bisection via brentq)."""
-    return float(optimize.brentq(fun, lo, hi, xtol=1e-12))
-
-
-def stratified_rate_ratio(
-    observed_in: object,
-    exposure_in: object,
-    observed_out: object,
-    exposure_out: object,
-    *,
-    level: float = 0.95,
-) -> tuple[float, float, float, float]:
-    """Rate ratio "in" / "out" common to several strata (Poisson), with its likelihood interval.
-
-    Strata ``k`` (here: the age months of the contract) have ``O_in[k]``, ``X_in[k]``,
-    ``O_out[k]``, ``X_out[k]``; the model is ``O ~ Poisson(X · h[k] · RR)`` "in" and
-    ``Poisson(X · h[k])`` "out". Conditionally on ``O_in[k] + O_out[k]``, ``O_in[k]`` is binomial
-    with ``p_k = RR·X_in[k] / (RR·X_in[k] + X_out[k])``: the conditional likelihood does not depend
-    on the nuisance ``h[k]``, its maximum is the maximum-likelihood ``RR`` of the Poisson model with
-    age and period factors, and the interval (``{RR : 2·(l(RR̂) - l(RR)) <= χ²₁(level)}``, profile
-    likelihood) accounts for the estimation of ``h``. Only strata with exposure in both periods
-    carry information. ``p_value``: likelihood-ratio test of ``RR = 1``.
-
-    Returns ``(rr, ci_low, ci_high, p_value)``; ``rr`` is 0 (or ``inf``) when no informative
-    rupture falls in (or out); NaN without informative stratum.
-
-    Two age months; in the first, 2 ruptures in 10 contract-months in summer against 2 in 20
-    otherwise; in the second, 2 in 10 against 2 in 40. The score equation
-    ``Σk (O_in[k] - n_k·p_k) = 0`` reads ``RR/(RR+2) + RR/(RR+4) = 1``, so ``RR = √8``:
-
-    >>> rr, lo, hi, p = stratified_rate_ratio([2, 2], [10.0, 10.0], [2, 2], [20.0, 40.0])
-    >>> round(rr, 6) == round(8 ** 0.5, 6), bool(lo < rr < hi)
-    (True, True)
-    """
-    os_all = np.asarray(observed_in, dtype="float64")
-    xs_all = np.asarray(exposure_in, dtype="float64")
-    oo_all = np.asarray(observed_out, dtype="float64")
-    xo_all = np.asarray(exposure_out, dtype="float64")
-    keep = (xs_all > 0) & (xo_all > 0) & (os_all + oo_all > 0)
-    os_, xs, oo, xo = os_all[keep], xs_all[keep], oo_all[keep], xo_all[keep]
-    n_in, n_out = float(os_.sum()), float(oo.sum())
-    if n_in + n_out == 0:
-        return np.nan, np.nan, np.nan, np.nan
-    n = os_ + oo
-
-    def score(b: float) -> float:  # decreasing in b
-        return float(np.sum(os_ - n / (1.0 + xo / xs * np.exp(-b))))
-
-    span = 50.0
-    if n_in == 0:
-        b_hat, l_hat = -np.inf, 0.0
-    elif n_out == 0:
-        b_hat, l_hat = np.inf, 0.0
-    else:
-        b_hat = _solve_monotone(lambda b: -score(b), -span, span)
-        l_hat = _stratified_loglik(b_hat, xs, xo, os_, oo)
-    crit = float(stats.chi2.ppf(level, 1)) / 2
-
-    def drop(b: float) -> float:
-        return l_hat - _stratified_loglik(b, xs, xo, os_, oo) - crit
-
-    lo = 0.0 if n_in == 0 else float(np.exp(_solve_monotone(drop, -span, min(b_hat, span))))
-    hi = np.inf if n_out == 0 else float(np.exp(_solve_monotone(lambda b: -drop(b), max(b_hat, -span), span)))
-    lr = 2 * (l_hat - _stratified_loglik(0.0, xs, xo, os_, oo))
-    p_value = float(stats.chi2.sf(max(lr, 0.0), 1))
-    return float(np.exp(b_hat)), lo, hi, p_value
 
 
 def age_adjusted_summer_effect(
@@ -864,43 +407,7 @@ def age_adjusted_summer_effect(
     xo_all = exposure[:, :, ~summer].sum(axis=2) / DAYS_PER_MONTH
     os_all = ruptures[:, :, summer].sum(axis=2).astype("float64")
     oo_all = ruptures[:, :, ~summer].sum(axis=2).astype("float64")
-    rows = []
-    for gi in range(len(keys)):
-        xs, xo, os_, oo = xs_all[gi], xo_all[gi], os_all[gi], oo_all[gi]
-        rr, lo, hi, p = stratified_rate_ratio(os_, xs, oo, xo, level=level)
-        h, _, _ = fit_age_period(np.stack([oo, os_], 1), np.stack([xo, xs], 1), method="ipf")
-        e_o, e_s = h @ xo, h @ xs
-        h1, r1, _ = fit_age_period(np.stack([oo, os_], 1), np.stack([xo, xs], 1), method="one-step")
-        e1_o, e1_s = h1 @ xo, h1 @ xs
-        k_s, k_o = os_.sum(), oo.sum()
-        one_lo, one_hi = _conditional_binomial_ratio_interval([k_s], [k_o], [e1_s], [e1_o], level=level)
-        crude_lo, crude_hi = _conditional_binomial_ratio_interval(
-            [k_s], [k_o], [xs.sum()], [xo.sum()], level=level
-        )
-        with np.errstate(invalid="ignore", divide="ignore"):
-            rows.append(
-                {
-                    "n_ruptures_summer": int(k_s),
-                    "exposure_months_summer": float(xs.sum()),
-                    "expected_summer": float(e_s),
-                    "oe_summer": float(k_s / e_s) if e_s > 0 else np.nan,
-                    "n_ruptures_other": int(k_o),
-                    "exposure_months_other": float(xo.sum()),
-                    "expected_other": float(e_o),
-                    "oe_other": float(k_o / e_o) if e_o > 0 else np.nan,
-                    "rate_ratio": rr,
-                    "ci_low": lo,
-                    "ci_high": hi,
-                    "p_value": p,
-                    "one_step_ratio": float(r1[1] / r1[0]) if e1_s > 0 and e1_o > 0 else np.nan,
-                    "one_step_ci_low": float(one_lo[0]),
-                    "one_step_ci_high": float(one_hi[0]),
-                    "crude_rate_ratio": float(np.float64(k_s / xs.sum()) / np.float64(k_o / xo.sum())),
-                    "crude_ci_low": float(crude_lo[0]),
-                    "crude_ci_high": float(crude_hi[0]),
-                    "n_age_months": int(((xs > 0) & (xo > 0)).sum()),
-                }
-            )
+    rows = [_summer_row(xs_all[gi], xo_all[gi], os_all[gi], oo_all[gi], level) for gi in range(len(keys))]
     out = pd.concat([keys.reset_index(drop=True), pd.DataFrame(rows)], axis=1)
     return out.assign(
         months=",".join(str(m) for m in month_set),
@@ -908,3 +415,38 @@ def age_adjusted_summer_effect(
         ci_method="profile-likelihood",
         as_of=ts,
     )
+
+
+def _summer_row(xs: np.ndarray, xo: np.ndarray, os_: np.ndarray, oo: np.ndarray, level: float) -> dict:
+    """One group's row of :func:`age_adjusted_summer_effect` from its exposure (contract-months) and
+    ruptures per age month, in the summer months (``xs``, ``os_``) and in the others (``xo``, ``oo``)."""
+    rr, lo, hi, p = stratified_rate_ratio(os_, xs, oo, xo, level=level)
+    h, _, _ = fit_age_period(np.stack([oo, os_], 1), np.stack([xo, xs], 1), method="ipf")
+    e_o, e_s = h @ xo, h @ xs
+    h1, r1, _ = fit_age_period(np.stack([oo, os_], 1), np.stack([xo, xs], 1), method="one-step")
+    e1_o, e1_s = h1 @ xo, h1 @ xs
+    k_s, k_o = os_.sum(), oo.sum()
+    one_lo, one_hi = rate_ratio_interval([k_s], [k_o], [e1_s], [e1_o], level=level)
+    crude_lo, crude_hi = rate_ratio_interval([k_s], [k_o], [xs.sum()], [xo.sum()], level=level)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return {
+            "n_ruptures_summer": int(k_s),
+            "exposure_months_summer": float(xs.sum()),
+            "expected_summer": float(e_s),
+            "oe_summer": float(k_s / e_s) if e_s > 0 else np.nan,
+            "n_ruptures_other": int(k_o),
+            "exposure_months_other": float(xo.sum()),
+            "expected_other": float(e_o),
+            "oe_other": float(k_o / e_o) if e_o > 0 else np.nan,
+            "rate_ratio": rr,
+            "ci_low": lo,
+            "ci_high": hi,
+            "p_value": p,
+            "one_step_ratio": float(r1[1] / r1[0]) if e1_s > 0 and e1_o > 0 else np.nan,
+            "one_step_ci_low": float(one_lo[0]),
+            "one_step_ci_high": float(one_hi[0]),
+            "crude_rate_ratio": float(np.float64(k_s / xs.sum()) / np.float64(k_o / xo.sum())),
+            "crude_ci_low": float(crude_lo[0]),
+            "crude_ci_high": float(crude_hi[0]),
+            "n_age_months": int(((xs > 0) & (xo > 0)).sum()),
+        }

@@ -30,7 +30,40 @@ import numpy as np
 import pandas as pd
 
 from aioa_analysis.core.errors import ParameterError
-from aioa_analysis.stats.dimensions import MIN_N_DEFAULT, small_denominator_flags
+
+MIN_N_DEFAULT = 20
+"""Smallest denominator for which a rate is shown (InserJeunes/DEPP rule)."""
+
+
+NOT_OBSERVABLE = "non observable"
+"""Reason of a suppressed rate whose denominator is 0 (or missing): there is no rate to hide."""
+
+
+def small_denominator_flags(n: pd.Series, *, min_n: int = MIN_N_DEFAULT) -> tuple[pd.Series, pd.Series]:
+    """Primary suppression of a rate: ``suppressed`` (bool) where ``n < min_n``, and the reason.
+
+    The reason is ``"effectif < {min_n}"``, or :data:`NOT_OBSERVABLE` (``"non observable"``) when
+    the denominator is 0 or missing: such a group has no rate and reveals nothing, so secondary
+    suppression does not protect it. The one place where the rule lives: the estimators flag their
+    tables with it (:func:`flag_rates`), and the publication step builds the secondary suppression
+    on it.
+
+    >>> s, r = small_denominator_flags(pd.Series([5, 20, 0]), min_n=20)
+    >>> s.tolist(), r.tolist()
+    ([True, False, True], ['effectif < 20', '', 'non observable'])
+    """
+    if isinstance(min_n, bool) or not isinstance(min_n, int) or min_n < 0:
+        raise ParameterError(f"min_n={min_n!r} is not a non-negative integer", hint="use e.g. min_n=20")
+    values = pd.Series(n).astype("float64")
+    small = (values.fillna(0) < min_n).astype(bool)
+    empty = small & (values.fillna(0) <= 0)
+    reason = (
+        pd.Series("", index=values.index, dtype="string")
+        .mask(small, f"effectif < {min_n}")
+        .mask(empty, NOT_OBSERVABLE)
+    )
+    return small.rename("suppressed"), reason.rename("suppression_reason")
+
 
 SECONDARY = "secondaire"
 MARGIN_WARNING = "marge à masquer"

@@ -17,6 +17,7 @@ Everything is vectorised (sorting and cumulative sums, ``O(n log n)``), no loop 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -24,15 +25,11 @@ from scipy import stats
 
 from aioa_analysis.core.errors import ParameterError
 from aioa_analysis.core.schema import C
-from aioa_analysis.stats.dimensions import (
-    MIN_N_DEFAULT,
-    group_codes,
-    rate_table,
-    small_denominator_flags,
-    with_dimensions,
-)
-from aioa_analysis.stats.intervals import wilson_interval
+from aioa_analysis.stats.dimensions import group_codes, with_dimensions
+from aioa_analysis.stats.intervals import loglog_survival_interval, wilson_interval
 from aioa_analysis.stats.outcomes import EVENT_DATE, OUTCOME, parse_as_of, with_outcome
+from aioa_analysis.stats.suppression import MIN_N_DEFAULT, small_denominator_flags
+from aioa_analysis.stats.tables import rate_table, share
 
 # --------------------------------------------------------------------------------------------------
 # calendar months
@@ -186,12 +183,7 @@ def kaplan_meier(time: object, event: object, *, level: float = 0.95) -> pd.Data
     with np.errstate(divide="ignore", invalid="ignore"):
         surv = np.cumprod(1.0 - d / n)
         gw = np.cumsum(np.where(d > 0, d / (n * (n - d)), 0.0))
-        z = stats.norm.ppf(0.5 + level / 2)
-        se = np.sqrt(gw) / np.abs(np.log(surv))
-        lnl = np.log(-np.log(surv))
-        lo = np.exp(-np.exp(lnl + z * se))
-        hi = np.exp(-np.exp(lnl - z * se))
-    defined = (surv > 0) & (surv < 1)
+    lo, hi = loglog_survival_interval(surv, gw, level=level)
     return pd.DataFrame(
         {
             "time": uniq,
@@ -199,21 +191,39 @@ def kaplan_meier(time: object, event: object, *, level: float = 0.95) -> pd.Data
             "n_events": d,
             "n_censored": c,
             "survival": surv,
-            "ci_low": np.where(defined, lo, np.nan),
-            "ci_high": np.where(defined, hi, np.nan),
+            "ci_low": lo,
+            "ci_high": hi,
             "greenwood_var": gw,
         }
     )
 
 
-def _km_at(km: pd.DataFrame, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """S(m-) and its interval and the number at risk (time >= m) at each grid value m."""
+def km_at(
+    km: pd.DataFrame,
+    points: np.ndarray,
+    *,
+    side: Literal["left", "right"] = "left",
+    ci_before: float = np.nan,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A :func:`kaplan_meier` table read at ``points``: S, its interval and the number at risk.
+
+    ``side="left"``: ``S(m-)``, the survival *strictly before* each point (the rupture curves: "a
+    rupture before month m"); ``side="right"``: ``S(m)``, events at ``m`` included (the curve is
+    right-continuous). Before the first time, S is 1 and its interval ``(ci_before, ci_before)``.
+    ``n_at_risk`` is the number with time ``>= m``.
+
+    >>> km = kaplan_meier([1, 2, 3], [True, True, False])
+    >>> km_at(km, np.array([0.0, 1.0, 2.5]))[0].round(3).tolist()
+    [1.0, 1.0, 0.333]
+    >>> km_at(km, np.array([0.0, 1.0, 2.5]), side="right")[0].round(3).tolist()
+    [1.0, 0.667, 0.333]
+    """
     times = km["time"].to_numpy()
-    idx = np.searchsorted(times, grid, side="left") - 1  # last time strictly below m
+    idx = np.searchsorted(times, points, side=side) - 1  # the last time before (or at) the point
     surv = np.concatenate(([1.0], km["survival"].to_numpy()))[idx + 1]
-    lo = np.concatenate(([np.nan], km["ci_low"].to_numpy()))[idx + 1]
-    hi = np.concatenate(([np.nan], km["ci_high"].to_numpy()))[idx + 1]
-    first = np.searchsorted(times, grid, side="left")
+    lo = np.concatenate(([ci_before], km["ci_low"].to_numpy()))[idx + 1]
+    hi = np.concatenate(([ci_before], km["ci_high"].to_numpy()))[idx + 1]
+    first = np.searchsorted(times, points, side="left")
     at_risk = np.concatenate((km["n_at_risk"].to_numpy(), [0]))[first]
     return surv, lo, hi, at_risk
 
@@ -295,7 +305,7 @@ def rupture_km(
     for gi, sel in enumerate(_group_slices(codes, len(keys))):  # loop over groups, not contracts
         t, e = time[sel], ev[sel]
         km = kaplan_meier(t, e, level=level)
-        surv, slo, shi, at_risk = _km_at(km, grid)
+        surv, slo, shi, at_risk = km_at(km, grid)
         month_of = np.minimum(np.floor(t).astype("int64") + 1, len(grid))  # [m-1, m) -> m
         n_r = np.bincount(month_of[e], minlength=len(grid) + 1)[: len(grid)]
         n_c = np.bincount(month_of[~e], minlength=len(grid) + 1)[: len(grid)]
@@ -396,9 +406,7 @@ def rupture_whole_contract(
     if len(codes):
         np.maximum.at(horizon, codes, np.ceil(planned).astype("int64"))
     lo, hi = wilson_interval(k, n, level=level)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rate = np.where(n > 0, k / np.maximum(n, 1), np.nan)
-    lo, hi = np.asarray(lo, dtype="float64"), np.asarray(hi, dtype="float64")
+    rate = share(k, n)
     time = frame["time_months"].to_numpy()
     ev = frame["is_rupture"].to_numpy()
     slices = _group_slices(codes, g)
@@ -413,9 +421,7 @@ def rupture_whole_contract(
         keys,
         n=n,
         k=k,
-        rate=rate,
-        ci_low=lo,
-        ci_high=hi,
+        estimate=(rate, lo, hi),
         min_n=min_n,
         estimator=np.where(running, "kaplan_meier", "part_observee"),
         n_ruptures_after_diploma=k_after.astype("int64"),

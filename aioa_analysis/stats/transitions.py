@@ -27,27 +27,26 @@ results are the same with or without it.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from aioa_analysis.core.errors import ParameterError
 from aioa_analysis.core.schema import C
-from aioa_analysis.stats.dimensions import MIN_N_DEFAULT, small_denominator_flags, with_dimensions
+from aioa_analysis.stats.dimensions import with_dimensions
 from aioa_analysis.stats.linking import (
     RECONTRACT_TOLERANCE_DAYS,
     RuptureLinks,
     check_count,
-    count_by,
     days_to_new_contract,
     horizon_eligible,
     horizon_end,
-    with_wilson,
 )
 from aioa_analysis.stats.outcomes import OUTCOME, parse_as_of, with_outcome
+from aioa_analysis.stats.suppression import MIN_N_DEFAULT, flag_rates
+from aioa_analysis.stats.survival import kaplan_meier, km_at
+from aioa_analysis.stats.tables import count_by, share, with_rate
 
 DEFAULT_WINDOWS = (60, 180)
 """DARES re-contracting windows (about 2 and 6 months), in days."""
@@ -121,11 +120,6 @@ def link_new_contracts(
         followup_days=(ts - out[C.rupture_date]).dt.days.astype("Int64"),
         linkable=out[C.apprentice_key].notna().to_numpy(),
     )
-
-
-def _suppress(table: pd.DataFrame, n_col: str, min_n: int) -> pd.DataFrame:
-    suppressed, reason = small_denominator_flags(table[n_col], min_n=min_n)
-    return table.assign(suppressed=suppressed.to_numpy(), suppression_reason=reason.to_numpy())
 
 
 def _windows(windows: Iterable[int]) -> list[int]:
@@ -208,7 +202,7 @@ def recontract_rates(
         )
         tables.append(counts.assign(window_days=w))
     out = pd.concat(tables, ignore_index=True)
-    out = _suppress(with_wilson(out, k="n_recontracted", n="n_ruptures", level=level), "n_ruptures", min_n)
+    out = with_rate(out, k="n_recontracted", n="n_ruptures", level=level, min_n=min_n)
     cols = [*dims, "window_days", "n_ruptures", "n_recontracted", "rate", "ci_low", "ci_high"]
     cols += ["suppressed", "suppression_reason", "n_window_open", "n_unlinkable"]
     return out[cols].sort_values([*dims, "window_days"], kind="stable").reset_index(drop=True)
@@ -281,17 +275,12 @@ def net_rupture_rates(
             "n_net_ruptures": within & ~recontracted,
         },
     )
-    out = _suppress(with_wilson(out, k="n_net_ruptures", n="n_contracts", level=level), "n_contracts", min_n)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        gross = np.where(out["n_contracts"] > 0, out["n_ruptures"] / out["n_contracts"].clip(lower=1), np.nan)
-        share = np.where(
-            out["n_ruptures"] > 0, out["n_recontracted"] / out["n_ruptures"].clip(lower=1), np.nan
-        )
+    out = with_rate(out, k="n_net_ruptures", n="n_contracts", level=level, min_n=min_n)
     out = out.assign(
         horizon_months=int(horizon_months),
         window_days=int(window_days),
-        gross_rate=gross,
-        recontract_share=share,
+        gross_rate=share(out["n_ruptures"], out["n_contracts"]),
+        recontract_share=share(out["n_recontracted"], out["n_ruptures"]),
     )
     cols = [*dims, "horizon_months", "window_days", "n_contracts", "n_ruptures", "n_recontracted"]
     cols += ["n_net_ruptures", "gross_rate", "recontract_share", "rate", "ci_low", "ci_high"]
@@ -368,19 +357,17 @@ def _delays_by_group(
 
 
 def _km_cdf(time: np.ndarray, event: np.ndarray, days: np.ndarray, level: float):
-    """Kaplan-Meier cumulative incidence 1 - S(d) with log-log interval, via scipy.stats.ecdf."""
+    """Kaplan-Meier cumulative incidence 1 - S(d) at each day d (new contracts on day d included)
+    with its log-log interval (:func:`aioa_analysis.stats.survival.kaplan_meier`); before the first
+    time, 0 with the interval (0, 0)."""
     nan = np.full(len(days), np.nan)
     if len(time) == 0:
         return nan, nan, nan
     if not event.any():
         zero = np.zeros(len(days))
         return zero, zero, nan
-    data = stats.CensoredData(uncensored=time[event], right=time[~event])
-    res = stats.ecdf(data)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        ci = res.cdf.confidence_interval(level, method="log-log")
-        return res.cdf.evaluate(days), ci.low.evaluate(days), ci.high.evaluate(days)
+    surv, lo, hi, _ = km_at(kaplan_meier(time, event, level=level), days, side="right", ci_before=1.0)
+    return 1.0 - surv, 1.0 - hi, 1.0 - lo
 
 
 def time_to_new_contract(
@@ -401,7 +388,7 @@ def time_to_new_contract(
     Time: ``max(0, new_start - rupture_date)`` in days (a new contract dated up to
     ``tolerance_days`` before the rupture counts as day 0). Censoring: ruptures without a new
     contract known at ``as_of`` are censored at ``as_of - rupture_date``. Interval: log-log
-    (Greenwood) at ``level`` (:func:`scipy.stats.ecdf`). Unlike :func:`recontract_rates`, recent
+    (Greenwood) at ``level`` (:func:`aioa_analysis.stats.survival.kaplan_meier`). Unlike :func:`recontract_rates`, recent
     ruptures contribute (censored) instead of being dropped.
 
     Returns, per group and day d: dimension columns, ``day``, ``n_ruptures`` (all linkable
@@ -451,7 +438,7 @@ def time_to_new_contract(
             )
     cols = [*dims, "day", "n_ruptures", "n_at_risk", "n_recontracted", "cum_share", "ci_low", "ci_high"]
     out = pd.DataFrame(rows, columns=cols).astype({d: base[d].dtype for d in dims})
-    return _suppress(out, "n_ruptures", min_n)
+    return flag_rates(out, min_n=min_n, n_col="n_ruptures")
 
 
 def time_to_new_contract_summary(
@@ -502,8 +489,8 @@ def time_to_new_contract_summary(
     ):
         median_km = np.nan
         if e.any():
-            res = stats.ecdf(stats.CensoredData(uncensored=t[e], right=t[~e]))
-            reached = res.cdf.quantiles[res.cdf.probabilities >= 0.5 - 1e-12]
+            km = kaplan_meier(t, e)
+            reached = km["time"].to_numpy()[1.0 - km["survival"].to_numpy() >= 0.5 - 1e-12]
             median_km = float(reached[0]) if len(reached) else np.nan
         obs = t[e]
         q = np.quantile(obs, [0.25, 0.5, 0.75]) if len(obs) else np.full(3, np.nan)
@@ -530,4 +517,4 @@ def time_to_new_contract_summary(
         "q3_days",
     ]
     out = pd.DataFrame(rows, columns=cols).astype({d: base[d].dtype for d in dims})
-    return _suppress(out, "n_ruptures", min_n)
+    return flag_rates(out, min_n=min_n, n_col="n_ruptures")
