@@ -42,18 +42,13 @@ from aioa_analysis.core.atomic import AtomicDir
 from aioa_analysis.core.errors import OutputError, ParameterError
 from aioa_analysis.sample import _catalog as cat
 from aioa_analysis.sample import _params as P
+from aioa_analysis.sample._chamber import build_chamber
+from aioa_analysis.sample._deca import DECA_COLUMNS, build_deca_api, build_deca_extract, deca_extract_frame
+from aioa_analysis.sample._exams import build_exams
+from aioa_analysis.sample._format import to_csv_bytes
+from aioa_analysis.sample._sifa import build_sifa
 from aioa_analysis.sample._simulate import Simulation, simulate
-from aioa_analysis.sample._writers import (
-    DECA_COLUMNS,
-    build_chamber,
-    build_deca_api,
-    build_deca_extract,
-    build_exams,
-    build_sifa,
-    build_tba,
-    deca_extract_frame,
-    to_csv_bytes,
-)
+from aioa_analysis.sample._tba import build_tba
 
 __all__ = [
     "DEFAULT_EXTRACTION_DATE",
