@@ -22,8 +22,9 @@ from aioa_analysis.sample import generate_sample, simulate, simulate_contracts
 from aioa_analysis.sample._chamber import CHAMBER_HEADER
 from aioa_analysis.sample._deca import DECA_COLUMNS
 from aioa_analysis.sample._exams import EXAM_HEADER
+from aioa_analysis.sample._hazard import HazardTable
+from aioa_analysis.sample._population import make_sirets
 from aioa_analysis.sample._sifa import SIFA_COLUMNS
-from aioa_analysis.sample._simulate import HazardTable, make_sirets
 from aioa_analysis.sample._tba import TBA_KEYS
 
 REPO = Path(__file__).resolve().parents[1]

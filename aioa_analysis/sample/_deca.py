@@ -17,13 +17,13 @@ from aioa_analysis.sample import _catalog as cat
 from aioa_analysis.sample import _params as P
 from aioa_analysis.sample._format import (
     cfa_sirets,
-    choice_arr,
     contracts_with_persons,
     fmt_date,
     name_variant,
     rncp_of,
     to_csv_bytes,
 )
+from aioa_analysis.sample._population import choice
 from aioa_analysis.sample._simulate import Simulation
 
 DECA_COLUMNS = (
@@ -114,7 +114,7 @@ def _amendment_rows(base: pd.DataFrame, rng: np.random.Generator, ext: pd.Timest
     eff = start + pd.to_timedelta(rng.integers(30, 300, len(am)), unit="D")
     eff = eff.where(eff < end, start + pd.Timedelta(days=15)).where(lambda x: x <= ext, start)
     return am.assign(
-        typecontrat=choice_arr(rng, list(P.AMENDMENT_TYPES), list(P.AMENDMENT_TYPES.values()), len(am)),
+        typecontrat=choice(rng, list(P.AMENDMENT_TYPES), list(P.AMENDMENT_TYPES.values()), len(am)),
         dateeffetavenant=fmt_date(eff, "%Y-%m-%d").to_numpy(),
         noavenant=am["nocontrat"].to_numpy(),
         _kind="amendment",

@@ -84,11 +84,6 @@ def contracts_with_persons(sim: Simulation) -> pd.DataFrame:
     return ct.join(per.drop(columns="sex"), on="person_id")
 
 
-def choice_arr(rng: np.random.Generator, keys: list, weights: list, n: int) -> np.ndarray:
-    w = np.asarray(weights, dtype=float)
-    return np.asarray(keys, dtype=object)[rng.choice(len(keys), size=n, p=w / w.sum())]
-
-
 def rncp_of(cfd: pd.Series) -> pd.Series:
     """A stable, fictitious RNCP code per diploma (``RNCP3xxxx``)."""
     digits = cfd.str.replace(r"[^0-9]", "", regex=True).str.slice(-4).str.zfill(4)

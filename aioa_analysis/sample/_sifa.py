@@ -15,12 +15,12 @@ import pandas as pd
 from aioa_analysis.sample import _catalog as cat
 from aioa_analysis.sample import _params as P
 from aioa_analysis.sample._format import (
-    choice_arr,
     contracts_with_persons,
     name_variant,
     strip_accents,
     to_csv_bytes,
 )
+from aioa_analysis.sample._population import choice
 from aioa_analysis.sample._simulate import Simulation
 
 SIFA_COLUMNS = (
@@ -108,16 +108,16 @@ def _sifa_frame(cur: pd.DataFrame, uai: str, photo: pd.Timestamp, rng: np.random
             "NATIO": cur["nationality"],
             "SIT_AV_APP": np.where(
                 lg == "3",
-                choice_arr(rng, ["11", "21", "31", "54"], [0.5, 0.15, 0.25, 0.1], n),
-                choice_arr(rng, ["31", "21", "41", "53"], [0.5, 0.25, 0.15, 0.1], n),
+                choice(rng, ["11", "21", "31", "54"], [0.5, 0.15, 0.25, 0.1], n),
+                choice(rng, ["31", "21", "41", "53"], [0.5, 0.25, 0.15, 0.1], n),
             ),
             "DIP_OBT": np.where(
                 lg == "3",
-                choice_arr(rng, ["01", "03"], [0.35, 0.65], n),
-                np.where(lg == "4", "04", choice_arr(rng, ["07", "08"], [0.4, 0.6], n)),
+                choice(rng, ["01", "03"], [0.35, 0.65], n),
+                np.where(lg == "4", "04", choice(rng, ["07", "08"], [0.4, 0.6], n)),
             ),
             "SIT_N_1": "9999",
-            "ETAB_N_1": choice_arr(rng, ["041", "993"], [0.7, 0.3], n),
+            "ETAB_N_1": choice(rng, ["041", "993"], [0.7, 0.3], n),
             "TYPE_EMP": etype,
             "DATE_ENTREE_CFA": ddmmyyyy(cur["training_start_date"]),
             "DATE_DEB_CONT": ddmmyyyy(cur["start_date"]),
