@@ -17,6 +17,11 @@
 
 Same seed and arguments give byte-identical files. See ``docs/sample.md``.
 
+Modules: ``_catalog`` and ``_params`` (static inputs, with their citations); ``_population``
+(starts, programmes, apprentices, employers), ``_hazard`` (rupture model) and ``_simulate`` (the true
+contracts, exams and ruptures, in memory); one writer per file format (``_deca``, ``_tba``, ``_sifa``,
+``_chamber``, ``_exams``; shared cell formatting in ``_format``); ``_truth`` (the ground truth).
+
 Examples
 --------
 >>> import tempfile, pathlib

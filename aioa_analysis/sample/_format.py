@@ -64,6 +64,7 @@ def mixed_dates(
 
 def to_csv_bytes(df: pd.DataFrame, *, sep: str, encoding: str, header: bool = True, lineterminator: str = "\n",
                  quoting: Literal[0, 1, 2, 3] = 0, preamble: str = "") -> bytes:  # fmt: skip
+    """``df`` as CSV bytes in ``encoding``, after ``preamble`` (title rows), without the index."""
     buf = io.StringIO()
     buf.write(preamble)
     df.to_csv(buf, sep=sep, index=False, header=header, lineterminator=lineterminator, quoting=quoting)
@@ -71,14 +72,17 @@ def to_csv_bytes(df: pd.DataFrame, *, sep: str, encoding: str, header: bool = Tr
 
 
 def naf_dotted(naf: pd.Series) -> pd.Series:
+    """``4322A`` -> ``43.22A`` (as some spreadsheets type NAF codes)."""
     return naf.str.slice(0, 2) + "." + naf.str.slice(2)
 
 
 def phone_spaced(p: pd.Series) -> pd.Series:
+    """``0612345678`` -> ``06 12 34 56 78``."""
     return p.str.replace(r"(\d{2})(?=\d)", r"\1 ", regex=True)
 
 
 def contracts_with_persons(sim: Simulation) -> pd.DataFrame:
+    """The true contracts with their apprentice's identity columns (the contract's ``sex`` kept)."""
     per = sim.persons.set_index("person_id")
     ct = sim.contracts
     return ct.join(per.drop(columns="sex"), on="person_id")

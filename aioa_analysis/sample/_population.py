@@ -14,6 +14,7 @@ from aioa_analysis.sample import _params as P
 
 
 def choice(rng: np.random.Generator, keys: list, weights, size: int) -> np.ndarray:
+    """``size`` draws among ``keys`` with (unnormalised) ``weights``, as an object array."""
     w = np.asarray(weights, dtype=float)
     return np.asarray(keys, dtype=object)[rng.choice(len(keys), size=size, p=w / w.sum())]
 
@@ -44,6 +45,7 @@ def make_sirets(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def school_years(extraction: pd.Timestamp, years: int) -> list[int]:
+    """First calendar year of the ``years`` school years ending with the one of ``extraction``."""
     current = extraction.year if extraction.month >= 8 else extraction.year - 1
     return list(range(current - years + 1, current + 1))
 
@@ -51,6 +53,7 @@ def school_years(extraction: pd.Timestamp, years: int) -> list[int]:
 def draw_starts(
     rng: np.random.Generator, sy_list: list[int], per_year: int, extraction: pd.Timestamp
 ) -> pd.Series:
+    """``per_year`` start dates per school year, by the national monthly profile, up to ``extraction``."""
     months_order = [8, 9, 10, 11, 12, 1, 2, 3, 4, 5, 6, 7]
     w = np.array([P.MONTHLY_STARTS_2024[m] for m in months_order], dtype=float)
     out = []
@@ -69,6 +72,7 @@ def draw_starts(
 
 
 def programme_frame() -> pd.DataFrame:
+    """The catalogue's programmes with diploma family, level, CERFA type and level group."""
     progs = pd.DataFrame([p._asdict() for p in cat.PROGRAMMES])
     attrs = referential.diploma_attributes(progs["cfd"])
     level = attrs["diploma_level"]
@@ -137,6 +141,7 @@ def last_class_of(rng: np.random.Generator, level_group: np.ndarray) -> np.ndarr
 
 
 def make_persons(rng: np.random.Generator, sex: np.ndarray, birth: pd.Series) -> pd.DataFrame:
+    """One apprentice per row: name, birth, contact details, address (``person_id`` 0..n-1)."""
     n = len(sex)
     surname, first = _names(rng, sex)
     postcode, commune = _residence(rng, n)
@@ -233,6 +238,7 @@ def employers(rng: np.random.Generator, progs: pd.DataFrame, prog_idx: np.ndarra
 def planned_end(
     rng: np.random.Generator, start: pd.Series, n_years: np.ndarray
 ) -> tuple[pd.Series, np.ndarray]:
+    """Planned end (end of the programme's last school year, at least 6 months) and exam session year."""
     sy = (start.dt.year - (start.dt.month < 8).astype(int)).to_numpy()
     end_year = sy + n_years
     alt = rng.choice(3, size=len(start), p=[0.6, 0.25, 0.15])  # 31/08, 31/07, 30/06 [D]
