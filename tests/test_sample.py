@@ -19,8 +19,13 @@ from aioa_analysis.core import referential
 from aioa_analysis.ingest.pseudonym import normalise_name
 from aioa_analysis.sample import _params as P
 from aioa_analysis.sample import generate_sample, simulate, simulate_contracts
-from aioa_analysis.sample._simulate import HazardTable, make_sirets
-from aioa_analysis.sample._writers import CHAMBER_HEADER, DECA_COLUMNS, EXAM_HEADER, SIFA_COLUMNS, TBA_KEYS
+from aioa_analysis.sample._chamber import CHAMBER_HEADER
+from aioa_analysis.sample._deca import DECA_COLUMNS
+from aioa_analysis.sample._exams import EXAM_HEADER
+from aioa_analysis.sample._hazard import HazardTable
+from aioa_analysis.sample._population import make_sirets
+from aioa_analysis.sample._sifa import SIFA_COLUMNS
+from aioa_analysis.sample._tba import TBA_KEYS
 
 REPO = Path(__file__).resolve().parents[1]
 COMMITTED = REPO / "data" / "raw" / "sample"

@@ -10,6 +10,11 @@ where ``u`` is the number of days since the start, ``base`` the duration profile
 employer size band, age band and sex (and of a prior rupture for a follow-up contract). The relative
 risks are calibrated by raking so that the expected 9-month probabilities of the groups keep the
 published RATIOS; ``scale`` sets the overall expected 9-month probability to 21 % (DOMAIN #1).
+
+The pieces: ``_population`` (starts, programmes, apprentices, employers), ``_hazard`` (the hazard
+table and its calibration); this module runs them in order (:func:`simulate`) and adds the
+follow-up contracts after a rupture, the exam sittings, the ruptures after the diploma, the
+rupture reasons and the contract numbers.
 """
 
 from __future__ import annotations
@@ -23,6 +28,17 @@ from aioa_analysis.core import referential
 from aioa_analysis.core.errors import ParameterError
 from aioa_analysis.sample import _catalog as cat
 from aioa_analysis.sample import _params as P
+from aioa_analysis.sample._hazard import HazardTable, apply_rr, calibrate
+from aioa_analysis.sample._population import (
+    choice,
+    draw_starts,
+    employers,
+    last_class_of,
+    make_persons,
+    planned_end,
+    programme_frame,
+    school_years,
+)
 
 STREAMS = (
     "starts",
@@ -78,338 +94,233 @@ def size_band_of(headcount: np.ndarray) -> np.ndarray:
     )
 
 
-def _choice(rng: np.random.Generator, keys: list, weights, size: int) -> np.ndarray:
-    w = np.asarray(weights, dtype=float)
-    return np.asarray(keys, dtype=object)[rng.choice(len(keys), size=size, p=w / w.sum())]
+# --- first contracts of each training -----------------------------------------------------------------
 
 
-def _luhn_complete(body: np.ndarray) -> np.ndarray:
-    """Append the Luhn check digit to each row of digit arrays (n, k) -> (n, k+1)."""
-    k = body.shape[1]
-    digits = body.copy()
-    # positions from the right, once the check digit is appended: check is position 0 (not doubled)
-    dbl = (np.arange(k)[::-1] % 2) == 0  # rightmost body digit is doubled
-    d = np.where(dbl, digits * 2, digits)
-    d = np.where(d > 9, d - 9, d)
-    check = (10 - d.sum(axis=1) % 10) % 10
-    return np.column_stack([digits, check])
+def _programmes(rng: np.random.Generator, progs: pd.DataFrame, n: int) -> np.ndarray:
+    """Programme (row of ``progs``) of ``n`` first contracts: a CFA by its share, then a programme of
+    the CFA by its weight."""
+    cfa = choice(rng, list(P.CFA_SHARES), list(P.CFA_SHARES.values()), n)
+    prog_idx = np.empty(n, dtype=int)
+    for uai in P.CFA_SHARES:
+        m = cfa == uai
+        cand = progs.index[progs["cfa_uai"] == uai].to_numpy()
+        w = progs.loc[cand, "weight"].to_numpy(dtype=float)
+        prog_idx[m] = cand[rng.choice(len(cand), size=int(m.sum()), p=w / w.sum())]
+    return prog_idx
 
 
-def make_sirets(rng: np.random.Generator, n: int) -> np.ndarray:
-    """``n`` fake SIRETs valid for the Luhn check on both the SIREN and the full SIRET."""
-    siren = _luhn_complete(np.column_stack([rng.integers(1, 10, n), rng.integers(0, 10, (n, 7))]))
-    nic = np.column_stack(
-        [np.zeros((n, 2), dtype=int), rng.integers(0, 10, (n, 1)), rng.integers(1, 10, (n, 1))]
+def _apprentices(rp: np.random.Generator, pr: pd.DataFrame, start: pd.Series) -> pd.DataFrame:
+    """One apprentice per first contract (programme rows ``pr``): sex by the programme's share, age
+    by level group, identity and one "last class" (so that every file says the same)."""
+    n = len(start)
+    sex = np.where(rp.random(n) < pr["female_share"].to_numpy(), "F", "M")
+    ages = np.arange(15, 31)
+    age = np.empty(n, dtype=int)
+    for g, w in P.AGE_WEIGHTS.items():
+        m = pr["level_group"].to_numpy() == g
+        age[m] = ages[rp.choice(len(ages), size=int(m.sum()), p=np.asarray(w) / np.sum(w))]
+    birth = start - pd.to_timedelta((age * 365.25 + rp.integers(1, 364, n)).astype(int), unit="D")
+    persons = make_persons(rp, sex, birth.dt.normalize())
+    return persons.assign(last_class=last_class_of(rp, pr["level_group"].to_numpy()))
+
+
+def _first_contracts(
+    rng: dict[str, np.random.Generator],
+    progs: pd.DataFrame,
+    sy_list: list[int],
+    contracts_per_year: int,
+    ext: pd.Timestamp,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The first contract of each training (dates, programme, employer) and the apprentices."""
+    start = draw_starts(
+        rng["starts"], sy_list, max(1, round(contracts_per_year * P.FIRST_CONTRACT_SHARE)), ext
     )
-    full = _luhn_complete(np.column_stack([siren, nic]))
-    return np.array(["".join(map(str, row)) for row in full], dtype=object)
-
-
-# --- hazard table ---------------------------------------------------------------------------------------
-
-
-class HazardTable:
-    """Cumulative baseline hazard ``L[s, d]`` for every start day ``s`` and duration ``d`` (days).
-
-    ``L[s, d]`` sums the daily baseline hazard (duration profile x summer multiplier) over days
-    ``0..d-1`` after start day ``s``; a contract with relative risk ``rr`` breaks before day ``d``
-    with probability ``1 - exp(-rr * L[s, d])``.
-    """
-
-    def __init__(self, first_day: np.datetime64, n_start_days: int, horizon: int, *, summer: float) -> None:
-        self.first_day = np.asarray(first_day).astype("datetime64[D]")[()]
-        self.horizon = horizon
-        u = np.arange(horizon)
-        piece = np.searchsorted(np.asarray(P.HAZARD_BREAKS_DAYS), u, side="right") - 1
-        base = np.asarray(P.HAZARD_BASE_PER_DAY)[piece]
-        days = self.first_day + np.arange(n_start_days + horizon)
-        months = days.astype("datetime64[M]").astype(int) % 12 + 1
-        mult = np.where(np.isin(months, P.SUMMER_MONTHS), summer, 1.0)
-        idx = np.arange(n_start_days)[:, None] + u[None, :]
-        daily = base[None, :] * mult[idx]
-        self.cum = np.zeros((n_start_days, horizon + 1))
-        np.cumsum(daily, axis=1, out=self.cum[:, 1:])
-
-    def start_index(self, start: pd.Series) -> np.ndarray:
-        """Row of the table for each start date."""
-        return (start.to_numpy().astype("datetime64[D]") - self.first_day).astype(int)
-
-    def cumulative(self, s_idx: np.ndarray, d: np.ndarray) -> np.ndarray:
-        """``L[s, min(d, horizon)]`` element-wise."""
-        return self.cum[s_idx, np.clip(d, 0, self.horizon)]
-
-    def draw(self, s_idx: np.ndarray, rr: np.ndarray, e: np.ndarray) -> np.ndarray:
-        """Day of rupture (days since start) given unit-exponential draws ``e``; -1 beyond horizon."""
-        target = e / rr
-        rows = self.cum[s_idx, 1:]  # (n, horizon): cumulative at the END of each day
-        # vectorised row-wise searchsorted: offset every row so the flattened array is increasing
-        width = float(self.cum[:, -1].max()) + 1.0
-        offs = np.arange(len(s_idx)) * width
-        flat = (rows + offs[:, None]).ravel()
-        pos = np.searchsorted(flat, target + offs, side="left") - np.arange(len(s_idx)) * self.horizon
-        return np.where(target <= rows[:, -1], pos, -1)
-
-
-# --- population ----------------------------------------------------------------------------------------
-
-
-def _school_years(extraction: pd.Timestamp, years: int) -> list[int]:
-    current = extraction.year if extraction.month >= 8 else extraction.year - 1
-    return list(range(current - years + 1, current + 1))
-
-
-def _draw_starts(
-    rng: np.random.Generator, sy_list: list[int], per_year: int, extraction: pd.Timestamp
-) -> pd.Series:
-    months_order = [8, 9, 10, 11, 12, 1, 2, 3, 4, 5, 6, 7]
-    w = np.array([P.MONTHLY_STARTS_2024[m] for m in months_order], dtype=float)
-    out = []
-    for sy in sy_list:
-        mi = rng.choice(12, size=per_year, p=w / w.sum())
-        month = np.array(months_order)[mi]
-        year = np.where(month >= 8, sy, sy + 1)
-        first = pd.to_datetime({"year": year, "month": month, "day": np.ones(per_year, dtype=int)})
-        dim = first.dt.days_in_month.to_numpy()
-        # September starts cluster in the first fortnight (school rentrée) [D]
-        frac = np.where(month == 9, rng.beta(1.2, 2.5, per_year), rng.random(per_year))
-        day = np.minimum((frac * dim).astype(int), dim - 1)
-        out.append(first + pd.to_timedelta(day, unit="D"))
-    starts = pd.concat(out, ignore_index=True)
-    return starts[starts <= extraction].reset_index(drop=True)
-
-
-def _programme_frame() -> pd.DataFrame:
-    progs = pd.DataFrame([p._asdict() for p in cat.PROGRAMMES])
-    attrs = referential.diploma_attributes(progs["cfd"])
-    level = attrs["diploma_level"]
-    group = np.where(
-        attrs["diploma_family"] == "MC",
-        "MC",
-        np.where(level.isin(["6", "7", "8"]).fillna(False), "6+", level.fillna("3").astype(str)),
+    n = len(start)
+    if n < 20:
+        raise ParameterError(
+            f"only {n} contracts start before the extraction date {ext.date()}",
+            hint="raise --contracts-per-year or --years, or move --extraction-date later",
+        )
+    prog_idx = _programmes(rng["programmes"], progs, n)
+    pr = progs.loc[prog_idx].reset_index(drop=True)
+    persons = _apprentices(rng["persons"], pr, start)
+    emp = employers(rng["employers"], progs, prog_idx)
+    end, session = planned_end(rng["starts"], start, pr["years"].to_numpy())
+    sy = start.dt.year - (start.dt.month < 8).astype(int)
+    rentree = pd.to_datetime({"year": sy, "month": 9, "day": 1}) + pd.to_timedelta(
+        rng["starts"].integers(0, 12, n), unit="D"
     )
-    return progs.assign(
-        family=attrs["diploma_family"].astype(str),
-        level=level,
-        cerfa_type=attrs["diploma_type_cerfa"].astype(str),
-        level_group=group,
+    early = start <= pd.to_datetime({"year": sy, "month": 10, "day": 31})
+    train_start = rentree.where(early, start)
+    ctype = np.where(
+        pr["level_group"].isin(["3"]).to_numpy(),
+        "11",
+        choice(rng["programmes"], ["11", "21", "22"], [0.75, 0.10, 0.15], n),
     )
-
-
-def _names(rng: np.random.Generator, sex: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    n = len(sex)
-    sw = 1.0 / np.arange(1, len(cat.SURNAMES) + 1) ** 0.5  # Zipf-like: homonyms exist, as in reality
-    surname = _choice(rng, list(cat.SURNAMES), sw, n)
-    fm = _choice(rng, list(cat.FIRST_NAMES_M), 1.0 / np.arange(1, len(cat.FIRST_NAMES_M) + 1) ** 0.4, n)
-    ff = _choice(rng, list(cat.FIRST_NAMES_F), 1.0 / np.arange(1, len(cat.FIRST_NAMES_F) + 1) ** 0.4, n)
-    return surname, np.where(sex == "F", ff, fm)
-
-
-def _ascii_lower(s: pd.Series) -> pd.Series:
-    return (
-        s.str.normalize("NFKD")
-        .str.encode("ascii", "ignore")
-        .str.decode("ascii")
-        .str.lower()
-        .str.replace(r"[^a-z]", "", regex=True)
-    )
-
-
-def _residence(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-    terr = referential.territories()
-    terr = terr.assign(commune=terr["commune"].str.split(" / ").str[0])
-    zone = _choice(rng, list(P.TERRITORY_SHARES), list(P.TERRITORY_SHARES.values()), n)
-    postcode = np.empty(n, dtype=object)
-    for z in P.TERRITORY_SHARES:
-        m = zone == z
-        if z == "hors_41":
-            postcode[m] = _choice(
-                rng, list(P.OUTSIDE_POSTCODES), np.ones(len(P.OUTSIDE_POSTCODES)), int(m.sum())
-            )
-            continue
-        codes = terr.loc[terr["territory"] == z, "postcode"].tolist()
-        main, share = P.MAIN_TOWN_SHARE[z]
-        w = np.array([share if c == main else (1 - share) / (len(codes) - 1) for c in codes])
-        postcode[m] = _choice(rng, codes, w, int(m.sum()))
-    names = dict(zip(terr["postcode"], terr["commune"], strict=True)) | P.OUTSIDE_POSTCODES
-    commune = np.array([names[c] for c in postcode], dtype=object)
-    return postcode, commune
-
-
-def last_class_of(rng: np.random.Generator, level_group: np.ndarray) -> np.ndarray:
-    """CERFA "dernière classe" code before the apprenticeship, by level group [D] (FORMATS §2)."""
-    n = len(level_group)
-    young = _choice(rng, ["40", "41", "01", "12", "22"], [0.35, 0.2, 0.15, 0.15, 0.15], n)
-    older = _choice(rng, ["01", "21", "22", "12", "31"], [0.6, 0.15, 0.1, 0.1, 0.05], n)
-    return np.where(level_group == "3", young, older)
-
-
-def _make_persons(rng: np.random.Generator, sex: np.ndarray, birth: pd.Series) -> pd.DataFrame:
-    n = len(sex)
-    surname, first = _names(rng, sex)
-    postcode, commune = _residence(rng, n)
-    phone_prefix = np.where(rng.random(n) < 0.7, "06", "07")
-    phone = [p + f"{x:08d}" for p, x in zip(phone_prefix, rng.integers(0, 10**8, n), strict=True)]
-    fl = _ascii_lower(pd.Series(first, dtype="string"))
-    sl = _ascii_lower(pd.Series(surname, dtype="string"))
-    style = rng.integers(0, 4, n)
-    num = rng.integers(1, 100, n).astype(str)
-    local = np.select(
-        [style == 0, style == 1, style == 2],
-        [fl + "." + sl, fl + sl + num, fl.str.slice(0, 1) + sl],
-        sl + "." + fl + num,
-    )
-    domain = _choice(rng, list(cat.EMAIL_DOMAINS), [0.45, 0.15, 0.1, 0.08, 0.1, 0.06, 0.06], n)
-    email = pd.Series(local, dtype="string") + "@" + pd.Series(domain, dtype="string")
-    email = email.where(rng.random(n) > 0.04)  # a few without e-mail
-    ine = [f"{a:09d}{chr(65 + b)}{chr(65 + c)}" for a, b, c in zip(
-        rng.integers(0, 10**9, n), rng.integers(0, 26, n), rng.integers(0, 26, n), strict=True)]  # fmt: skip
-    return pd.DataFrame(
+    c0 = pd.DataFrame(
         {
+            "chain_id": np.arange(n),
             "person_id": np.arange(n),
-            "surname": surname,
-            "first_name": first,
-            "birth_date": birth.to_numpy(),
-            "sex": sex,
-            "birth_departement": _choice(
-                rng, list(cat.BIRTH_DEPARTEMENTS), list(cat.BIRTH_DEPARTEMENTS.values()), n
-            ),
-            "nationality": _choice(rng, ["1", "2", "3"], [0.93, 0.03, 0.04], n),
-            "rqth": rng.random(n) < 0.03,
-            "ine": np.where(rng.random(n) < 0.9, np.array(ine, dtype=object), None),  # type: ignore[call-overload]
-            "phone": phone,
-            "email": email.to_numpy(dtype=object, na_value=None),  # type: ignore[call-overload]
-            "address_number": np.where(rng.random(n) < 0.85, rng.integers(1, 120, n).astype(str), None),  # type: ignore[call-overload]
-            "street": _choice(rng, list(cat.STREETS), np.ones(len(cat.STREETS)), n),
-            "postcode": postcode,
-            "commune": commune,
+            "generation": 0,
+            "contract_type": ctype,
+            "prev_index": -1,
+            "programme": prog_idx,
+            "start_date": start,
+            "planned_end_date": end,
+            "exam_session": session,
+            "training_start_date": train_start,
         }
     )
+    return pd.concat([c0, emp.drop(columns="employer_id")], axis=1), persons
 
 
-def _employers(rng: np.random.Generator, progs: pd.DataFrame, prog_idx: np.ndarray) -> pd.DataFrame:
-    """Employer of each contract: NAF by programme, size by trade profile, SIRET pool per NAF x size."""
-    n = len(prog_idx)
-    naf = np.empty(n, dtype=object)
-    band = np.empty(n, dtype=object)
-    for i, row in progs.iterrows():
-        m = prog_idx == i
-        k = int(m.sum())
-        if not k:
-            continue
-        naf[m] = _choice(rng, list(row["naf"]), list(row["naf"].values()), k)
-        band[m] = _choice(rng, list(P.SIZE_BAND_BOUNDS), P.SIZE_PROFILES[row["size_profile"]], k)
-    # employer pools: about 1.4 contracts per employer within (NAF, size band) [D]
-    key = pd.Series(naf, dtype="string") + "|" + pd.Series(band, dtype="string")
-    codes, uniq = pd.factorize(key, sort=True)
-    pool_size = np.maximum(1, np.ceil(np.bincount(codes) / 1.4).astype(int))
-    offset = np.concatenate([[0], np.cumsum(pool_size)[:-1]])
-    emp = offset[codes] + (rng.random(n) * pool_size[codes]).astype(int)
-    n_emp = int(pool_size.sum())
-    siret = make_sirets(rng, n_emp)
-    lo = np.array([P.SIZE_BAND_BOUNDS[b.split("|")[1]][0] for b in uniq])
-    hi = np.array([P.SIZE_BAND_BOUNDS[b.split("|")[1]][1] for b in uniq])
-    emp_group = np.repeat(np.arange(len(uniq)), pool_size)
-    u = rng.random(n_emp)
-    head = np.where(
-        hi[emp_group] > 1000,
-        np.minimum(250 * np.exp(rng.exponential(1.0, n_emp)), 4999).astype(int),
-        lo[emp_group] + (u * (hi[emp_group] - lo[emp_group] + 1)).astype(int),
+# --- ruptures (hazard model) and follow-up contracts ------------------------------------------------------
+
+
+def _hazard_table(c0: pd.DataFrame, first_year: int, ext: pd.Timestamp) -> HazardTable:
+    """The cumulative baseline hazard for every start day from 1 August of ``first_year`` to ``ext``."""
+    horizon = int((c0["planned_end_date"] - c0["start_date"]).dt.days.max()) + 400
+    first_day = np.datetime64(f"{first_year}-08-01")
+    n_start_days = int((np.datetime64(ext.date(), "D") - first_day) // np.timedelta64(1, "D")) + 1
+    return HazardTable(first_day, n_start_days, horizon, summer=P.SUMMER_MULTIPLIER)
+
+
+def _enrich(df: pd.DataFrame, progs: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFrame:
+    """Contracts with their programme's attributes, sector, size band, sex, age and school year."""
+    p = progs.loc[df["programme"].to_numpy()]
+    naf = referential.naf_attributes(pd.Series(df["employer_naf"].to_numpy(), dtype="string"))
+    bd = persons.loc[df["person_id"].to_numpy(), "birth_date"].to_numpy()
+    st = df["start_date"].to_numpy()
+    # completed years at start
+    bdt = pd.DatetimeIndex(bd)
+    sdt = pd.DatetimeIndex(st)
+    age_years = (
+        sdt.year - bdt.year - ((sdt.month < bdt.month) | ((sdt.month == bdt.month) & (sdt.day < bdt.day)))
     )
-    terr = referential.territories()
-    emp_pc = _choice(rng, terr["postcode"].tolist(), np.ones(len(terr)), n_emp)
-    emp_surname = _choice(rng, list(cat.SURNAMES), np.ones(len(cat.SURNAMES)), n_emp)
-    uniq_keys = [str(k) for k in uniq]
-    word = np.array([cat.EMPLOYER_WORD.get(uniq_keys[g][:4], "ETS") for g in emp_group], dtype=object)
-    form = _choice(rng, ["SARL ", "SAS ", "", "EURL "], [0.35, 0.3, 0.25, 0.1], n_emp)
-    name = pd.Series(form + word + " " + pd.Series(emp_surname).str.upper().to_numpy(), dtype=object)
-    return pd.DataFrame(
+    return df.assign(
+        cfa_uai=p["cfa_uai"].to_numpy(),
+        diploma_code=p["cfd"].to_numpy(),
+        diploma_title=p["title"].to_numpy(),
+        diploma_family=p["family"].to_numpy(),
+        diploma_level=p["level"].to_numpy(),
+        diploma_type_cerfa=p["cerfa_type"].to_numpy(),
+        level_group=p["level_group"].to_numpy(),
+        employer_idcc=p["idcc"].to_numpy(),
+        size_profile=p["size_profile"].to_numpy(),
+        sector=naf["sector"].to_numpy(dtype=object),
+        sector_group=naf["sector_group"].to_numpy(dtype=object),
+        employer_size_band=size_band_of(df["employer_headcount"].to_numpy()),
+        sex=persons.loc[df["person_id"].to_numpy(), "sex"].to_numpy(),
+        age_at_start=np.asarray(age_years),
+        age_band=age_band_of(np.asarray(age_years)),
+        school_year=school_year_of(df["start_date"]).to_numpy(),
+    )
+
+
+def _window_days(df: pd.DataFrame, months: int) -> np.ndarray:
+    """Days in the first ``months`` months of each contract, capped at its planned length."""
+    d = ((df["start_date"] + pd.DateOffset(months=months)) - df["start_date"]).dt.days.to_numpy()
+    dur = (df["planned_end_date"] - df["start_date"]).dt.days.to_numpy()
+    return np.minimum(d, dur)
+
+
+FACTORS = ("level_group", "sector", "employer_size_band", "age_band", "sex")
+"""Factors of the relative risk, calibrated on the published 9-month ratios (``_params.TARGETS_9M``)."""
+
+
+def _calibrate(c0: pd.DataFrame, table: HazardTable) -> dict:
+    """The rupture model fitted on the first contracts (``scale`` and relative risks)."""
+    base9 = table.cumulative(table.start_index(c0["start_date"]), _window_days(c0, 9))
+    return calibrate(base9, {f: c0[f].to_numpy() for f in FACTORS})
+
+
+def _draw_ruptures(
+    df: pd.DataFrame, rng_h: np.random.Generator, model: dict, table: HazardTable
+) -> pd.DataFrame:
+    """Latent rupture date of each contract (NaT: none before the planned end) and the TRUE model
+    probabilities of a rupture within 45 days, 3, 6, 9 and 12 months."""
+    rr = apply_rr(model, df) * model["scale"]
+    s_idx = table.start_index(df["start_date"])
+    e = rng_h.exponential(1.0, len(df))
+    day = table.draw(s_idx, rr, e)
+    dur = (df["planned_end_date"] - df["start_date"]).dt.days.to_numpy()
+    broke = (day >= 0) & (day < dur)
+    latent = df["start_date"] + pd.to_timedelta(np.where(broke, day, 0), unit="D")
+    p = {f"p{h}": 1 - np.exp(-rr * table.cumulative(s_idx, _window_days(df, h))) for h in (3, 6, 9, 12)}
+    p["p45d"] = 1 - np.exp(-rr * table.cumulative(s_idx, np.minimum(46, dur)))
+    return df.assign(rr=rr, latent_rupture_date=latent.where(broke), **p)
+
+
+def _follow_ups(
+    prev: pd.DataFrame,
+    rng_r: np.random.Generator,
+    rng_e: np.random.Generator,
+    progs: pd.DataFrame,
+    ext: pd.Timestamp,
+) -> pd.DataFrame | None:
+    """Contracts signed after the ruptures of ``prev`` (same apprentice and training, new employer),
+    before enrichment; None when nobody signs again."""
+    broke = prev["latent_rupture_date"].notna().to_numpy()
+    u = rng_r.random(len(prev))
+    within2 = rng_r.random(len(prev)) < P.RECONTRACT_WITHIN_2M_SHARE
+    gap = np.where(
+        u < P.RECONTRACT_6M,
+        np.where(within2, rng_r.integers(7, 61, len(prev)), rng_r.integers(61, 181, len(prev))),
+        rng_r.integers(183, 366, len(prev)),
+    )
+    signs = broke & (u < P.RECONTRACT_6M + P.RECONTRACT_6_12M)
+    new_start = prev["latent_rupture_date"] + pd.to_timedelta(gap, unit="D")
+    train_end = pd.to_datetime({"year": prev["exam_session"], "month": 6, "day": 15})
+    ok = signs & (new_start <= ext).to_numpy() & (new_start < train_end).to_numpy()
+    if not ok.any():
+        return None
+    sub = prev.loc[ok]
+    k = len(sub)
+    new_emp = employers(rng_e, progs, sub["programme"].to_numpy())
+    ns = new_start[ok].reset_index(drop=True)
+    old_end = sub["planned_end_date"].reset_index(drop=True)
+    nend = old_end.where(old_end >= ns + pd.DateOffset(months=6), ns + pd.DateOffset(months=6))
+    nxt = pd.DataFrame(
         {
-            "employer_id": emp,
-            "employer_siret": siret[emp],
-            "employer_naf": naf,
-            "employer_headcount": head[emp],
-            "employer_postcode": emp_pc[emp],
-            "employer_name": name.to_numpy()[emp],
+            "chain_id": sub["chain_id"].to_numpy(),
+            "person_id": sub["person_id"].to_numpy(),
+            "generation": sub["generation"].to_numpy() + 1,
+            "contract_type": np.where(rng_r.random(k) < P.RECONTRACT_TYPE_23_SHARE, "23", "22"),
+            "prev_index": sub.index.to_numpy(),  # index within the previous generation (resolved below)
+            "programme": sub["programme"].to_numpy(),
+            "start_date": ns,
+            "planned_end_date": nend,
+            "exam_session": sub["exam_session"].to_numpy(),
+            "training_start_date": sub["training_start_date"].to_numpy(),
         }
     )
+    return pd.concat([nxt, new_emp.drop(columns="employer_id")], axis=1)
 
 
-def _planned_end(
-    rng: np.random.Generator, start: pd.Series, n_years: np.ndarray
-) -> tuple[pd.Series, np.ndarray]:
-    sy = (start.dt.year - (start.dt.month < 8).astype(int)).to_numpy()
-    end_year = sy + n_years
-    alt = rng.choice(3, size=len(start), p=[0.6, 0.25, 0.15])  # 31/08, 31/07, 30/06 [D]
-    month = np.array([8, 7, 6])[alt]
-    day = np.array([31, 31, 30])[alt]
-    end = pd.to_datetime({"year": end_year, "month": month, "day": day})
-    short = (end < start + pd.DateOffset(months=6)).to_numpy()  # legal minimum: 6 months
-    end_year = np.where(short, end_year + 1, end_year)
-    end = pd.to_datetime({"year": end_year, "month": month, "day": day})
-    return end, end_year
+def _stack(gens: list[pd.DataFrame]) -> pd.DataFrame:
+    """Every generation in one frame; ``prev_row`` is the row of the contract broken before (-1: none)."""
+    offsets = np.cumsum([0] + [len(g) for g in gens[:-1]])
+    parts = []
+    for gen, prev_off in zip(gens, [0, *offsets[:-1]], strict=True):
+        parts.append(gen.assign(prev_row=np.where(gen["prev_index"] >= 0, gen["prev_index"] + prev_off, -1)))
+    return pd.concat(parts, ignore_index=True).drop(columns="prev_index")
 
 
-# --- calibration -------------------------------------------------------------------------------------
-
-
-def calibrate(base9: np.ndarray, factors: dict[str, np.ndarray], *, iterations: int = 60) -> dict:
-    """Rake multiplicative relative risks so group 9-month probabilities keep the published ratios.
-
-    ``base9`` is each contract's baseline cumulative hazard over its first 9 months; ``factors``
-    maps a factor name to each contract's category. Returns ``{"scale": s, "rr": {factor: {cat: rr}}}``
-    such that ``P9_i = 1 - exp(-s * prod(rr) * base9_i)`` averages TARGET_9M_OVERALL.
-    """
-    codes = {}
-    logm = {}
-    rel = {}
-    for f, values in factors.items():
-        cats = sorted(P.TARGETS_9M[f])
-        idx = pd.Categorical(values, categories=cats).codes
-        if (idx < 0).any():
-            raise ValueError(f"calibration: unknown {f} categories {sorted(set(values) - set(cats))}")
-        codes[f] = (cats, idx)
-        logm[f] = np.zeros(len(cats))
-        ht = np.array([-np.log1p(-P.TARGETS_9M[f][c][0]) for c in cats])
-        n = np.bincount(idx, minlength=len(cats))
-        rel[f] = ht / (ht * n).sum() * n.sum()
-
-    def rr_of() -> np.ndarray:
-        return np.exp(sum(logm[f][codes[f][1]] for f in factors))
-
-    def scale_for(rr: np.ndarray) -> float:
-        lo, hi = 1e-3, 1e3
-        for _ in range(80):
-            mid = np.sqrt(lo * hi)
-            p = 1 - np.exp(-mid * rr * base9)
-            lo, hi = (mid, hi) if p.mean() < P.TARGET_9M_OVERALL else (lo, mid)
-        return float(np.sqrt(lo * hi))
-
-    scale = scale_for(rr_of())
-    for _ in range(iterations):
-        for f in factors:
-            cats, idx = codes[f]
-            p = 1 - np.exp(-scale * rr_of() * base9)
-            n = np.bincount(idx, minlength=len(cats))
-            pg = np.bincount(idx, weights=p, minlength=len(cats)) / np.maximum(n, 1)
-            hg = -np.log1p(-pg)
-            hall = -np.log1p(-p.mean())
-            upd = np.where(n > 0, np.log(hall * rel[f] / np.where(hg > 0, hg, 1)), 0.0)
-            logm[f] = logm[f] + upd
-            # identifiability: weighted mean log-RR of each factor is 0
-            logm[f] = logm[f] - (logm[f] * n).sum() / n.sum()
-        scale = scale_for(rr_of())
-    return {
-        "scale": scale,
-        "rr": {f: {c: float(np.exp(v)) for c, v in zip(codes[f][0], logm[f], strict=True)} for f in factors},
-    }
-
-
-def apply_rr(model: dict, frame: pd.DataFrame) -> np.ndarray:
-    """Relative risk of each contract (without ``scale``) under a calibrated model."""
-    rr = np.ones(len(frame))
-    for f, table in model["rr"].items():
-        rr = rr * frame[f].map(table).to_numpy(dtype=float)
-    return rr * np.where(frame["generation"].to_numpy() > 0, P.PRIOR_RUPTURE_RR, 1.0)
+def _number(ct: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Signature date and contract number (dep 041 + year-month of signature + sequence: 15 digits),
+    and the number of the contract broken before (``prev_contract_id``)."""
+    sig = ct["start_date"] - pd.to_timedelta(rng.integers(0, 31, len(ct)), unit="D")
+    order = np.lexsort((np.arange(len(ct)), sig.to_numpy()))
+    seq = np.empty(len(ct), dtype=int)
+    seq[order] = np.arange(len(ct)) + 1
+    ct = ct.assign(
+        signature_date=sig,
+        contract_id=["041" + d.strftime("%Y%m") + f"{s:06d}" for d, s in zip(sig, seq, strict=True)],
+    )
+    return ct.assign(
+        prev_contract_id=np.where(ct["prev_row"] >= 0, ct["contract_id"].to_numpy()[ct["prev_row"]], None)  # type: ignore[call-overload]
+    )
 
 
 # --- main simulation --------------------------------------------------------------------------------
@@ -427,197 +338,24 @@ def simulate(
     """
     ext = pd.Timestamp(extraction_date).normalize()
     rng = rng_streams(seed)
-    sy_list = _school_years(ext, years)
-    progs = _programme_frame()
-
-    # 1. starts, CFA and programme of the first contract of each training
-    start = _draw_starts(
-        rng["starts"], sy_list, max(1, round(contracts_per_year * P.FIRST_CONTRACT_SHARE)), ext
-    )
-    n = len(start)
-    if n < 20:
-        raise ParameterError(
-            f"only {n} contracts start before the extraction date {ext.date()}",
-            hint="raise --contracts-per-year or --years, or move --extraction-date later",
-        )
-    cfa = _choice(rng["programmes"], list(P.CFA_SHARES), list(P.CFA_SHARES.values()), n)
-    prog_idx = np.empty(n, dtype=int)
-    for uai in P.CFA_SHARES:
-        m = cfa == uai
-        cand = progs.index[progs["cfa_uai"] == uai].to_numpy()
-        w = progs.loc[cand, "weight"].to_numpy(dtype=float)
-        prog_idx[m] = cand[rng["programmes"].choice(len(cand), size=int(m.sum()), p=w / w.sum())]
-    pr = progs.loc[prog_idx].reset_index(drop=True)
-
-    # 2. apprentices
-    rp = rng["persons"]
-    sex = np.where(rp.random(n) < pr["female_share"].to_numpy(), "F", "M")
-    ages = np.arange(15, 31)
-    age = np.empty(n, dtype=int)
-    for g, w in P.AGE_WEIGHTS.items():
-        m = pr["level_group"].to_numpy() == g
-        age[m] = ages[rp.choice(len(ages), size=int(m.sum()), p=np.asarray(w) / np.sum(w))]
-    birth = start - pd.to_timedelta((age * 365.25 + rp.integers(1, 364, n)).astype(int), unit="D")
-    persons = _make_persons(rp, sex, birth.dt.normalize())
-    # one "last class" per apprentice, so that every file (DECA extract and API) says the same
-    persons = persons.assign(last_class=last_class_of(rp, pr["level_group"].to_numpy()))
-
-    # 3. employers, dates
-    emp = _employers(rng["employers"], progs, prog_idx)
-    end, session = _planned_end(rng["starts"], start, pr["years"].to_numpy())
-    sy = start.dt.year - (start.dt.month < 8).astype(int)
-    rentree = pd.to_datetime({"year": sy, "month": 9, "day": 1}) + pd.to_timedelta(
-        rng["starts"].integers(0, 12, n), unit="D"
-    )
-    early = start <= pd.to_datetime({"year": sy, "month": 10, "day": 31})
-    train_start = rentree.where(early, start)
-    ctype = np.where(
-        pr["level_group"].isin(["3"]).to_numpy(),
-        "11",
-        _choice(rng["programmes"], ["11", "21", "22"], [0.75, 0.10, 0.15], n),
-    )
-    c0 = pd.DataFrame(
-        {
-            "chain_id": np.arange(n),
-            "person_id": np.arange(n),
-            "generation": 0,
-            "contract_type": ctype,
-            "prev_index": -1,
-            "programme": prog_idx,
-            "start_date": start,
-            "planned_end_date": end,
-            "exam_session": session,
-            "training_start_date": train_start,
-        }
-    )
-    c0 = pd.concat([c0, emp.drop(columns="employer_id")], axis=1)
-
-    # 4. hazard model
-    horizon = int((c0["planned_end_date"] - c0["start_date"]).dt.days.max()) + 400
-    first_day = np.datetime64(f"{sy_list[0]}-08-01")
-    n_start_days = int((np.datetime64(ext.date(), "D") - first_day) // np.timedelta64(1, "D")) + 1
-    table = HazardTable(first_day, n_start_days, horizon, summer=P.SUMMER_MULTIPLIER)
-
-    def enrich(df: pd.DataFrame) -> pd.DataFrame:
-        p = progs.loc[df["programme"].to_numpy()]
-        naf = referential.naf_attributes(pd.Series(df["employer_naf"].to_numpy(), dtype="string"))
-        bd = persons.loc[df["person_id"].to_numpy(), "birth_date"].to_numpy()
-        st = df["start_date"].to_numpy()
-        # completed years at start
-        bdt = pd.DatetimeIndex(bd)
-        sdt = pd.DatetimeIndex(st)
-        age_years = (
-            sdt.year - bdt.year - ((sdt.month < bdt.month) | ((sdt.month == bdt.month) & (sdt.day < bdt.day)))
-        )
-        return df.assign(
-            cfa_uai=p["cfa_uai"].to_numpy(),
-            diploma_code=p["cfd"].to_numpy(),
-            diploma_title=p["title"].to_numpy(),
-            diploma_family=p["family"].to_numpy(),
-            diploma_level=p["level"].to_numpy(),
-            diploma_type_cerfa=p["cerfa_type"].to_numpy(),
-            level_group=p["level_group"].to_numpy(),
-            employer_idcc=p["idcc"].to_numpy(),
-            size_profile=p["size_profile"].to_numpy(),
-            sector=naf["sector"].to_numpy(dtype=object),
-            sector_group=naf["sector_group"].to_numpy(dtype=object),
-            employer_size_band=size_band_of(df["employer_headcount"].to_numpy()),
-            sex=persons.loc[df["person_id"].to_numpy(), "sex"].to_numpy(),
-            age_at_start=np.asarray(age_years),
-            age_band=age_band_of(np.asarray(age_years)),
-            school_year=school_year_of(df["start_date"]).to_numpy(),
-        )
-
-    def window_days(df: pd.DataFrame, months: int) -> np.ndarray:
-        d = ((df["start_date"] + pd.DateOffset(months=months)) - df["start_date"]).dt.days.to_numpy()
-        dur = (df["planned_end_date"] - df["start_date"]).dt.days.to_numpy()
-        return np.minimum(d, dur)
-
-    c0 = enrich(c0)
-    factor_names = ["level_group", "sector", "employer_size_band", "age_band", "sex"]
-    base9 = table.cumulative(table.start_index(c0["start_date"]), window_days(c0, 9))
-    model = calibrate(base9, {f: c0[f].to_numpy() for f in factor_names})
-
-    def draw_ruptures(df: pd.DataFrame, rng_h: np.random.Generator) -> pd.DataFrame:
-        rr = apply_rr(model, df) * model["scale"]
-        s_idx = table.start_index(df["start_date"])
-        e = rng_h.exponential(1.0, len(df))
-        day = table.draw(s_idx, rr, e)
-        dur = (df["planned_end_date"] - df["start_date"]).dt.days.to_numpy()
-        broke = (day >= 0) & (day < dur)
-        latent = df["start_date"] + pd.to_timedelta(np.where(broke, day, 0), unit="D")
-        p = {f"p{h}": 1 - np.exp(-rr * table.cumulative(s_idx, window_days(df, h))) for h in (3, 6, 9, 12)}
-        p["p45d"] = 1 - np.exp(-rr * table.cumulative(s_idx, np.minimum(46, dur)))
-        return df.assign(rr=rr, latent_rupture_date=latent.where(broke), **p)
-
-    gens = [draw_ruptures(c0, rng["hazard"])]
-
-    # 5. follow-up contracts after a rupture (same apprentice, same training, new employer)
-    rr_ = rng["recontract"]
-    while len(gens) < 4:
-        prev = gens[-1]
-        broke = prev["latent_rupture_date"].notna().to_numpy()
-        u = rr_.random(len(prev))
-        within2 = rr_.random(len(prev)) < P.RECONTRACT_WITHIN_2M_SHARE
-        gap = np.where(
-            u < P.RECONTRACT_6M,
-            np.where(within2, rr_.integers(7, 61, len(prev)), rr_.integers(61, 181, len(prev))),
-            rr_.integers(183, 366, len(prev)),
-        )
-        signs = broke & (u < P.RECONTRACT_6M + P.RECONTRACT_6_12M)
-        new_start = prev["latent_rupture_date"] + pd.to_timedelta(gap, unit="D")
-        train_end = pd.to_datetime({"year": prev["exam_session"], "month": 6, "day": 15})
-        ok = signs & (new_start <= ext).to_numpy() & (new_start < train_end).to_numpy()
-        if not ok.any():
+    sy_list = school_years(ext, years)
+    progs = programme_frame()
+    c0, persons = _first_contracts(rng, progs, sy_list, contracts_per_year, ext)
+    table = _hazard_table(c0, sy_list[0], ext)
+    c0 = _enrich(c0, progs, persons)
+    model = _calibrate(c0, table)
+    gens = [_draw_ruptures(c0, rng["hazard"], model, table)]
+    while len(gens) < 4:  # follow-up contracts after a rupture
+        nxt = _follow_ups(gens[-1], rng["recontract"], rng["employers"], progs, ext)
+        if nxt is None:
             break
-        sub = prev.loc[ok]
-        k = len(sub)
-        new_emp = _employers(rng["employers"], progs, sub["programme"].to_numpy())
-        ns = new_start[ok].reset_index(drop=True)
-        old_end = sub["planned_end_date"].reset_index(drop=True)
-        nend = old_end.where(old_end >= ns + pd.DateOffset(months=6), ns + pd.DateOffset(months=6))
-        nxt = pd.DataFrame(
-            {
-                "chain_id": sub["chain_id"].to_numpy(),
-                "person_id": sub["person_id"].to_numpy(),
-                "generation": sub["generation"].to_numpy() + 1,
-                "contract_type": np.where(rr_.random(k) < P.RECONTRACT_TYPE_23_SHARE, "23", "22"),
-                "prev_index": sub.index.to_numpy(),  # index within the previous generation (resolved below)
-                "programme": sub["programme"].to_numpy(),
-                "start_date": ns,
-                "planned_end_date": nend,
-                "exam_session": sub["exam_session"].to_numpy(),
-                "training_start_date": sub["training_start_date"].to_numpy(),
-            }
-        )
-        nxt = pd.concat([nxt, new_emp.drop(columns="employer_id")], axis=1)
-        gens.append(draw_ruptures(enrich(nxt), rng["hazard"]))
-
-    # global ordering and ids
-    offsets = np.cumsum([0] + [len(g) for g in gens[:-1]])
-    parts = []
-    for gen, prev_off in zip(gens, [0, *offsets[:-1]], strict=True):
-        parts.append(gen.assign(prev_row=np.where(gen["prev_index"] >= 0, gen["prev_index"] + prev_off, -1)))
-    ct = pd.concat(parts, ignore_index=True).drop(columns="prev_index")
-
-    # 6. exams (one sitting per training) and ruptures after the diploma
+        gens.append(_draw_ruptures(_enrich(nxt, progs, persons), rng["hazard"], model, table))
+    ct = _stack(gens)
+    # exams (one sitting per training) and ruptures after the diploma
     ct, exams = _exams_and_post_diploma(ct, persons, ext, rng["exam"], rng["postdiploma"])
-
     # observed at the extraction date
     ct = ct.assign(rupture_date=ct["latent_rupture_date"].where(ct["latent_rupture_date"] <= ext))
-    ct = _reasons(ct, rng["reasons"])
-    # signature date, contract number (dep 041 + year-month of signature + sequence: 15 digits)
-    sig = ct["start_date"] - pd.to_timedelta(rng["starts"].integers(0, 31, len(ct)), unit="D")
-    order = np.lexsort((np.arange(len(ct)), sig.to_numpy()))
-    seq = np.empty(len(ct), dtype=int)
-    seq[order] = np.arange(len(ct)) + 1
-    ct = ct.assign(
-        signature_date=sig,
-        contract_id=["041" + d.strftime("%Y%m") + f"{s:06d}" for d, s in zip(sig, seq, strict=True)],
-    )
-    ct = ct.assign(
-        prev_contract_id=np.where(ct["prev_row"] >= 0, ct["contract_id"].to_numpy()[ct["prev_row"]], None)  # type: ignore[call-overload]
-    )
+    ct = _number(_reasons(ct, rng["reasons"]), rng["starts"])
     model = {
         **model,
         "summer_multiplier": P.SUMMER_MULTIPLIER,
@@ -728,6 +466,6 @@ def _reasons(ct: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     days = (ct["latent_rupture_date"] - ct["start_date"]).dt.days
     other = ["commun_accord", "demission", "faute", "inaptitude", "force_majeure", "liquidation"]
     w = [cat.RUPTURE_REASONS[k][1] for k in other]
-    drawn = _choice(rng, other, w, len(ct))
+    drawn = choice(rng, other, w, len(ct))
     reason = np.where(ct["rupture_for_diploma"], "diplome", np.where(days.to_numpy() < 46, "essai", drawn))
     return ct.assign(rupture_reason=np.where(ct["latent_rupture_date"].notna(), reason, None))  # type: ignore[call-overload]
