@@ -16,7 +16,7 @@ from typing import Any, Final
 
 import pandas as pd
 
-from aioa_analysis.core import referential
+from aioa_analysis.core import referential, safe
 from aioa_analysis.core.atomic import atomic_path
 from aioa_analysis.core.errors import OutputError
 from aioa_analysis.core.formatting import fr_month
@@ -30,8 +30,6 @@ from aioa_analysis.followup.lists import (
 
 SHEET_README: Final = "Lisez-moi"
 MANIFEST_NAME: Final = "manifest.json"
-FORMULA_TRIGGERS: Final = ("=", "+", "-", "@", "\t", "\r")
-"""First characters that make a spreadsheet (or a CSV export of it) evaluate a cell (OWASP)."""
 
 
 def neutralise_cell(value: object) -> object:
@@ -51,8 +49,7 @@ def neutralise_cell(value: object) -> object:
         return value
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-    text = ILLEGAL_CHARACTERS_RE.sub("", value)
-    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+    return safe.neutralise_cell(ILLEGAL_CHARACTERS_RE.sub("", value))
 
 
 def _py(value: object) -> object:
