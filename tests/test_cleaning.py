@@ -10,11 +10,11 @@ import pytest
 from aioa_analysis.core.schema import (
     CONTRACT_COLUMNS,
     FORBIDDEN_IN_CONTRACTS,
+    SOURCE_PRECEDENCE,
     coerce_contracts,
     validate_contracts,
 )
 from aioa_analysis.ingest import cleaning as CL
-from aioa_analysis.ingest import parsing
 from aioa_analysis.ingest.pseudonym import add_apprentice_key
 
 KEY = b"k" * 32
@@ -620,7 +620,7 @@ def _reference_merge(rows: pd.DataFrame) -> pd.DataFrame:
     """Straight from the rule: sort each group's live rows by precedence, take the first non-missing
     value per column (initial-row order for the initial-first columns; lineage from the initial row)."""
     live = rows.loc[rows["_group"].notna() & rows["_dup_of"].isna()]
-    rank = live["source"].map({s: i for i, s in enumerate(CL.SOURCE_PRECEDENCE)}).fillna(9)
+    rank = live["source"].map({s: i for i, s in enumerate(SOURCE_PRECEDENCE)}).fillna(9)
     eff = live["amendment_effective_date"].fillna(pd.Timestamp("1900-01-01")).astype("datetime64[ns]")
     days = eff.astype("int64") // 86_400_000_000_000
     keyed = live.assign(
@@ -629,7 +629,7 @@ def _reference_merge(rows: pd.DataFrame) -> pd.DataFrame:
         _no=-pd.Series(pd.factorize(live["amendment_no"].fillna(""), sort=True)[0], index=live.index),
         _file=pd.factorize(live["source_file"], sort=True)[0],
     )
-    cols = [c for c in live.columns if not c.startswith("_") and c not in CL.FORBIDDEN_IN_CONTRACTS]
+    cols = [c for c in live.columns if not c.startswith("_") and c not in FORBIDDEN_IN_CONTRACTS]
     by = ["_group", "_rank", "_amend", "_eff", "_no", "_file", "_row"]
     latest = keyed.assign(_amend=1 - keyed["_is_amendment"].astype(int)).sort_values(by, kind="stable")
     initial = keyed.assign(_amend=keyed["_is_amendment"].astype(int)).sort_values(by, kind="stable")
@@ -675,37 +675,6 @@ def test_merge_matches_a_sort_then_groupby_reference(seed):
     check_accounting(raw, CL.clean_contracts(raw))
 
 
-@pytest.mark.parametrize("threaded", [False, True])
-@pytest.mark.parametrize("seed", [1, 2])
-def test_merged_table_built_while_letting_its_inputs_go_is_the_same(seed, threaded, monkeypatch):
-    """``frame(release=True)`` gives the same table as a merge that keeps its inputs, and drops
-    every value column it gathered (keeping lineage and amendment signature for the tags and
-    counts); the two halves of ``clean_contracts`` give what ``clean_contracts`` gives."""
-    if threaded:  # columns gathered (and let go) on two threads, as above 200 000 rows
-        monkeypatch.setattr(parsing, "THREADED_ROWS", 0)
-    raw = _random_raw(seed)
-    rows = _grouped_rows(raw)
-    kept, spent = CL.ContractMerge(rows), CL.ContractMerge(rows)
-    spent.release_rows()
-    assert set(spent.df.columns) < set(rows.columns) and "start_date" not in spent.df.columns
-    assert "surname" in rows.columns and "surname" not in spent.arrays  # personal: never merged
-    expected = kept.frame(kept.order)
-    got = spent.frame(spent.order, release=True)
-    pd.testing.assert_frame_equal(got, expected)
-    assert set(spent.arrays) == {c for c in CL.ContractMerge.KEPT if c in rows.columns}
-    assert set(kept.arrays) > set(spent.arrays)  # the merge that keeps its inputs still has them all
-    with pytest.raises(RuntimeError, match="let its input columns go"):
-        spent.frame(spent.order)  # spent: refused with a clear message, not a KeyError
-    pd.testing.assert_frame_equal(kept.frame(kept.order), expected)  # a merge that keeps them can repeat
-    # clean_contracts == finish_contracts(resolve_contracts(...)), and the rows keep no parsed value
-    resolved = CL.resolve_contracts(raw)
-    assert "start_date" not in resolved.rows.columns and "surname" not in resolved.rows.columns
-    res, ref = CL.finish_contracts(resolved), CL.clean_contracts(raw)
-    pd.testing.assert_frame_equal(res.contracts, ref.contracts)
-    pd.testing.assert_frame_equal(res.rows, ref.rows)
-    pd.testing.assert_frame_equal(res.rejected, ref.rejected)
-
-
 def test_add_months_matches_dateoffset():
     import random
 
@@ -720,51 +689,30 @@ def test_add_months_matches_dateoffset():
         + pd.to_timedelta([rnd.choice([0, 2, 3]) for _ in range(200)], unit="D")
     )
     months = pd.Series([rnd.choice([1, 3, 6, 12, 14, 24, 36]) for _ in range(200)])
-    got = CL._add_months(dates, months)
+    got = CL.add_months(dates, months)
     expected = [d + pd.DateOffset(months=m) for d, m in zip(dates, months, strict=True)]
     assert got.tolist() == expected
 
 
-def test_contract_ids_sort_like_strings():
-    ids = pd.Series(["031202310001351", "k-20240902", "001202310001351", "CMA-12", "a.csv:3"], dtype="string")
-    order = CL._argsort_ids(ids)
-    assert ids.iloc[order].tolist() == sorted(ids.tolist())
-    digits = pd.Series(["031202310001351", "001202310001351", "999999999999999"], dtype="string")
-    assert digits.iloc[CL._argsort_ids(digits)].tolist() == sorted(digits.tolist())
-
-
-@pytest.mark.parametrize("name", ["Export_Init_TBA_202511300600.csv", "SIFA_0410955R_31122024.csv"])
-def test_parsing_before_the_keys_gives_the_same_frame(name):
-    """The pipeline parses while the keys are computed: same frame as parsing with the key in place."""
-    from aioa_analysis.ingest import readers
-    from aioa_analysis.ingest.pseudonym import apprentice_keys
-
-    raw = readers.read_file(SAMPLE / name).frame.reset_index(drop=True).astype("string")
-    keys = apprentice_keys(raw, b"k" * 32)
-    expected = CL.parse_contract_values(raw.assign(apprentice_key=keys))
-    got = CL.with_parsed_key(CL.parse_contract_values(raw), raw.columns, keys)
-    assert list(got.columns) == list(expected.columns)
-    pd.testing.assert_frame_equal(got, expected)
-
-
-def test_identity_store_built_for_all_then_minimised_equals_built_for_the_kept():
-    """Each person's identity row depends on their own rows only, so filtering after equals before."""
+def test_identity_store_of_the_kept_people_equals_the_whole_store_filtered():
+    """The store is built from the kept people's rows only: each person's identity row depends on
+    their own rows only, so it equals the store of everyone, filtered."""
     from aioa_analysis.ingest import readers
     from aioa_analysis.ingest.identity import build_identities
-    from aioa_analysis.ingest.pipeline import _identities_of, _minimised
+    from aioa_analysis.ingest.pipeline import _identity_store
 
     frames = [
         readers.read_file(SAMPLE / n).frame.astype("string")
         for n in ("Export_Init_TBA_202511300600.csv", "cma41_contrats_20251130.csv")
     ]
     raw = add_apprentice_key(pd.concat(frames, ignore_index=True), key=b"k" * 32)
-    parsed = CL.parse_contract_values(raw)
-    rows = CL.identity_rows(raw, parsed["start_date"])
+    rows = CL.identity_rows(raw)
     wanted = raw["apprentice_key"].dropna().drop_duplicates().sample(frac=0.5, random_state=1)
-    expected = build_identities(rows.loc[rows["apprentice_key"].isin(wanted).to_numpy()])
-    got = _minimised(_identities_of(rows, None), [wanted])
+    everyone = build_identities(rows)
+    expected = everyone.loc[everyone["apprentice_key"].isin(wanted).to_numpy()].reset_index(drop=True)
+    got = _identity_store(rows, [wanted])
     assert 0 < len(got) < raw["apprentice_key"].nunique()
-    pd.testing.assert_frame_equal(got, expected.reset_index(drop=True))
+    pd.testing.assert_frame_equal(got, expected)
 
 
 @pytest.mark.parametrize("dtype", ["string[pyarrow]", "string[python]", "object"])
@@ -781,37 +729,3 @@ def test_validate_contracts_refuses_repeated_contract_ids_sorted_or_not(dtype):
     for ids in (["1", "1", "2"], ["2", "1", "2"], ["1", "3", "3"]):
         with pytest.raises(DataError, match="contract_id is not unique"):
             validate_contracts(with_ids(ids))
-
-
-def test_derive_fields_is_the_chain_of_derivations_and_each_declares_its_columns(monkeypatch):
-    from aioa_analysis.ingest import parsing
-
-    raw = pd.DataFrame(
-        {
-            "contract_type": ["11", "23", "33", None],
-            "employer_naf": ["1071C", "4711D", None, "8559A"],
-            "diploma_code": ["50022137", "40025004", None, "32031212"],
-            "diploma_type_cerfa": [None, "CAP", None, None],
-            "cfa_uai": ["0410590U", "0410590u", None, "9999999X"],
-            "cfa_name": [None, "CFA X", None, None],
-            "employer_siret": ["73282932000074", "12345678901234", None, "356000000"],
-            "employer_headcount": [3, 12, None, 300],
-            "employer_type": [None, "21", None, "11"],
-            "birth_date": pd.to_datetime(["2006-09-02", "2006-09-03", None, "1990-01-01"]),
-            "start_date": pd.to_datetime(["2024-09-02", "2024-09-02", "2023-07-31", None]),
-            "planned_end_date": pd.to_datetime(["2026-08-31", "2025-08-31", "2024-07-31", None]),
-            "rupture_date": pd.to_datetime(["2024-10-17", None, "2024-01-05", None]),
-            "rupture_reason_raw": ["Démission", None, None, None],
-            "residence_postcode": ["41000", "41200", None, "75001"],
-        }
-    )
-    chained = raw
-    for fn, outputs in CL._INDEPENDENT_DERIVATIONS:
-        out = fn(raw)
-        changed = {c for c in out.columns if c not in raw.columns or not out[c].equals(raw[c])}
-        assert changed <= set(outputs), fn.__name__  # every column it writes is declared
-        chained = chained.pipe(fn)
-    chained = CL.derive_rupture_fields(chained)
-    for threshold in (1, 10**9):  # on two threads, and one after the other
-        monkeypatch.setattr(parsing, "THREADED_ROWS", threshold)
-        pd.testing.assert_frame_equal(CL.derive_fields(raw), chained)

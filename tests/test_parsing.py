@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -296,39 +295,6 @@ def test_siret_validity_on_luhn_valid_numbers_and_la_poste():
     assert 0 < sum(got) < len(got)
 
 
-def test_first_occurrence_and_fixed_width_helpers():
-    codes, _ = pd.factorize(pd.Series(["b", "a", None, "b", "c", "a"]))
-    assert P.first_occurrence(codes).tolist() == [0, 1, 4]
+def test_fixed_width_helper():
     arr = P.arrow_strings(pd.Series(["ab", "cd"], dtype="string")).slice(1)
     assert P.fixed_width_bytes(arr, 2).tobytes() == b"cd"
-
-
-@pytest.mark.parametrize("n_distinct", [3, 40, 5000])
-def test_take_values_equals_take(n_distinct):
-    """The dictionary path (few distinct values) and the plain path give exactly ``ExtensionArray.take``."""
-    rng = np.random.default_rng(n_distinct)
-    labels = np.array([f"v{i:05d}" for i in range(n_distinct)], dtype=object)
-    values = labels[rng.integers(0, n_distinct, size=60_000)]
-    values[rng.random(60_000) < 0.05] = None
-    arr = pd.array(values, dtype="string")
-    positions = rng.permutation(60_000)[:50_000]
-    got = P.take_values(arr, positions)
-    assert got.dtype == arr.dtype
-    pd.testing.assert_extension_array_equal(got, arr.take(positions))
-
-
-@pytest.mark.parametrize(
-    "empty",
-    [
-        pd.array([None] * 50, dtype="string"),
-        pd.array([pd.NaT] * 50, dtype="datetime64[ns]"),
-        pd.array([None] * 50, dtype="boolean"),
-        pd.array([None] * 50, dtype="Int64"),
-    ],
-    ids=["string", "datetime", "boolean", "Int64"],
-)
-def test_take_values_of_an_empty_column_is_take(empty):
-    positions = np.random.default_rng(1).integers(0, 50, size=80)
-    got = P.take_values(empty, positions)
-    assert got.dtype == empty.dtype
-    pd.testing.assert_extension_array_equal(got, empty.take(positions))

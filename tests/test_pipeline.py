@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import stat
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -156,11 +155,7 @@ def test_failed_run_leaves_previous_outputs_untouched(tmp_path, monkeypatch):
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     monkeypatch.setattr(pipeline, "write_csv", write_csv)
 
-    def slow_boom(*a, **k):  # the contracts' parquet is written on a background thread
-        time.sleep(0.2)
-        raise OSError("disk full")
-
-    monkeypatch.setattr(pipeline, "write_parquet", slow_boom)
+    monkeypatch.setattr(pipeline, "write_parquet", boom)  # after the identity store is staged
     with pytest.raises(OSError, match="disk full"):
         pipeline.run_clean([src], out_dir=out, as_of="2025-01-01")
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no staging folder left either

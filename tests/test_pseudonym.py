@@ -163,21 +163,6 @@ def test_long_keys_hash_with_the_same_digest():
     assert got == hmac.new(key, b"A|B|2000-01-01", "sha256").hexdigest()
 
 
-def test_key_codes_on_made_keys_and_on_other_strings():
-    msgs = pd.Series([f"P{i % 7}|X|2000-01-0{1 + i % 3}" for i in range(50)] + [None], dtype="string")
-    keys = pseudonym.hmac_hex(msgs, KEY)
-    codes, order = pseudonym.key_codes(keys)
-    assert codes[-1] == -1
-    # equal keys share a code, numbered in order of first appearance
-    expected, uniques = pd.factorize(keys.iloc[:-1])
-    assert codes[:-1].tolist() == expected.tolist()
-    # order lists the codes by ascending key
-    assert [uniques[i] for i in order] == sorted(uniques)
-    # any other string falls back to a plain sort
-    codes, order = pseudonym.key_codes(pd.Series(["b", "a", "b", "c"], dtype="string"))
-    assert codes.tolist() == [0, 1, 0, 2] and order.tolist() == [1, 0, 2]
-
-
 def test_hmac_matches_the_hmac_module_on_random_messages():
     import hmac
     import random
@@ -191,55 +176,3 @@ def test_hmac_matches_the_hmac_module_on_random_messages():
     expected = [hmac.new(key, m.encode(), "sha256").hexdigest() for m in msgs]
     assert got[: len(msgs)] == expected
     assert pd.isna(got[len(msgs)]) and got[-1] == expected[7]
-
-
-def test_factorize_is_pandas_factorize():
-    s = pd.Series(["b", None, "a", "b", "é", None, "a"], dtype="string")
-    codes, uniques = pseudonym._factorize(s)
-    expected_codes, expected_uniques = pd.factorize(s, use_na_sentinel=True)
-    assert codes.tolist() == expected_codes.tolist()
-    assert uniques.tolist() == list(expected_uniques)
-
-
-def test_key_ranks_sort_made_keys_and_other_strings():
-    msgs = pd.Series([f"P{i % 7}|X|2000-01-0{1 + i % 3}" for i in range(50)] + [None], dtype="string")
-    keys = pseudonym.hmac_hex(msgs, KEY)
-    ranks, n = pseudonym.key_ranks(keys)
-    distinct = sorted(set(keys.dropna()))
-    assert n == len(distinct)
-    assert ranks.tolist() == [distinct.index(k) for k in keys.iloc[:-1]] + [-1]
-    # two made-looking keys sharing their first 16 characters: the full strings decide
-    a, b = "0" * 16 + "f" * 48, "0" * 16 + "e" * 48
-    ranks, n = pseudonym.key_ranks(pd.Series([a, b, a, "1" * 64], dtype="string"))
-    assert ranks.tolist() == [1, 0, 1, 2] and n == 3
-    ranks, n = pseudonym.key_ranks(pd.Series(["b", "a", None, "b", "c"], dtype="string"))
-    assert ranks.tolist() == [1, 0, -1, 1, 2] and n == 3
-    ranks, n = pseudonym.key_ranks(pd.Series([None], dtype="string"))
-    assert ranks.tolist() == [-1] and n == 0
-
-
-def test_keys_in_is_isin_on_made_keys_collisions_and_other_strings():
-    import random
-
-    rnd = random.Random(5)
-    msgs = pd.Series([f"P{rnd.randrange(400)}|X|2000-01-01" for _ in range(600)] + [None], dtype="string")
-    keys = pseudonym.hmac_hex(msgs, KEY)
-    wanted = pd.concat([keys.sample(150, random_state=1), pd.Series([None], dtype="string")])
-    expected = keys.isin(wanted.dropna()).to_numpy() & keys.notna().to_numpy()
-    assert pseudonym.keys_in(keys, wanted).tolist() == expected.tolist()
-    assert 0 < expected.sum() < keys.notna().sum()  # some found, some not: the test can fail
-    # a key sharing its first 16 characters with a wanted key is not that key
-    a, b, c = "0" * 16 + "f" * 48, "0" * 16 + "e" * 48, "1" * 64
-    assert pseudonym.keys_in(
-        pd.Series([a, b, c], dtype="string"), pd.Series([a], dtype="string")
-    ).tolist() == [
-        True,
-        False,
-        False,
-    ]
-    # two wanted keys sharing a prefix, or keys that are not made here: the string look-up answers
-    got = pseudonym.keys_in(pd.Series([a, b, c, "x"], dtype="string"), pd.Series([a, b, "x"], dtype="string"))
-    assert got.tolist() == [True, True, False, True]
-    assert pseudonym.keys_in(pd.Series([a], dtype="string"), pd.Series([], dtype="string")).tolist() == [
-        False
-    ]

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -28,13 +27,11 @@ from aioa_analysis.core.errors import ConfigError, DataError, OutputError
 from aioa_analysis.core.schema import IDENTITY_DTYPES, C
 from aioa_analysis.ingest.parsing import (
     contiguous,
-    map_columns,
     normalise_postcode,
     normalise_text,
     parse_dates,
     parse_sex,
 )
-from aioa_analysis.ingest.pseudonym import key_ranks
 
 log = logging.getLogger(__name__)
 
@@ -104,45 +101,10 @@ def build_identities(raw: pd.DataFrame) -> pd.DataFrame:
 
 def _latest_per_key(ident: pd.DataFrame) -> pd.DataFrame:
     """One row per ``apprentice_key`` (sorted), each column its last non-missing value in the order
-    ``(_order_date, _file, _row)`` (missing first, ties in frame order).
-
-    Equivalent to a stable sort then ``groupby(apprentice_key).last()``, but a key seen on one row
-    only (most of them) just keeps that row.
-    """
-    codes, n_keys = key_ranks(ident[C.apprentice_key])  # rank of the key: its output row
-    sizes = np.bincount(codes, minlength=n_keys)
-    pos = np.arange(len(ident))
-    chosen_row = np.zeros(n_keys, dtype=np.int64)
-    single = sizes[codes] == 1
-    chosen_row[codes[single]] = pos[single]
-    multi = pos[~single]
-    order_date = ident[_ORDER].iloc[multi].to_numpy(dtype="datetime64[ns]").view(np.int64)  # NaT first
-    file_key = pd.factorize(ident["_file"].iloc[multi], sort=True)[0]  # missing (-1) first
-    row_key = pd.to_numeric(ident["_row"].iloc[multi], errors="coerce").astype("float64").fillna(-np.inf)
-    order = multi[np.lexsort((row_key.to_numpy(), file_key, order_date, codes[multi]))]
-    ends = np.append(np.flatnonzero(np.diff(codes[order]) != 0), len(order) - 1) if len(order) else order
-    groups = codes[order][ends]
-    starts = np.append(0, ends[:-1] + 1) if len(order) else order
-    chosen_row[groups] = order[ends]  # the latest row (a column missing there looks further back)
+    ``(_order_date, _file, _row)`` (missing first, ties in frame order)."""
     columns = [c for c in IDENTITY_DTYPES if c in ident.columns and c != C.apprentice_key]
-    keys = ident[C.apprentice_key].array.take(chosen_row)
-
-    def latest(name: str) -> pd.api.extensions.ExtensionArray:
-        values = ident[name].array
-        rows = chosen_row
-        if len(order):
-            valid = ~np.asarray(values.isna())[order]
-            if not valid.all():
-                last = np.maximum.reduceat(np.where(valid, np.arange(len(order)), -1), starts)
-                rows = chosen_row.copy()
-                rows[groups] = order[np.where(last >= 0, last, ends)]
-        return values.take(rows)
-
-    out = {
-        C.apprentice_key: keys,
-        **dict(zip(columns, map_columns(latest, columns, len(ident)), strict=True)),
-    }
-    return pd.DataFrame(out, index=pd.RangeIndex(n_keys), copy=False)
+    ordered = ident.sort_values([_ORDER, "_file", "_row"], kind="stable", na_position="first")
+    return ordered.groupby(C.apprentice_key, sort=True)[columns].last().reset_index()
 
 
 def coerce_identities(df: pd.DataFrame) -> pd.DataFrame:

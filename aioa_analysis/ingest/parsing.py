@@ -21,13 +21,12 @@ Accepted forms (FORMATS.md §5):
 from __future__ import annotations
 
 import calendar
-import concurrent.futures
 import datetime as dt
 import functools
 import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from typing import Final, TypeVar
+from typing import Final
 
 import numpy as np
 import pandas as pd
@@ -35,8 +34,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from aioa_analysis.core import referential
-
-T = TypeVar("T")
 
 DATE_OK: Final = "ok"
 DATE_MISSING: Final = "missing"
@@ -109,37 +106,6 @@ def _alnum_upper(arr: pa.Array) -> pa.Array:
     return pc.and_(pc.ascii_is_alnum(arr), pc.equal(pc.ascii_upper(arr), arr))
 
 
-def first_occurrence(codes: np.ndarray) -> np.ndarray:
-    """Position of the first row of each code, for codes numbered in order of first appearance.
-
-    (``pd.factorize`` numbers them so; -1, a missing value, is ignored.)
-
-    >>> first_occurrence(np.array([0, 0, -1, 1, 0, 2, 1])).tolist()
-    [0, 3, 5]
-    """
-    if len(codes) == 0:
-        return np.zeros(0, dtype=np.int64)
-    running = np.maximum.accumulate(codes)
-    return np.flatnonzero(np.diff(running, prepend=-1) > 0)
-
-
-THREADED_ROWS: Final = 200_000
-"""Above this many rows, per-column work runs on two threads (Arrow kernels release the GIL)."""
-
-
-def map_columns(fn: Callable[[str], T], names: list[str], n_rows: int) -> list[T]:
-    """``[fn(name) for name in names]``, on two threads when the frame has many rows.
-
-    ``fn`` must only read shared data, except that a call may drop its own name's entry from a
-    shared dict (distinct keys; ``ContractMerge.column`` does, to let each column go once merged);
-    results come back in the order of ``names``.
-    """
-    if n_rows < THREADED_ROWS or len(names) < 2:
-        return [fn(name) for name in names]
-    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        return list(pool.map(fn, names))
-
-
 def _broadcast(parsed: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:
     """``parsed`` (one row per distinct value) taken back to the rows; code -1 (missing) gives NA."""
     values = parsed.array.take(codes, allow_fill=True)
@@ -159,34 +125,6 @@ def _few_distinct(arr: pa.Array, sample: int = 2000) -> bool:
         return False
     picked = arr.take(pa.array(np.linspace(0, len(arr) - 1, sample).astype(np.int64)))
     return (pc.count_distinct(picked).as_py() or 0) < sample // 20
-
-
-def take_values(
-    values: pd.api.extensions.ExtensionArray, positions: np.ndarray
-) -> pd.api.extensions.ExtensionArray:
-    """``values.take(positions)``; for a long string column of few distinct values, through its dictionary.
-
-    Gathering strings in a random order out of a million-row column misses the cache on every value;
-    gathering small integer codes and then the strings of a dictionary of a few hundred entries does
-    not (about 3-5x faster). Same values, same dtype.
-
-    >>> v = pd.array(["b", None, "a"], dtype="string")
-    >>> take_values(v, np.array([2, 2, 1, 0])).tolist()
-    ['a', 'a', <NA>, 'b']
-    >>> take_values(pd.array([None, None], dtype="string"), np.array([1, 0, 1])).tolist()
-    [<NA>, <NA>, <NA>]
-    """
-    if len(positions) > 0 and len(values) > 0 and bool(np.asarray(values.isna()).all()):
-        # nothing to gather (a column no source fills): no random reads over the whole column
-        return values.take(np.full(len(positions), -1, dtype=np.int64), allow_fill=True)
-    if isinstance(values, pd.arrays.ArrowStringArray) and values.dtype == "string" and len(positions) > 0:  # type: ignore[attr-defined]
-        arr = pa.array(values)  # type: ignore[call-overload]
-        if isinstance(arr, pa.ChunkedArray):
-            arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
-        if _few_distinct(arr):
-            coded = pc.dictionary_encode(arr).take(pa.array(positions))
-            return pd.arrays.ArrowStringArray(coded.cast(arr.type))  # type: ignore[attr-defined]
-    return values.take(positions)
 
 
 def _via_uniques_where_needed(

@@ -20,13 +20,11 @@ Parquet files are written deterministically: same inputs and key, byte-identical
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
-import dataclasses
 import json
 import logging
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -53,25 +51,17 @@ from aioa_analysis.core.schema import (
     coerce_contracts,
     validate_contracts,
 )
-from aioa_analysis.ingest.cleaning import (
-    PRIMARY,
-    REASON,
-    REASON_COLUMN,
-    clean_exam_results,
-    finish_contracts,
-    identity_rows,
-    parse_contract_values,
-    resolve_contracts,
-    with_parsed_key,
-)
+from aioa_analysis.ingest import readers
+from aioa_analysis.ingest.cleaning import clean_contracts
+from aioa_analysis.ingest.exams import clean_exam_results
 from aioa_analysis.ingest.identity import (
-    StagedIdentities,
     build_identities,
     commit_identities,
     discard_identities,
     stage_identities,
 )
-from aioa_analysis.ingest.pseudonym import add_apprentice_key, apprentice_keys, keys_in, load_or_create_key
+from aioa_analysis.ingest.pseudonym import add_apprentice_key, load_or_create_key
+from aioa_analysis.ingest.values import PRIMARY, REASON, REASON_COLUMN, identity_rows
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +101,6 @@ def resolve_inputs(inputs: Sequence[str | Path] | None) -> tuple[list[Path], boo
     Explicit inputs (files, or folders whose top-level files are taken) win; else the real files in
     ``config.raw_dir()``; else the sample in ``config.sample_dir()``.
     """
-    from aioa_analysis.ingest import readers
-
     if inputs:
         paths: list[Path] = []
         for item in inputs:
@@ -294,311 +282,255 @@ def run_clean(
             "!! NO REAL INPUT: cleaning the SYNTHETIC SAMPLE in %s — figures are not real !!",
             config.sample_dir(),
         )
-    # work beside the main thread (see _run_clean): hashing the input files (quality.json), the keyed
-    # hashes, the identity store and the parquet encoding of the contracts; two threads, for two cores
-    background = concurrent.futures.ThreadPoolExecutor(max_workers=2)
-    try:
-        return _run_clean(paths, sample_used, out, rdir, as_of, source, background)
-    finally:
-        background.shutdown(wait=False, cancel_futures=True)
-
-
-def _run_clean(
-    paths: list[Path],
-    sample_used: bool,
-    out: Path,
-    rdir: Path,
-    as_of: object,
-    source: str | None,
-    background: concurrent.futures.Executor,
-) -> CleanRun:
-    from aioa_analysis.ingest import readers
-
-    digests = [background.submit(sha256_of, p) for p in paths]
-    results = [readers.read_file(p, source=source) for p in paths]
-    for r in results:
-        if r.rows_read == 0:  # a header and nothing else: never replace good outputs with an empty table
-            raise InputFileError(
-                f"{r.path.name}: the file has a header but no data row ({r.profile})",
-                hint="export it again with its rows, or remove it from the inputs",
-            )
+    results = _read_inputs(paths, source)
     key = load_or_create_key()
-
-    contract_frames, exam_frames = [], []  # type: ignore[var-annotated]
-    for i, r in enumerate(results):
-        (exam_frames if r.profile == EXAM_PROFILE else contract_frames).append(_as_raw(r.frame, i))
+    contract_frames = [_as_raw(r.frame, i) for i, r in enumerate(results) if r.profile != EXAM_PROFILE]
+    exam_frames = [_as_raw(r.frame, i) for i, r in enumerate(results) if r.profile == EXAM_PROFILE]
     if not contract_frames:
         raise InputFileError(
             f"no contract file among the inputs ({', '.join(p.name for p in paths)})",
             hint="add a DECA, Tableau de bord, SIFA or chamber file; exam results alone cannot be cleaned",
         )
-    # the keyed hashes (Python, holding the GIL) are computed on a background thread while this one
-    # parses the values (Arrow kernels, which release it)
-    unkeyed = _concat(contract_frames)
-    keys = background.submit(apprentice_keys, unkeyed, key)
-    parsed_values = parse_contract_values(unkeyed)
-    raw = unkeyed.assign(**{C.apprentice_key: keys.result()})
-    parsed_values = with_parsed_key(parsed_values, unkeyed.columns, raw[C.apprentice_key])
-    del unkeyed
+    raw = add_apprentice_key(_concat(contract_frames), key=key)
     exams_raw = add_apprentice_key(_concat(exam_frames), key=key) if exam_frames else None
     exams, exam_rows = clean_exam_results(exams_raw) if exams_raw is not None else (None, None)
-    # every person's identity, built on a background thread during the cleaning; only the people
-    # kept in the end are written (see _minimised)
-    all_identities = background.submit(
-        _identities_of, identity_rows(raw, parsed_values[C.start_date]), exams_raw
-    )
-    resolved = resolve_contracts(raw, parsed=parsed_values)
-    # the raw values are no longer needed (the rejected records are taken, the identity store is
-    # being built from identity_rows): let them go before the merged table is built
-    file_of_row = raw[_FILE].to_numpy()
-    del raw, parsed_values, contract_frames, r  # r: the last file read, from the loops above
-    # an empty frame, not a slice: a slice of Arrow-backed columns keeps their buffers alive
-    results = [dataclasses.replace(r, frame=pd.DataFrame()) for r in results]
-    res = finish_contracts(resolved, exams=exams)
-    del resolved
-
+    res = clean_contracts(raw, exams=exams)
     contracts = coerce_contracts(res.contracts)
     if not contracts[C.contract_id].is_monotonic_increasing:  # clean_contracts already sorts them
         contracts = contracts.sort_values(C.contract_id, kind="stable")
     contracts = contracts.reset_index(drop=True)
     validate_contracts(contracts)
     as_of_ts, as_of_how, as_of_detail = choose_as_of(as_of, paths, contracts)
+
+    status = _row_status(res.rows, raw[_FILE], exam_rows, exams_raw)
+    files = _file_entries(paths, results, status)
+    rejected = _rejected_table(res.rejected, raw[_FILE], res.rows, exam_rows, exams_raw, results, paths)
+    quality: dict[str, Any] = {
+        "package_version": __version__,
+        "as_of": f"{as_of_ts:%Y-%m-%d}",
+        "as_of_source": as_of_how,
+        "as_of_detail": as_of_detail,
+        "sample_used": sample_used,
+        "files": files,
+        "total": _totals(files),
+        "contracts": {
+            **_contract_counts(contracts, as_of_ts),
+            **res.stats,
+            "merge_conflicts": len(res.conflicts),
+        },
+        "exam_results": None if exams is None else {"n_records": len(exams)},
+        "coverage": {"by_cfa": _coverage(contracts)},
+    }
     # data minimisation: the identity store keeps only people who have a clean contract or an exam
-    # result; it is selected and written beside its place by a background thread during the
-    # accounting below, then moved into place right after the contract table
-    identity_staged = background.submit(
-        _stage_identity_store,
-        all_identities,
-        [contracts[C.apprentice_key], *([exams[C.apprentice_key]] if exams is not None else [])],
-        rdir,
-        [out, config.reports_dir()],
+    # result; it is staged beside its place, then moved into place right after the outputs
+    wanted = [contracts[C.apprentice_key], *([exams[C.apprentice_key]] if exams is not None else [])]
+    identity_rows_all = pd.concat(
+        [identity_rows(raw), *([exams_raw] if exams_raw is not None else [])], ignore_index=True
     )
-    with _discarded_on_error(identity_staged):
-        with AtomicDir(out) as stage:
-            # the final table is written by the other background thread meanwhile, straight into the
-            # staging folder (never held whole in memory: 5 M contracts make a 0.5 GB file)
-            contracts_written = background.submit(write_parquet, contracts, stage / CONTRACTS_FILE)
-            try:
-                # ---- per-file accounting --------------------------------------------------------------
-                rows = res.rows.assign(**{_FILE: file_of_row})
-                status_parts = [rows[[_FILE, "_status", REASON]]]
-                if exam_rows is not None:
-                    est = pd.Series("merged", index=exam_rows.index, dtype="string")
-                    est = est.mask(exam_rows[PRIMARY].to_numpy(), "clean").mask(
-                        exam_rows[REASON].notna(), "rejected"
-                    )
-                    status_parts.append(
-                        pd.DataFrame(
-                            {
-                                _FILE: exams_raw[_FILE].to_numpy(),  # type: ignore[index]
-                                "_status": est,
-                                REASON: exam_rows[REASON],
-                            }
-                        )
-                    )
-                status = pd.concat(status_parts, ignore_index=True)
-
-                rejected_parts = [
-                    res.rejected.assign(**{_FILE: rows.loc[rows[REASON].notna(), _FILE].to_numpy()})
-                ]
-                if exam_rows is not None:
-                    er = exam_rows.loc[exam_rows[REASON].notna()]
-                    rejected_parts.append(
-                        pd.DataFrame(
-                            {
-                                "source_file": er[C.source_file].astype("string"),
-                                "source_row": pd.to_numeric(er[C.source_row], errors="coerce").astype(
-                                    "Int64"
-                                ),
-                                "column": er[REASON_COLUMN].astype("string"),
-                                "reason": er[REASON].astype("string"),
-                                "value": pd.Series("", index=er.index, dtype="string"),
-                                _FILE: exams_raw.loc[er.index, _FILE].to_numpy(),  # type: ignore[union-attr]
-                            }
-                        )
-                    )
-                files: list[dict[str, Any]] = []
-                for i, (p, r) in enumerate(zip(paths, results, strict=True)):
-                    rr = r.rejected
-                    if len(rr):
-                        rejected_parts.append(
-                            pd.DataFrame(
-                                {
-                                    "source_file": rr["source_file"].astype("string").fillna(p.name),
-                                    "source_row": pd.to_numeric(rr["source_row"], errors="coerce").astype(
-                                        "Int64"
-                                    ),
-                                    "column": rr["column"].astype("string").fillna(""),
-                                    "reason": rr["reason"].astype("string"),
-                                    "value": rr["value"].astype("string"),
-                                    _FILE: i,
-                                }
-                            )
-                        )
-                    st = status.loc[status[_FILE] == i]
-                    by_reason = st.loc[st["_status"] == "rejected", REASON].value_counts()
-                    reader_reasons = rr["reason"].value_counts() if len(rr) else pd.Series(dtype="int64")
-                    all_reasons = by_reason.add(reader_reasons, fill_value=0).astype(int).sort_index()
-                    entry = {
-                        "file": p.name,
-                        "path": str(p),
-                        "profile": r.profile,
-                        "sha256": digests[i].result(),
-                        "size_bytes": p.stat().st_size,
-                        "lines_read": int(r.lines_read),
-                        "rows_read": int(r.rows_read),
-                        "rows_clean": int((st["_status"] == "clean").sum()),
-                        "rows_merged": int((st["_status"] == "merged").sum()),
-                        "rows_rejected": int((st["_status"] == "rejected").sum()) + len(rr),
-                        "rejections_by_reason": {str(k): int(v) for k, v in all_reasons.items()},
-                        "details": r.details,
-                    }
-                    entry["accounting_ok"] = (
-                        entry["rows_read"]
-                        == entry["rows_clean"] + entry["rows_merged"] + entry["rows_rejected"]  # type: ignore[operator]
-                    )
-                    if not entry["accounting_ok"]:
-                        log.error("accounting mismatch for %s: %s", p.name, entry)
-                    files.append(entry)
-
-                rejected = pd.concat(rejected_parts, ignore_index=True)
-                rejected = rejected.assign(value=_safe_value(rejected["column"], rejected["value"]))
-                rejected = rejected.sort_values([_FILE, "source_row", "reason"], kind="stable")[
-                    list(REJECTED_COLUMNS)
-                ]
-
-                total_keys = ("lines_read", "rows_read", "rows_clean", "rows_merged", "rows_rejected")
-                total: dict[str, Any] = {k: sum(f[k] for f in files) for k in total_keys}
-                reasons: dict[str, int] = {}
-                for f in files:
-                    for k, v in f["rejections_by_reason"].items():
-                        reasons[k] = reasons.get(k, 0) + v
-                total["rejections_by_reason"] = dict(sorted(reasons.items()))
-                total["accounting_ok"] = (
-                    total["rows_read"] == total["rows_clean"] + total["rows_merged"] + total["rows_rejected"]
-                )
-
-                coverage = (
-                    contracts.assign(_n=1).pivot_table(
-                        index=C.cfa_uai,
-                        columns=C.source,
-                        values="_n",
-                        aggfunc="sum",
-                        fill_value=0,
-                        dropna=False,
-                    )
-                    if len(contracts)
-                    else pd.DataFrame()
-                )
-                names = (
-                    contracts.drop_duplicates(C.cfa_uai).set_index(C.cfa_uai)[C.cfa_name]
-                    if len(contracts)
-                    else pd.Series()
-                )
-                counts = coverage.to_numpy(dtype=np.int64)
-                coverage_sources = [str(k) for k in coverage.columns]
-                by_cfa = [
-                    {
-                        "cfa_uai": None if pd.isna(uai) else str(uai),  # type: ignore[call-overload]
-                        "cfa_name": None if pd.isna(names.get(uai, pd.NA)) else str(names.get(uai)),
-                        "n_contracts": int(row.sum()),
-                        "by_source": {k: int(v) for k, v in zip(coverage_sources, row, strict=True) if v},
-                    }
-                    for uai, row in zip(coverage.index, counts, strict=True)
-                ]
-                rupt = contracts[C.rupture_date]
-                quality: dict[str, Any] = {
-                    "package_version": __version__,
-                    "as_of": f"{as_of_ts:%Y-%m-%d}",
-                    "as_of_source": as_of_how,
-                    "as_of_detail": as_of_detail,
-                    "sample_used": sample_used,
-                    "files": files,
-                    "total": total,
-                    "contracts": {
-                        "n_contracts": len(contracts),
-                        "n_ruptures": int((rupt.notna() & (rupt < contracts[C.planned_end_date])).sum()),
-                        "ruptures_after_as_of": int((rupt > as_of_ts).sum()),
-                        "starts_after_as_of": int((contracts[C.start_date] > as_of_ts).sum()),
-                        "by_source": {
-                            str(k): int(v) for k, v in contracts[C.source].value_counts().sort_index().items()
-                        },
-                        **res.stats,
-                        "merge_conflicts": len(res.conflicts),
-                    },
-                    "exam_results": None if exams is None else {"n_records": len(exams)},
-                    "coverage": {"by_cfa": by_cfa},
-                }
-
-                # ---- write ---------------------------------------------------------------------------
-                conflicts = res.conflicts.reindex(columns=list(CONFLICT_COLUMNS))
-                written = [CONTRACTS_FILE, REJECTED_FILE, CONFLICTS_FILE, QUALITY_FILE]
-                if exams is not None:
-                    write_parquet(_coerce_exams(exams), stage / EXAMS_FILE)
-                    written.append(EXAMS_FILE)
-                write_csv(rejected, stage / REJECTED_FILE)
-                write_csv(conflicts, stage / CONFLICTS_FILE)
-                (stage / QUALITY_FILE).write_text(
-                    json.dumps(quality, ensure_ascii=False, indent=2, sort_keys=False, default=_json_default)
-                    + "\n",
-                    encoding="utf-8",
-                )
-            finally:  # the threads are done before the staging folder is committed or removed
-                pending: list[concurrent.futures.Future[Any]] = [contracts_written, identity_staged]
-                concurrent.futures.wait(pending)
-            contracts_written.result()  # a write error surfaces here, before anything is replaced
-            identity_staged.result()
-        if exams is None:  # a stale file from an earlier run would not match these contracts
-            with contextlib.suppress(FileNotFoundError):
-                (out / EXAMS_FILE).unlink()
-        ident_path = commit_identities(identity_staged.result())
+    staged = stage_identities(
+        _identity_store(identity_rows_all, wanted), restricted_dir=rdir, forbidden=[out, config.reports_dir()]
+    )
+    try:
+        written = _write_outputs(out, contracts, exams, rejected, res.conflicts, quality)
+    except BaseException:
+        discard_identities(staged)
+        raise
     return CleanRun(
         out_dir=out,
         quality=quality,
         n_contracts=len(contracts),
         sample_used=sample_used,
         outputs=[out / n for n in written],
-        identity_path=ident_path,
+        identity_path=commit_identities(staged),
     )
 
 
-def _identities_of(contract_rows: pd.DataFrame, exam_rows: pd.DataFrame | None) -> pd.DataFrame:
-    """The identity store of everyone in the contract (and exam) rows: one row per ``apprentice_key``."""
-    rows = (
-        pd.concat([contract_rows, exam_rows], ignore_index=True) if exam_rows is not None else contract_rows
+def _read_inputs(paths: list[Path], source: str | None) -> list[readers.ReadResult]:
+    """Read every input file; refuse a file with a header and no data row."""
+    results = [readers.read_file(p, source=source) for p in paths]
+    for r in results:
+        if r.rows_read == 0:  # never replace good outputs with an empty table
+            raise InputFileError(
+                f"{r.path.name}: the file has a header but no data row ({r.profile})",
+                hint="export it again with its rows, or remove it from the inputs",
+            )
+    return results
+
+
+def _row_status(
+    rows: pd.DataFrame, file_of_row: pd.Series, exam_rows: pd.DataFrame | None, exams_raw: pd.DataFrame | None
+) -> pd.DataFrame:
+    """Every input row (contracts, then exam results): its file, status and rejection reason."""
+    parts = [pd.DataFrame({_FILE: file_of_row.to_numpy(), "_status": rows["_status"], REASON: rows[REASON]})]
+    if exam_rows is not None and exams_raw is not None:
+        status = pd.Series("merged", index=exam_rows.index, dtype="string")
+        status = status.mask(exam_rows[PRIMARY].to_numpy(), "clean").mask(
+            exam_rows[REASON].notna(), "rejected"
+        )
+        parts.append(
+            pd.DataFrame({_FILE: exams_raw[_FILE].to_numpy(), "_status": status, REASON: exam_rows[REASON]})
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def _file_entries(paths: list[Path], results: list[readers.ReadResult], status: pd.DataFrame) -> list[dict]:
+    """quality.json ``files``: per input file, what was read and what became of each row."""
+    files: list[dict[str, Any]] = []
+    for i, (p, r) in enumerate(zip(paths, results, strict=True)):
+        rr = r.rejected
+        st = status.loc[status[_FILE] == i]
+        by_reason = st.loc[st["_status"] == "rejected", REASON].value_counts()
+        reader_reasons = rr["reason"].value_counts() if len(rr) else pd.Series(dtype="int64")
+        all_reasons = by_reason.add(reader_reasons, fill_value=0).astype(int).sort_index()
+        entry = {
+            "file": p.name,
+            "path": str(p),
+            "profile": r.profile,
+            "sha256": sha256_of(p),
+            "size_bytes": p.stat().st_size,
+            "lines_read": int(r.lines_read),
+            "rows_read": int(r.rows_read),
+            "rows_clean": int((st["_status"] == "clean").sum()),
+            "rows_merged": int((st["_status"] == "merged").sum()),
+            "rows_rejected": int((st["_status"] == "rejected").sum()) + len(rr),
+            "rejections_by_reason": {str(k): int(v) for k, v in all_reasons.items()},
+            "details": r.details,
+        }
+        entry["accounting_ok"] = _balanced(entry)
+        if not entry["accounting_ok"]:
+            log.error("accounting mismatch for %s: %s", p.name, entry)
+        files.append(entry)
+    return files
+
+
+def _balanced(counts: dict[str, Any]) -> bool:
+    return bool(counts["rows_read"] == counts["rows_clean"] + counts["rows_merged"] + counts["rows_rejected"])
+
+
+def _totals(files: list[dict[str, Any]]) -> dict[str, Any]:
+    """quality.json ``total``: the per-file counts summed, rejections by reason merged."""
+    total_keys = ("lines_read", "rows_read", "rows_clean", "rows_merged", "rows_rejected")
+    total: dict[str, Any] = {k: sum(f[k] for f in files) for k in total_keys}
+    reasons: dict[str, int] = {}
+    for f in files:
+        for k, v in f["rejections_by_reason"].items():
+            reasons[k] = reasons.get(k, 0) + v
+    total["rejections_by_reason"] = dict(sorted(reasons.items()))
+    total["accounting_ok"] = _balanced(total)
+    return total
+
+
+def _rejected_table(
+    rejected: pd.DataFrame,
+    file_of_row: pd.Series,
+    rows: pd.DataFrame,
+    exam_rows: pd.DataFrame | None,
+    exams_raw: pd.DataFrame | None,
+    results: list[readers.ReadResult],
+    paths: list[Path],
+) -> pd.DataFrame:
+    """rejected.csv: the rows the cleaning rejected, the exam rows, the rows the readers rejected;
+    in file order, then by row and reason; personal values blanked."""
+    parts = [rejected.assign(**{_FILE: file_of_row[rows[REASON].notna().to_numpy()].to_numpy()})]
+    if exam_rows is not None and exams_raw is not None:
+        er = exam_rows.loc[exam_rows[REASON].notna()]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "source_file": er[C.source_file].astype("string"),
+                    "source_row": pd.to_numeric(er[C.source_row], errors="coerce").astype("Int64"),
+                    "column": er[REASON_COLUMN].astype("string"),
+                    "reason": er[REASON].astype("string"),
+                    "value": pd.Series("", index=er.index, dtype="string"),
+                    _FILE: exams_raw.loc[er.index, _FILE].to_numpy(),
+                }
+            )
+        )
+    for i, (p, r) in enumerate(zip(paths, results, strict=True)):
+        rr = r.rejected
+        if len(rr):
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "source_file": rr["source_file"].astype("string").fillna(p.name),
+                        "source_row": pd.to_numeric(rr["source_row"], errors="coerce").astype("Int64"),
+                        "column": rr["column"].astype("string").fillna(""),
+                        "reason": rr["reason"].astype("string"),
+                        "value": rr["value"].astype("string"),
+                        _FILE: i,
+                    }
+                )
+            )
+    out = pd.concat(parts, ignore_index=True)
+    out = out.assign(value=_safe_value(out["column"], out["value"]))
+    return out.sort_values([_FILE, "source_row", "reason"], kind="stable")[list(REJECTED_COLUMNS)]
+
+
+def _contract_counts(contracts: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, Any]:
+    """quality.json ``contracts``: how many, how many ruptures, what lies after ``as_of``, by source."""
+    rupt = contracts[C.rupture_date]
+    return {
+        "n_contracts": len(contracts),
+        "n_ruptures": int((rupt.notna() & (rupt < contracts[C.planned_end_date])).sum()),
+        "ruptures_after_as_of": int((rupt > as_of).sum()),
+        "starts_after_as_of": int((contracts[C.start_date] > as_of).sum()),
+        "by_source": {str(k): int(v) for k, v in contracts[C.source].value_counts().sort_index().items()},
+    }
+
+
+def _coverage(contracts: pd.DataFrame) -> list[dict[str, Any]]:
+    """quality.json ``coverage.by_cfa``: contracts per CFA and source."""
+    if not len(contracts):
+        return []
+    coverage = contracts.assign(_n=1).pivot_table(
+        index=C.cfa_uai, columns=C.source, values="_n", aggfunc="sum", fill_value=0, dropna=False
     )
-    return build_identities(rows)
+    names = contracts.drop_duplicates(C.cfa_uai).set_index(C.cfa_uai)[C.cfa_name]
+    sources = [str(k) for k in coverage.columns]
+    return [
+        {
+            "cfa_uai": None if pd.isna(uai) else str(uai),  # type: ignore[call-overload]
+            "cfa_name": None if pd.isna(names.get(uai, pd.NA)) else str(names.get(uai)),
+            "n_contracts": int(row.sum()),
+            "by_source": {k: int(v) for k, v in zip(sources, row, strict=True) if v},
+        }
+        for uai, row in zip(coverage.index, coverage.to_numpy(dtype=np.int64), strict=True)
+    ]
 
 
-def _stage_identity_store(
-    identities: concurrent.futures.Future[pd.DataFrame],
-    wanted: list[pd.Series],
-    restricted_dir: Path,
-    forbidden: list[Path],
-) -> StagedIdentities:
-    """The identity store of the people in ``wanted`` (see :func:`_minimised`), staged beside its
-    place; ``identities`` is the store of everyone, being built on another thread."""
-    kept = _minimised(identities.result(), wanted)
-    return stage_identities(kept, restricted_dir=restricted_dir, forbidden=forbidden)
+def _write_outputs(
+    out: Path,
+    contracts: pd.DataFrame,
+    exams: pd.DataFrame | None,
+    rejected: pd.DataFrame,
+    conflicts: pd.DataFrame,
+    quality: dict[str, Any],
+) -> list[str]:
+    """Write every output into ``out``, all replaced together or not at all; return their names."""
+    written = [CONTRACTS_FILE, REJECTED_FILE, CONFLICTS_FILE, QUALITY_FILE]
+    with AtomicDir(out) as stage:
+        write_parquet(contracts, stage / CONTRACTS_FILE)
+        if exams is not None:
+            write_parquet(_coerce_exams(exams), stage / EXAMS_FILE)
+            written.append(EXAMS_FILE)
+        write_csv(rejected, stage / REJECTED_FILE)
+        write_csv(conflicts.reindex(columns=list(CONFLICT_COLUMNS)), stage / CONFLICTS_FILE)
+        (stage / QUALITY_FILE).write_text(
+            json.dumps(quality, ensure_ascii=False, indent=2, sort_keys=False, default=_json_default) + "\n",
+            encoding="utf-8",
+        )
+    if exams is None:  # a stale file from an earlier run would not match these contracts
+        with contextlib.suppress(FileNotFoundError):
+            (out / EXAMS_FILE).unlink()
+    return written
 
 
-@contextlib.contextmanager
-def _discarded_on_error(staged: concurrent.futures.Future[StagedIdentities]) -> Iterator[None]:
-    """Remove the staged identity store if the block fails before committing it."""
-    try:
-        yield
-    except BaseException:
-        concurrent.futures.wait([staged])
-        if not staged.cancelled() and staged.exception() is None:
-            discard_identities(staged.result())
-        raise
-
-
-def _minimised(identities: pd.DataFrame, wanted: list[pd.Series]) -> pd.DataFrame:
-    """``identities`` of the people in ``wanted`` only (the same rows as building the store from their
-    rows alone: each person's row depends on their own rows only)."""
-    keep = keys_in(identities[C.apprentice_key], pd.concat(wanted, ignore_index=True))
-    return identities.loc[keep].reset_index(drop=True)
+def _identity_store(rows: pd.DataFrame, wanted: list[pd.Series]) -> pd.DataFrame:
+    """The identity store of the people in ``wanted`` only, built from their rows."""
+    keys = pd.concat(wanted, ignore_index=True).dropna().astype(object)
+    # as objects: ``isin`` between two pyarrow string columns is ten times slower (pandas 3.1)
+    kept = rows[C.apprentice_key].astype(object).isin(keys).to_numpy()
+    return build_identities(rows.loc[kept])
 
 
 def _coerce_exams(exams: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,293 @@
+"""Duplicates, contract groups and the merge into one row per contract; conflicts between files.
+
+1. :func:`flag_exact_duplicates` marks rows identical (after parsing) to an earlier row: merged;
+2. :func:`assign_contract_groups` gives each remaining row its contract: ``contract_id`` when the
+   row has one; otherwise ``(apprentice_key, start_date)``, attached to the contract that has the
+   same pair when one exists (the cross-file key);
+3. :func:`merge_contracts` folds each group into one row: every field takes the first non-missing
+   value in precedence order (:data:`~aioa_analysis.core.schema.SOURCE_PRECEDENCE`, then within a
+   source the latest amendment first, then the initial row), except ``contract_type``,
+   ``signature_date``, ``start_date`` and ``derogation_type`` which come from the initial row first;
+4. :func:`find_conflicts` lists the fields on which files disagree, :func:`count_conflicts` counts
+   them per contract.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+from aioa_analysis.core.schema import (
+    FORBIDDEN_IN_CONTRACTS,
+    IDENTITY_COLUMNS,
+    LINEAGE_COLUMNS,
+    SOURCE_PRECEDENCE,
+    C,
+)
+from aioa_analysis.ingest.rules import AMENDMENT_TYPES
+from aioa_analysis.ingest.values import DUP_OF, GROUP, IS_AMENDMENT, PRIMARY, REASON, ROW, column_or_na
+
+#: columns never compared for merge conflicts (lineage, personal, free text, labels)
+_NO_CONFLICT: Final = frozenset(
+    {
+        *LINEAGE_COLUMNS,
+        C.sources,
+        *IDENTITY_COLUMNS,
+        *FORBIDDEN_IN_CONTRACTS,
+        C.rupture_reason_raw,
+        C.diploma_title,
+        C.cfa_name,
+        C.amendment_no,
+        C.amendment_effective_date,
+        C.contract_type,
+        C.deca_status,
+        C.apprentice_id,
+        C.contract_index,
+    }
+)
+
+#: columns taken from the initial row (not from the latest amendment) first
+_INITIAL_FIRST: Final = (C.contract_type, C.signature_date, C.start_date, C.derogation_type)
+
+#: columns taken from the row that represents the contract (its initial row of the first source)
+_LINEAGE: Final = (C.source, C.source_file, C.source_row)
+
+
+def flag_exact_duplicates(df: pd.DataFrame) -> pd.DataFrame:
+    """Set ``_dup_of`` (the ``_row`` of the first identical row) on live rows identical after parsing.
+
+    Exact duplicates are merged, not rejected; they never count as conflicts or extra amendments.
+    Lineage columns are not compared; missing values are equal to each other.
+
+    >>> df = pd.DataFrame({"_row": [0, 1, 2], "_reason": pd.array([pd.NA] * 3, dtype="string"),
+    ...                    "start_date": ["2024-09-02", "2024-09-02", "2024-09-03"],
+    ...                    "source_file": ["a.csv", "b.csv", "a.csv"]})
+    >>> flag_exact_duplicates(df)["_dup_of"].tolist()
+    [<NA>, 0, <NA>]
+    """
+    live = df.loc[df[REASON].isna().to_numpy()]
+    cols = [c for c in df.columns if not c.startswith("_") and c not in LINEAGE_COLUMNS]
+    same = (
+        live.groupby(cols, sort=False, dropna=False).ngroup().to_numpy()
+        if cols
+        else np.zeros(len(live), dtype=np.int64)
+    )
+    rows = live[ROW].astype("int64")
+    first = rows.groupby(same).transform("first")
+    dup_of = pd.Series(pd.NA, index=df.index, dtype="Int64")
+    dup_of.loc[live.index[(first != rows).to_numpy()]] = first[first != rows].to_numpy()
+    return df.assign(**{DUP_OF: dup_of})
+
+
+def _source_rank(source: pd.Series) -> np.ndarray:
+    """Position of each row's source in :data:`SOURCE_PRECEDENCE` (unknown sources last)."""
+    ranks = {name: i for i, name in enumerate(SOURCE_PRECEDENCE)}
+    return source.astype("string").map(ranks).fillna(len(SOURCE_PRECEDENCE)).to_numpy(dtype=np.int64)
+
+
+def assign_contract_groups(df: pd.DataFrame) -> pd.DataFrame:
+    """Give every live row its contract group ``_group`` (exact duplicates follow their original).
+
+    Key: ``contract_id`` when the row has one; else ``(apprentice_key, start_date)``, attached to a
+    contract with an id that has the same pair when there is one (cross-file merge: the initial row
+    of the highest-precedence source, then the smallest id); else the row alone. Groups are numbered
+    in the order of their first row. Also sets ``_is_amendment`` (CERFA types 31-38).
+
+    >>> df = pd.DataFrame({"_row": [0, 1, 2, 3], "_reason": pd.array([pd.NA] * 4, dtype="string"),
+    ...     "_dup_of": pd.array([pd.NA] * 4, dtype="Int64"),
+    ...     "contract_id": pd.array(["X", None, None, "X"], dtype="string"),
+    ...     "contract_type": pd.array(["11", None, None, "36"], dtype="string"),
+    ...     "apprentice_key": pd.array(["k", "k", "k", "k"], dtype="string"),
+    ...     "start_date": pd.to_datetime(["2024-09-02", "2024-09-02", "2025-09-01", "2024-09-02"]),
+    ...     "source": ["deca_extract", "tba_upload", "tba_upload", "deca_extract"]})
+    >>> assign_contract_groups(df)["_group"].tolist()
+    [0, 0, 1, 0]
+    """
+    alive = df[REASON].isna().to_numpy()
+    is_amend = column_or_na(df, C.contract_type).isin(AMENDMENT_TYPES).fillna(False).to_numpy()
+    keys = pd.DataFrame(
+        {
+            "cid": column_or_na(df, C.contract_id).astype("string").to_numpy(),
+            "a": column_or_na(df, C.apprentice_key).astype("string").to_numpy(),
+            "s": df[C.start_date].to_numpy(),
+            "amend": is_amend,
+            "rank": _source_rank(column_or_na(df, C.source)),
+        }
+    )
+    has_pair = (keys["a"].notna() & keys["s"].notna()).to_numpy()
+    has_cid = keys["cid"].notna().to_numpy()
+    # the contract number of each (apprentice_key, start_date) pair that has one
+    owners = (
+        keys.loc[alive & has_cid & has_pair]
+        .sort_values(["amend", "rank", "cid"], kind="stable")
+        .drop_duplicates(["a", "s"])
+    )
+    need = alive & ~has_cid & has_pair
+    attached = keys.loc[need, ["a", "s"]].merge(owners[["a", "s", "cid"]], on=["a", "s"], how="left")
+    cid = keys["cid"].copy()
+    cid[need] = attached["cid"].to_numpy()
+    # kind 0: a contract number (own or attached); 1: (apprentice_key, start_date); 2: the row alone
+    kind = np.where(cid.notna(), 0, np.where(has_pair, 1, 2))
+    alone = pd.Series(column_or_na(df, DUP_OF, "Int64").fillna(df[ROW]).to_numpy(), index=keys.index)
+    key = pd.DataFrame(
+        {
+            "kind": kind,
+            "value": cid.where(kind == 0, keys["a"].where(kind == 1)),
+            "start": keys["s"].where(kind == 1),
+            "row": alone.where(kind == 2, -1),
+        }
+    )
+    group = pd.Series(pd.NA, index=df.index, dtype="Int64")
+    group[alive] = key.loc[alive].groupby(list(key.columns), sort=False, dropna=False).ngroup().to_numpy()
+    return df.assign(**{GROUP: group, IS_AMENDMENT: is_amend})
+
+
+def _precedence_order(df: pd.DataFrame, *, initial_first: bool) -> np.ndarray:
+    """Positions of the rows ordered by group, source precedence, then amendments (latest first) or the initial first,
+    the latest amendment effective date, the highest amendment number, the file name and the row
+    (a stable sort)."""
+    eff = column_or_na(df, C.amendment_effective_date, "datetime64[ns]").astype("datetime64[ns]")
+    amend = df[IS_AMENDMENT].to_numpy(dtype=np.int64)
+    keys = (
+        df[ROW].to_numpy(),
+        pd.factorize(df[C.source_file], sort=True)[0],
+        -pd.factorize(column_or_na(df, C.amendment_no).fillna(""), sort=True)[0],
+        -(eff.fillna(pd.Timestamp("1900-01-01")).astype("int64") // 86_400_000_000_000).to_numpy(),
+        amend if initial_first else 1 - amend,
+        _source_rank(column_or_na(df, C.source)),
+        df[GROUP].to_numpy(dtype=np.int64, na_value=-1),
+    )
+    return np.lexsort(keys)
+
+
+def merge_contracts(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Fold each contract group into one row; return ``(contracts, rows)``.
+
+    ``rows`` is ``df`` with ``_primary`` (the row that represents its contract: the initial row of
+    the highest-precedence source). ``contracts`` has one row per group, sorted by ``contract_id``:
+    first non-missing value in precedence order, ``amendment_count`` (distinct amendments),
+    ``sources`` (every ``source:file:row`` that fed it), ``contract_id`` (the source's, else
+    ``<key[:16]>-<YYYYMMDD>``, else ``file:row``). Exact duplicates only count in ``sources``.
+    Personal columns other than the birth date (needed for the age) are not carried over.
+    """
+    values = [
+        c
+        for c in df.columns
+        if not c.startswith("_") and (c not in FORBIDDEN_IN_CONTRACTS or c == C.birth_date)
+    ]
+    from_initial = [c for c in _INITIAL_FIRST if c in values]
+    is_live = df[GROUP].notna().to_numpy() & df[DUP_OF].isna().to_numpy()
+    live = df.loc[is_live, [*values, GROUP, ROW, IS_AMENDMENT]]
+    latest = live.iloc[_precedence_order(live, initial_first=False)]
+    initial = live[[*from_initial, *_LINEAGE, GROUP, ROW]].iloc[_precedence_order(live, initial_first=True)]
+    merged = latest.groupby(GROUP)[values].first()
+    primary = initial.drop_duplicates(GROUP).set_index(GROUP)
+    firsts = initial.groupby(GROUP)[from_initial].first()
+    merged = merged.assign(**{c: firsts[c] for c in from_initial}, **{c: primary[c] for c in _LINEAGE})
+    contracts = pd.DataFrame(
+        {
+            GROUP: merged.index.to_numpy(dtype=np.int64),
+            **{c: merged[c].array for c in values if c != C.contract_id},
+            C.contract_id: _contract_ids(merged).array,
+            C.amendment_count: _amendment_counts(live).reindex(merged.index, fill_value=0).array,
+            C.sources: _sources(df).reindex(merged.index).array,
+        }
+    )
+    contracts[GROUP] = contracts[GROUP].astype("Int64")
+    contracts = contracts.sort_values(C.contract_id, kind="stable").reset_index(drop=True)
+    return contracts, df.assign(**{PRIMARY: df[ROW].isin(primary[ROW]).to_numpy()})
+
+
+def _contract_ids(merged: pd.DataFrame) -> pd.Series:
+    """Per group: its contract number, else ``<key[:16]>-<YYYYMMDD>``, else ``file:row``."""
+    ids = column_or_na(merged, C.contract_id).astype("string")
+    no_id = merged.loc[ids.isna().to_numpy()]
+    if len(no_id):
+        key = column_or_na(no_id, C.apprentice_key).astype("string")
+        synthetic = key.str.slice(0, 16) + "-" + no_id[C.start_date].dt.strftime("%Y%m%d").astype("string")
+        lineage = no_id[C.source_file].astype("string") + ":" + no_id[C.source_row].astype("string")
+        ids = ids.fillna(synthetic.fillna(lineage))
+    return ids
+
+
+def _amendment_counts(live: pd.DataFrame) -> pd.Series:
+    """Per group: the distinct (type, number, effective date) among its live amendment rows."""
+    amendments = live.loc[live[IS_AMENDMENT].to_numpy()]
+    signatures = pd.DataFrame(
+        {
+            GROUP: amendments[GROUP],
+            "type": column_or_na(amendments, C.contract_type),
+            "no": column_or_na(amendments, C.amendment_no),
+            "date": column_or_na(amendments, C.amendment_effective_date, "datetime64[ns]"),
+        }
+    ).drop_duplicates()
+    return signatures.groupby(GROUP).size().astype("Int64")
+
+
+def _sources(df: pd.DataFrame) -> pd.Series:
+    """Per group: ``source:file:row`` of every row (duplicates included), sorted, ``;``-joined."""
+    members = df.loc[df[GROUP].notna().to_numpy(), [GROUP, *_LINEAGE]]
+    tags = pd.DataFrame(
+        {
+            GROUP: members[GROUP],
+            "tag": members[C.source].astype("string")
+            + ":"
+            + members[C.source_file].astype("string")
+            + ":"
+            + members[C.source_row].astype("Int64").astype("string"),
+        }
+    )
+    several = tags[GROUP].duplicated(keep=False).to_numpy()
+    single = tags.loc[~several].set_index(GROUP)["tag"]
+    multi = tags.loc[several].sort_values([GROUP, "tag"], kind="stable")
+    text = multi["tag"].fillna("").to_numpy(dtype=object)
+    positions = multi.groupby(GROUP).indices
+    joined = pd.Series({g: ";".join(text[at]) for g, at in positions.items()}, dtype="string")
+    incomplete = multi["tag"].isna().groupby(multi[GROUP]).any()  # a tag with a missing part
+    joined = joined.set_axis(joined.index.astype("Int64")).mask(incomplete)
+    return pd.concat([single, joined])
+
+
+def find_conflicts(df: pd.DataFrame, contracts: pd.DataFrame) -> pd.DataFrame:
+    """Fields on which files disagree for one contract: tidy (contract_id, column, source, source_file, value).
+
+    Each file contributes its own first non-missing value (amendments of one file are not conflicts);
+    personal, free-text and lineage columns are never compared.
+    """
+    empty = pd.DataFrame(
+        {k: pd.Series(dtype="string") for k in ("contract_id", "column", "source", "source_file", "value")}
+    )
+    live = df.loc[df[GROUP].notna().to_numpy() & df[DUP_OF].isna().to_numpy()]
+    n_files = live.groupby(GROUP)[C.source_file].nunique()
+    sub = live.loc[live[GROUP].isin(n_files.index[n_files > 1]).to_numpy()]
+    if sub.empty:
+        return empty
+    cols = [c for c in sub.columns if not c.startswith("_") and c not in _NO_CONFLICT]
+    per_file = sub.iloc[_precedence_order(sub, initial_first=False)].groupby(
+        [GROUP, C.source_file], sort=True
+    )
+    first = per_file[cols].first()
+    srcs = per_file[C.source].first()
+    as_text = first.apply(
+        lambda s: s.dt.strftime("%Y-%m-%d").astype("string") if s.dtype.kind == "M" else s.astype("string")
+    )
+    nunique = as_text.groupby(level=0).nunique()
+    long = as_text.reset_index().melt(id_vars=[GROUP, C.source_file], var_name="column", value_name="value")
+    long = long.dropna(subset=["value"])
+    conflicting = nunique.reset_index().melt(id_vars=[GROUP], var_name="column", value_name="_n")
+    conflicting = conflicting.loc[conflicting["_n"] > 1]
+    long = long.merge(conflicting[[GROUP, "column"]], on=[GROUP, "column"])
+    long = long.merge(srcs.rename(C.source).reset_index(), on=[GROUP, C.source_file])
+    ids = contracts.set_index(GROUP)[C.contract_id]
+    long = long.assign(contract_id=long[GROUP].map(ids))
+    out = long[["contract_id", "column", C.source, C.source_file, "value"]].astype("string")
+    return out.sort_values(["contract_id", "column", C.source_file], kind="stable").reset_index(drop=True)
+
+
+def count_conflicts(contracts: pd.DataFrame, conflicts: pd.DataFrame) -> pd.DataFrame:
+    """Add ``merge_conflicts``: the number of fields whose sources disagreed (0 when none)."""
+    per_contract = conflicts.groupby("contract_id")["column"].nunique()
+    counts = contracts[C.contract_id].map(per_contract).fillna(0).astype("Int64")
+    return contracts.assign(**{C.merge_conflicts: counts})
