@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import functools
 import importlib
 import sys
@@ -241,7 +242,7 @@ def step_report_stats(path: Path, as_of: str) -> dict:
         "rows": len(ctx.contracts),
         "prepare_s": seconds,
         "compute_s": sum(p["seconds"] for p in parts.values()),
-        "n_results": len(ctx.results),
+        "n_results": len(dataclasses.fields(ctx.results)),
         "n_findings": len(ctx.findings),
         "parts": parts,
     }
