@@ -68,16 +68,23 @@ def reason_label(reason: str) -> str:
 
 
 def count_of(d: dict[str, Any], key: str) -> int | None:
+    """The count ``d[key]`` of quality.json, ``None`` when absent or not a number.
+
+    >>> count_of({"rows_read": 12, "flag": True}, "rows_read"), count_of({"flag": True}, "flag")
+    (12, None)
+    """
     v = d.get(key)
     return int(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
 
 
 def dict_of(d: dict[str, Any], key: str) -> dict[str, Any]:
+    """The object ``d[key]`` of quality.json, empty when absent or not an object."""
     v = d.get(key)
     return v if isinstance(v, dict) else {}
 
 
 def _accounting(read: int | None, kept: int | None, merged: int | None, rejected: int | None) -> str:
+    """Whether read = kept + merged + rejected, for the reader."""
     if None in (read, kept, merged, rejected):
         return MISSING
     gap = int(read) - int(kept) - int(merged) - int(rejected)  # type: ignore[arg-type]
