@@ -14,6 +14,7 @@ Each step records its details (timings of its parts) with :func:`benchmarks.meas
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
 import importlib
 import inspect
@@ -112,7 +113,7 @@ def step_report_stats(path: Path, as_of: str) -> dict:
         "rows": len(ctx.contracts),
         "prepare_s": seconds,
         "compute_s": sum(p["seconds"] for p in parts.values()),
-        "n_results": len(ctx.results),
+        "n_results": len(dataclasses.fields(ctx.results)),
         "n_findings": len(ctx.findings),
         "parts": parts,
     }

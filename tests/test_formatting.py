@@ -106,6 +106,15 @@ def test_fr_datetime_and_month():
     assert [fr_month(m) for m in (1, 8, 12)] == ["janvier", "août", "décembre"]
 
 
+def test_short_month_is_the_full_name_cut_with_a_dot():
+    for m in range(1, 13):
+        full, short = fr_month(m), fr_month(m, short=True)
+        stem = short.removesuffix(".")
+        assert full.startswith(stem) and 3 <= len(stem) <= 4
+        assert short.endswith(".") == (stem != full)  # a dot only when something was cut
+    assert fr_month(None, short=True) == MISSING
+
+
 def test_suppressed_label():
     assert suppressed_label() == "n < 20"
     assert suppressed_label(5) == "n < 5"

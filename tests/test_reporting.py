@@ -6,6 +6,7 @@ rendered twice for the determinism check): see :func:`tests.report_fakes.build_s
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import re
@@ -16,10 +17,12 @@ import pandas as pd
 import pytest
 
 from aioa_analysis import cli
+from aioa_analysis.core import referential
 from aioa_analysis.core.errors import ConfigError, ParameterError, ReportError
 from aioa_analysis.reporting import display, runner, sections
-from aioa_analysis.reporting.parameters import PARAMETERS, template_parameters, validate_parameters
-from aioa_analysis.reporting.sections import SECTIONS, is_sample, markdown_html
+from aioa_analysis.reporting.parameters import PARAMETERS, is_sample, template_parameters, validate_parameters
+from aioa_analysis.reporting.sections import SECTIONS, labels, layout, provenance, qualite, synthese
+from aioa_analysis.reporting.sections.methodologie import markdown_html, methodology_markdown
 from tests.report_fakes import AS_OF, CFAS, write_fake_inputs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -176,7 +179,7 @@ def test_markdown_table_with_empty_header_has_no_header_row():
 
 
 def test_methodology_annex_is_french_for_the_reader():
-    text = sections.methodology_markdown()
+    text = methodology_markdown()
     assert text is not None
     body, sep, appendix = text.partition("## Correspondance technique")
     assert sep, "the technical appendix is clearly separated, at the very end"
@@ -211,6 +214,42 @@ def ctx(fake_data):
     return sections.prepare_report(data_file=str(fake_data), horizon=9)
 
 
+def test_results_come_from_one_pure_function_and_the_context_is_frozen(ctx):
+    dept = ctx.departement.copy()
+    again = sections.compute_results(
+        ctx.contracts,
+        ctx.departement,
+        as_of=ctx.as_of,
+        horizon=ctx.horizon,
+        min_n=ctx.min_n,
+        cfa_labels=ctx.results.cfa_labels,
+        n_table_rows=ctx.results.n_table_rows,
+    )
+    pd.testing.assert_frame_equal(ctx.departement, dept)  # the input is not touched
+    for f in dataclasses.fields(sections.ReportResults):
+        mine, theirs = getattr(ctx.results, f.name), getattr(again, f.name)
+        if isinstance(mine, pd.DataFrame):
+            pd.testing.assert_frame_equal(mine, theirs, obj=f.name)
+        else:
+            assert repr(mine) == repr(theirs), f.name
+    assert sections.collect_findings(again, cfa_label=ctx.cfa_label) == ctx.findings
+    assert isinstance(ctx.findings, tuple) and ctx.findings
+    for obj, name in ((ctx, "findings"), (ctx.results, "overall")):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(obj, name, None)
+
+
+def test_a_cfa_report_describes_its_cfa_and_compares_it_with_every_cfa(fake_data, ctx):
+    one = sections.prepare_report(data_file=str(fake_data), horizon=9, cfa=CFAS[0])
+    assert set(one.contracts["cfa_uai"].astype(str)) == {CFAS[0]}
+    assert len(one.departement) == len(ctx.departement)
+    pd.testing.assert_frame_equal(one.results.funnel, ctx.results.funnel)
+    assert one.results.overall["n_contracts"].iloc[0] < ctx.results.overall["n_contracts"].iloc[0]
+    assert all(
+        f.subject == one.cfa_label for f in one.findings if f.anchor.startswith(("fig-cfa", "tab-cfa"))
+    )
+
+
 def test_order_groups_by_rate_with_unknown_last_and_hidden_rates_not_ranked():
     t = pd.DataFrame(
         {
@@ -220,7 +259,7 @@ def test_order_groups_by_rate_with_unknown_last_and_hidden_rates_not_ranked():
             "suppressed": [False, False, False, True, True],
         }
     )
-    out = sections.order_groups(t, "sector")
+    out = labels.order_groups(t, "sector")
     # published rates first, highest first; hidden ones by name (their rate would leak otherwise)
     assert out["label"].tolist() == ["Construction", "Commerce", "Bâtiment", "Coiffure", "Non renseigné"]
     assert out["rate"].tolist() == [0.30, 0.20, 0.10, 0.90, 0.50]  # values untouched
@@ -241,13 +280,11 @@ def test_order_groups_by_rate_with_unknown_last_and_hidden_rates_not_ranked():
 )
 def test_order_groups_natural_orders(dim, values, expected):
     t = pd.DataFrame({dim: values, "rate": [0.1 * (i + 1) for i in range(len(values))]})
-    assert sections.order_groups(t, dim)[dim].tolist() == expected
+    assert labels.order_groups(t, dim)[dim].tolist() == expected
 
 
 def test_references_sorted_by_indicator_then_france_then_recent_year():
-    ref = sections.sort_references(
-        sections.referential.reference_rates().query("dimension == 'overall'"), horizon=9
-    )
+    ref = synthese.sort_references(referential.reference_rates().query("dimension == 'overall'"), horizon=9)
     rr = ref.loc[ref["indicator"] == "rupture_rate"]
     assert rr[["geography", "year", "horizon_months"]].astype(str).values.tolist()[:6] == [
         ["France", "2022", "9"],
@@ -262,14 +299,14 @@ def test_references_sorted_by_indicator_then_france_then_recent_year():
 
 def test_reasons_and_sources_in_french():
     assert (
-        sections.reason_label("excluded: rupture before start")
+        qualite.reason_label("excluded: rupture before start")
         == "Exclu : rupture datée avant le début du contrat"
     )
-    assert sections.reason_label("excluded: statut DECA Supprimé") == "Exclu : statut DECA « Supprimé »"
-    assert sections.reason_label("no CFA and no diploma") == "Ni CFA ni diplôme renseigné"
-    assert sections.reason_label("nombre de champs : 3 au lieu de 5") == "Nombre de champs : 3 au lieu de 5"
+    assert qualite.reason_label("excluded: statut DECA Supprimé") == "Exclu : statut DECA « Supprimé »"
+    assert qualite.reason_label("no CFA and no diploma") == "Ni CFA ni diplôme renseigné"
+    assert qualite.reason_label("nombre de champs : 3 au lieu de 5") == "Nombre de champs : 3 au lieu de 5"
     assert [
-        sections.source_label(p)
+        labels.source_label(p)
         for p in ("deca_extract", "deca_api", "tba_upload", "sifa", "chamber", "exam_results")
     ] == [
         "Extraction DECA",
@@ -282,7 +319,7 @@ def test_reasons_and_sources_in_french():
 
 
 def test_quality_table_keeps_the_accounting_identity_per_file_and_in_total(ctx):
-    t = sections.quality_files_table(ctx.quality).map(lambda v: v.replace("\u202f", ""))
+    t = qualite.quality_files_table(ctx.quality).map(lambda v: v.replace("\u202f", ""))
     n = ctx.quality["contracts"]["n_contracts"]
     assert t["Fichier"].tolist() == [
         "Export_Init_TBA_202511300600.csv",
@@ -293,14 +330,14 @@ def test_quality_table_keeps_the_accounting_identity_per_file_and_in_total(ctx):
     assert t.iloc[2, 2:6].tolist() == [str(n + 52), str(n + 40), "9", "3"]  # 52 = 12 + 40 exam lines
     assert set(t.iloc[:, -1]) == {"✓ égalité vérifiée"}
     broken = {**ctx.quality, "files": [{**ctx.quality["files"][0], "rows_merged": 10}]}
-    assert sections.quality_files_table(broken).iloc[0, -1] == "écart de -1"
-    rej = sections.rejections_table(ctx.quality)
+    assert qualite.quality_files_table(broken).iloc[0, -1] == "écart de -1"
+    rej = qualite.rejections_table(ctx.quality)
     assert rej["Motif"].tolist() == ["Date impossible", "Ni CFA ni diplôme renseigné"]
     assert rej["Total"].tolist() == ["2", "1"]
 
 
 def test_provenance_lists_input_file_hashes_and_readable_parameters(ctx):
-    files = sections.provenance_files(ctx)
+    files = provenance.provenance_files(ctx)
     assert files["Fichier"].tolist() == [
         "contracts.parquet",
         "quality.json",
@@ -310,7 +347,7 @@ def test_provenance_lists_input_file_hashes_and_readable_parameters(ctx):
     assert files["Empreinte SHA-256"].tolist()[2:] == ["0" * 64, "e" * 64]
     assert all(re.fullmatch(r"[0-9a-f]{64}", h) for h in files["Empreinte SHA-256"])
     assert files["Rôle"].tolist()[2] == "Fichier source : Extraction DECA"
-    params = dict(sections.parameter_rows(ctx))
+    params = dict(provenance.parameter_rows(ctx))
     assert params["Date d'observation"] == "30/11/2025"
     assert params["Table des contrats"] == "contracts.parquet"  # a file name, not an absolute path
     assert params["Horizon du taux de rupture"] == "9 mois"
@@ -319,9 +356,9 @@ def test_provenance_lists_input_file_hashes_and_readable_parameters(ctx):
 
 
 def test_cohort_without_observable_contract_says_so(ctx):
-    coh = ctx.results["by_cohort"]
+    coh = ctx.results.by_cohort
     assert (coh["n_contracts"] == 0).any(), "the fake data has a cohort too recent for 9 months"
-    html = sections._rate_table(
+    html = layout.rate_table(
         coh.assign(label=coh["cohort"].astype(str)),
         "Année",
         table_id="t",
@@ -334,12 +371,12 @@ def test_cohort_without_observable_contract_says_so(ctx):
 
 
 def test_family_table_carries_the_national_cap_reference(ctx):
-    assert sections._category_refs(ctx, "diploma_family")["CAP"] == pytest.approx(0.293)
-    assert sections._category_refs(ctx, "sector")["hebergement_restauration"] == pytest.approx(0.36)
+    assert layout.category_references(ctx, "diploma_family")["CAP"] == pytest.approx(0.293)
+    assert layout.category_references(ctx, "sector")["hebergement_restauration"] == pytest.approx(0.36)
 
 
 def test_rupture_by_exam_result_is_computed_with_intervals(ctx):
-    bo = ctx.results["by_outcome"]
+    bo = ctx.results.by_outcome
     assert {"diploma_outcome", "n_contracts", "n_ruptures", "rate", "ci_low", "ci_high", "suppressed"} <= set(
         bo.columns
     )

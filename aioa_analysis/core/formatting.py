@@ -6,7 +6,7 @@ Everything a report reader sees goes through these functions so that the whole r
   comma as the decimal mark: ``fr_number(1234) == "1\u202f234"``;
 * shares are written ``28,4\u202f%`` (the same narrow no-break space before ``%``);
 * intervals are written ``[24,1\u202f% ; 32,9\u202f%]`` (French list separator ``;``);
-* dates are ``JJ/MM/AAAA``;
+* dates are ``JJ/MM/AAAA``, months ``septembre`` (or ``sept.`` on a chart axis);
 * a missing value is an en dash ``–`` and a suppressed rate (denominator under ``min_n``) reads
   ``n < 20`` instead of the rate.
 
@@ -49,6 +49,23 @@ MONTHS_FR: Final = (
     "novembre",
     "décembre",
 )
+"""Month names, January first (:func:`fr_month`)."""
+
+MONTHS_FR_SHORT: Final = (
+    "janv.",
+    "févr.",
+    "mars",
+    "avr.",
+    "mai",
+    "juin",
+    "juil.",
+    "août",
+    "sept.",
+    "oct.",
+    "nov.",
+    "déc.",
+)
+"""Their usual abbreviations, for chart axes and narrow table columns (:func:`fr_month` ``short=True``)."""
 
 
 def _is_missing(x: object) -> bool:
@@ -175,15 +192,17 @@ def fr_datetime(x: object) -> str:
     return f"{ts.strftime('%d/%m/%Y')} à {ts.strftime('%H:%M')}"
 
 
-def fr_month(month: object) -> str:
-    """French name of a calendar month number (1..12).
+def fr_month(month: object, *, short: bool = False) -> str:
+    """French name of a calendar month number (1..12), abbreviated with ``short``.
 
     >>> fr_month(8), fr_month("9"), fr_month(None)
     ('août', 'septembre', '–')
+    >>> fr_month(1, short=True), fr_month(6, short=True), fr_month(7.0, short=True)
+    ('janv.', 'juin', 'juil.')
     """
     if _is_missing(month):
         return MISSING
-    return MONTHS_FR[int(month) - 1]  # type: ignore[call-overload]
+    return (MONTHS_FR_SHORT if short else MONTHS_FR)[int(month) - 1]  # type: ignore[call-overload]
 
 
 def suppressed_label(min_n: int = 20) -> str:

@@ -9,8 +9,10 @@ The template notebook (``aioa_analysis/reporting/templates/rapport.ipynb``) call
 
 and :func:`render_report` / :func:`render_reports` run it with papermill and write the HTML.
 
-Submodules: :mod:`.parameters` (specification and validation), :mod:`.sections` (content),
-:mod:`.display` (notebook outputs and page assembly), :mod:`.runner` (execution, export, index).
+Submodules: :mod:`.parameters` (specification and validation), :mod:`.sections` (content: one module
+per section, plus :mod:`.sections.context` and :mod:`.sections.results` where everything is computed
+once), :mod:`.figures` (charts), :mod:`.findings` (points de vigilance), :mod:`.display` (notebook
+outputs and page assembly), :mod:`.runner` (execution, export, index).
 """
 
 from aioa_analysis.reporting.display import check_offline, count_figures, notebook_fragments, page_html
@@ -32,6 +34,8 @@ from aioa_analysis.reporting.sections import (
     ALL_SECTIONS,
     SECTIONS,
     ReportContext,
+    ReportResults,
+    compute_results,
     prepare_report,
     show_apres_rupture,
     show_header,
@@ -54,7 +58,9 @@ __all__ = [
     "Parameter",
     "ReportContext",
     "ReportResult",
+    "ReportResults",
     "check_offline",
+    "compute_results",
     "count_figures",
     "default_template",
     "execute_template",

@@ -1,0 +1,222 @@
+"""Charts of rates and shares by group: horizontal rate bars, a rate over cohorts, vertical share bars."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from aioa_analysis.reporting.figures.style import (
+    COLORS,
+    PALETTE,
+    PCT,
+    add_hidden_note,
+    category_references,
+    error_bars,
+    layout,
+    pct,
+    reference_lines,
+    visible,
+)
+
+
+def rate_bars(
+    table: pd.DataFrame,
+    *,
+    label: str,
+    rate: str = "rate",
+    ci_low: str = "ci_low",
+    ci_high: str = "ci_high",
+    n: str = "n_contracts",
+    suppressed: str = "suppressed",
+    highlight: Sequence[str] = (),
+    references: pd.DataFrame | None = None,
+    reference: str = "",
+    reference_name: str = "France",
+    xtitle: str = "Taux de rupture",
+    min_n: int = 20,
+) -> go.Figure:
+    """Horizontal bars of a rate by group with its 95 % interval, in the table's order.
+
+    ``table`` holds one row per group: the text ``label`` column, ``rate``, ``ci_low``, ``ci_high``
+    (shares), ``n`` and ``suppressed``. Suppressed rows are not drawn (a note counts them).
+    ``references`` (columns ``value``, ``label``) adds dashed vertical lines, e.g. the
+    département's overall rate and the national rate, named in the legend. ``reference`` names a
+    column of per-group reference shares (e.g. the national rate of each sector), drawn as a
+    diamond on the group's bar and named ``reference_name`` in the legend. Groups named in
+    ``highlight`` are drawn in the alert colour (e.g. the CFA of a CFA report).
+
+    >>> t = pd.DataFrame({"label": ["A", "B"], "rate": [0.2, 0.3], "ci_low": [0.1, 0.2],
+    ...                   "ci_high": [0.3, 0.4], "n_contracts": [50, 60], "suppressed": [False, False]})
+    >>> fig = rate_bars(t, label="label")
+    >>> fig.data[0].x, fig.layout.separators
+    ((20.0, 30.0), ', ')
+    """
+    vis = visible(table, suppressed)
+    x = pct(vis[rate])
+    colors = [COLORS["alert"] if str(v) in set(map(str, highlight)) else COLORS["main"] for v in vis[label]]
+    fig = go.Figure(
+        go.Bar(
+            x=x,
+            y=[str(v) for v in vis[label]],
+            orientation="h",
+            marker={"color": colors},
+            error_x=error_bars(x, vis[ci_low], vis[ci_high], scale=100),
+            customdata=list(
+                zip(pct(vis[ci_low]), pct(vis[ci_high]), vis[n].astype("float").tolist(), strict=True)
+            ),
+            hovertemplate=(
+                "%{y}<br>Taux : %{x:.1f}"
+                + PCT
+                + "<br>IC 95"
+                + PCT
+                + " : [%{customdata[0]:.1f}"
+                + PCT
+                + " ; %{customdata[1]:.1f}"
+                + PCT
+                + "]<br>Contrats : %{customdata[2]:,.0f}<extra></extra>"
+            ),
+            name="Taux observé",
+            showlegend=False,
+        )
+    )
+    category_references(fig, vis, label=label, reference=reference, name=reference_name)
+    reference_lines(fig, references, orientation="v")
+    layout(
+        fig,
+        xtitle=xtitle,
+        height=max(260, 36 * len(vis) + 150),
+        showlegend=True,
+        xaxis={"ticksuffix": PCT, "rangemode": "tozero"},
+        yaxis={"automargin": True, "autorange": "reversed"},
+    )
+    add_hidden_note(fig, table, label, suppressed, min_n)
+    return fig
+
+
+def rate_trend(
+    table: pd.DataFrame,
+    *,
+    x: str,
+    rate: str = "rate",
+    ci_low: str = "ci_low",
+    ci_high: str = "ci_high",
+    n: str = "n_contracts",
+    suppressed: str = "suppressed",
+    references: pd.DataFrame | None = None,
+    xtitle: str = "Année scolaire de début du contrat",
+    ytitle: str = "Taux de rupture",
+    min_n: int = 20,
+) -> go.Figure:
+    """A rate over ordered periods (cohorts) with its 95 % interval band; reference lines optional.
+
+    >>> t = pd.DataFrame({"cohort": ["2022-2023", "2023-2024"], "rate": [0.2, 0.25],
+    ...                   "ci_low": [0.15, 0.2], "ci_high": [0.25, 0.3], "n_contracts": [100, 120]})
+    >>> rate_trend(t, x="cohort").data[-1].y
+    (20.0, 25.0)
+    """
+    vis = visible(table, suppressed)
+    xs = [str(v) for v in vis[x]]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=xs + xs[::-1],
+            y=pct(vis[ci_high]) + pct(vis[ci_low])[::-1],
+            fill="toself",
+            fillcolor=COLORS["band"],
+            mode="lines",
+            line={"width": 0},
+            hoverinfo="skip",
+            name="IC 95" + PCT,
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=xs,
+            y=pct(vis[rate]),
+            mode="lines+markers",
+            name="Taux observé",
+            line={"color": COLORS["main"], "width": 2.5},
+            marker={"size": 9},
+            customdata=list(
+                zip(pct(vis[ci_low]), pct(vis[ci_high]), vis[n].astype(float).tolist(), strict=True)
+            ),
+            hovertemplate=(
+                "%{x}<br>Taux : %{y:.1f}"
+                + PCT
+                + "<br>IC 95"
+                + PCT
+                + " : [%{customdata[0]:.1f}"
+                + PCT
+                + " ; %{customdata[1]:.1f}"
+                + PCT
+                + "]<br>Contrats : %{customdata[2]:,.0f}<extra></extra>"
+            ),
+        )
+    )
+    reference_lines(fig, references, orientation="h")
+    layout(
+        fig,
+        xtitle=xtitle,
+        ytitle=ytitle,
+        yaxis={"ticksuffix": PCT, "rangemode": "tozero"},
+        xaxis={"type": "category"},
+    )
+    add_hidden_note(fig, table, x, suppressed, min_n)
+    return fig
+
+
+def share_bars(
+    table: pd.DataFrame,
+    *,
+    label: str,
+    share: str = "share",
+    ci_low: str | None = None,
+    ci_high: str | None = None,
+    count: str | None = "n_ruptures",
+    group: str | None = None,
+    suppressed: str = "suppressed",
+    xtitle: str = "",
+    ytitle: str = "Part",
+    min_n: int = 20,
+) -> go.Figure:
+    """Vertical bars of shares by ordered category (phases, re-contracting windows, diploma outcome).
+
+    With ``group``, one series per group (grouped bars). Intervals are drawn when given.
+
+    >>> t = pd.DataFrame({"phase": ["0-45j", "46j-3m"], "share": [0.3, 0.2], "n_ruptures": [30, 20]})
+    >>> share_bars(t, label="phase").data[0].y
+    (30.0, 20.0)
+    """
+    vis = visible(table, suppressed)
+    fig = go.Figure()
+    groups = [(None, vis)] if group is None else list(vis.groupby(group, sort=False, observed=True))
+    for i, (name, sub) in enumerate(groups):
+        y = pct(sub[share])
+        err = error_bars(y, sub[ci_low], sub[ci_high], scale=100) if ci_low and ci_high else None
+        counts = sub[count].astype(float).tolist() if count and count in sub.columns else [None] * len(sub)
+        fig.add_trace(
+            go.Bar(
+                x=[str(v) for v in sub[label]],
+                y=y,
+                error_y=err,
+                name="" if name is None else str(name),
+                marker={"color": PALETTE[i % len(PALETTE)]},
+                customdata=counts,
+                hovertemplate="%{x}<br>%{y:.1f}"
+                + PCT
+                + "<br>Effectif : %{customdata:,.0f}<extra>%{fullData.name}</extra>",
+            )
+        )
+    layout(
+        fig,
+        xtitle=xtitle,
+        ytitle=ytitle,
+        barmode="group",
+        showlegend=group is not None,
+        yaxis={"ticksuffix": PCT, "rangemode": "tozero"},
+        xaxis={"type": "category"},
+    )
+    add_hidden_note(fig, table, label, suppressed, min_n)
+    return fig

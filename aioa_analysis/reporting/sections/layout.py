@@ -1,0 +1,210 @@
+"""The building blocks every section uses: headings and paragraphs, a chart followed by its table,
+rate tables in French formats with small cells suppressed, and the published references shown
+beside the rates.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from typing import Final
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from aioa_analysis.core.formatting import (
+    format_table,
+    fr_date,
+    fr_percent,
+    suppressed_label,
+    table_html,
+)
+from aioa_analysis.reporting.display import show_figure, show_html
+from aioa_analysis.reporting.sections.context import ReportContext
+
+SECTIONS: Final = (
+    ("synthese", "Synthèse en chiffres"),
+    ("par-cfa", "Par CFA"),
+    ("par-secteur", "Par secteur"),
+    ("par-diplome", "Par diplôme"),
+    ("par-periode", "Par période"),
+    ("apres-rupture", "Après la rupture"),
+    ("resultat-diplome", "Résultat au diplôme"),
+    ("vigilance", "Points de vigilance"),
+    ("qualite", "Qualité des données"),
+    ("methodologie", "Méthodologie"),
+    ("provenance", "Provenance"),
+)
+"""Section anchors and French titles, in the order of the plenary's agenda."""
+
+NOT_OBSERVABLE: Final = "pas encore observable"
+"""What a rate table shows for a group whose contracts are all too recent for the horizon."""
+
+FRANCE_SECTOR: Final = "France (DARES, 2022)"
+"""Legend and column header of the national rate of each group."""
+
+ORDER_NOTE: Final = (
+    " Groupes classés du taux le plus élevé au plus bas ; les taux non publiés puis « Non renseigné » "
+    "(valeur manquante dans les fichiers) en fin de liste. Losange : taux national du groupe."
+)
+"""How the groups of a rate table are ordered (see :func:`.labels.order_groups`)."""
+
+CI: Final = {"ci": ("ci_low", "ci_high", "percent")}
+"""The 95 % interval column of a rate table (:func:`aioa_analysis.core.formatting.format_table`)."""
+
+
+def heading(anchor: str) -> None:
+    """The section's title (:data:`SECTIONS`), with its anchor for the table of contents."""
+    title = dict(SECTIONS)[anchor]
+    show_html(f'<h2 id="{anchor}">{html.escape(title)}</h2>')
+
+
+def paragraph(text: str, cls: str = "") -> str:
+    """A paragraph of escaped text (HTML).
+
+    >>> paragraph("Taux < 20 %", "note")
+    '<p class="note">Taux &lt; 20 %</p>'
+    """
+    c = f' class="{cls}"' if cls else ""
+    return f"<p{c}>{html.escape(text)}</p>"
+
+
+def unavailable(what: str) -> None:
+    """Say that ``what`` cannot be shown: too few contracts in the report's scope."""
+    show_html(paragraph(f"{what} : pas assez de données dans le périmètre du rapport.", "unavailable"))
+
+
+def rate_columns(dim_header: str, label: str = "label") -> list[tuple[str, str, str]]:
+    """The columns of a rate table: group, contracts, ruptures, rate, interval."""
+    return [
+        (label, dim_header, "text"),
+        ("n_contracts", "Contrats observés", "number"),
+        ("n_ruptures", "Ruptures", "number"),
+        ("rate", "Taux", "percent"),
+        ("ci", "IC 95 %", "interval"),
+    ]
+
+
+def rate_table(
+    t: pd.DataFrame,
+    dim_header: str,
+    *,
+    table_id: str,
+    caption: str,
+    ctx: ReportContext,
+    extra: list[tuple[str, str, str]] | None = None,
+    note: str | None = None,
+    not_observable: bool = False,
+) -> str:
+    disp = format_table(
+        t,
+        rate_columns(dim_header) + (extra or []),
+        suppress=["rate", "ci", "n_ruptures"],
+        min_n=ctx.min_n,
+        intervals=CI,
+    )
+    if not_observable:  # a group with no contract observable yet (too recent for the horizon)
+        empty = (pd.to_numeric(t["n_contracts"], errors="coerce").fillna(0) == 0).to_numpy()
+        for header in ("Ruptures", "Taux", "IC 95 %"):
+            disp.loc[empty, header] = NOT_OBSERVABLE
+    return table_html(disp, table_id=table_id, caption=caption, note=note or suppression_note(ctx))
+
+
+def show_table(
+    ctx: ReportContext,
+    table: pd.DataFrame,
+    columns: list[tuple[str, str, str]],
+    *,
+    suppress: list[str],
+    table_id: str,
+    caption: str,
+    note: str | None = None,
+    intervals: Mapping[str, tuple[str, str, str]] = CI,
+) -> None:
+    """Display ``table`` in French formats, cells of groups under ``ctx.min_n`` suppressed."""
+    disp = format_table(table, columns, suppress=suppress, min_n=ctx.min_n, intervals=intervals)
+    show_html(table_html(disp, table_id=table_id, caption=caption, note=note))
+
+
+def chart_with_table(
+    ctx: ReportContext,
+    fig: go.Figure,
+    *,
+    fig_id: str,
+    caption: str,
+    table: pd.DataFrame,
+    columns: list[tuple[str, str, str]],
+    suppress: list[str],
+    table_id: str,
+    table_caption: str,
+    note: str | None = None,
+    intervals: Mapping[str, tuple[str, str, str]] = CI,
+) -> None:
+    """Display a chart followed by its table (see :func:`show_table`)."""
+    show_figure(fig, fig_id=fig_id, caption=caption)
+    show_table(
+        ctx,
+        table,
+        columns,
+        suppress=suppress,
+        table_id=table_id,
+        caption=table_caption,
+        note=note,
+        intervals=intervals,
+    )
+
+
+def suppression_note(ctx: ReportContext) -> str:
+    """The note under a rate table: what « n < 20 » means and how the rate is defined."""
+    return (
+        f"« {suppressed_label(ctx.min_n)} » : taux non publié, moins de {ctx.min_n} contrats observés. "
+        f"Taux de rupture à {ctx.horizon} mois : contrats commencés au moins {ctx.horizon} mois avant le "
+        f"{fr_date(ctx.as_of)}, rompus dans les {ctx.horizon} mois suivant leur début."
+    )
+
+
+def published_references(
+    ctx: ReportContext, *, dimension: str = "overall", category: str = ""
+) -> pd.DataFrame:
+    """Published rupture rates at the report's horizon, the latest year of each geography, labelled."""
+    ref = ctx.results.references
+    sel = ref.loc[
+        (ref["indicator"] == "rupture_rate")
+        & (ref["dimension"] == dimension)
+        & (ref["category"].fillna("") == category)
+        & (ref["horizon_months"].astype(str) == str(ctx.horizon))
+    ]
+    sel = sel.sort_values("year", ascending=False).drop_duplicates("geography")
+    return sel.assign(
+        label=[
+            f"{g} {y} : {fr_percent(v)}"
+            for g, y, v in zip(sel["geography"], sel["year"], sel["value"], strict=True)
+        ]
+    )
+
+
+def category_references(ctx: ReportContext, dimension: str) -> dict[str, float]:
+    """Published rate per category of ``dimension`` at the report's horizon (the latest year)."""
+    ref = ctx.results.references
+    sel = ref.loc[
+        (ref["indicator"] == "rupture_rate")
+        & (ref["dimension"] == dimension)
+        & (ref["geography"] == "France")
+        & (ref["horizon_months"].astype(str) == str(ctx.horizon))
+    ].sort_values("year", ascending=False)
+    sel = sel.drop_duplicates("category")
+    return {str(c): float(v) for c, v in zip(sel["category"], sel["value"], strict=True)}
+
+
+def overall_references(ctx: ReportContext) -> pd.DataFrame:
+    """The reference lines of a rate chart: the scope's own rate (when published), then the published ones."""
+    ov = ctx.results.overall
+    rows = []
+    if len(ov) and pd.notna(ov["rate"].iloc[0]) and not bool(ov["suppressed"].iloc[0]):
+        rows.append(
+            {"value": float(ov["rate"].iloc[0]), "label": f"Ensemble : {fr_percent(ov['rate'].iloc[0])}"}
+        )
+    nat = published_references(ctx)
+    for r in nat.itertuples(index=False):
+        rows.append({"value": float(r.value), "label": f"{r.geography} {r.year} : {fr_percent(r.value)}"})
+    return pd.DataFrame(rows, columns=["value", "label"])

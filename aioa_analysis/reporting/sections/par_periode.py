@@ -1,0 +1,259 @@
+"""« Par période »: the trend by school year, the time to rupture, the phase of the contract and the
+critical months of the year (crude, then at equal contract age)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+import pandas as pd
+
+from aioa_analysis.core.formatting import (
+    fr_date,
+    fr_interval,
+    fr_month,
+    fr_pvalue,
+    fr_ratio,
+    suppressed_label,
+)
+from aioa_analysis.reporting import figures
+from aioa_analysis.reporting.display import show_figure, show_html
+from aioa_analysis.reporting.sections.context import ReportContext
+from aioa_analysis.reporting.sections.labels import LEVEL_LABELS, PHASE_LABELS
+from aioa_analysis.reporting.sections.layout import (
+    NOT_OBSERVABLE,
+    chart_with_table,
+    heading,
+    paragraph,
+    published_references,
+    rate_table,
+    suppression_note,
+    unavailable,
+)
+from aioa_analysis.reporting.sections.results import column_of
+from aioa_analysis.stats import suppression
+
+SURVIVAL_MONTHS: Final = (1, 2, 3, 6, 9, 12, 18, 24, 36)
+
+
+def show_par_periode(ctx: ReportContext) -> None:
+    """Cohort trend, time-to-rupture curves, phases and the monthly hazard (critical periods)."""
+    heading("par-periode")
+    _show_cohorts(ctx)
+    _show_survival(ctx)
+    _show_phases(ctx)
+    hazard = hazard_by_month(ctx.results.hazard)
+    _show_crude_hazard(ctx, hazard)
+    _show_age_adjusted_hazard(ctx, hazard)
+
+
+def hazard_by_month(hazard: pd.DataFrame) -> pd.DataFrame:
+    """The monthly hazard table with its month's short name and the critical months flagged.
+
+    A month is critical when it has more ruptures than the age of its contracts explains (the
+    interval of its observed/expected ratio lies above 1) and is published.
+    """
+    mcol = column_of(hazard, "month", "month_of_year", "period_value")
+    hz = hazard.assign(month_label=[fr_month(m, short=True) for m in hazard[mcol]])
+    critical = hz["oe_low"].gt(1).fillna(False) if "oe_low" in hz else pd.Series(False, index=hz.index)
+    return hz.assign(critical=critical.astype(bool) & ~hz["suppressed"].astype("boolean").fillna(False))
+
+
+def _show_cohorts(ctx: ReportContext) -> None:
+    """Rupture rate by school year of start (years too recent for the horizon say so)."""
+    coh = ctx.results.by_cohort
+    show_html("<h3>Évolution par année scolaire de début</h3>")
+    refs = published_references(ctx)
+    observable = coh.loc[coh["n_contracts"] > 0]
+    fig = figures.rate_trend(observable, x="cohort", references=refs, min_n=ctx.min_n)
+    show_figure(
+        fig,
+        fig_id="fig-cohortes",
+        caption=f"Taux de rupture à {ctx.horizon} mois par année scolaire de début du contrat",
+    )
+    show_html(
+        rate_table(
+            coh.assign(label=coh["cohort"].astype(str)),
+            "Année scolaire",
+            table_id="tab-cohortes",
+            caption=f"Taux de rupture à {ctx.horizon} mois par année scolaire",
+            ctx=ctx,
+            note=suppression_note(ctx)
+            + f" « {NOT_OBSERVABLE} » : aucun contrat de l'année n'a encore {ctx.horizon} mois d'ancienneté au "
+            f"{fr_date(ctx.as_of)} (contrats commencés après le {fr_date(ctx.as_of - pd.DateOffset(months=ctx.horizon))}).",
+            not_observable=True,
+        )
+    )
+
+
+def _show_survival(ctx: ReportContext) -> None:
+    """Kaplan-Meier cumulative probability of rupture by month since start, by diploma level."""
+    show_html(
+        "<h3>Délai avant la rupture</h3>"
+        + paragraph(
+            "Probabilité cumulée de rupture selon le nombre de mois écoulés depuis le début du contrat "
+            "(estimation de Kaplan-Meier : les contrats en cours sont suivis jusqu'à la date d'observation). "
+            "La valeur au mois m est la probabilité qu'un contrat soit rompu dans ses m premiers mois ; "
+            "les points mensuels sont reliés par des segments."
+        )
+    )
+    km = ctx.results.km_level
+    km = km.loc[~km["suppressed"].astype("boolean").fillna(False).to_numpy()]
+    km = km.assign(
+        group=km["diploma_level"].astype(str).map(LEVEL_LABELS).fillna(km["diploma_level"].astype(str))
+    )
+    overall_km = ctx.results.km
+    overall_km = overall_km.loc[~overall_km["suppressed"].astype("boolean").fillna(False).to_numpy()]
+    curves = pd.concat([overall_km.assign(group="Ensemble"), km], ignore_index=True)
+    if curves.empty:
+        unavailable("Courbes de survie")
+    else:
+        fig = figures.survival_curves(curves, time="month", estimate="rate", group="group")
+        tab = ctx.results.km.loc[ctx.results.km["month"].isin(SURVIVAL_MONTHS)]
+        chart_with_table(
+            ctx,
+            fig,
+            fig_id="fig-survie",
+            caption="Probabilité de rupture dans les m premiers mois du contrat (valeur au mois m), "
+            "par niveau de diplôme",
+            table=tab.assign(
+                month_label=[
+                    f"Dans les {m} premiers mois" if m > 1 else "Dans le premier mois" for m in tab["month"]
+                ]
+            ),
+            columns=[
+                ("month_label", "Rupture", "text"),
+                ("n_at_risk", "Contrats encore suivis", "number"),
+                ("cum_ruptures", "Ruptures cumulées", "number"),
+                ("rate", "Probabilité cumulée", "percent"),
+                ("ci", "IC 95 %", "interval"),
+            ],
+            suppress=["rate", "ci"],
+            table_id="tab-survie",
+            table_caption="Probabilité cumulée de rupture (ensemble du périmètre)",
+            note=f"« {suppressed_label(ctx.min_n)} » : moins de {ctx.min_n} contrats encore suivis.",
+        )
+
+
+def _show_phases(ctx: ReportContext) -> None:
+    """Share of the ruptures in each phase of the contract."""
+    show_html("<h3>Moment de la rupture</h3>")
+    ph = ctx.results.phases
+    ph = ph.assign(label=ph["phase"].astype(str).map(PHASE_LABELS).fillna(ph["phase"].astype(str)))
+    share_supp = ph["share_suppressed"] if "share_suppressed" in ph else ph["suppressed"]
+    counts = suppression.suppress_counts(ph[["phase", "n_ruptures"]], by=["phase"])
+    ph = ph.assign(
+        suppressed=share_supp.astype(bool).to_numpy() | counts["suppressed"].astype(bool).to_numpy()
+    )
+    fig = figures.share_bars(
+        ph,
+        label="label",
+        share="share_of_ruptures",
+        ci_low="share_ci_low",
+        ci_high="share_ci_high",
+        ytitle="Part des ruptures",
+        xtitle="Période du contrat",
+        min_n=ctx.min_n,
+    )
+    chart_with_table(
+        ctx,
+        fig,
+        fig_id="fig-phases",
+        caption="Répartition des ruptures selon le moment du contrat",
+        table=ph,
+        columns=[
+            ("label", "Période", "text"),
+            ("n_ruptures", "Ruptures", "number"),
+            ("share_of_ruptures", "Part des ruptures", "percent"),
+            ("share_ci", "IC 95 %", "interval"),
+        ],
+        suppress=["n_ruptures", "share_of_ruptures", "share_ci"],
+        intervals={"share_ci": ("share_ci_low", "share_ci_high", "percent")},
+        table_id="tab-phases",
+        table_caption="Ruptures par période du contrat",
+        note="0 à 45 jours : approximation calendaire des 45 premiers jours en entreprise (rupture libre). "
+        f"« {suppressed_label(ctx.min_n)} » : moins de {ctx.min_n} ruptures au total.",
+    )
+
+
+def _show_crude_hazard(ctx: ReportContext, hz: pd.DataFrame) -> None:
+    """Crude monthly hazard by calendar month, critical months in red."""
+    show_html(
+        "<h3>Périodes critiques de l'année</h3>"
+        + paragraph(
+            "Risque mensuel de rupture : ruptures du mois rapportées aux contrats en cours ce mois-là (en contrats-mois). "
+            "Le nombre brut de ruptures, en pointillé, dépend aussi du nombre de contrats en cours (beaucoup commencent en septembre)."
+        )
+    )
+    summer = ctx.results.summer
+    fig = figures.monthly_hazard(hz, hazard="rate", exposure="exposure_months")
+    note = (
+        "Taux brut : il ne tient pas compte de l'ancienneté des contrats en cours (les premiers mois d'un contrat "
+        "sont les plus risqués, et la plupart des contrats commencent en septembre). Mois en rouge : plus de "
+        "ruptures qu'attendu à ancienneté égale (voir ci-dessous)."
+    )
+    if len(summer) and pd.notna(summer["crude_rate_ratio"].iloc[0]):
+        s = summer.iloc[0]
+        note += (
+            f" Été (juin à août) comparé au reste de l'année, taux bruts : rapport {fr_ratio(s['crude_rate_ratio'])} "
+            f"(IC 95 % {fr_interval(s['crude_ci_low'], s['crude_ci_high'], kind='ratio')})."
+        )
+    chart_with_table(
+        ctx,
+        fig,
+        fig_id="fig-saison",
+        caption="Risque mensuel de rupture par mois de l'année (taux brut)",
+        table=hz.assign(per100=hz["rate"] * 100, lo100=hz["ci_low"] * 100, hi100=hz["ci_high"] * 100),
+        columns=[
+            ("month_label", "Mois", "text"),
+            ("n_ruptures", "Ruptures", "number"),
+            ("exposure_months", "Contrats-mois", "number"),
+            ("per100", "Pour 100 contrats-mois", "ratio"),
+            ("ci100", "IC 95 %", "interval"),
+        ],
+        suppress=["per100", "ci100"],
+        intervals={"ci100": ("lo100", "hi100", "ratio")},
+        table_id="tab-saison",
+        table_caption="Risque mensuel de rupture par mois de l'année (taux brut)",
+        note=note,
+    )
+
+
+def _show_age_adjusted_hazard(ctx: ReportContext, hz: pd.DataFrame) -> None:
+    """Observed/expected ruptures by calendar month at equal contract age, and the summer ratio."""
+    summer = ctx.results.summer
+    show_html(
+        paragraph(
+            "À ancienneté égale : pour chaque mois, les ruptures observées sont comparées aux ruptures attendues "
+            "compte tenu de l'ancienneté des contrats en cours ce mois-là (risque de chaque mois de contrat estimé "
+            "sur l'ensemble de la période). Un rapport supérieur à 1 signale un mois plus risqué que la moyenne, "
+            "à ancienneté égale."
+        )
+    )
+    fig = figures.monthly_oe(hz)
+    note = f"« {suppressed_label(ctx.min_n)} » : moins de {ctx.min_n} contrats en cours dans le mois."
+    if len(summer) and pd.notna(summer["rate_ratio"].iloc[0]):
+        s = summer.iloc[0]
+        note = (
+            "Été (juin à août) comparé au reste de l'année, à ancienneté de contrat égale : rapport des risques "
+            f"{fr_ratio(s['rate_ratio'])} (IC 95 % {fr_interval(s['ci_low'], s['ci_high'], kind='ratio')}, "
+            f"{fr_pvalue(s['p_value'])}). " + note
+        )
+    chart_with_table(
+        ctx,
+        fig,
+        fig_id="fig-saison-ajuste",
+        caption="Ruptures observées / attendues par mois de l'année, à ancienneté de contrat égale",
+        table=hz,
+        columns=[
+            ("month_label", "Mois", "text"),
+            ("n_ruptures", "Ruptures observées", "number"),
+            ("expected", "Ruptures attendues", "ratio"),
+            ("oe_ratio", "Observé / attendu", "ratio"),
+            ("oe_ci", "IC 95 %", "interval"),
+        ],
+        suppress=["expected", "oe_ratio", "oe_ci"],
+        intervals={"oe_ci": ("oe_low", "oe_high", "ratio")},
+        table_id="tab-saison-ajuste",
+        table_caption="Ruptures observées et attendues par mois de l'année, à ancienneté de contrat égale",
+        note=note,
+    )

@@ -1,0 +1,183 @@
+"""« Synthèse en chiffres »: the key figures of the scope, and the published references beside them."""
+
+from __future__ import annotations
+
+import html
+from typing import Final
+
+import pandas as pd
+
+from aioa_analysis.core.formatting import (
+    fr_date,
+    fr_interval,
+    fr_number,
+    fr_percent,
+    suppressed_label,
+    table_html,
+)
+from aioa_analysis.core.schema import C
+from aioa_analysis.reporting.display import show_html
+from aioa_analysis.reporting.sections.context import ReportContext
+from aioa_analysis.reporting.sections.layout import heading, paragraph
+
+INDICATOR_ORDER: Final = (
+    "rupture_rate",
+    "rupture_rate_whole_contract",
+    "rupture_rate_person",
+    "net_rupture_share",
+    "recontract_share_180d",
+    "exam_pass_rate",
+)
+
+
+GEOGRAPHY_ORDER: Final = ("France", "Centre-Val de Loire")
+
+
+def _card(value: str, label: str, detail: str = "") -> str:
+    d = f'<span class="detail">{html.escape(detail)}</span>' if detail else ""
+    return f'<div class="card"><span class="value">{html.escape(value)}</span><span class="label">{html.escape(label)}</span>{d}</div>'
+
+
+def show_synthese(ctx: ReportContext) -> None:
+    """Key figures with the national and regional references."""
+    heading("synthese")
+    show_html(
+        f'<div class="cards">{"".join(key_figures(ctx))}</div>'
+        + paragraph(f"{fr_number(len(ctx.contracts))} contrats dans le périmètre du rapport.")
+    )
+    show_html(
+        table_html(
+            references_table(ctx),
+            table_id="tab-references",
+            caption="Le périmètre du rapport et les références publiées",
+            numeric=["Valeur"],
+            note="Les références nationales et régionales sont des chiffres publiés (source et année indiquées) ; leurs définitions peuvent différer (voir la méthodologie).",
+        )
+    )
+
+
+def _overall_row(ctx: ReportContext) -> pd.Series | None:
+    """The scope's rupture rate within the horizon (``None`` when nothing could be computed)."""
+    ov = ctx.results.overall
+    return ov.iloc[0] if len(ov) else None
+
+
+def key_figures(ctx: ReportContext) -> list[str]:
+    """The cards of the synthesis (HTML): contracts, rupture rates, re-contracting, after the diploma."""
+    res, h = ctx.results, ctx.horizon
+    ov = _overall_row(ctx)
+    started = ctx.contracts[C.start_date] <= ctx.as_of
+    cards = [_card(fr_number(int(started.sum())), "contrats commencés dans le périmètre")]
+    if ov is not None and not bool(ov.get("suppressed", False)) and pd.notna(ov["rate"]):
+        cards.append(
+            _card(
+                fr_percent(ov["rate"]),
+                f"taux de rupture à {h} mois",
+                f"IC 95 % {fr_interval(ov['ci_low'], ov['ci_high'])}, {fr_number(ov['n_contracts'])} contrats observés",
+            )
+        )
+    elif ov is not None:
+        cards.append(_card(suppressed_label(ctx.min_n), f"taux de rupture à {h} mois"))
+    whole = res.whole
+    if len(whole) and pd.notna(whole["rate"].iloc[0]) and not bool(whole["suppressed"].iloc[0]):
+        cards.append(
+            _card(
+                fr_percent(whole["rate"].iloc[0]),
+                "probabilité de rupture sur tout le contrat",
+                "estimation de Kaplan-Meier",
+            )
+        )
+    net = res.net
+    if len(net) and pd.notna(net["rate"].iloc[0]) and int(net["n_contracts"].iloc[0]) >= ctx.min_n:
+        cards.append(
+            _card(
+                fr_percent(net["rate"].iloc[0]),
+                "rupture nette",
+                f"rompus dans les {h} mois, sans nouveau contrat en 180 jours",
+            )
+        )
+    rc = res.recontract
+    rc180 = rc.loc[rc["window_days"] == 180]
+    if len(rc180) and int(rc180["n_ruptures"].iloc[0]) >= ctx.min_n:
+        cards.append(
+            _card(
+                fr_percent(rc180["rate"].iloc[0]),
+                "des contrats rompus suivis d'un nouveau contrat en 180 jours",
+            )
+        )
+    n_after = (
+        int(ov["n_ruptures_after_diploma"]) if ov is not None and "n_ruptures_after_diploma" in ov else 0
+    )
+    cards.append(
+        _card(fr_number(n_after), "ruptures après l'obtention du diplôme", "comptées à part (L6222-19)")
+    )
+    return cards
+
+
+def references_table(ctx: ReportContext) -> pd.DataFrame:
+    """The scope's rate, then the published national and regional references (display strings)."""
+    res, h = ctx.results, ctx.horizon
+    ov = _overall_row(ctx)
+    ref = sort_references(res.references.loc[res.references["dimension"] == "overall"], horizon=h)
+    rows = pd.DataFrame(
+        {
+            "Indicateur": [
+                _indicator_label(i, hm) for i, hm in zip(ref["indicator"], ref["horizon_months"], strict=True)
+            ],
+            "Territoire": ref["geography"],
+            "Valeur": [fr_percent(v) for v in ref["value"]],
+            "Population": ref["population"],
+            "Source": ref["source"],
+        }
+    )
+    if ov is not None:
+        mine = pd.DataFrame(
+            {
+                "Indicateur": [f"Taux de rupture à {h} mois"],
+                "Territoire": [ctx.scope_label],
+                "Valeur": [suppressed_label(ctx.min_n) if bool(ov["suppressed"]) else fr_percent(ov["rate"])],
+                "Population": [f"contrats commencés avant le {fr_date(ctx.as_of - pd.DateOffset(months=h))}"],
+                "Source": ["ce rapport"],
+            }
+        )
+        rows = pd.concat([mine, rows], ignore_index=True)
+    return rows
+
+
+def sort_references(ref: pd.DataFrame, *, horizon: int = 9) -> pd.DataFrame:
+    """Published references in reading order: by indicator (the report's horizon first among the
+    rupture rates), then France before Centre-Val de Loire, then the most recent year first.
+
+    >>> r = pd.DataFrame({"indicator": ["rupture_rate"] * 4 + ["rupture_rate_whole_contract"],
+    ...     "horizon_months": ["9", "6", "9", "9", ""], "geography": ["France", "France",
+    ...     "Centre-Val de Loire", "France", "France"], "year": [2018, 2022, 2022, 2022, 2021]})
+    >>> sort_references(r)[["horizon_months", "geography", "year"]].values.tolist()
+    [['9', 'France', 2022], ['9', 'France', 2018], ['9', 'Centre-Val de Loire', 2022], ['6', 'France', 2022], ['', 'France', 2021]]
+    """
+    ind = {v: i for i, v in enumerate(INDICATOR_ORDER)}
+    geo = {v: i for i, v in enumerate(GEOGRAPHY_ORDER)}
+    hz = ref["horizon_months"].astype(str).str.strip()
+    keys = pd.DataFrame(
+        {
+            "_i": ref["indicator"].map(ind).fillna(len(ind)).to_numpy(),
+            "_h": (hz != str(horizon)).to_numpy(),
+            "_hn": pd.to_numeric(hz, errors="coerce").fillna(0).to_numpy(),
+            "_g": ref["geography"].map(geo).fillna(len(geo)).to_numpy(),
+            "_y": -pd.to_numeric(ref["year"], errors="coerce").fillna(0).to_numpy(),
+        },
+        index=ref.index,
+    )
+    order = keys.sort_values(["_i", "_h", "_hn", "_g", "_y"], kind="stable").index
+    return ref.loc[order].reset_index(drop=True)
+
+
+def _indicator_label(indicator: str, horizon: object) -> str:
+    h = str(horizon).strip()
+    return {
+        "rupture_rate": f"Taux de rupture à {h} mois",
+        "rupture_rate_whole_contract": "Taux de rupture sur tout le contrat",
+        "rupture_rate_person": f"Part des apprentis ayant rompu (sur {h} mois)",
+        "net_rupture_share": "Rupture nette (sans nouveau contrat en 6 mois)",
+        "recontract_share_180d": "Nouveau contrat dans les 6 mois",
+        "exam_pass_rate": "Taux de réussite à l'examen",
+    }.get(indicator, indicator)
