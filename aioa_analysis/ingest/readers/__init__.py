@@ -35,6 +35,7 @@ corrupt or password-protected, legacy .xls) or :class:`~aioa_analysis.core.error
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,10 +54,12 @@ from aioa_analysis.ingest.readers.aliases import (
     normalise_header,
 )
 from aioa_analysis.ingest.readers.deca import (
+    DuplicateKeyError,
     apply_extract_variant,
     extract_records,
     json_constant,
     map_records,
+    unique_keys,
 )
 from aioa_analysis.ingest.readers.excel import (
     HEADER_SCAN_ROWS,
@@ -111,6 +114,8 @@ IGNORED_NAMES: tuple[str, ...] = ("aliases.csv",)
 _ML_SHEETS = {"atraiter", "dejatraites", "injoignable", "arecontacter"}
 _ML_HEADER_KEYS = {"datetransmissiondonnees", "collaborationcfa", "disponiblewhatsapp"}
 _EFFECTIFS_KEYS = {"indicateur", "anneedelaformation"}
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -290,6 +295,8 @@ def _dispatch(path: Path, source: str | None, *, detect_only: bool) -> ReadResul
         )
     data = head if (detect_only and kind != "json") or len(head) < HEAD_BYTES else _read_bytes(path)
     dec = decode_bytes(data)
+    if dec.note and not detect_only:
+        log.warning("%s : %s", path.name, dec.note)
     if dec.is_blank():
         raise InputFileError(f"{path.name}: the file holds only blank lines", hint="re-export the data")
     if kind == "json":
@@ -480,7 +487,13 @@ def _read_json(path: Path, dec: Decoded, *, detect_only: bool) -> ReadResult | s
     import json
 
     try:
-        doc = json.loads(dec.text, parse_constant=json_constant)  # NaN / Infinity -> missing
+        # NaN / Infinity -> missing; a key named twice is refused (the last one would win silently)
+        doc = json.loads(dec.text, parse_constant=json_constant, object_pairs_hook=unique_keys)
+    except DuplicateKeyError as exc:
+        raise InputFileError(
+            f"{path.name}: the JSON key {str(exc)!r} appears twice in one object (only the last would be read)",
+            hint="download the API response again, or fix the file so that each key appears once",
+        ) from exc
     except json.JSONDecodeError as exc:
         raise InputFileError(
             f"{path.name}: invalid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg})",
@@ -552,7 +565,9 @@ def _read_workbook(path: Path, source: str | None, *, detect_only: bool) -> Read
         if source is None and len({normalise_header(t) for t in titles} & _ML_SHEETS) >= 2:
             raise _refuse_ml(path)
         closest: tuple[ProfileScore, str, int, set[str]] | None = None
-        for ws in wb.worksheets:
+        # visible sheets first: a stale hidden sheet placed first must not be read instead
+        hidden = [ws.title for ws in wb.worksheets if getattr(ws, "sheet_state", "visible") != "visible"]
+        for ws in sorted(wb.worksheets, key=lambda w: w.title in hidden):
             if is_readme_sheet(ws.title):
                 continue
             found = _sheet_header(list(iter_sheet_rows(ws, HEADER_SCAN_ROWS)), known)
@@ -577,10 +592,17 @@ def _read_workbook(path: Path, source: str | None, *, detect_only: bool) -> Read
                 {
                     "sheet": ws.title,
                     "sheets": titles,
+                    "hidden_sheets": hidden,
                     "header_row": header_row,
-                    "skipped_sheets": [t for t in titles[: titles.index(ws.title)]],
+                    "skipped_sheets": [t for t in titles if t != ws.title],
                 }
             )
+            if ws.title in hidden:
+                log.warning(
+                    "%s : feuille masquée « %s » lue (aucune feuille visible reconnue)", path.name, ws.title
+                )
+            elif len(titles) > 1:
+                log.info("%s : feuille « %s » lue", path.name, ws.title)
             return _finish_table(path, raw, score.profile, amap)
         if closest is None:
             raise _unknown_format(
@@ -599,8 +621,10 @@ def _read_workbook(path: Path, source: str | None, *, detect_only: bool) -> Read
             note=_special_note(keys),
             tried=_tried(profiles),
         )
-    except AioaError:
-        raise
+    except AioaError as exc:
+        if path.name in exc.message:
+            raise
+        raise type(exc)(f"{path.name}: {exc.message}", hint=exc.hint) from exc
     except Exception as exc:  # openpyxl may fail lazily while parsing a damaged sheet
         raise InputFileError(
             f"{path.name}: corrupt workbook, a sheet cannot be read ({type(exc).__name__})",

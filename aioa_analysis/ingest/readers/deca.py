@@ -82,6 +82,29 @@ def json_constant(name: str) -> None:
     return None
 
 
+class DuplicateKeyError(ValueError):
+    """A JSON object names the same key twice (json.loads would keep the last one silently)."""
+
+
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook`` of :func:`json.loads` that refuses an object naming a key twice.
+
+    >>> import json
+    >>> json.loads('{"a": 1, "b": 2}', object_pairs_hook=unique_keys)
+    {'a': 1, 'b': 2}
+    >>> json.loads('{"contrats": [1], "contrats": [2]}', object_pairs_hook=unique_keys)
+    Traceback (most recent call last):
+    ...
+    aioa_analysis.ingest.readers.deca.DuplicateKeyError: contrats
+    """
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise DuplicateKeyError(key)
+        out[key] = value
+    return out
+
+
 def json_value_text(value: Any) -> str | None:
     """Text of a JSON leaf: ``None``/``""``/NaN/infinity -> missing, booleans ``true``/``false``,
     integral numbers without ``.0``, lists and objects as compact JSON.

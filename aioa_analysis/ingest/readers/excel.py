@@ -18,6 +18,10 @@ from aioa_analysis.core.errors import InputFileError
 from aioa_analysis.ingest.readers.aliases import normalise_header
 
 HEADER_SCAN_ROWS = 30
+MAX_PART_BYTES = 1 << 30
+"""Largest uncompressed part (a sheet, the shared strings) read from a workbook: 1 GiB."""
+MAX_PART_RATIO = 200
+"""Largest compression ratio of a part over 16 MiB: XML compresses 5-20 times, a "zip bomb" 1,000."""
 
 README_SHEETS: tuple[str, ...] = (
     "lisezmoi",
@@ -96,6 +100,7 @@ def open_workbook(path: Path) -> Any:
     try:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
+            _check_part_sizes(path, zf.infolist())
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, NotImplementedError) as exc:
         raise InputFileError(
             f"{path.name}: corrupt or truncated workbook ({type(exc).__name__})",
@@ -118,6 +123,36 @@ def open_workbook(path: Path) -> Any:
             f"{path.name}: corrupt workbook, openpyxl cannot open it ({type(exc).__name__})",
             hint="re-save it from Excel as .xlsx, or export the data sheet as CSV",
         ) from exc
+
+
+def _check_part_sizes(path: Path, parts: list[zipfile.ZipInfo]) -> None:
+    """Refuse, before reading, a workbook whose parts would take far more memory than its size says.
+
+    >>> ok = zipfile.ZipInfo("xl/sharedStrings.xml"); ok.file_size, ok.compress_size = 40 << 20, 4 << 20
+    >>> _check_part_sizes(Path("a.xlsx"), [ok])
+    >>> bomb = zipfile.ZipInfo("xl/sharedStrings.xml"); bomb.file_size, bomb.compress_size = 200 << 20, 200 << 10
+    >>> _check_part_sizes(Path("a.xlsx"), [bomb])
+    Traceback (most recent call last):
+    ...
+    aioa_analysis.core.errors.InputFileError: a.xlsx: the part xl/sharedStrings.xml would take 200 MiB for 200 KiB \
+in the file (more than 200 times its size): refused — re-save the workbook from Excel, or export the data sheet as CSV
+    """
+    for part in parts:
+        big = part.file_size > 16 << 20
+        if part.file_size > MAX_PART_BYTES or (
+            big and part.file_size > MAX_PART_RATIO * max(part.compress_size, 1)
+        ):
+            raise InputFileError(
+                f"{path.name}: the part {part.filename} would take {part.file_size >> 20} MiB for "
+                f"{max(part.compress_size >> 10, 1)} KiB in the file (more than "
+                + (
+                    f"{MAX_PART_BYTES >> 30} GiB"
+                    if part.file_size > MAX_PART_BYTES
+                    else f"{MAX_PART_RATIO} times its size"
+                )
+                + "): refused",
+                hint="re-save the workbook from Excel, or export the data sheet as CSV",
+            )
 
 
 def iter_sheet_rows(ws: Any, max_row: int | None = None) -> Iterator[tuple[int, list[str | None]]]:

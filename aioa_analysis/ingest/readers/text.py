@@ -15,6 +15,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -173,10 +174,51 @@ def decode_bytes(data: bytes) -> Decoded:
         if exc.reason == "unexpected end of data" and start >= len(data) - 3:
             trimmed = data[:start]
             return Decoded(enc, trimmed, trimmed.decode(enc), "incomplete last character dropped")
+    mixed = _decode_mixed(data)
+    if mixed is not None:
+        return mixed
     try:
         return Decoded("cp1252", data, data.decode("cp1252"))
     except UnicodeDecodeError:
         return Decoded("latin-1", data, data.decode("latin-1"))
+
+
+#: A multi-byte UTF-8 character ("é" is C3 A9): in a real cp1252 file this reads "Ã©", which no
+#: French export writes, so its presence in a file that is not valid UTF-8 means mixed encodings.
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+_LINE_END = re.compile(rb"(?<=\n)")
+
+
+def _decode_mixed(data: bytes) -> Decoded | None:
+    """A file whose lines are partly UTF-8 and partly cp1252 (two exports pasted together), repaired
+    line by line and said in the note (first line in cp1252 named); ``None`` if not mixed.
+
+    Decoding the whole file as cp1252 would turn every UTF-8 "Léa" into "LÃ©a" (and give her a new
+    pseudonym) without a word.
+
+    >>> d = _decode_mixed("Nom;Prénom\\nMARTIN;Léa\\n".encode("utf-8") + "DURAND;Éloïse\\n".encode("cp1252"))
+    >>> d.text.splitlines()[1:], d.note
+    (['MARTIN;Léa', 'DURAND;Éloïse'], 'encodages mélangés : 1 ligne(s) en cp1252 (la première : ligne 3), les autres en UTF-8')
+    >>> _decode_mixed("Prénom;Nom".encode("cp1252")) is None
+    True
+    """
+    body = data.removeprefix(codecs.BOM_UTF8)
+    if not _UTF8_MULTIBYTE.search(body):
+        return None
+    parts: list[str] = []
+    bad: list[int] = []
+    for i, line in enumerate(_LINE_END.split(body), start=1):
+        try:
+            parts.append(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            bad.append(i)
+            try:
+                parts.append(line.decode("cp1252"))
+            except UnicodeDecodeError:
+                parts.append(line.decode("latin-1"))
+    text = "".join(parts)
+    note = f"encodages mélangés : {len(bad)} ligne(s) en cp1252 (la première : ligne {bad[0]}), les autres en UTF-8"
+    return Decoded("utf-8", text.encode("utf-8"), text, note)
 
 
 def head_text(data: bytes, encoding: str) -> str:
