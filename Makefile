@@ -70,7 +70,7 @@ bench-full: venv ## benchmarks up to 5 M contracts (floor/clean pairs repeated 5
 	$(PY) -m benchmarks.run --sizes 10000,100000,1000000,5000000 --repeat 5
 
 clean: ## remove processed data, reports and caches (keeps the venv and data/raw)
-	rm -rf $(PROCESSED_DIR)/*.parquet $(PROCESSED_DIR)/*.csv $(PROCESSED_DIR)/*.json $(REPORTS_DIR)/*.html $(REPORTS_DIR)/cfa
+	rm -rf $(PROCESSED_DIR)/*.parquet $(PROCESSED_DIR)/*.csv $(PROCESSED_DIR)/*.json $(PROCESSED_DIR)/.aioa $(REPORTS_DIR)/*.html $(REPORTS_DIR)/notebooks $(REPORTS_DIR)/plaquettes $(REPORTS_DIR)/.aioa
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 

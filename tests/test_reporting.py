@@ -413,10 +413,8 @@ def test_failed_run_keeps_the_last_good_reports(fake_data, tmp_path, monkeypatch
         runner.render_reports({"data_file": str(fake_data)}, out, per_cfa=True)
     assert (out / "rapport-departement.html").read_text(encoding="utf-8") == "GOOD"
     assert (out / "index.html").read_text(encoding="utf-8") == "GOOD INDEX"
-    assert sorted(p.name for p in out.iterdir()) == [
-        "index.html",
-        "rapport-departement.html",
-    ]  # no staging left
+    assert sorted(p.name for p in out.iterdir()) == [".aioa", "index.html", "rapport-departement.html"]
+    assert not any((out / ".aioa" / "generations").iterdir())  # no staging left
 
 
 def test_per_cfa_with_cfa_parameter_is_refused(fake_data, tmp_path):

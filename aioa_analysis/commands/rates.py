@@ -25,7 +25,7 @@ import pandas as pd
 from aioa_analysis.core import config
 from aioa_analysis.core.errors import InputFileError, ParameterError
 from aioa_analysis.stats.dimensions import parse_dimensions, sort_by_dimensions, valid_dimensions
-from aioa_analysis.stats.rates import DEFAULT_HORIZON_MONTHS, UNITS, rupture_rate_within
+from aioa_analysis.stats.rates import DEFAULT_HORIZON_MONTHS, MAX_HORIZON_MONTHS, UNITS, rupture_rate_within
 from aioa_analysis.stats.suppression import suppress_rates
 
 FORMATS = ("csv", "json")
@@ -110,8 +110,10 @@ def run(args: argparse.Namespace) -> int:
     """Compute and print the rate table; return the exit code."""
     names = parse_dimensions(args.by)
     as_of = _parse_date(args.as_of)
-    if args.horizon_months < 1:
-        raise ParameterError(f"--horizon-months {args.horizon_months} must be at least 1", hint="e.g. 9")
+    if not 1 <= args.horizon_months <= MAX_HORIZON_MONTHS:
+        raise ParameterError(
+            f"--horizon-months {args.horizon_months} must be from 1 to {MAX_HORIZON_MONTHS}", hint="e.g. 9"
+        )
     if args.min_n < 0:
         raise ParameterError(f"--min-n {args.min_n} must be 0 or more", hint="e.g. 20")
     path = args.data if args.data is not None else config.processed_dir() / "contracts.parquet"

@@ -290,6 +290,13 @@ def _check_against_data(out: dict[str, object], cohorts: list[str]) -> None:
                 hint="pass --as-of YYYY-MM-DD (the observation date)",
             )
         out["as_of"] = _check_date("as_of", found)
+    starts = _column(data_file, C.start_date).dropna()
+    if len(starts) and pd.Timestamp(str(out["as_of"])) < pd.Timestamp(starts.min()):
+        raise ParameterError(
+            f"as_of {out['as_of']} is before the first contract of {data_file.name} "
+            f"({pd.Timestamp(starts.min()).date().isoformat()}): nothing is observed yet",
+            hint="use the extraction date of the data (the default: leave --as-of out)",
+        )
     if out["cfa"]:
         uai = str(out["cfa"]).strip().upper()
         present = _column(data_file, C.cfa_uai).dropna().astype(str)

@@ -6,18 +6,17 @@ cell, assembles the HTML from the executed notebook's report outputs (:mod:`.dis
 HTML (and the executed notebook) atomically. :func:`render_reports` renders the département report,
 optionally one report per CFA, and an ``index.html`` linking them, all staged in a temporary folder
 and moved into place only when every report succeeded: a failed or interrupted run never replaces
-the last good reports.
+the last good reports, and a reader never sees reports of two runs side by side.
 """
 
 from __future__ import annotations
 
-import contextlib
 import html
 import logging
 import os
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -26,8 +25,10 @@ from typing import Any
 import nbformat
 import pandas as pd
 
-from aioa_analysis.core.atomic import AtomicDir, atomic_path
+from aioa_analysis.core.atomic import atomic_path
+from aioa_analysis.core.commit import output_set
 from aioa_analysis.core.errors import AioaError, ParameterError, ReportError
+from aioa_analysis.core.safe import inside, safe_stem
 from aioa_analysis.core.schema import C
 from aioa_analysis.reporting.display import count_figures, notebook_fragments, page_html
 from aioa_analysis.reporting.parameters import (
@@ -133,7 +134,9 @@ def execute_template(
     engine = _make_engine(label, on_cell)
     papermill_logger = logging.getLogger("papermill")
     previous = papermill_logger.level
-    papermill_logger.setLevel(logging.WARNING)
+    # failures come back as one ReportError line below; papermill's and the kernel's own logs
+    # (TCP warning, tracebacks after a timeout) would only repeat them on stderr
+    papermill_logger.setLevel(logging.CRITICAL)
     try:
         nb = pm.execute_notebook(
             str(template),
@@ -146,6 +149,7 @@ def execute_template(
             request_save_on_cell_execute=False,
             cwd=str(cwd) if cwd else None,
             execution_timeout=timeout,
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
         )
     except PapermillExecutionError as exc:
         ename, evalue = str(exc.ename), _one_line(exc.evalue)
@@ -245,12 +249,6 @@ def index_html(
     )
 
 
-@contextlib.contextmanager
-def _staged(out_dir: Path) -> Iterator[Path]:
-    with AtomicDir(out_dir) as stage:
-        yield stage
-
-
 def render_reports(
     parameters: Mapping[str, object],
     out_dir: str | os.PathLike[str],
@@ -259,12 +257,14 @@ def render_reports(
     template: Path | None = None,
     keep_notebooks: bool = True,
     timeout: int = 600,
+    wait: float = 0.0,
 ) -> list[ReportResult]:
     """Render the département report (and one per CFA), plus ``index.html``, all-or-nothing.
 
     Files: ``rapport-departement.html``, ``rapport-cfa-<UAI>.html``, ``index.html`` and, with
-    ``keep_notebooks``, the executed notebooks in ``notebooks/``. Everything is staged and moved into
-    ``out_dir`` only when every report succeeded.
+    ``keep_notebooks``, the executed notebooks in ``notebooks/``. The whole set is staged and published
+    with one rename (:func:`aioa_analysis.core.commit.output_set`) only when every report succeeded;
+    a second run on the same ``out_dir`` waits ``wait`` seconds for the first, then stops.
     """
     from aioa_analysis.core.formatting import fr_date
     from aioa_analysis.core.referential import cfa_names
@@ -276,7 +276,7 @@ def render_reports(
         )
     out_dir = Path(out_dir)
     jobs: list[tuple[str, dict[str, object], str]] = []
-    dept_name = f"rapport-cfa-{base['cfa']}" if base["cfa"] else DEPARTEMENT_NAME
+    dept_name = f"rapport-cfa-{safe_stem(base['cfa'])}" if base["cfa"] else DEPARTEMENT_NAME
     jobs.append(
         (dept_name, dict(base), "Rapport départemental" if not base["cfa"] else f"Rapport CFA {base['cfa']}")
     )
@@ -285,15 +285,16 @@ def render_reports(
         names = cfa_names(pd.Series(uais))
         for uai, name in zip(uais, names, strict=True):
             label = f"{name} ({uai})" if isinstance(name, str) else uai
-            jobs.append((f"rapport-cfa-{uai}", {**base, "cfa": uai}, label))
+            # a code from the data names a file only if it is a well-formed UAI (else a digest)
+            jobs.append((f"rapport-cfa-{safe_stem(uai)}", {**base, "cfa": uai}, label))
     results: list[ReportResult] = []
-    with _staged(out_dir) as stage:
+    with output_set(out_dir, wait=wait) as stage:
         for i, (name, params, label) in enumerate(jobs, start=1):
             log.info("report %d/%d: %s", i, len(jobs), label)
-            nb_path = stage / "notebooks" / f"{name}.ipynb" if keep_notebooks else None
+            nb_path = inside(stage, stage / "notebooks" / f"{name}.ipynb") if keep_notebooks else None
             res = render_report(
                 params,
-                stage / f"{name}.html",
+                inside(stage, stage / f"{name}.html"),
                 template=template,
                 notebook_path=nb_path,
                 label=name,

@@ -43,24 +43,28 @@ UNITS = ("contract", "apprentice")
 DEFAULT_HORIZON_MONTHS = 9
 
 
+MAX_HORIZON_MONTHS = 120
+"""Longest horizon accepted: ten years, beyond any contract (3 years at most) and its follow-up."""
+
+
 def check_horizon(horizon_months: object) -> int:
-    """Validate a horizon in months (a positive integer) and return it.
+    """Validate a horizon in months (a whole number from 1 to :data:`MAX_HORIZON_MONTHS`) and return it.
 
     >>> check_horizon(9)
     9
     >>> check_horizon(0)
     Traceback (most recent call last):
     ...
-    aioa_analysis.core.errors.ParameterError: horizon_months=0 is not a positive whole number of months — \
+    aioa_analysis.core.errors.ParameterError: horizon_months=0 is not a whole number of months from 1 to 120 — \
 use e.g. 9 (the DARES headline), 6 or 12
     """
     if (
         isinstance(horizon_months, bool)
         or not isinstance(horizon_months, int | np.integer)
-        or horizon_months < 1
+        or not 1 <= horizon_months <= MAX_HORIZON_MONTHS
     ):
         raise ParameterError(
-            f"horizon_months={horizon_months!r} is not a positive whole number of months",
+            f"horizon_months={horizon_months!r} is not a whole number of months from 1 to {MAX_HORIZON_MONTHS}",
             hint="use e.g. 9 (the DARES headline), 6 or 12",
         )
     return int(horizon_months)
