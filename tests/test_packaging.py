@@ -193,7 +193,7 @@ def test_imports_flow_one_way():
         rel = path.relative_to(pkg).parts
         mine = rel[0].removesuffix(".py")
         for other in _imported_rooms(path):
-            if other == mine or other == "__init__" and mine != "__init__":
+            if other == mine or (other == "__init__" and mine != "__init__"):
                 continue
             if _layer(other) >= _layer(mine):
                 problems.append(f"{path.relative_to(ROOT)} imports from {other}/")

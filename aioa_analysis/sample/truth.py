@@ -76,13 +76,19 @@ def cfa_design(n_cfas: int = 7) -> list[dict[str, Any]]:
         (
             "grand CFA metiers a risque",
             0.30,
-            {**{st: 85 / 6 for st in _strata(HIGH, ["3", "4"])}, **dict.fromkeys(_strata(["commerce"], ["3", "4"]), 7.5)},
+            {
+                **{st: 85 / 6 for st in _strata(HIGH, ["3", "4"])},
+                **dict.fromkeys(_strata(["commerce"], ["3", "4"]), 7.5),
+            },
         ),
         ("CFA du batiment", 0.14, dict.fromkeys(_strata(["construction"], ["3", "4", "5"]), 1.0)),
         (
             "CFA agricole",
             0.10,
-            {**dict.fromkeys(_strata(["agriculture"], ["3", "4", "5"]), 1.0), ("services_entreprises", "5"): 0.5},
+            {
+                **dict.fromkeys(_strata(["agriculture"], ["3", "4", "5"]), 1.0),
+                ("services_entreprises", "5"): 0.5,
+            },
         ),
         (
             "CFA industrie",
@@ -96,7 +102,11 @@ def cfa_design(n_cfas: int = 7) -> list[dict[str, Any]]:
                 [*_strata(["public_enseignement_sante"], ["3", "4"]), *_strata(LOW[2:], ["5", "6"])], 1.0
             ),
         ),
-        ("ecole d'ingenieurs", 0.06, dict.fromkeys(_strata(["information_communication", "industrie_autre"], ["7"]), 1.0)),
+        (
+            "ecole d'ingenieurs",
+            0.06,
+            dict.fromkeys(_strata(["information_communication", "industrie_autre"], ["7"]), 1.0),
+        ),
     ]
     rng = np.random.default_rng(1000 + n_cfas)
     design = []
@@ -106,11 +116,20 @@ def cfa_design(n_cfas: int = 7) -> list[dict[str, Any]]:
         else:
             picks = rng.choice(len(universe), size=4, replace=False)
             name, share, strata = f"CFA {i}", 0.05, {universe[j]: 1.0 for j in picks}
-        design.append({"uai": f"04190{i:02d}{'ABCDEFGHJKLMNPRSTUVWXYZ'[i % 23]}", "name": name, "share": share, "strata": strata})
+        design.append(
+            {
+                "uai": f"04190{i:02d}{'ABCDEFGHJKLMNPRSTUVWXYZ'[i % 23]}",
+                "name": name,
+                "share": share,
+                "strata": strata,
+            }
+        )
     return design
 
 
-def _draw_contracts(rng: np.random.Generator, n: int, design: list[dict[str, Any]], as_of: pd.Timestamp) -> pd.DataFrame:
+def _draw_contracts(
+    rng: np.random.Generator, n: int, design: list[dict[str, Any]], as_of: pd.Timestamp
+) -> pd.DataFrame:
     shares = np.array([c["share"] for c in design])
     cfa = rng.choice(len(design), size=n, p=shares / shares.sum())
     sector = np.empty(n, dtype=object)
@@ -129,7 +148,9 @@ def _draw_contracts(rng: np.random.Generator, n: int, design: list[dict[str, Any
     year = rng.integers(0, 4, size=n)
     sept = pd.Timestamp(year=first.year, month=8, day=15)
     sept = sept if sept >= first else sept + pd.DateOffset(years=1)
-    offsets = np.where(season, (sept - first).days + 365 * year + rng.integers(0, 77, size=n), rng.integers(0, days, size=n))
+    offsets = np.where(
+        season, (sept - first).days + 365 * year + rng.integers(0, 77, size=n), rng.integers(0, days, size=n)
+    )
     start = first + pd.to_timedelta(np.clip(offsets, 0, days), unit="D")
     return pd.DataFrame({"cfa_i": cfa, C.sector: sector, C.diploma_level: level, C.start_date: start})
 
@@ -143,7 +164,9 @@ def _add_months(start: np.ndarray, months: np.ndarray) -> np.ndarray:
     first = start.astype("datetime64[M]")
     day = (start - first.astype("datetime64[D]")).astype(np.int64)
     target = first + months.astype("timedelta64[M]")
-    length = ((target + np.timedelta64(1, "M")).astype("datetime64[D]") - target.astype("datetime64[D]")).astype(np.int64)
+    length = (
+        (target + np.timedelta64(1, "M")).astype("datetime64[D]") - target.astype("datetime64[D]")
+    ).astype(np.int64)
     return target.astype("datetime64[D]") + np.minimum(day, length - 1).astype("timedelta64[D]")
 
 
@@ -170,10 +193,14 @@ def _rupture_days(
     out = np.empty(len(start), dtype=np.int64)
     target = rng.exponential(size=len(start))
     day = np.arange(int(length.max()))
-    shape = _MONTH_SHAPE[np.minimum(day // 30.4375, len(_MONTH_SHAPE) - 1).astype(int)] * _BASE_MONTHLY / 30.4375
+    shape = (
+        _MONTH_SHAPE[np.minimum(day // 30.4375, len(_MONTH_SHAPE) - 1).astype(int)] * _BASE_MONTHLY / 30.4375
+    )
     first = start.min()
     grid = first + np.arange(int((start.max() - first).astype(np.int64)) + len(day)).astype("timedelta64[D]")
-    calendar = np.where(np.isin(grid.astype("datetime64[M]").astype(np.int64) % 12 + 1, summer_months), summer_ratio, 1.0)
+    calendar = np.where(
+        np.isin(grid.astype("datetime64[M]").astype(np.int64) % 12 + 1, summer_months), summer_ratio, 1.0
+    )
     offset = (start - first).astype(np.int64)
     for lo in range(0, len(start), 4000):
         sl = slice(lo, lo + 4000)
@@ -226,7 +253,9 @@ def generate_contracts(
     frame[C.age_band] = age
     frame[C.contract_kind] = np.where(rng.random(n_contracts) < successor_share, "succession", "initial")
     frame[C.sex] = np.where(rng.random(n_contracts) < 0.35, "F", "M")
-    months = rng.choice(np.asarray(durations), size=n_contracts, p=np.asarray(duration_probs) / sum(duration_probs))
+    months = rng.choice(
+        np.asarray(durations), size=n_contracts, p=np.asarray(duration_probs) / sum(duration_probs)
+    )
     start = frame[C.start_date].to_numpy().astype("datetime64[D]")
     end = _add_months(start, months) - np.timedelta64(1, "D")
     length = (end - start).astype(np.int64) + 1
@@ -257,7 +286,9 @@ def generate_contracts(
         }
     )
     clean = coerce_contracts(out)
-    clean["true_outcome"] = np.where(genuine, "ruptured", np.where(post, "ruptured_after_diploma", "completed"))
+    clean["true_outcome"] = np.where(
+        genuine, "ruptured", np.where(post, "ruptured_after_diploma", "completed")
+    )
     clean["true_rupture_date"] = pd.to_datetime(true_date)
     params = {
         "cfas": design,

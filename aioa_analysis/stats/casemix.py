@@ -31,6 +31,8 @@ alerted.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -38,8 +40,6 @@ from scipy import stats
 from aioa_analysis.core.dates import parse_as_of
 from aioa_analysis.core.schema import C
 from aioa_analysis.stats.outcomes import OUTCOME, with_outcome
-from dataclasses import dataclass
-
 from aioa_analysis.stats.poisson import PoissonFit, design_matrix, fit_poisson
 
 __all__ = [
@@ -83,11 +83,18 @@ def nine_month_cells(
     start = frame[C.start_date]
     horizon = start + pd.DateOffset(months=horizon_months)
     stop = pd.concat(
-        [horizon, frame[C.planned_end_date].fillna(horizon), pd.Series(ts + pd.Timedelta(days=1), index=frame.index)],
+        [
+            horizon,
+            frame[C.planned_end_date].fillna(horizon),
+            pd.Series(ts + pd.Timedelta(days=1), index=frame.index),
+        ],
         axis=1,
     ).min(axis=1)
     rupt = frame[C.rupture_date]
-    ended = frame[OUTCOME].isin(["ruptured", "ruptured_after_diploma"]).to_numpy() & (rupt < stop).fillna(False).to_numpy()
+    ended = (
+        frame[OUTCOME].isin(["ruptured", "ruptured_after_diploma"]).to_numpy()
+        & (rupt < stop).fillna(False).to_numpy()
+    )
     stop = stop.where(~ended, rupt + pd.Timedelta(days=1))
     event = ended & frame[OUTCOME].eq("ruptured").to_numpy()
     t_stop = ((stop - start).dt.days / DAYS_PER_MONTH).to_numpy(float)
@@ -122,7 +129,9 @@ def overlap(cells: pd.DataFrame) -> pd.Series:
     """
     first = cells[cells["band"] == "0"]
     first = first[~first["stratum"].str.contains("inconnu", regex=False)]
-    m = first.groupby(["cfa", "stratum"], observed=True)["n"].sum().unstack(fill_value=0)
+    m = first.pivot_table(
+        index="cfa", columns="stratum", values="n", aggfunc="sum", fill_value=0, observed=True
+    )
     o = m.sum(axis=0) - m
     with np.errstate(invalid="ignore", divide="ignore"):
         info = (m * o / (m + o)).fillna(0.0)
@@ -164,9 +173,7 @@ def fit_cfa_model(
     return CfaModel(fit=fit, eta=x @ fit.coef, cells=cells, table=table)
 
 
-def compare_cfas(
-    model: CfaModel, *, reference: list[str] | None = None, level: float = 0.95
-) -> pd.DataFrame:
+def compare_cfas(model: CfaModel, *, reference: list[str] | None = None, level: float = 0.95) -> pd.DataFrame:
     """Each comparable centre against the average of the *other* centres of ``reference`` (default:
     every comparable centre): ``ratio = exp(beta_j - mean(beta_k, k in reference, k != j))``."""
     out = model.table
@@ -187,7 +194,18 @@ def compare_cfas(
         rows = cfa_of_cell == cfa
         expected[i] = float(np.sum(exposure[rows] * np.exp(model.eta[rows] - est)))
     return out.assign(expected=expected, ratio=ratio, ci_low=lo, ci_high=hi, p_value=pval)[
-        ["cfa", "n_contracts", "events", "expected", "ratio", "ci_low", "ci_high", "p_value", "n_overlap", "comparable"]
+        [
+            "cfa",
+            "n_contracts",
+            "events",
+            "expected",
+            "ratio",
+            "ci_low",
+            "ci_high",
+            "p_value",
+            "n_overlap",
+            "comparable",
+        ]
     ]
 
 
@@ -211,7 +229,12 @@ def cfa_comparison(
     centre (see the module docstring for the rule).
     """
     model = fit_cfa_model(
-        contracts, as_of=as_of, horizon_months=horizon_months, min_overlap=min_overlap, min_n=min_n, terms=terms
+        contracts,
+        as_of=as_of,
+        horizon_months=horizon_months,
+        min_overlap=min_overlap,
+        min_n=min_n,
+        terms=terms,
     )
     return compare_cfas(model, reference=reference, level=level)
 
@@ -225,7 +248,13 @@ def _first_band_counts(contracts: pd.DataFrame, *, as_of: object, terms: list[st
     for t in terms:
         base[t] = _text(frame[CASEMIX_TERMS[t]])
     base["band"] = "0"
-    return base.groupby(["cfa", "stratum", "band", *terms], observed=True).size().rename("n").astype(float).reset_index()
+    return (
+        base.groupby(["cfa", "stratum", "band", *terms], observed=True)
+        .size()
+        .rename("n")
+        .astype(float)
+        .reset_index()
+    )
 
 
 def funnel_overdispersion(k: object, n: object, *, winsor: float = 0.1) -> dict[str, float]:

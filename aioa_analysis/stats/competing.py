@@ -157,10 +157,15 @@ def whole_contract_rates(
     frame = contracts[contracts[C.start_date].notna() & (contracts[C.start_date] <= ts)]
     frame, names = with_dimensions(with_outcome(frame, as_of=ts), by)
     if names:
-        groups = [(k if isinstance(k, tuple) else (k,), g) for k, g in frame.groupby(names, observed=True, sort=True)]
+        groups = [
+            (k if isinstance(k, tuple) else (k,), g)
+            for k, g in frame.groupby(names, observed=True, sort=True)
+        ]
     else:
         groups = [((), frame)]
-    rows = [{**dict(zip(names, key, strict=True)), **_group_row(g, level=level, min_n=min_n)} for key, g in groups]
+    rows = [
+        {**dict(zip(names, key, strict=True)), **_group_row(g, level=level, min_n=min_n)} for key, g in groups
+    ]
     out = pd.DataFrame(rows)
     if out.empty:
         out = pd.DataFrame(columns=[*names, "n_contracts", "n_ruptures", "rate", "ci_low", "ci_high"])

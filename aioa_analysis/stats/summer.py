@@ -43,7 +43,9 @@ def summer_pieces(
 ) -> pd.DataFrame:
     """Events and exposure (days) per cell of summer x contract age x kind x level x sector."""
     ts = parse_as_of(as_of)
-    frame = with_outcome(contracts[contracts[C.start_date].notna() & (contracts[C.start_date] <= ts)], as_of=ts)
+    frame = with_outcome(
+        contracts[contracts[C.start_date].notna() & (contracts[C.start_date] <= ts)], as_of=ts
+    )
     start = frame[C.start_date].to_numpy().astype("datetime64[D]")
     cutoff = (frame[C.planned_end_date] - pd.Timedelta(weeks=end_weeks)).to_numpy().astype("datetime64[D]")
     rupt = frame[C.rupture_date].to_numpy().astype("datetime64[D]")
@@ -85,12 +87,16 @@ def summer_pieces(
     return pieces.groupby(keys, observed=True, sort=True)[["events", "exposure"]].sum().reset_index()
 
 
-def _kept_apart(contracts: pd.DataFrame, *, as_of: object, months: tuple[int, ...], end_weeks: int) -> dict[str, int]:
+def _kept_apart(
+    contracts: pd.DataFrame, *, as_of: object, months: tuple[int, ...], end_weeks: int
+) -> dict[str, int]:
     frame = with_outcome(contracts, as_of=as_of)
     rupt = frame[C.rupture_date]
     summer = rupt.dt.month.isin(months).fillna(False)
     after = frame[OUTCOME].eq("ruptured_after_diploma")
-    late = frame[OUTCOME].eq("ruptured") & (rupt >= frame[C.planned_end_date] - pd.Timedelta(weeks=end_weeks)).fillna(False)
+    late = frame[OUTCOME].eq("ruptured") & (
+        rupt >= frame[C.planned_end_date] - pd.Timedelta(weeks=end_weeks)
+    ).fillna(False)
     return {
         "n_after_diploma": int(after.sum()),
         "n_after_diploma_summer": int((after & summer).sum()),
@@ -120,7 +126,13 @@ def summer_effect(
         x, names, lam = design_matrix(cells, ["summer", *TERMS], penalties={"summer": 0.0})
         # the two summer indicators and the intercept are collinear: drop "summer=0"
         keep = [i for i, n in enumerate(names) if n != "summer=0"]
-        fit = fit_poisson(x[:, keep], cells["events"].to_numpy(), cells["exposure"].to_numpy(), lam[keep], [names[i] for i in keep])
+        fit = fit_poisson(
+            x[:, keep],
+            cells["events"].to_numpy(),
+            cells["exposure"].to_numpy(),
+            lam[keep],
+            [names[i] for i in keep],
+        )
         est, se = fit.contrast({"summer=1": 1.0})
     z = stats.norm.ppf(0.5 + level / 2)
     by_summer = cells.groupby("summer")["events"].sum()

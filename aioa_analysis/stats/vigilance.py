@@ -68,9 +68,15 @@ def _cfa_names(contracts: pd.DataFrame) -> dict[str, str]:
     return pairs.groupby(C.cfa_uai, observed=True)[C.cfa_name].agg(lambda s: s.mode().iloc[0]).to_dict()
 
 
-def _cfa_rows(model: CfaModel, names: dict[str, str], *, reference: list[str] | None, min_overlap: float) -> list[dict]:
+def _cfa_rows(
+    model: CfaModel, names: dict[str, str], *, reference: list[str] | None, min_overlap: float
+) -> list[dict]:
     table = compare_cfas(model, reference=reference)
-    versus = "des autres CFA comparables" if reference is None else "des autres CFA comparables (hors CFA déjà signalés)"
+    versus = (
+        "des autres CFA comparables"
+        if reference is None
+        else "des autres CFA comparables (hors CFA déjà signalés)"
+    )
     rows = []
     for r in table.itertuples(index=False):
         if r.cfa == "inconnu":
@@ -83,14 +89,34 @@ def _cfa_rows(model: CfaModel, names: dict[str, str], *, reference: list[str] | 
                 f"(recouvrement {fr_number(r.n_overlap)} contrats équivalents, seuil {fr_number(min_overlap)}) ; "
                 "aucun autre CFA ne forme assez de publics semblables pour juger son taux par comparaison."
             )
-            rows.append({**base, "kind": "non_comparable", "value": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan, "text": text})
+            rows.append(
+                {
+                    **base,
+                    "kind": "non_comparable",
+                    "value": np.nan,
+                    "ci_low": np.nan,
+                    "ci_high": np.nan,
+                    "p_value": np.nan,
+                    "text": text,
+                }
+            )
             continue
         text = (
             f"{who} : {_PROFILE}, le rythme de rupture des 9 premiers mois est {fr_ratio(r.ratio)} fois "
             f"celui {versus} (moyenne ; intervalle à 95 % {fr_interval(r.ci_low, r.ci_high, kind='ratio')} ; "
             f"{fr_number(r.events)} ruptures observées pour {fr_number(r.expected, 1)} attendues)."
         )
-        rows.append({**base, "kind": "cfa_casemix", "value": r.ratio, "ci_low": r.ci_low, "ci_high": r.ci_high, "p_value": r.p_value, "text": text})
+        rows.append(
+            {
+                **base,
+                "kind": "cfa_casemix",
+                "value": r.ratio,
+                "ci_low": r.ci_low,
+                "ci_high": r.ci_high,
+                "p_value": r.p_value,
+                "text": text,
+            }
+        )
     return rows
 
 
@@ -108,7 +134,11 @@ def _group_rows(contracts: pd.DataFrame, *, as_of: pd.Timestamp, dimension: str,
         rate, ref = k / n, rest_k / rest_n
         p = float(2 * stats.norm.sf(abs(rate - ref) / se)) if se > 0 else np.nan
         lo, hi = wilson_interval([k], [n])
-        name = f"Secteur « {labels.get(str(group), str(group))} »" if dimension == "sector" else f"Diplômes de niveau {group}"
+        name = (
+            f"Secteur « {labels.get(str(group), str(group))} »"
+            if dimension == "sector"
+            else f"Diplômes de niveau {group}"
+        )
         rows.append(
             {
                 "kind": "rate_vs_rest",
@@ -201,7 +231,9 @@ def vigilance_findings(
     the whole family.
     """
     if method not in ADJUSTMENTS:
-        raise ParameterError(f"method {method!r} is not one of {', '.join(ADJUSTMENTS)}", hint="use holm or bh")
+        raise ParameterError(
+            f"method {method!r} is not one of {', '.join(ADJUSTMENTS)}", hint="use holm or bh"
+        )
     ts = parse_as_of(as_of)
     if cfa is not None and cfa not in set(contracts[C.cfa_uai].dropna().astype(str)):
         raise ParameterError(f"--cfa {cfa} is not a CFA of the data", hint="give a UAI present in cfa_uai")
@@ -216,7 +248,11 @@ def vigilance_findings(
     excluded: list[str] = []
     for _ in range(len(comparable)):
         reference = None if not excluded else [c for c in comparable if c not in excluded]
-        out = _assemble([*_cfa_rows(model, names, reference=reference, min_overlap=min_overlap), *rest], level=level, method=method)
+        out = _assemble(
+            [*_cfa_rows(model, names, reference=reference, min_overlap=min_overlap), *rest],
+            level=level,
+            method=method,
+        )
         alerted = out[(out["dimension"] == "cfa") & out["alert"] & ~out["group"].isin(excluded)]
         if alerted.empty or len(comparable) - len(excluded) <= 2:
             break
