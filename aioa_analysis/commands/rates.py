@@ -1,7 +1,7 @@
 """``aioa rates``: print the rupture rate within H months by the chosen dimensions.
 
     aioa rates --data FILE --by DIM[,DIM...] --as-of YYYY-MM-DD [--horizon-months N] [--min-n N]
-               [--unit contract|apprentice] [--format csv|json]
+               [--unit contract|apprentice] [--format csv|json] [--measure within_horizon|whole_contract]
 
 Prints the table of :func:`aioa_analysis.stats.rates.rupture_rate_within` to stdout, with the primary and
 secondary suppression of :func:`aioa_analysis.stats.suppression.suppress_rates` as the columns
@@ -11,6 +11,10 @@ cohort) are kept, flagged ``"non observable"``; they hide nothing and never trig
 suppression (the report drops them). Rows are in the natural order of the dimensions
 (:func:`aioa_analysis.stats.dimensions.sort_by_dimensions`: size bands, age bands, levels, cohorts in
 order, ``inconnu`` last).
+
+``--measure whole_contract`` prints instead the share broken before the planned end, estimated as a
+cumulative incidence with completion competing (:func:`aioa_analysis.stats.competing.whole_contract_rates`,
+Aalen-Johansen): the same columns plus ``estimator`` and the curve's stopping point.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from aioa_analysis.stats.rates import DEFAULT_HORIZON_MONTHS, MAX_HORIZON_MONTHS
 from aioa_analysis.stats.suppression import suppress_rates
 
 FORMATS = ("csv", "json")
+MEASURES = ("within_horizon", "whole_contract")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -65,6 +70,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--format", dest="fmt", choices=FORMATS, default="csv", help="format de sortie (défaut csv)"
+    )
+    p.add_argument(
+        "--measure",
+        choices=MEASURES,
+        default="within_horizon",
+        help="within_horizon : rompus dans les H mois (défaut) ; whole_contract : rompus avant la fin prévue "
+        "(Aalen-Johansen, la fin normale en risque concurrent)",
     )
     p.set_defaults(handler=run)
 
@@ -125,6 +137,13 @@ def run(args: argparse.Namespace) -> int:
     from aioa_analysis.core.schema import validate_contracts
 
     validate_contracts(contracts)
+    if getattr(args, "measure", "within_horizon") == "whole_contract":
+        from aioa_analysis.stats.competing import whole_contract_rates
+
+        table = whole_contract_rates(contracts, as_of=as_of, by=names, unit=args.unit, min_n=args.min_n)
+        table = sort_by_dimensions(suppress_rates(table, by=names, min_n=args.min_n), names)
+        sys.stdout.write(_format(table, args.fmt))
+        return 0
     table = rupture_rate_within(
         contracts,
         as_of=as_of,
