@@ -53,7 +53,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the pipeline and print a one-screen summary; errors propagate as AioaError (exit 2)."""
-    result = run_clean(args.inputs or None, out_dir=args.out, as_of=args.as_of, source=args.source)
+    out_dir = config.check_shared_place(args.out) if args.out else None
+    result = run_clean(args.inputs or None, out_dir=out_dir, as_of=args.as_of, source=args.source)
     if result.sample_used:
         bar = "!" * 78
         sys.stderr.write(

@@ -140,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         log.info("as_of: %s", resolved["as_of"])
-    out = Path(options.get("out") or config.reports_dir())
+    out = config.check_shared_place(Path(options.get("out") or config.reports_dir()))
     per_cfa = bool(options.get("per_cfa", False))
     if not isinstance(options.get("per_cfa", False), bool):
         raise ParameterError("config key per_cfa must be true or false", hint="per_cfa = true")

@@ -21,6 +21,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from aioa_analysis.core.errors import KeyFileError
+
 
 def project_dir() -> Path:
     """The project root used to resolve relative default paths."""
@@ -53,11 +55,51 @@ def reports_dir() -> Path:
 
 
 def restricted_dir() -> Path:
-    """Folder of the restricted identity store and follow-up lists (``data/restricted/``)."""
-    return _dir("AIOA_RESTRICTED_DIR", "data/restricted")
+    """Folder of the restricted identity store and follow-up lists (``data/restricted/``); refused
+    (exit code 5) when ``AIOA_RESTRICTED_DIR`` points inside the processed tables or the reports."""
+    return check_restricted_place(_dir("AIOA_RESTRICTED_DIR", "data/restricted"))
 
 
 def key_file() -> Path:
     """File holding the pseudonymisation secret (outside the repository by default)."""
     value = os.environ.get("AIOA_KEY_FILE")
     return Path(value) if value else Path.home() / ".config" / "aioa" / "pseudonym.key"
+
+
+def _within(path: Path, folder: Path) -> bool:
+    path, folder = path.resolve(), folder.resolve()
+    return path == folder or folder in path.parents
+
+
+def check_restricted_place(path: str | os.PathLike[str]) -> Path:
+    """``path`` if personal data may be written there: never inside the shared folders (processed
+    tables, reports), which are read, copied and mailed by the whole working group.
+
+    >>> check_restricted_place("data/restricted/followup").name
+    'followup'
+    >>> check_restricted_place("data/processed/listes")
+    Traceback (most recent call last):
+    ...
+    aioa_analysis.core.errors.KeyFileError: refusing to write personal data in data/processed/listes: \
+it is inside the shared folder of processed tables — use the restricted folder (data/restricted/, AIOA_RESTRICTED_DIR)
+    """
+    target = Path(path)
+    for what, folder in (("processed tables", processed_dir()), ("reports", reports_dir())):
+        if _within(target, folder):
+            raise KeyFileError(
+                f"refusing to write personal data in {target}: it is inside the shared folder of {what}",
+                hint="use the restricted folder (data/restricted/, AIOA_RESTRICTED_DIR)",
+            )
+    return target
+
+
+def check_shared_place(path: str | os.PathLike[str]) -> Path:
+    """``path`` if shared outputs (tables, reports) may be written there: never inside the restricted
+    folder, whose content must stay owner-only."""
+    target = Path(path)
+    if _within(target, restricted_dir()):
+        raise KeyFileError(
+            f"refusing to write shared outputs in {target}: it is inside the restricted folder",
+            hint="write processed tables and reports outside data/restricted/ (AIOA_RESTRICTED_DIR)",
+        )
+    return target

@@ -1,0 +1,172 @@
+"""Every command under every fault class: the documented exit code, one French line, no traceback.
+
+Each case runs the real ``aioa`` console script in a fresh process (what cron runs), with its own
+places and key, on a small fake data set (``tests.report_fakes``) or the committed sample. Exit codes
+are those of ``aioa --help`` (``aioa_analysis.cli.EXIT_CODES``): 2 input or parameter, 3 writing,
+4 report execution, 5 key or restricted place.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from aioa_analysis.core.errors import OutputError
+from aioa_analysis.reporting import runner
+from tests.report_fakes import AS_OF, write_fake_inputs
+
+ROOT = Path(__file__).resolve().parents[1]
+AIOA = [sys.executable, "-c", "import sys; from aioa_analysis.cli import main; sys.exit(main())"]
+
+
+@pytest.fixture(scope="module")
+def place(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("faults")
+    processed = write_fake_inputs(root / "processed").parent
+    return {"root": root, "processed": processed, "data": processed / "contracts.parquet"}
+
+
+def _env(place: dict[str, Path], **extra: str) -> dict[str, str]:
+    root = place["root"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIOA_")}
+    env.update(
+        AIOA_PROJECT_DIR=str(root),
+        AIOA_KEY_FILE=str(root / "key" / "pseudonym.key"),
+        AIOA_RESTRICTED_DIR=str(root / "restricted"),
+        AIOA_PROCESSED_DIR=str(place["processed"]),
+        AIOA_REPORTS_DIR=str(root / "reports"),
+        AIOA_RAW_DIR=str(root / "raw"),
+        AIOA_SAMPLE_DIR=str(ROOT / "data" / "raw" / "sample"),
+    )
+    env.update(extra)
+    return env
+
+
+def _run(place, *args: str, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*AIOA, *args],
+        cwd=cwd or place["root"],
+        env=_env(place, **env),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def _one_french_line(proc: subprocess.CompletedProcess[str], code: int, needle: str) -> None:
+    err = proc.stderr
+    assert proc.returncode == code, (proc.returncode, err[-2000:])
+    assert "Traceback" not in err and "Traceback" not in proc.stdout
+    last = err.strip().splitlines()[-1]
+    assert " : erreur" in last and needle in last, last
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "needle"),
+    [
+        (("rates", "--by", "cfa", "--as-of", AS_OF, "--horizon-months", "100000"), 2, "from 1 to 120"),
+        (("rates", "--by", "cfa", "--as-of", "2025-13-45"), 2, "--as-of"),
+        (("rates", "--by", "no_such_dimension", "--as-of", AS_OF), 2, "no_such_dimension"),
+        (("report", "--as-of", "1990-01-01"), 2, "before the first contract"),
+        (("report", "-p", "horizon=100000"), 2, "horizon"),
+        (("report", "-p", "cfa=../../etc"), 2, "unknown CFA"),
+    ],
+)
+def test_bad_parameters_are_input_errors(place, args, code, needle):
+    data = ["--data", str(place["data"])]
+    _one_french_line(_run(place, *args[:1], *data, *args[1:]), code, needle)
+
+
+def test_a_missing_data_file_is_an_input_error(place):
+    _one_french_line(
+        _run(place, "rates", "--data", "nope.parquet", "--by", "cfa", "--as-of", AS_OF), 2, "nope"
+    )
+
+
+def test_report_timeout_is_a_report_error_without_kernel_noise(place):
+    out = place["root"] / "timeout-reports"
+    proc = _run(place, "report", "--data", str(place["data"]), "--out", str(out), "--timeout", "1")
+    _one_french_line(proc, 4, "timed out")
+    assert "ZMQError" not in proc.stderr and "without encryption" not in proc.stderr
+    assert not (out / "index.html").exists()
+
+
+def test_an_output_folder_that_cannot_be_made_is_a_writing_error(place):
+    blocker = place["root"] / "a_file"
+    blocker.write_text("x")
+    proc = _run(place, "report", "--data", str(place["data"]), "--out", str(blocker / "reports"))
+    _one_french_line(proc, 3, "a_file")
+
+
+def test_a_log_file_that_cannot_be_opened_is_a_writing_error(place):
+    blocker = place["root"] / "a_file2"
+    blocker.write_text("x")
+    proc = _run(place, "--log-file", str(blocker / "aioa.log"), "rates", "--data", str(place["data"]), "--by",
+                "cfa", "--as-of", AS_OF)  # fmt: skip
+    _one_french_line(proc, 3, "journal")
+
+
+def test_a_log_file_in_a_missing_folder_is_created(place):
+    log = place["root"] / "logs" / "aioa.log"
+    proc = _run(place, "-q", "--log-file", str(log), "rates", "--data", str(place["data"]), "--by", "cfa",
+                "--as-of", AS_OF)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert log.is_file()
+
+
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [
+        (("clean", "--out", "{restricted}/processed"), {}),
+        (("report", "--out", "{restricted}/reports"), {}),
+        (("clean", "--out", "{root}/shared"), {"AIOA_RESTRICTED_DIR": "{processed}/restricted"}),
+    ],
+)
+def test_personal_and_shared_places_never_mix(place, args, env):
+    """Case 9: restricted data refused under data/processed/ and reports/, and the reverse."""
+    fill = {k: str(v) for k, v in place.items()}
+    fill["restricted"] = str(place["root"] / "restricted")
+    args = tuple(a.format(**fill) for a in args)
+    env = {k: v.format(**fill) for k, v in env.items()}
+    extra = ["--data", str(place["data"])] if args[0] == "report" else []
+    proc = _run(place, *args, *extra, **env)
+    _one_french_line(proc, 5, "refusing to write")
+
+
+def test_cfa_codes_from_the_data_never_build_a_path_outside_the_output(place, tmp_path, monkeypatch):
+    """Case 2: a UAI with ``/`` or ``../`` in a chamber file."""
+    table = pd.read_parquet(place["data"])
+    table.loc[table.index[:30], "cfa_uai"] = "../../evil"
+    data = tmp_path / "processed" / "contracts.parquet"
+    data.parent.mkdir()
+    table.to_parquet(data)
+    shutil.copy(place["processed"] / "quality.json", data.parent / "quality.json")
+    written: list[Path] = []
+
+    def fake_render(params, html_path, **kwargs):
+        written.append(Path(html_path))
+        Path(html_path).write_text("ok", encoding="utf-8")
+        return runner.ReportResult(Path(html_path), None, 1, 2, 0.1, dict(params))
+
+    monkeypatch.setattr(runner, "render_report", fake_render)
+    out = tmp_path / "reports"
+    runner.render_reports({"data_file": str(data)}, out, per_cfa=True)
+    assert len(written) == 1 + table["cfa_uai"].nunique()
+    for path in written:
+        assert path.resolve().is_relative_to(out.resolve() / ".aioa" / "generations"), path
+        assert ".." not in path.name and "/" not in path.name
+    assert not (tmp_path / "evil").exists() and not list(tmp_path.glob("**/evil*"))
+
+
+def test_a_second_report_run_on_the_same_folder_is_refused_while_the_first_holds_the_lock(place, tmp_path):
+    from aioa_analysis.core.commit import run_lock
+
+    out = tmp_path / "reports"
+    with run_lock(out), pytest.raises(OutputError, match="une autre exécution"):
+        runner.render_reports({"data_file": str(place["data"])}, out)
