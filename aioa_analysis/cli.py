@@ -37,6 +37,7 @@ COMMANDS: dict[str, str] = {
     "rates": "aioa_analysis.commands.rates",
     "report": "aioa_analysis.commands.report",
     "followup": "aioa_analysis.commands.followup",
+    "plaquette": "aioa_analysis.commands.plaquette",
 }
 
 log = logging.getLogger("aioa_analysis")
