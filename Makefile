@@ -39,9 +39,10 @@ sample: venv ## regenerate the committed synthetic sample in data/raw/sample/ (d
 clean-data: venv ## clean the raw data (real files in data/raw/, else the sample) into data/processed/
 	$(BIN)/aioa clean --out $(PROCESSED_DIR) $(if $(AS_OF),--as-of $(AS_OF))
 
-report: clean-data ## main job: install, clean, then render the HTML reports into reports/
+report: clean-data ## main job: install, clean, then render the HTML reports (and the employer leaflets) into reports/
 	$(BIN)/aioa report --data $(PROCESSED_DIR)/contracts.parquet --out $(REPORTS_DIR) $(REPORT_ARGS) $(if $(AS_OF),--as-of $(AS_OF))
-	@echo "Rapports : $(REPORTS_DIR)/index.html"
+	$(BIN)/aioa plaquette --data $(PROCESSED_DIR)/contracts.parquet --out $(REPORTS_DIR)/plaquettes $(if $(AS_OF),--as-of $(AS_OF)) $(if $(shell command -v chromium 2>/dev/null),--pdf)
+	@echo "Rapports : $(REPORTS_DIR)/index.html ; plaquettes employeurs : $(REPORTS_DIR)/plaquettes/"
 
 test: lint typecheck ## run the whole test suite, lint and type checks included
 	$(BIN)/pytest -n 2 --dist loadgroup

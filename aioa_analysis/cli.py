@@ -38,6 +38,7 @@ COMMANDS: dict[str, str] = {
     "report": "aioa_analysis.commands.report",
     "followup": "aioa_analysis.commands.followup",
     "vigilance": "aioa_analysis.commands.vigilance",
+    "plaquette": "aioa_analysis.commands.plaquette",
 }
 
 log = logging.getLogger("aioa_analysis")
