@@ -108,8 +108,9 @@ __all__ = [
     "read_file",
 ]
 
-IGNORED_NAMES: tuple[str, ...] = ("aliases.csv",)
-"""File names in an input folder that are configuration, not inputs (the user alias file)."""
+IGNORED_NAMES: tuple[str, ...] = ("aliases.csv", "contacts_cfa.csv")
+"""File names in an input folder that are configuration, not inputs (the user alias file, the CFA
+contacts the follow-up lists and leaflets print); sub-folders (``referentiels/``) are never read."""
 
 _ML_SHEETS = {"atraiter", "dejatraites", "injoignable", "arecontacter"}
 _ML_HEADER_KEYS = {"datetransmissiondonnees", "collaborationcfa", "disponiblewhatsapp"}
@@ -162,13 +163,14 @@ def discover_inputs(folder: Path) -> list[Path]:
     """Input files of ``folder``: top-level regular files, sorted by name.
 
     Ignored: names starting with ``_`` or ``.`` (the sample's ``_ground_truth.json``), Excel lock
-    files ``~$*``, ``README*``, ``*.md`` and the user alias file ``aliases.csv``.
+    files ``~$*``, ``README*``, ``*.md`` and the configuration files :data:`IGNORED_NAMES`.
 
     Examples
     --------
     >>> import tempfile
     >>> d = Path(tempfile.mkdtemp())
-    >>> for n in ("b.csv", "a.xlsx", "_ground_truth.json", ".hidden", "README.txt", "notes.md", "aliases.csv"):
+    >>> for n in ("b.csv", "a.xlsx", "_ground_truth.json", ".hidden", "README.txt", "notes.md", "aliases.csv",
+    ...           "contacts_cfa.csv"):
     ...     _ = (d / n).write_text("x")
     >>> (d / "sub").mkdir()
     >>> [p.name for p in discover_inputs(d)]
