@@ -28,6 +28,7 @@ import pandas as pd
 
 from aioa_analysis.core import config
 from aioa_analysis.core.errors import InputFileError, ParameterError
+from aioa_analysis.core.safe import neutralise_frame
 from aioa_analysis.stats.dimensions import parse_dimensions, sort_by_dimensions, valid_dimensions
 from aioa_analysis.stats.rates import DEFAULT_HORIZON_MONTHS, MAX_HORIZON_MONTHS, UNITS, rupture_rate_within
 from aioa_analysis.stats.suppression import suppress_rates
@@ -115,7 +116,7 @@ def _format(table: pd.DataFrame, fmt: str) -> str:
     out = table.assign(as_of=table["as_of"].dt.strftime("%Y-%m-%d"))
     if fmt == "json":
         return out.to_json(orient="records", force_ascii=False, indent=1) + "\n"
-    return out.to_csv(index=False, lineterminator="\n")
+    return neutralise_frame(out).to_csv(index=False, lineterminator="\n")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -19,6 +19,7 @@ import pandas as pd
 from aioa_analysis.commands.rates import FORMATS, _parse_date, _read_contracts
 from aioa_analysis.core import config
 from aioa_analysis.core.errors import ParameterError
+from aioa_analysis.core.safe import neutralise_frame
 from aioa_analysis.core.schema import coerce_contracts, validate_contracts
 from aioa_analysis.stats.vigilance import ADJUSTMENTS, vigilance_findings
 
@@ -55,7 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _format(table: pd.DataFrame, fmt: str) -> str:
     if fmt == "json":
         return table.to_json(orient="records", force_ascii=False, indent=1) + "\n"
-    return table.to_csv(index=False, lineterminator="\n")
+    return neutralise_frame(table).to_csv(index=False, lineterminator="\n")
 
 
 def run(args: argparse.Namespace) -> int:
