@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as _dt
 import html
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Final
 
@@ -66,6 +67,23 @@ MONTHS_FR_SHORT: Final = (
     "déc.",
 )
 """Their usual abbreviations, for chart axes and narrow table columns (:func:`fr_month` ``short=True``)."""
+
+
+_BEFORE = re.compile(r"(?<=\S)[ \u00a0]?([:;!?%»])(?=\s|$|[<.,)\]])")
+_AFTER = re.compile(r"«[ \u00a0]?(?=\S)")
+
+
+def french_spaces(text: str) -> str:
+    """French typography for running text: a narrow no-break space before ``: ; ! ? % »`` and after
+    ``«`` (in place of an ordinary space, or where none was), so no line breaks inside them.
+
+    Times, ratios and URLs (``12:30``, ``3:1``, ``https://``) are left alone: the sign must be
+    followed by a space, the end of the text, a tag or punctuation.
+
+    >>> french_spaces("Taux : 28,4 % ; « rupture » ! Voir aussi: 12:30")
+    'Taux\u202f: 28,4\u202f%\u202f; «\u202frupture\u202f»\u202f! Voir aussi\u202f: 12:30'
+    """
+    return _AFTER.sub("«" + SPACE, _BEFORE.sub(SPACE + r"\1", text))
 
 
 def _is_missing(x: object) -> bool:

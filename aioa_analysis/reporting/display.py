@@ -33,6 +33,7 @@ from typing import Any, Final
 import plotly.graph_objects as go
 
 from aioa_analysis.core.errors import ReportError
+from aioa_analysis.core.formatting import french_spaces
 from aioa_analysis.reporting.figures import PLOTLY_CONFIG
 
 log = logging.getLogger(__name__)
@@ -157,11 +158,25 @@ def count_figures(fragments: list[str]) -> int:
     return sum(f.count('class="plotly-graph-div"') for f in fragments)
 
 
+_MARKUP = re.compile(r"(<script\b.*?</script>|<style\b.*?</style>|<[^>]+>|&[#A-Za-z0-9]+;)", re.S | re.I)
+
+
+def typeset(page: str) -> str:
+    """French typography (:func:`~aioa_analysis.core.formatting.french_spaces`) on the text a reader
+    sees: tags, entities, scripts and styles are left as they are.
+
+    >>> typeset('<p title="a : b">Taux : 28 % &amp; plus</p><script>x = "a : b"</script>')
+    '<p title="a : b">Taux\u202f: 28\u202f% &amp; plus</p><script>x = "a : b"</script>'
+    """
+    parts = _MARKUP.split(page)
+    return "".join(part if i % 2 else french_spaces(part) for i, part in enumerate(parts))
+
+
 def page_html(fragments: list[str], *, title: str) -> str:
     """One self-contained HTML page: stylesheet and plotly.js inline, then the fragments."""
     has_figures = count_figures(fragments) > 0
     scripts = f'<script type="text/javascript">{plotly_js()}</script>\n' if has_figures else ""
-    body = "\n".join(fragments)
+    body = typeset("\n".join(fragments))
     page = (
         "<!DOCTYPE html>\n"
         '<html lang="fr">\n<head>\n<meta charset="utf-8">\n'

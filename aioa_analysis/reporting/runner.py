@@ -235,14 +235,15 @@ def index_html(
     >>> "Données fictives" in index_html([], title="T", subtitle="S", sample=True)
     True
     """
-    from aioa_analysis.reporting.display import stylesheet
+    from aioa_analysis.reporting.display import stylesheet, typeset
 
     items = "".join(
         f'<li><a href="{html.escape(f)}">{html.escape(lbl)}</a>{" — " + html.escape(d) if d else ""}</li>'
         for f, lbl, d in entries
     )
-    return (
+    return typeset(
         '<!DOCTYPE html>\n<html lang="fr">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{html.escape(title)}</title>\n<style>\n{stylesheet()}\n</style>\n</head>\n<body>\n<main>\n"
         f'{SAMPLE_BANNER if sample else ""}<h1>{html.escape(title)}</h1>\n<p class="subtitle">{html.escape(subtitle)}</p>\n<ul>{items}</ul>\n'
         "</main>\n</body>\n</html>\n"
