@@ -45,6 +45,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--out", metavar="DIR", help="dossier de sortie (défaut : reports/)")
     p.add_argument("--per-cfa", action="store_true", help="produire aussi un rapport par CFA")
     p.add_argument(
+        "--pdf", action="store_true", help="imprimer aussi chaque rapport en PDF (Chromium du système)"
+    )
+    p.add_argument(
         "-p",
         "--parameter",
         action="append",
@@ -145,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
     if not isinstance(options.get("per_cfa", False), bool):
         raise ParameterError("config key per_cfa must be true or false", hint="per_cfa = true")
     timeout = int(options.get("timeout") or 600)
-    results = render_reports(resolved, out, per_cfa=per_cfa, timeout=timeout)
+    results = render_reports(resolved, out, per_cfa=per_cfa, timeout=timeout, pdf=bool(args.pdf))
     for r in results:
         log.info("%s (%d figures, %.1f MB)", r.html_path, r.n_figures, r.size_bytes / 1e6)
     return 0

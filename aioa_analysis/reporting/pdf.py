@@ -36,8 +36,10 @@ CHROMIUM_FLAGS = (
     "--disable-component-update",
     "--disable-sync",
     "--no-pdf-header-footer",
+    "--virtual-time-budget=15000",
 )
-"""Flags of every run: headless, no network chatter, no first-run or sync, no header/footer."""
+"""Flags of every run: headless, no network chatter, no first-run or sync, no header/footer, and
+time for the page's scripts (the report's charts) to draw before printing."""
 
 DEFAULT_TIMEOUT = 120
 """Seconds allowed for one page."""

@@ -39,6 +39,7 @@ from aioa_analysis.reporting.parameters import (
     template_parameters,
     validate_parameters,
 )
+from aioa_analysis.reporting.pdf import print_to_pdf, require_chromium
 
 log = logging.getLogger(__name__)
 
@@ -259,18 +260,23 @@ def render_reports(
     keep_notebooks: bool = True,
     timeout: int = 600,
     wait: float = 0.0,
+    pdf: bool = False,
 ) -> list[ReportResult]:
     """Render the département report (and one per CFA), plus ``index.html``, all-or-nothing.
 
     Files: ``rapport-departement.html``, ``rapport-cfa-<UAI>.html``, ``index.html`` and, with
     ``keep_notebooks``, the executed notebooks in ``notebooks/``. The whole set is staged and published
     with one rename (:func:`aioa_analysis.core.commit.output_set`) only when every report succeeded;
-    a second run on the same ``out_dir`` waits ``wait`` seconds for the first, then stops.
+    a second run on the same ``out_dir`` waits ``wait`` seconds for the first, then stops. With
+    ``pdf``, each report is also printed to ``<name>.pdf`` by the system's Chromium (checked before
+    anything runs).
     """
     from aioa_analysis.core.formatting import fr_date
     from aioa_analysis.core.referential import cfa_names
 
     base = validate_parameters(parameters)  # fails before anything runs
+    if pdf:
+        require_chromium()
     if base["cfa"] and per_cfa:
         raise ParameterError(
             "--per-cfa renders every CFA: do not also set the cfa parameter", hint="drop -p cfa=..."
@@ -302,6 +308,8 @@ def render_reports(
                 timeout=timeout,
             )
             results.append(res)
+            if pdf:
+                print_to_pdf(res.html_path, res.html_path.with_suffix(".pdf"))
         entries = [
             (f"{name}.html", label, f"{r.n_figures} graphiques")
             for (name, _p, label), r in zip(jobs, results, strict=True)
