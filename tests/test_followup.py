@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 
 from aioa_analysis import cli, followup
-from aioa_analysis.followup import people
 from aioa_analysis.core.errors import ConfigError, ParameterError
 from aioa_analysis.core.schema import IDENTITY_DTYPES, C, coerce_contracts
+from aioa_analysis.followup import people
 
 SEPT = pd.Period("2025-09", "M")
 AS_OF = pd.Timestamp("2025-11-30")
@@ -339,11 +339,15 @@ def test_180_day_window_and_new_contract_closing_the_case():
     rupt = lists.sheets["ml_blois"][followup.SHEET_RUPTURES].pipe(by_name)
     assert sorted(rupt.index) == ["NOM_d179", "NOM_month_renewed", "NOM_older_only"]
     assert rupt.loc["NOM_d179", "Jours depuis la rupture"] == 179
-    assert rupt.loc["NOM_d179", "Fin de la fenêtre de 180 jours (obligation du CFA)"] == pd.Timestamp("2025-10-01")
+    assert rupt.loc["NOM_d179", "Fin de la fenêtre de 180 jours (obligation du CFA)"] == pd.Timestamp(
+        "2025-10-01"
+    )
     assert rupt.loc["NOM_d179", "Motif de la ligne"] == followup.REASON_RUPTURE_OPEN
     # 2025-06-02 -> 2025-09-30: 28 + 31 + 31 + 30 = 120 days; window closes 2025-11-29
     assert rupt.loc["NOM_older_only", "Jours depuis la rupture"] == 120
-    assert rupt.loc["NOM_older_only", "Fin de la fenêtre de 180 jours (obligation du CFA)"] == pd.Timestamp("2025-11-29")
+    assert rupt.loc["NOM_older_only", "Fin de la fenêtre de 180 jours (obligation du CFA)"] == pd.Timestamp(
+        "2025-11-29"
+    )
     # a rupture of the month stays listed even when a new contract followed; the new start is shown
     assert rupt.loc["NOM_month_renewed", "Nouveau contrat connu (début)"] == pd.Timestamp("2025-09-22")
     assert pd.isna(rupt.loc["NOM_d179", "Nouveau contrat connu (début)"])

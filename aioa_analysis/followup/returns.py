@@ -115,8 +115,16 @@ def read_returned(path: Path, *, password: str | None = None) -> tuple[pd.DataFr
     return pd.concat(frames, ignore_index=True), structure, month
 
 
+def _missing(v: object) -> bool:
+    """None, NaN, NaT or NA (a frame turns the empty cells of a date column into NaT)."""
+    try:
+        return v is None or bool(pd.isna(v))  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return False
+
+
 def _text(v: object) -> str | None:
-    if v is None or (isinstance(v, float) and pd.isna(v)):
+    if _missing(v):
         return None
     s = str(v).strip()
     return s or None
@@ -124,6 +132,8 @@ def _text(v: object) -> str | None:
 
 def _date(v: object) -> pd.Timestamp | str | None:
     """A date cell as a Timestamp, None when empty, or ``"bad"``."""
+    if _missing(v):
+        return None
     if isinstance(v, dt.datetime | dt.date):
         return pd.Timestamp(v).normalize()
     s = _text(v)

@@ -50,8 +50,8 @@ from aioa_analysis.sample import _catalog as cat
 from aioa_analysis.sample._chamber import build_chamber
 from aioa_analysis.sample._deca import DECA_COLUMNS, build_deca_api, build_deca_extract, deca_extract_frame
 from aioa_analysis.sample._exams import build_exams
-from aioa_analysis.sample._returns import build_returns
 from aioa_analysis.sample._format import to_csv_bytes
+from aioa_analysis.sample._returns import build_returns
 from aioa_analysis.sample._sifa import build_sifa
 from aioa_analysis.sample._simulate import Simulation, simulate
 from aioa_analysis.sample._tba import build_tba

@@ -94,7 +94,9 @@ def _workbook(structure: str, month: str, rows: list[list[object]]) -> bytes:
     wb.properties.modified = datetime(2020, 1, 1)
     wb.properties.keywords = f"aioa-suivi;{structure};{month}"
     ws = wb.create_sheet("Ruptures à traiter")
-    ws.append([headers[f] for f in ("key", "contact_date", "outcome", "situation_3m", "situation_6m", "comment")])
+    ws.append(
+        [headers[f] for f in ("key", "contact_date", "outcome", "situation_3m", "situation_6m", "comment")]
+    )
     for row in rows:
         ws.append(row)
     buf = io.BytesIO()
@@ -109,10 +111,14 @@ def build_returns(sim: Simulation, rng: np.random.Generator) -> dict[str, bytes]
     that month's end (the rows of its "Ruptures à traiter" and "Déjà traités" sheets), not after the diploma.
     """
     ext = pd.Timestamp(sim.extraction_date)
-    month = (ext.to_period("M") - 1)
+    month = ext.to_period("M") - 1
     end = month.end_time.normalize()
     c = sim.contracts
-    keep = c["rupture_date"].notna() & (c["rupture_date"] <= end) & (c["rupture_date"] > end - pd.Timedelta(days=210))
+    keep = (
+        c["rupture_date"].notna()
+        & (c["rupture_date"] <= end)
+        & (c["rupture_date"] > end - pd.Timedelta(days=210))
+    )
     keep &= ~c["rupture_after_diploma"].astype("boolean").fillna(False).astype(bool)
     r = c.loc[keep.to_numpy(), ["contract_id", "rupture_date", "person_id"]]
     pc = r["person_id"].map(sim.persons.set_index("person_id")["postcode"]).astype("string")

@@ -33,8 +33,14 @@ INDICATOR_LABELS: Final = {
     "situation_6m": "Situation connue à 6 mois",
 }
 OUTCOME_COLUMNS: Final = (
-    "followup_id", "contract_id", "structure", "contact_date", "contacted", "outcome_situation",
-    "situation_3m", "situation_6m",
+    "followup_id",
+    "contract_id",
+    "structure",
+    "contact_date",
+    "contacted",
+    "outcome_situation",
+    "situation_3m",
+    "situation_6m",
 )
 
 
