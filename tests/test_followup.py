@@ -16,6 +16,7 @@ import pytest
 from aioa_analysis import cli, followup
 from aioa_analysis.core.errors import ConfigError, ParameterError
 from aioa_analysis.core.schema import IDENTITY_DTYPES, C, coerce_contracts
+from aioa_analysis.followup import people
 
 SEPT = pd.Period("2025-09", "M")
 AS_OF = pd.Timestamp("2025-11-30")
@@ -65,8 +66,18 @@ def build(contracts: pd.DataFrame, ids: pd.DataFrame, exams=None, month=SEPT, as
     )
 
 
+def fixture_name(n: str) -> str:
+    """A surname as the fixtures spell it ("NOM_" + lower-case key); the sheets print NOM in capitals."""
+    return "NOM_" + n[4:].lower()
+
+
+def by_name(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.set_index(frame["NOM"].map(fixture_name))
+
+
 def names(lists, structure: str, sheet: str) -> list[str]:
-    return sorted(lists.sheets[structure][sheet]["NOM"].dropna().tolist())
+    """The surnames of a sheet, as the fixtures spell them ("NOM_" + lower-case key; sheets print NOM in capitals)."""
+    return sorted(fixture_name(n) for n in lists.sheets[structure][sheet]["NOM"].dropna())
 
 
 # --------------------------------------------------------------------------------------------------
@@ -178,11 +189,14 @@ def test_mlds_rule_is_in_addition_to_the_mission_locale():
         # key, birth date, situation_before, source, postcode
         ("under18", "2007-09-02", None, "deca_extract", "41000"),  # 17 the day before his 18th birthday
         ("exactly18", "2007-09-01", None, "deca_extract", "41000"),  # 18 on the start date: not under 18
-        ("scolaire", "2000-01-01", "1", "deca_extract", "41100"),  # CERFA 1 = scolaire
-        ("cerfa11", "2000-01-01", "11", "chamber", "41100"),  # CERFA 11 = demandeur d'emploi
-        ("sifa21", "2000-01-01", "21", "sifa", "41200"),  # SIFA 21 = 2nd cycle GT (school)
-        ("sifa11_merged", "2000-01-01", "11", "deca_extract;sifa", "41200"),  # SIFA 11 = collège, via sources
-        ("sifa41", "2000-01-01", "41", "deca_extract;sifa", "41200"),  # SIFA 41 = supérieur: not MLDS
+        # the school rule (18 at the contract start, so not by age; 18 at the reference date: MLDS public)
+        ("scolaire", "2007-03-01", "1", "deca_extract", "41100"),  # CERFA 1 = scolaire
+        ("cerfa11", "2007-03-01", "11", "chamber", "41100"),  # CERFA 11 = demandeur d'emploi
+        ("sifa21", "2007-03-01", "21", "sifa", "41200"),  # SIFA 21 = 2nd cycle GT (school)
+        ("sifa11_merged", "2007-03-01", "11", "deca_extract;sifa", "41200"),  # SIFA 11 = collège, via sources
+        ("sifa41", "2007-03-01", "41", "deca_extract;sifa", "41200"),  # SIFA 41 = supérieur: not MLDS
+        # 25 years old: at school before the contract, but outside the MLDS public (mlds_max_age_now)
+        ("scolaire_adult", "2000-01-01", "1", "deca_extract", "41100"),
         ("minor_paris", "2009-01-01", None, "deca_extract", "75001"),  # minor but out of département
         ("minor_unknown41", "2009-01-01", None, "deca_extract", "41999"),  # Loir-et-Cher, unknown ML zone
     ]
@@ -212,10 +226,10 @@ def test_mlds_rule_is_in_addition_to_the_mission_locale():
     ]
     # the MLDS young people also stay in their Mission Locale's list
     assert names(lists, "ml_blois", s) == ["NOM_exactly18", "NOM_under18"]
-    assert names(lists, "ml_vendomois", s) == ["NOM_cerfa11", "NOM_scolaire"]
+    assert names(lists, "ml_vendomois", s) == ["NOM_cerfa11", "NOM_scolaire", "NOM_scolaire_adult"]
     # ages on the sheet are at the reference date 2025-09-30: born 2007-09-02 -> 18
-    blois = lists.sheets["ml_blois"][s].set_index("NOM")
-    assert blois.loc["NOM_under18", "Age"] == 18
+    blois = lists.sheets["ml_blois"][s].pipe(by_name)
+    assert blois.loc["NOM_under18", "Âge"] == 18
 
 
 def test_mlds_age_falls_back_to_contract_age_when_birth_date_missing():
@@ -273,7 +287,7 @@ def test_month_boundaries_for_signed_contracts_and_ruptures():
         "NOM_start_sep01",
         "NOM_start_sep30",
     ]
-    rupt = lists.sheets["ml_blois"][followup.SHEET_RUPTURES].set_index("NOM")
+    rupt = lists.sheets["ml_blois"][followup.SHEET_RUPTURES].pipe(by_name)
     assert sorted(rupt.index) == ["NOM_rupt_sep01", "NOM_rupt_sep30"]
     assert set(rupt["Motif de la ligne"]) == {followup.REASON_RUPTURE_MONTH}
     # days since rupture at 2025-09-30: 29 and 0
@@ -322,17 +336,21 @@ def test_180_day_window_and_new_contract_closing_the_case():
     )
     ids = identities_frame([person(k, "41000") for k in {r[1] for r in rows}])
     lists = build(contracts, ids)
-    rupt = lists.sheets["ml_blois"][followup.SHEET_RUPTURES].set_index("NOM")
+    rupt = lists.sheets["ml_blois"][followup.SHEET_RUPTURES].pipe(by_name)
     assert sorted(rupt.index) == ["NOM_d179", "NOM_month_renewed", "NOM_older_only"]
     assert rupt.loc["NOM_d179", "Jours depuis la rupture"] == 179
-    assert rupt.loc["NOM_d179", "Fin de la fenêtre de 180 jours"] == pd.Timestamp("2025-10-01")
+    assert rupt.loc["NOM_d179", "Fin de la fenêtre de 180 jours (obligation du CFA)"] == pd.Timestamp(
+        "2025-10-01"
+    )
     assert rupt.loc["NOM_d179", "Motif de la ligne"] == followup.REASON_RUPTURE_OPEN
     # 2025-06-02 -> 2025-09-30: 28 + 31 + 31 + 30 = 120 days; window closes 2025-11-29
     assert rupt.loc["NOM_older_only", "Jours depuis la rupture"] == 120
-    assert rupt.loc["NOM_older_only", "Fin de la fenêtre de 180 jours"] == pd.Timestamp("2025-11-29")
+    assert rupt.loc["NOM_older_only", "Fin de la fenêtre de 180 jours (obligation du CFA)"] == pd.Timestamp(
+        "2025-11-29"
+    )
     # a rupture of the month stays listed even when a new contract followed; the new start is shown
-    assert rupt.loc["NOM_month_renewed", "Nouveau contrat débuté le"] == pd.Timestamp("2025-09-22")
-    assert pd.isna(rupt.loc["NOM_d179", "Nouveau contrat débuté le"])
+    assert rupt.loc["NOM_month_renewed", "Nouveau contrat connu (début)"] == pd.Timestamp("2025-09-22")
+    assert pd.isna(rupt.loc["NOM_d179", "Nouveau contrat connu (début)"])
 
 
 def test_window_uses_as_of_when_data_stop_inside_the_month():
@@ -357,7 +375,7 @@ def test_window_uses_as_of_when_data_stop_inside_the_month():
     ids = identities_frame([person("a", "41000"), person("b", "41000")])
     lists = build(contracts, ids, as_of=pd.Timestamp("2025-09-15"))
     rupt = lists.sheets["ml_blois"][followup.SHEET_RUPTURES]
-    assert rupt["NOM"].tolist() == ["NOM_b"]
+    assert rupt["NOM"].map(fixture_name).tolist() == ["NOM_b"]
     assert rupt["Jours depuis la rupture"].tolist() == [179]
 
 
@@ -381,11 +399,20 @@ def test_diploma_sheet_lists_the_session_closed_in_the_month():
                 C.diploma_code: "40025214",
                 C.diploma_title: "BAC PRO Commerce",
                 C.cfa_name: "CFA X",
+                C.planned_end_date: "2025-06-30",
+            },
+            # failed, but still under contract in July: not listed (minimisation)
+            {
+                C.contract_id: "c7",
+                C.apprentice_key: "k7",
+                C.start_date: "2024-09-02",
+                C.residence_postcode: "41000",
             },
             {
                 C.contract_id: "c3",
                 C.apprentice_key: "k3",
                 C.start_date: "2023-09-04",
+                C.planned_end_date: "2025-06-30",
                 C.residence_postcode: "41000",
             },
             {
@@ -419,26 +446,26 @@ def test_diploma_sheet_lists_the_session_closed_in_the_month():
     )
     exams = pd.DataFrame(
         {
-            C.apprentice_key: ["k1", "k2", "k3", "k4"],
-            C.diploma_code: ["50022109", "40025214", "50022109", "50022109"],
-            C.exam_session: ["2025", "2025", "2025", "2024"],
-            C.exam_result: ["admis", "ajourne", "absent", "admis"],
+            C.apprentice_key: ["k1", "k2", "k3", "k4", "k7"],
+            C.diploma_code: ["50022109", "40025214", "50022109", "50022109", "50022109"],
+            C.exam_session: ["2025", "2025", "2025", "2024", "2025"],
+            C.exam_result: ["admis", "ajourne", "absent", "admis", "ajourne"],
             # k1 dated in July; k2/k3 undated -> July 2025 (session close); k4: 2024 session -> July 2024
-            C.diploma_obtained_date: pd.to_datetime(["2025-07-04", None, None, None]),
-            C.source_file: ["r.csv"] * 4,
-            C.source_row: pd.array([2, 3, 4, 5], dtype="Int64"),
+            C.diploma_obtained_date: pd.to_datetime(["2025-07-04", None, None, None, None]),
+            C.source_file: ["r.csv"] * 5,
+            C.source_row: pd.array([2, 3, 4, 5, 6], dtype="Int64"),
         }
     ).astype({C.apprentice_key: "string", C.diploma_code: "string", C.exam_session: "string"})
-    ids = identities_frame([person(k, "41000") for k in ("k1", "k2", "k3", "k4", "k5")])
+    ids = identities_frame([person(k, "41000") for k in ("k1", "k2", "k3", "k4", "k5", "k7")])
     july = pd.Period("2025-07", "M")
     lists = build(contracts, ids, exams, month=july)
-    d = lists.sheets["ml_blois"][followup.SHEET_DIPLOMA].set_index("NOM")
+    d = lists.sheets["ml_blois"][followup.SHEET_DIPLOMA].pipe(by_name)
     assert sorted(d.index) == ["NOM_k1", "NOM_k2", "NOM_k3", "NOM_k5"]
-    assert d.loc["NOM_k1", "Résultat"] == "Admis" and d.loc["NOM_k1", "Diplôme obtenu"] == "Oui"
-    assert d.loc["NOM_k2", "Résultat"] == "Ajourné" and d.loc["NOM_k2", "Diplôme obtenu"] == "Non"
-    assert d.loc["NOM_k3", "Résultat"] == "Absent" and d.loc["NOM_k3", "Diplôme obtenu"] == "Non"
-    assert d.loc["NOM_k2", "Nom du CFA"] == "CFA X"
-    assert d.loc["NOM_k2", "Intitulé de la formation"] == "BAC PRO Commerce"
+    assert d.loc["NOM_k1", "Résultat"] == "Admis"
+    assert d.loc["NOM_k2", "Résultat"] == "Ajourné"
+    assert d.loc["NOM_k3", "Résultat"] == "Absent"
+    assert d.loc["NOM_k2", "CFA"] == "CFA X"
+    assert d.loc["NOM_k2", "Formation"] == "BAC PRO Commerce"
     # the same results are not a June or August matter
     for other in ("2025-06", "2025-08"):
         assert (
@@ -463,7 +490,15 @@ EVIL = {
 
 def evil_fixture():
     contracts = contracts_frame(
-        [{C.contract_id: "e", C.apprentice_key: "e", C.start_date: "2025-09-10", C.diploma_title: "=1+2"}]
+        [
+            {
+                C.contract_id: "e",
+                C.apprentice_key: "e",
+                C.start_date: "2025-09-10",
+                C.rupture_date: "2025-09-20",
+                C.diploma_title: "=1+2",
+            }
+        ]
     )
     ids = identities_frame([{**person("e", "41000"), **EVIL}])
     return contracts, ids
@@ -491,16 +526,17 @@ def test_formulas_are_neutralised_in_the_workbook(tmp_path):
     lists = build(*evil_fixture())
     paths = followup.write_followup(lists, tmp_path / "2025-09")
     wb = openpyxl.load_workbook(tmp_path / "2025-09" / "suivi_ml_blois_2025-09.xlsx")
-    assert wb.sheetnames == ["Lisez-moi", "Contrats signés", "Ruptures", "Résultats diplôme"]
-    sheet = wb["Contrats signés"]
+    assert wb.sheetnames == ["Lisez-moi", *followup.DATA_SHEETS, "Listes"]
+    sheet = wb[followup.SHEET_TODO]
     header = [c.value for c in sheet[1]]
     values = dict(zip(header, [c.value for c in sheet[2]], strict=True))
-    assert values["NOM"] == "'" + EVIL[C.surname]
-    assert values["Prénom"] == "'" + EVIL[C.first_name]
-    assert values["Email"] == "'" + EVIL[C.email]
+    assert values["NOM"] == "'" + EVIL[C.surname].upper()  # names are normalised, then neutralised
+    first = people.normalise_first_name(pd.Series([EVIL[C.first_name]])).item()
+    assert first.startswith("+") and values["Prénom"] == "'" + first
+    assert values["E-mail"] == "'" + EVIL[C.email]
     assert values["Téléphone"] == "'" + EVIL[C.phone]
-    assert values["Ville de résidence"] == "'" + EVIL[C.commune]
-    assert values["Intitulé de la formation"] == "'=1+2"
+    assert values["Commune"] == "'" + EVIL[C.commune]
+    assert values["Formation"] == "'=1+2"
     for path in paths:
         if path.suffix == ".xlsx":
             for ws in openpyxl.load_workbook(path):
@@ -524,7 +560,10 @@ def test_files_and_folder_are_owner_only(tmp_path):
     }
     for p in paths:
         assert stat.S_IMODE(p.stat().st_mode) == 0o600, p.name
-    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temp file left
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == [".aioa"]  # the commit's own folder
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp") or ".staging" in p.name]  # no leftover
+    for p in out.rglob("*"):  # every file and folder owner-only, the commit's lock included
+        assert stat.S_IMODE(p.lstat().st_mode) & 0o077 == 0 or p.is_symlink(), p
 
 
 def test_empty_month_gives_valid_workbooks_with_headers_only(tmp_path):
@@ -548,7 +587,7 @@ def test_empty_month_gives_valid_workbooks_with_headers_only(tmp_path):
         assert ws.max_row == 1
         assert [c.value for c in ws[1]] == list(followup.SHEET_COLUMNS[name].values())
     readme = "\n".join(str(c.value) for row in wb["Lisez-moi"].iter_rows() for c in row if c.value)
-    assert "Merci de ne pas diffuser" in readme
+    assert "NE PAS DIFFUSER" in readme
     assert "30/11/2025" in readme  # extraction date (as_of)
     assert "septembre 2025" in readme and "30/09/2025" in readme
 
@@ -561,7 +600,7 @@ def test_manifest_holds_counts_and_no_names(tmp_path):
     m = json.loads(text)
     assert m["month"] == "2025-09" and m["as_of"] == "2025-11-30" and m["reference_date"] == "2025-09-30"
     by = {e["structure"]: e for e in m["lists"]}
-    assert by["ml_vendomois"]["counts"] == {"Contrats signés": 2, "Ruptures": 0, "Résultats diplôme": 0}
+    assert by["ml_vendomois"]["counts"] == {**dict.fromkeys(followup.DATA_SHEETS, 0), "Contrats signés": 2}
     assert by["ml_blois"]["file"] == "suivi_ml_blois_2025-09.xlsx"
     assert m["not_in_any_mission_locale_list"]["Contrats signés"] == {
         "hors_41": 1,
@@ -614,7 +653,7 @@ def test_cli_single_structure_and_out(project, tmp_path):
         cli.main(["followup", "--month", "2025-09", "--structure", "ml_blois", "--out", str(tmp_path / "o")])
         == 0
     )
-    assert sorted(p.name for p in (tmp_path / "o" / "2025-09").iterdir()) == [
+    assert sorted(p.name for p in (tmp_path / "o" / "2025-09").iterdir() if not p.name.startswith(".")) == [
         "manifest.json",
         "suivi_ml_blois_2025-09.xlsx",
     ]
@@ -633,7 +672,7 @@ def test_cli_dry_run_leaves_an_existing_month_folder_unchanged(project, capsys):
     out = project / "restricted" / "followup" / "2025-09"
 
     def snapshot():
-        return {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in out.iterdir()}
+        return {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in out.rglob("*") if p.is_file()}
 
     before = snapshot()
     assert cli.main(["followup", "--month", "2025-09", "--dry-run"]) == 0
@@ -655,8 +694,8 @@ def test_cli_parameter_errors_are_one_line(project, capsys, argv, needle):
 
 
 def test_cli_refuses_out_under_reports(project, capsys):
-    assert cli.main(["followup", "--month", "2025-09", "--out", str(project / "reports" / "x")]) == 2
-    assert "reports folder" in capsys.readouterr().err
+    assert cli.main(["followup", "--month", "2025-09", "--out", str(project / "reports" / "x")]) == 5
+    assert "shared folder" in capsys.readouterr().err
     assert not (project / "reports").exists()
 
 

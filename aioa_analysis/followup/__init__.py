@@ -1,7 +1,11 @@
 """Monthly follow-up lists for the Missions Locales and the MLDS (personal data: handle as such).
 
-Each month, every structure that follows young people receives one workbook with three lists for
-the young people of its territory:
+Each month, every structure that follows young people receives one workbook for the young people of
+its territory: "Ruptures à traiter" (the work list, by priority), "Déjà traités" (rows whose outcome
+came back), "Ruptures après diplôme", "Contrats signés" and "Résultats diplôme" (see
+:mod:`~aioa_analysis.followup.lists`; phone and e-mail only on the first two). The advisers' columns
+come back through ``aioa followup --import`` (:mod:`~aioa_analysis.followup.returns`, stored by
+:mod:`~aioa_analysis.followup.store`, which also purges). The first version's three lists:
 
 * **Contrats signés**: contracts whose start date falls in the month, plus contracts *signed* in the
   month that start later (they appear again in the month they start);
@@ -42,11 +46,15 @@ manifest).
 """
 
 from aioa_analysis.followup.lists import (
+    CONTACT_SHEETS,
     DATA_SHEETS,
+    SHEET_AFTER_DIPLOMA,
     SHEET_COLUMNS,
     SHEET_DIPLOMA,
+    SHEET_DONE,
     SHEET_RUPTURES,
     SHEET_SIGNED,
+    SHEET_TODO,
     FollowupLists,
     build_followup,
     sheet_frame,
@@ -74,20 +82,25 @@ from aioa_analysis.followup.workbook import (
     default_out_dir,
     neutralise_cell,
     readme_lines,
+    workbook_bytes,
     write_followup,
     write_workbook,
 )
 
 __all__ = [
     "COMMUNE",
+    "CONTACT_SHEETS",
     "DATA_SHEETS",
     "MANIFEST_NAME",
     "REASON_RUPTURE_MONTH",
     "REASON_RUPTURE_OPEN",
+    "SHEET_AFTER_DIPLOMA",
     "SHEET_COLUMNS",
     "SHEET_DIPLOMA",
+    "SHEET_DONE",
     "SHEET_RUPTURES",
     "SHEET_SIGNED",
+    "SHEET_TODO",
     "FollowupLists",
     "attach_identity",
     "build_followup",
@@ -105,6 +118,7 @@ __all__ = [
     "select_structures",
     "sheet_frame",
     "structure_mask",
+    "workbook_bytes",
     "write_followup",
     "write_workbook",
 ]

@@ -51,7 +51,8 @@ def load_structures(table: pd.DataFrame | None = None) -> pd.DataFrame:
     ``mlds``), ``territories`` (``|``-separated keys of ``territories.csv``, plus ``inconnu`` /
     ``hors_41``, ``sans_code_postal``), and for the MLDS rule ``mlds_max_age`` (under this age), ``mlds_age_at``
     (``start``: at the contract start; ``event``: at the date that puts the row on the list),
-    ``mlds_situation_cerfa`` / ``mlds_situation_sifa`` (codes of the situation before the contract
+    ``mlds_max_age_now`` (the MLDS public: at most this age at the list's reference date, whatever
+    the rule), ``mlds_situation_cerfa`` / ``mlds_situation_sifa`` (codes of the situation before the contract
     meaning "scolaire", in each nomenclature), ``mlds_last_class`` (optional last-class codes), and
     ``rule`` (French text shown in the workbook). Two Missions Locales may not share a territory.
 
@@ -69,7 +70,13 @@ def load_structures(table: pd.DataFrame | None = None) -> pd.DataFrame:
             f"{STRUCTURES_FILE} lacks columns: {', '.join(missing)}",
             hint="restore the shipped table or fix the header",
         )
-    for col in ("mlds_max_age", "mlds_age_at", "mlds_situation_cerfa", "mlds_situation_sifa"):
+    for col in (
+        "mlds_max_age",
+        "mlds_age_at",
+        "mlds_max_age_now",
+        "mlds_situation_cerfa",
+        "mlds_situation_sifa",
+    ):
         if col not in t.columns:
             t = t.assign(**{col: ""})
     for col in ("mlds_last_class", "rule"):
@@ -109,15 +116,17 @@ def load_structures(table: pd.DataFrame | None = None) -> pd.DataFrame:
             hint="a young person must appear in one Mission Locale list only",
         )
     max_age = pd.to_numeric(t["mlds_max_age"].replace("", pd.NA), errors="coerce")
-    mlds = t["kind"] == "mlds"
-    if (mlds & max_age.isna() & (t["mlds_max_age"].str.strip() != "")).any():
-        raise ConfigError(f"{STRUCTURES_FILE}: mlds_max_age must be a number", hint="e.g. 18")
+    max_now = pd.to_numeric(t["mlds_max_age_now"].replace("", pd.NA), errors="coerce")
+    for col, values in (("mlds_max_age", max_age), ("mlds_max_age_now", max_now)):
+        if (values.isna() & (t[col].str.strip() != "")).any():
+            raise ConfigError(f"{STRUCTURES_FILE}: {col} must be a number", hint="e.g. 18")
     age_at = t["mlds_age_at"].str.strip().replace("", "start")
     if (~age_at.isin(["start", "event"])).any():
         raise ConfigError(f"{STRUCTURES_FILE}: mlds_age_at must be start or event", hint="e.g. start")
     return t.assign(
         territories=terr,
         mlds_max_age=max_age.astype("Int64"),
+        mlds_max_age_now=max_now.astype("Int64"),
         mlds_age_at=age_at,
         mlds_situation_cerfa=t["mlds_situation_cerfa"].map(_split),
         mlds_situation_sifa=t["mlds_situation_sifa"].map(_split),
@@ -280,7 +289,8 @@ def structure_mask(rows: pd.DataFrame, structure: Mapping[Any, Any]) -> pd.Serie
     Mission Locale: the territory is one of its territories. MLDS: the same, and the MLDS rule
     (under ``mlds_max_age`` at the contract start or at the event, or "scolaire" just before the
     contract: ``situation_before`` in the CERFA or the SIFA codes, by :func:`situation_is_sifa`,
-    or ``last_class`` in ``mlds_last_class``).
+    or ``last_class`` in ``mlds_last_class``), restricted to its public: at most
+    ``mlds_max_age_now`` years old at the reference date (else at the contract start).
     """
     terr = rows[TERRITORY].isin(list(structure["territories"])).fillna(False).astype(bool)
     if structure["kind"] != "mlds":
@@ -300,4 +310,8 @@ def structure_mask(rows: pd.DataFrame, structure: Mapping[Any, Any]) -> pd.Serie
     last_codes = set(structure.get("mlds_last_class", ()))
     if last_codes and C.last_class in rows:
         rule |= rows[C.last_class].astype("string").str.strip().isin(last_codes).fillna(False).astype(bool)
+    max_now = structure.get("mlds_max_age_now")
+    if max_now is not None and not pd.isna(max_now):
+        age_now = rows[AGE].fillna(rows[AGE_AT_START])
+        rule &= (age_now <= int(max_now)).fillna(False).astype(bool)
     return terr & rule

@@ -33,6 +33,7 @@ DAYS_SINCE = "days_since_rupture"
 WINDOW_CLOSE = "window_close_date"
 NEW_CONTRACT = "new_contract_start"
 RESULT_DATE = "result_date"
+WINDOW_OPEN = "window_open"
 
 RESULT_LABELS: Final = {"admis": "Admis", "ajourne": "Ajourné", "absent": "Absent"}
 REASON_START = "Début du contrat dans le mois"
@@ -139,7 +140,13 @@ def select_signed(contracts: pd.DataFrame, *, month: pd.Period) -> pd.DataFrame:
     return out.assign(**{REASON: reason, EVENT_DATE: out[C.start_date]})
 
 
-def select_ruptures(contracts: pd.DataFrame, *, month: pd.Period, ref_date: pd.Timestamp) -> pd.DataFrame:
+def select_ruptures(
+    contracts: pd.DataFrame,
+    *,
+    month: pd.Period,
+    ref_date: pd.Timestamp,
+    keep_days: int | None = None,
+) -> pd.DataFrame:
     """Ruptures for the "Ruptures" sheet of ``month``, computed at ``ref_date``.
 
     A rupture is a contract with ``rupture_date <= ref_date`` and before its planned end. Listed:
@@ -152,6 +159,9 @@ def select_ruptures(contracts: pd.DataFrame, *, month: pd.Period, ref_date: pd.T
 
     A new contract is another contract of the same ``apprentice_key`` starting on or after the
     rupture date and started (or signed) by ``ref_date``; ``new_contract_start`` is its start date.
+    ``window_open`` is True for the rows above. With ``keep_days`` (e.g. 210), earlier ruptures less
+    than ``keep_days`` old are kept too, new contract or not, with ``window_open`` False (the
+    follow-up keeps the rows whose outcome is recorded).
 
     >>> df = pd.DataFrame({
     ...     "contract_id": ["m1", "old_open", "old_closed", "new", "old_late"],
@@ -176,7 +186,8 @@ def select_ruptures(contracts: pd.DataFrame, *, month: pd.Period, ref_date: pd.T
     close = r[C.rupture_date] + pd.Timedelta(days=WINDOW_DAYS)
     in_month = ((r[C.rupture_date] >= first) & (r[C.rupture_date] <= last)).astype(bool)
     open_earlier = (r[C.rupture_date] < first) & new_start.isna() & (days < WINDOW_DAYS)
-    keep = (in_month | open_earlier.fillna(False)).astype(bool)
+    is_open = (in_month | open_earlier.fillna(False)).astype(bool)
+    keep = is_open if keep_days is None else (is_open | (days < keep_days).fillna(False)).astype(bool)
     reason = pd.Series(REASON_RUPTURE_OPEN, index=r.index, dtype="string").mask(
         in_month, REASON_RUPTURE_MONTH
     )
@@ -187,6 +198,7 @@ def select_ruptures(contracts: pd.DataFrame, *, month: pd.Period, ref_date: pd.T
             WINDOW_CLOSE: close,
             NEW_CONTRACT: new_start,
             EVENT_DATE: r[C.rupture_date],
+            WINDOW_OPEN: is_open,
         }
     ).loc[keep.to_numpy()]
 
@@ -317,3 +329,23 @@ def _attach_contract(results: pd.DataFrame, contracts: pd.DataFrame) -> pd.DataF
     if C.diploma_title in out:
         out = out.assign(**{C.diploma_title: out[C.diploma_title].where(by_code.notna().to_numpy())})
     return out
+
+
+def under_contract(contracts: pd.DataFrame, keys: pd.Series, ref_date: pd.Timestamp) -> pd.Series:
+    """Whether each apprentice of ``keys`` holds a contract at ``ref_date`` (started, not ended).
+
+    >>> c = pd.DataFrame({"contract_id": ["a", "b"], "apprentice_key": ["k1", "k2"],
+    ...     "start_date": pd.to_datetime(["2024-09-01", "2023-09-01"]),
+    ...     "planned_end_date": pd.to_datetime(["2026-06-30", "2025-06-30"]),
+    ...     "rupture_date": pd.to_datetime([None, None])})
+    >>> under_contract(c, pd.Series(["k1", "k2", "k3"]), pd.Timestamp("2025-07-31")).tolist()
+    [True, False, False]
+    """
+    ref = pd.Timestamp(ref_date).normalize()
+    df = _active(contracts)
+    end = (
+        df[C.rupture_date].fillna(df[C.planned_end_date]) if C.planned_end_date in df else df[C.rupture_date]
+    )
+    running = (df[C.start_date] <= ref) & ~(end <= ref).fillna(False)
+    holders = set(df.loc[running.fillna(False).astype(bool), C.apprentice_key].dropna())
+    return keys.isin(holders).fillna(False).astype(bool)

@@ -11,6 +11,8 @@
 * ``SIFA_<UAI>_<JJMMAAAA>.csv``: SIFA file of one CFA (47 columns, no header, photograph at 31/12);
 * ``cma41_contrats_<YYYYMMDD>.csv``: consular-chamber spreadsheet (cp1252, ``;``, two title rows);
 * ``resultats_examens_<YYYYMMDD>.csv``: exam results of the closed sessions;
+* ``retours/suivi_<structure>_<YYYY-MM>_retour.xlsx``: follow-up workbooks returned by the
+  Missions Locales (adviser columns filled, a few invalid rows), for ``aioa followup --import``;
 * ``_ground_truth.json``: the parameters (with the DOMAIN.md figures they cite), the true counts,
   the expected duplicates and defects (file, row, expected outcome) and the TRUE model
   probabilities (expected 9-month rupture probability by cohort and group).
@@ -20,7 +22,8 @@ Same seed and arguments give byte-identical files. See ``docs/sample.md``.
 Modules: ``_catalog`` and ``_params`` (static inputs, with their citations); ``_population``
 (starts, programmes, apprentices, employers), ``_hazard`` (rupture model) and ``_simulate`` (the true
 contracts, exams and ruptures, in memory); one writer per file format (``_deca``, ``_tba``, ``_sifa``,
-``_chamber``, ``_exams``; shared cell formatting in ``_format``); ``_truth`` (the ground truth).
+``_chamber``, ``_exams``, ``_returns``; shared cell formatting in ``_format``); ``_truth`` (the
+ground truth).
 
 Examples
 --------
@@ -48,6 +51,7 @@ from aioa_analysis.sample._chamber import build_chamber
 from aioa_analysis.sample._deca import DECA_COLUMNS, build_deca_api, build_deca_extract, deca_extract_frame
 from aioa_analysis.sample._exams import build_exams
 from aioa_analysis.sample._format import to_csv_bytes
+from aioa_analysis.sample._returns import build_returns
 from aioa_analysis.sample._sifa import build_sifa
 from aioa_analysis.sample._simulate import Simulation, simulate
 from aioa_analysis.sample._tba import build_tba
@@ -193,9 +197,13 @@ def generate_sample(
     outputs["_ground_truth.json"] = (
         json.dumps(truth, ensure_ascii=False, indent=1, sort_keys=False, allow_nan=False) + "\n"
     ).encode("utf-8")
+    # returned follow-up workbooks: their own random stream, outside the ground truth, so that the
+    # other files stay byte-identical
+    outputs.update(build_returns(sim, np.random.default_rng(np.random.SeedSequence([seed, 16]))))
     try:
         with AtomicDir(out_dir) as stage:
             for n_, data in sorted(outputs.items()):
+                (stage / n_).parent.mkdir(parents=True, exist_ok=True)
                 (stage / n_).write_bytes(data)
     except OSError as exc:
         raise OutputError(
