@@ -108,7 +108,7 @@ __all__ = [
     "read_file",
 ]
 
-IGNORED_NAMES: tuple[str, ...] = ("aliases.csv", "contacts_cfa.csv")
+IGNORED_NAMES: tuple[str, ...] = ("aliases.csv", "contacts_cfa.csv", "followup_lisez_moi.csv")
 """File names in an input folder that are configuration, not inputs (the user alias file, the CFA
 contacts the follow-up lists and leaflets print); sub-folders (``referentiels/``) are never read."""
 
