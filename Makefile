@@ -38,6 +38,9 @@ sample: venv ## regenerate the committed synthetic sample in data/raw/sample/ (d
 
 clean-data: venv ## clean the raw data (real files in data/raw/, else the sample) into data/processed/
 	$(BIN)/aioa clean --out $(PROCESSED_DIR) $(if $(AS_OF),--as-of $(AS_OF))
+	@# on the sample only: read back the advisers' workbooks the sample ships (the follow-up loop)
+	@if grep -q '"sample_used": true' $(PROCESSED_DIR)/quality.json; then \
+	  $(BIN)/aioa -q followup --import $(SAMPLE_DIR)/retours/*.xlsx; fi
 
 report: clean-data ## main job: install, clean, then render the HTML reports (and the employer leaflets) into reports/
 	$(BIN)/aioa report --data $(PROCESSED_DIR)/contracts.parquet --out $(REPORTS_DIR) $(REPORT_ARGS) $(if $(AS_OF),--as-of $(AS_OF))
