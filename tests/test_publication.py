@@ -277,3 +277,46 @@ def test_apply_pattern_refuses_other_counts() -> None:
         P.apply_pattern(t, pattern, dimension="sector", cfa="A")
     ok = P.apply_pattern(t.assign(n_contracts=[5, 30]), pattern, dimension="sector", cfa="A")
     assert ok["suppressed"].tolist() == [True, True]
+
+
+@pytest.fixture(scope="module")
+def cfa_ctx(sample: pd.DataFrame):
+    from aioa_analysis.reporting.sections.context import prepare_report
+
+    return prepare_report(data_file=str(SAMPLE), as_of="2025-11-30", cfa="0410957T")
+
+
+def test_a_cfa_report_publishes_what_the_family_allows(cfa_ctx) -> None:
+    import re
+
+    from aioa_analysis.reporting.sections import layout
+    from aioa_analysis.reporting.sections import publication as RP
+
+    t = RP.published(cfa_ctx, cfa_ctx.results.sector_funnel, "sector")
+    pattern = RP.family_pattern(cfa_ctx)
+    cells = pattern.loc[(pattern["dimension"] == "sector") & (pattern["cfa"] == "0410957T")]
+    assert dict(zip(t["sector"], t["suppressed"], strict=True)) == dict(
+        zip(cells["category"], cells["suppressed"], strict=True)
+    )
+    html = layout.rate_table(t, "Secteur", table_id="t", caption="c", ctx=cfa_ctx)
+    unknown = re.search(r"<tr><td>inconnu</td>(.*?)</tr>", html).group(1)  # 2 contracts, 0 rupture
+    assert unknown.count("secret") == 4 and not re.search(r">\s*[0-2]\s*<", unknown)
+
+
+def test_cohort_table_marks_partial_years_and_adds_the_dares_line(cfa_ctx) -> None:
+    from aioa_analysis.core.schema import C
+    from aioa_analysis.reporting.sections import publication as RP
+
+    t = RP.cohort_table(cfa_ctx)
+    c = cfa_ctx.contracts
+    year = c.loc[c[C.school_year].astype(str) == "2024-2025"]
+    observed = (year[C.start_date] + pd.DateOffset(months=9) <= AS_OF).mean()
+    row = t.loc[t["cohort"].astype(str) == "2024-2025"].iloc[0]
+    assert row["partial"] and row["coverage"] == pytest.approx(observed)
+    assert "partielle" in row["label"] and "2023-2024" in set(t["label"])  # complete years unmarked
+    last = t.iloc[-1]
+    assert RP.dares_year(AS_OF, 9) == 2024 and last["label"].startswith("Contrats commencés en 2024")
+    in_2024 = c.loc[c[C.start_date].dt.year == 2024]
+    assert last["n_contracts"] == len(in_2024)  # every 2024 start is observed 9 months at as_of
+    assert pd.isna(last["dares"])  # the reference table stops at 2022: said in the note
+    assert "dernier chiffre : 21\u202f% (2022)" in RP.cohort_note(cfa_ctx, t)
