@@ -83,8 +83,10 @@ def dares_year(as_of: pd.Timestamp, horizon: int) -> int:
     >>> dares_year(pd.Timestamp("2025-09-29"), 9)
     2023
     """
-    last = pd.Timestamp(as_of) - pd.DateOffset(months=horizon)
-    return int(last.year) if (last.month, last.day) == (12, 31) else int(last.year) - 1
+    year = pd.Timestamp(as_of).year
+    while pd.Timestamp(year=year, month=12, day=31) + pd.DateOffset(months=horizon) > pd.Timestamp(as_of):
+        year -= 1
+    return int(year)
 
 
 def _dares_rates(ctx: ReportContext) -> dict[int, float]:
