@@ -16,7 +16,6 @@ from aioa_analysis.core.formatting import (
     format_table,
     fr_date,
     fr_percent,
-    suppressed_label,
     table_html,
 )
 from aioa_analysis.reporting.display import show_figure, show_html
@@ -48,6 +47,9 @@ ORDER_NOTE: Final = (
     "(valeur manquante dans les fichiers) en fin de liste. Losange : taux national du groupe."
 )
 """How the groups of a rate table are ordered (see :func:`.labels.order_groups`)."""
+
+HIDDEN: Final = "secret"
+"""What a rate table shows in every cell of a hidden row (the same mark, whatever the reason)."""
 
 CI: Final = {"ci": ("ci_low", "ci_high", "percent")}
 """The 95 % interval column of a rate table (:func:`aioa_analysis.core.formatting.format_table`)."""
@@ -96,16 +98,23 @@ def rate_table(
     note: str | None = None,
     not_observable: bool = False,
 ) -> str:
+    """A rate table in French formats; every count, rate and interval of a hidden row reads « secret ».
+
+    The same mark for every hidden row (primary or secondary suppression), so that the reader cannot
+    tell which rows have few contracts; counts of 1 or 2 are never printed.
+    """
+    counts = ["n_contracts", "n_ruptures", "rate", "ci"]
     disp = format_table(
-        t,
-        rate_columns(dim_header) + (extra or []),
-        suppress=["rate", "ci", "n_ruptures"],
-        min_n=ctx.min_n,
-        intervals=CI,
+        t, rate_columns(dim_header) + (extra or []), suppress=counts, min_n=ctx.min_n, intervals=CI
     )
+    headers = ("Contrats observés", "Ruptures", "Taux", "IC 95 %")
+    hidden = t["suppressed"].astype("boolean").fillna(False).to_numpy() if "suppressed" in t else None
+    if hidden is not None:
+        disp.loc[hidden, list(headers)] = HIDDEN
     if not_observable:  # a group with no contract observable yet (too recent for the horizon)
         empty = (pd.to_numeric(t["n_contracts"], errors="coerce").fillna(0) == 0).to_numpy()
-        for header in ("Ruptures", "Taux", "IC 95 %"):
+        disp.loc[empty, "Contrats observés"] = "0"
+        for header in headers[1:]:
             disp.loc[empty, header] = NOT_OBSERVABLE
     return table_html(disp, table_id=table_id, caption=caption, note=note or suppression_note(ctx))
 
@@ -155,9 +164,11 @@ def chart_with_table(
 
 
 def suppression_note(ctx: ReportContext) -> str:
-    """The note under a rate table: what « n < 20 » means and how the rate is defined."""
+    """The note under a rate table: what « secret » means and how the rate is defined."""
     return (
-        f"« {suppressed_label(ctx.min_n)} » : taux non publié, moins de {ctx.min_n} contrats observés. "
+        f"« {HIDDEN} » : valeur non publiée (secret statistique) : moins de {ctx.min_n} contrats observés, "
+        "ou 1 ou 2 ruptures (ou 1 ou 2 contrats non rompus), ou valeur masquée pour qu'aucune différence "
+        "entre les tableaux des rapports (département et CFA) ne permette de retrouver une valeur cachée. "
         f"Taux de rupture à {ctx.horizon} mois : contrats commencés au moins {ctx.horizon} mois avant le "
         f"{fr_date(ctx.as_of)}, rompus dans les {ctx.horizon} mois suivant leur début."
     )
@@ -196,9 +207,12 @@ def category_references(ctx: ReportContext, dimension: str) -> dict[str, float]:
     return {str(c): float(v) for c, v in zip(sel["category"], sel["value"], strict=True)}
 
 
-def overall_references(ctx: ReportContext) -> pd.DataFrame:
-    """The reference lines of a rate chart: the scope's own rate (when published), then the published ones."""
-    ov = ctx.results.overall
+def overall_references(ctx: ReportContext, overall: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The reference lines of a rate chart: the scope's own rate (when published), then the published ones.
+
+    ``overall``: the scope's overall rate with its suppression (default ``ctx.results.overall``).
+    """
+    ov = ctx.results.overall if overall is None else overall
     rows = []
     if len(ov) and pd.notna(ov["rate"].iloc[0]) and not bool(ov["suppressed"].iloc[0]):
         rows.append(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aioa_analysis.reporting import figures
 from aioa_analysis.reporting.display import show_figure, show_html
+from aioa_analysis.reporting.sections import publication
 from aioa_analysis.reporting.sections.context import ReportContext
 from aioa_analysis.reporting.sections.labels import FAMILY_LABELS, order_groups
 from aioa_analysis.reporting.sections.layout import (
@@ -11,7 +12,6 @@ from aioa_analysis.reporting.sections.layout import (
     ORDER_NOTE,
     category_references,
     heading,
-    overall_references,
     rate_table,
     suppression_note,
     unavailable,
@@ -21,7 +21,7 @@ from aioa_analysis.reporting.sections.layout import (
 def show_par_diplome(ctx: ReportContext) -> None:
     """Rupture rate by diploma level and by type of diploma, with the national references."""
     heading("par-diplome")
-    t = ctx.results.by_level
+    t = publication.published(ctx, ctx.results.by_level, "diploma_level")
     if t.empty:
         unavailable("Taux par diplôme")
         return
@@ -32,7 +32,7 @@ def show_par_diplome(ctx: ReportContext) -> None:
     fig = figures.rate_bars(
         t,
         label="label",
-        references=overall_references(ctx),
+        references=publication.references(ctx),
         reference="france",
         reference_name=FRANCE_SECTOR,
         min_n=ctx.min_n,
@@ -53,7 +53,7 @@ def show_par_diplome(ctx: ReportContext) -> None:
             note=suppression_note(ctx) + " Losange : taux national du niveau, quand il est publié.",
         )
     )
-    fam = ctx.results.by_family
+    fam = publication.published(ctx, ctx.results.by_family, "diploma_family")
     fam = fam.assign(
         label=fam["diploma_family"].astype(str).map(FAMILY_LABELS).fillna(fam["diploma_family"].astype(str)),
         france=fam["diploma_family"].astype(str).map(category_references(ctx, "diploma_family")),
@@ -62,7 +62,7 @@ def show_par_diplome(ctx: ReportContext) -> None:
     fig = figures.rate_bars(
         fam,
         label="label",
-        references=overall_references(ctx),
+        references=publication.references(ctx),
         reference="france",
         reference_name=FRANCE_SECTOR,
         min_n=ctx.min_n,

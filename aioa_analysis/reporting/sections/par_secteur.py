@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from aioa_analysis.reporting import figures
 from aioa_analysis.reporting.display import show_figure, show_html
+from aioa_analysis.reporting.sections import publication
 from aioa_analysis.reporting.sections.context import ReportContext
 from aioa_analysis.reporting.sections.labels import order_groups
 from aioa_analysis.reporting.sections.layout import (
     FRANCE_SECTOR,
     ORDER_NOTE,
     heading,
-    overall_references,
     rate_table,
     suppression_note,
     unavailable,
@@ -20,7 +20,7 @@ from aioa_analysis.reporting.sections.layout import (
 def show_par_secteur(ctx: ReportContext) -> None:
     """Rupture rate by sector, with the national sector references."""
     heading("par-secteur")
-    t = ctx.results.sector_funnel
+    t = publication.published(ctx, ctx.results.sector_funnel, "sector")
     if t.empty:
         unavailable("Taux par secteur")
         return
@@ -28,7 +28,7 @@ def show_par_secteur(ctx: ReportContext) -> None:
     sec_ref = ref.loc[(ref["indicator"] == "rupture_rate") & (ref["dimension"] == "sector")]
     france = dict(zip(sec_ref["category"], sec_ref["value"], strict=True))
     t = order_groups(t.assign(france=t["sector"].astype(str).map(france)), "sector")
-    overall = overall_references(ctx)
+    overall = publication.references(ctx)
     fig = figures.rate_bars(
         t,
         label="label",
