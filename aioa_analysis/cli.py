@@ -39,6 +39,7 @@ COMMANDS: dict[str, str] = {
     "followup": "aioa_analysis.commands.followup",
     "vigilance": "aioa_analysis.commands.vigilance",
     "plaquette": "aioa_analysis.commands.plaquette",
+    "forecast": "aioa_analysis.commands.forecast",
 }
 
 log = logging.getLogger("aioa_analysis")
