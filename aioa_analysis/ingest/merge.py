@@ -27,7 +27,16 @@ from aioa_analysis.core.schema import (
     C,
 )
 from aioa_analysis.ingest.rules import AMENDMENT_TYPES
-from aioa_analysis.ingest.values import DUP_OF, GROUP, IS_AMENDMENT, PRIMARY, REASON, ROW, column_or_na
+from aioa_analysis.ingest.values import (
+    DUP_OF,
+    GROUP,
+    IS_AMENDMENT,
+    PRIMARY,
+    REASON,
+    ROW,
+    column_or_na,
+    first_per_group,
+)
 
 #: columns never compared for merge conflicts (lineage, personal, free text, labels)
 _NO_CONFLICT: Final = frozenset(
@@ -54,6 +63,11 @@ _INITIAL_FIRST: Final = (C.contract_type, C.signature_date, C.start_date, C.dero
 #: columns taken from the row that represents the contract (its initial row of the first source)
 _LINEAGE: Final = (C.source, C.source_file, C.source_row)
 
+#: the columns :func:`_precedence_order` reads
+_ORDER_KEYS: Final = frozenset(
+    {GROUP, ROW, IS_AMENDMENT, C.source, C.source_file, C.amendment_no, C.amendment_effective_date}
+)
+
 
 def flag_exact_duplicates(df: pd.DataFrame) -> pd.DataFrame:
     """Set ``_dup_of`` (the ``_row`` of the first identical row) on live rows identical after parsing.
@@ -67,13 +81,18 @@ def flag_exact_duplicates(df: pd.DataFrame) -> pd.DataFrame:
     >>> flag_exact_duplicates(df)["_dup_of"].tolist()
     [<NA>, 0, <NA>]
     """
-    live = df.loc[df[REASON].isna().to_numpy()]
+    alive = df[REASON].isna().to_numpy(copy=True)
     cols = [c for c in df.columns if not c.startswith("_") and c not in LINEAGE_COLUMNS]
-    same = (
-        live.groupby(cols, sort=False, dropna=False).ngroup().to_numpy()
-        if cols
-        else np.zeros(len(live), dtype=np.int64)
-    )
+    if cols:
+        # identical rows are identical on the typed columns (dates, numbers, flags): compare every
+        # column only on the few rows whose typed values repeat (1 M rows: 6.5 -> 0.5 s)
+        typed = [c for c in cols if not pd.api.types.is_string_dtype(df[c].dtype)] or cols
+        alive[alive] = df.loc[alive, typed].duplicated(keep=False).to_numpy()
+        live = df.loc[alive, [*cols, ROW]]
+        same = live.groupby(cols, sort=False, dropna=False).ngroup().to_numpy()
+    else:
+        live = df.loc[alive, [ROW]]
+        same = np.zeros(len(live), dtype=np.int64)
     rows = live[ROW].astype("int64")
     first = rows.groupby(same).transform("first")
     dup_of = pd.Series(pd.NA, index=df.index, dtype="Int64")
@@ -177,27 +196,45 @@ def merge_contracts(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         for c in df.columns
         if not c.startswith("_") and (c not in FORBIDDEN_IN_CONTRACTS or c == C.birth_date)
     ]
-    from_initial = [c for c in _INITIAL_FIRST if c in values]
     is_live = df[GROUP].notna().to_numpy() & df[DUP_OF].isna().to_numpy()
-    live = df.loc[is_live, [*values, GROUP, ROW, IS_AMENDMENT]]
-    latest = live.iloc[_precedence_order(live, initial_first=False)]
-    initial = live[[*from_initial, *_LINEAGE, GROUP, ROW]].iloc[_precedence_order(live, initial_first=True)]
-    merged = latest.groupby(GROUP)[values].first()
-    primary = initial.drop_duplicates(GROUP).set_index(GROUP)
-    firsts = initial.groupby(GROUP)[from_initial].first()
-    merged = merged.assign(**{c: firsts[c] for c in from_initial}, **{c: primary[c] for c in _LINEAGE})
+    at = np.flatnonzero(is_live)
+    # order the sort keys only, then one take per output column: reordering or grouping the whole
+    # frame gathered ~40 string columns several times (1 M rows: merge 10.8 -> ~2 s)
+    keys = df.loc[is_live, [c for c in df.columns if c in _ORDER_KEYS]]
+    latest = at[_precedence_order(keys, initial_first=False)]
+    initial = at[_precedence_order(keys, initial_first=True)]
+    group = df[GROUP].to_numpy(dtype=np.int64, na_value=-1)
+    n_groups = int(group.max(initial=-1)) + 1
+    primary = first_per_group(initial, group, n_groups)
+    groups = np.flatnonzero(primary >= 0)
+    primary = primary[groups]
+
+    def first_valid(order: np.ndarray, name: str) -> np.ndarray:
+        return first_per_group(order, group, n_groups, df[name].notna().to_numpy())[groups]
+
+    source = {c: first_valid(latest, c) for c in values}
+    source.update({c: first_valid(initial, c) for c in _INITIAL_FIRST if c in values})
+    source.update({c: primary for c in _LINEAGE if c in values})
+    id_parts = [C.contract_id, C.apprentice_key, C.start_date, C.source_file, C.source_row]
+    ids = _contract_ids(
+        pd.DataFrame({c: df[c].array.take(source[c], allow_fill=True) for c in id_parts if c in source})
+    )
+    codes, uniques = pd.factorize(ids, sort=True)
+    rank = np.argsort(np.where(codes < 0, len(uniques), codes), kind="stable")  # by contract_id
+    in_order = groups[rank]
+    amendments = df.loc[is_live & df[IS_AMENDMENT].to_numpy(dtype=bool)]
     contracts = pd.DataFrame(
         {
-            GROUP: merged.index.to_numpy(dtype=np.int64),
-            **{c: merged[c].array for c in values if c != C.contract_id},
-            C.contract_id: _contract_ids(merged).array,
-            C.amendment_count: _amendment_counts(live).reindex(merged.index, fill_value=0).array,
-            C.sources: _sources(df).reindex(merged.index).array,
+            GROUP: pd.array(in_order, dtype="Int64"),
+            **{c: df[c].array.take(source[c][rank], allow_fill=True) for c in values if c != C.contract_id},
+            C.contract_id: ids.array.take(rank),
+            C.amendment_count: _amendment_counts(amendments).reindex(in_order, fill_value=0).array,
+            C.sources: _sources(df).reindex(in_order).array,
         }
     )
-    contracts[GROUP] = contracts[GROUP].astype("Int64")
-    contracts = contracts.sort_values(C.contract_id, kind="stable").reset_index(drop=True)
-    return contracts, df.assign(**{PRIMARY: df[ROW].isin(primary[ROW]).to_numpy()})
+    is_primary = np.zeros(len(df), dtype=bool)
+    is_primary[primary] = True
+    return contracts, df.assign(**{PRIMARY: is_primary})
 
 
 def _contract_ids(merged: pd.DataFrame) -> pd.Series:
@@ -259,9 +296,10 @@ def find_conflicts(df: pd.DataFrame, contracts: pd.DataFrame) -> pd.DataFrame:
     empty = pd.DataFrame(
         {k: pd.Series(dtype="string") for k in ("contract_id", "column", "source", "source_file", "value")}
     )
-    live = df.loc[df[GROUP].notna().to_numpy() & df[DUP_OF].isna().to_numpy()]
-    n_files = live.groupby(GROUP)[C.source_file].nunique()
-    sub = live.loc[live[GROUP].isin(n_files.index[n_files > 1]).to_numpy()]
+    is_live = df[GROUP].notna().to_numpy() & df[DUP_OF].isna().to_numpy()
+    files = df.loc[is_live, [GROUP, C.source_file]]  # the whole frame only for the groups that need it
+    n_files = files.groupby(GROUP)[C.source_file].nunique()
+    sub = df.loc[is_live & df[GROUP].isin(n_files.index[n_files > 1]).to_numpy(dtype=bool, na_value=False)]
     if sub.empty:
         return empty
     cols = [c for c in sub.columns if not c.startswith("_") and c not in _NO_CONFLICT]

@@ -32,6 +32,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from aioa_analysis import __version__
@@ -527,9 +528,11 @@ def _write_outputs(
 
 def _identity_store(rows: pd.DataFrame, wanted: list[pd.Series]) -> pd.DataFrame:
     """The identity store of the people in ``wanted`` only, built from their rows."""
-    keys = pd.concat(wanted, ignore_index=True).dropna().astype(object)
-    # as objects: ``isin`` between two pyarrow string columns is ten times slower (pandas 3.1)
-    kept = rows[C.apprentice_key].astype(object).isin(keys).to_numpy()
+    keys = pa.array(pd.concat(wanted, ignore_index=True).dropna().astype("string").array)
+    # Arrow's own is_in: pandas' isin between two pyarrow string columns is ten times slower, and
+    # through object arrays three times (1 M rows: 0.26 s)
+    kept = pc.is_in(pa.array(rows[C.apprentice_key].astype("string").array), value_set=keys)
+    kept = kept.to_numpy(zero_copy_only=False)
     return build_identities(rows.loc[kept])
 
 

@@ -12,6 +12,7 @@ import functools
 from collections.abc import Callable
 from typing import Final
 
+import numpy as np
 import pandas as pd
 
 from aioa_analysis.core.schema import IDENTITY_COLUMNS, LINEAGE_COLUMNS, C
@@ -84,6 +85,30 @@ _CODE_PARSERS: Final[dict[str, Callable[[pd.Series], pd.Series]]] = {
     C.dispositif: normalise_code,
     C.exam_session: normalise_code,
 }
+
+
+def first_per_group(
+    order: np.ndarray, group: np.ndarray, n_groups: int, valid: np.ndarray | None = None
+) -> np.ndarray:
+    """Per group code ``0..n_groups-1``: the first position of ``order`` whose row is ``valid`` (every
+    row when ``None``), -1 when none. ``order`` lists row positions with each group's rows next to
+    each other; ``group`` (codes, -1 for none) and ``valid`` are indexed by row position.
+
+    With a precedence order this is ``groupby(group).first()`` for one column, as positions: one
+    ``take`` per column then builds the frame (a groupby of the whole frame gathers it twice).
+
+    >>> valid = np.array([True, False, True, True])
+    >>> first_per_group(np.array([1, 0, 3, 2]), np.array([0, 0, 2, 2]), 3, valid).tolist()
+    [0, -1, 3]
+    """
+    g = group[order]
+    if valid is not None:
+        keep = valid[order]
+        order, g = order[keep], g[keep]
+    starts = np.r_[True, g[1:] != g[:-1]] if len(g) else np.zeros(0, dtype=bool)
+    out = np.full(n_groups, -1, dtype=np.int64)
+    out[g[starts]] = order[starts]
+    return out
 
 
 def na_strings(index: pd.Index) -> pd.Series:
