@@ -107,7 +107,7 @@ def _latest_per_key(ident: pd.DataFrame) -> pd.DataFrame:
     columns = [c for c in IDENTITY_DTYPES if c in ident.columns and c != C.apprentice_key]
     keys, people = pd.factorize(ident[C.apprentice_key], sort=True)
     # sort integer codes, then one take per column: sorting the frame then grouping it gathered
-    # every column twice (0.9 M people: 3.4 -> ~0.8 s)
+    # every column twice (0.9 M people, loaded host: 7.5 -> 4.8 s)
     order = np.lexsort(
         (
             ident["_row"].to_numpy(dtype="float64", na_value=-np.inf),

@@ -85,7 +85,7 @@ def flag_exact_duplicates(df: pd.DataFrame) -> pd.DataFrame:
     cols = [c for c in df.columns if not c.startswith("_") and c not in LINEAGE_COLUMNS]
     if cols:
         # identical rows are identical on the typed columns (dates, numbers, flags): compare every
-        # column only on the few rows whose typed values repeat (1 M rows: 6.5 -> 0.5 s)
+        # column only on the few rows whose typed values repeat (1 M rows, loaded host: 10.6 -> 0.5 s)
         typed = [c for c in cols if not pd.api.types.is_string_dtype(df[c].dtype)] or cols
         alive[alive] = df.loc[alive, typed].duplicated(keep=False).to_numpy()
         live = df.loc[alive, [*cols, ROW]]
@@ -199,7 +199,7 @@ def merge_contracts(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     is_live = df[GROUP].notna().to_numpy() & df[DUP_OF].isna().to_numpy()
     at = np.flatnonzero(is_live)
     # order the sort keys only, then one take per output column: reordering or grouping the whole
-    # frame gathered ~40 string columns several times (1 M rows: merge 10.8 -> ~2 s)
+    # frame gathered ~40 string columns several times (1 M rows, loaded host: merge 14.5 -> 6.2 s)
     keys = df.loc[is_live, [c for c in df.columns if c in _ORDER_KEYS]]
     latest = at[_precedence_order(keys, initial_first=False)]
     initial = at[_precedence_order(keys, initial_first=True)]

@@ -530,7 +530,7 @@ def _identity_store(rows: pd.DataFrame, wanted: list[pd.Series]) -> pd.DataFrame
     """The identity store of the people in ``wanted`` only, built from their rows."""
     keys = pa.array(pd.concat(wanted, ignore_index=True).dropna().astype("string").array)
     # Arrow's own is_in: pandas' isin between two pyarrow string columns is ten times slower, and
-    # through object arrays three times (1 M rows: 0.26 s)
+    # through object arrays three times (1 M rows: 0.73 -> 0.26 s)
     kept = pc.is_in(pa.array(rows[C.apprentice_key].astype("string").array), value_set=keys)
     kept = kept.to_numpy(zero_copy_only=False)
     return build_identities(rows.loc[kept])

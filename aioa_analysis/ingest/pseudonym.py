@@ -156,7 +156,7 @@ def hmac_hex(messages: pd.Series, key: bytes) -> pd.Series:
     """
     codes, uniques = pd.factorize(messages.astype("string"), use_na_sentinel=True)
     # one-shot hmac.digest (C) over a numpy array of str: 2x faster than hmac.new per message
-    # iterating the Arrow uniques (1 M contracts: 4.8 -> ~2.4 s)
+    # iterating the Arrow uniques (1 M contracts, loaded host: 7.4 -> 3.5 s)
     digests = [hmac.digest(key, m.encode("utf-8"), "sha256").hex() for m in uniques.to_numpy(dtype=object)]
     values = pd.array(digests, dtype="string")
     return pd.Series(values.take(codes, allow_fill=True), index=messages.index, dtype="string")
