@@ -54,6 +54,7 @@ from aioa_analysis.ingest.exams import (
     normalise_exam_result,
 )
 from aioa_analysis.ingest.merge import (
+    apprentice_conflicts,
     assign_contract_groups,
     count_conflicts,
     find_conflicts,
@@ -111,7 +112,11 @@ def clean_contracts(raw: pd.DataFrame, *, exams: pd.DataFrame | None = None) -> 
     )
     merged, rows = merge_contracts(rows)
     merged = merged.pipe(impute_planned_end).pipe(flag_invalid_contracts)
-    conflicts = find_conflicts(rows, merged)
+    conflicts = (
+        pd.concat([find_conflicts(rows, merged), apprentice_conflicts(rows, merged)], ignore_index=True)
+        .sort_values(["contract_id", "column", C.source_file], kind="stable")
+        .reset_index(drop=True)
+    )
     rows, conflicts = _reject_whole_contracts(rows, merged, conflicts)
     contracts = (
         merged.loc[merged[REASON].isna().to_numpy()]
@@ -189,6 +194,7 @@ __all__ = [
     "CleanResult",
     "add_months",
     "age_band",
+    "apprentice_conflicts",
     "assign_contract_groups",
     "categorise_rupture_reasons",
     "clean_contracts",

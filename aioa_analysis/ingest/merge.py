@@ -43,6 +43,7 @@ _NO_CONFLICT: Final = frozenset(
     {
         *LINEAGE_COLUMNS,
         C.sources,
+        C.apprentice_key,  # two apprentices under one contract: apprentice_conflicts, in one file too
         *IDENTITY_COLUMNS,
         *FORBIDDEN_IN_CONTRACTS,
         C.rupture_reason_raw,
@@ -322,6 +323,41 @@ def find_conflicts(df: pd.DataFrame, contracts: pd.DataFrame) -> pd.DataFrame:
     long = long.assign(contract_id=long[GROUP].map(ids))
     out = long[["contract_id", "column", C.source, C.source_file, "value"]].astype("string")
     return out.sort_values(["contract_id", "column", C.source_file], kind="stable").reset_index(drop=True)
+
+
+def apprentice_conflicts(df: pd.DataFrame, contracts: pd.DataFrame) -> pd.DataFrame:
+    """Contracts whose rows carry two different apprentices (``apprentice_key``), in one file or
+    several: one line per row's pseudonym, as in :func:`find_conflicts` (never a name). The contract
+    keeps the apprentice of its representative row; the disagreement is listed, not merged silently.
+
+    >>> df = pd.DataFrame({"_group": pd.array([0, 0, 1], dtype="Int64"),
+    ...     "_dup_of": pd.array([pd.NA] * 3, dtype="Int64"),
+    ...     "apprentice_key": pd.array(["k1", "k2", "k3"], dtype="string"),
+    ...     "source": ["deca_extract"] * 3, "source_file": ["a.csv", "a.csv", "a.csv"]})
+    >>> contracts = pd.DataFrame({"_group": [0, 1], "contract_id": ["X", "Y"]})
+    >>> apprentice_conflicts(df, contracts)[["contract_id", "column", "value"]].values.tolist()
+    [['X', 'apprentice_key', 'k1'], ['X', 'apprentice_key', 'k2']]
+    """
+    cols = ["contract_id", "column", C.source, C.source_file, "value"]
+    is_live = df[GROUP].notna().to_numpy() & df[DUP_OF].isna().to_numpy()
+    rows = df.loc[is_live, [GROUP, C.apprentice_key, C.source, C.source_file]].dropna(
+        subset=[C.apprentice_key]
+    )
+    n_people = rows.groupby(GROUP)[C.apprentice_key].nunique()
+    rows = rows.loc[rows[GROUP].isin(n_people.index[n_people > 1]).to_numpy()]
+    rows = rows.drop_duplicates([GROUP, C.apprentice_key, C.source_file])
+    ids = contracts.set_index(GROUP)[C.contract_id]
+    out = pd.DataFrame(
+        {
+            "contract_id": rows[GROUP].map(ids).to_numpy(),
+            "column": C.apprentice_key,
+            C.source: rows[C.source].to_numpy(),
+            C.source_file: rows[C.source_file].to_numpy(),
+            "value": rows[C.apprentice_key].to_numpy(),
+        },
+        columns=cols,
+    ).astype("string")
+    return out.sort_values(["contract_id", C.source_file, "value"], kind="stable").reset_index(drop=True)
 
 
 def count_conflicts(contracts: pd.DataFrame, conflicts: pd.DataFrame) -> pd.DataFrame:
