@@ -68,6 +68,8 @@ REPORT_COLUMNS: frozenset[str] = frozenset(
         C.employer_headcount,
         C.employer_naf,  # coverage per CFA (quality section)
         C.residence_postcode,
+        C.training_end_date,  # the points de vigilance: the summer effect stops at the end of training,
+        C.cfa_name,  # ... and the sentences name each CFA
     }
 )
 
