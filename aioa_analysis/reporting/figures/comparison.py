@@ -115,8 +115,8 @@ def funnel_plot(
 def default_limit_columns(limits: pd.DataFrame) -> tuple[tuple[str, str, str], ...]:
     """The limit columns drawn by default: the over-dispersion-aware ones (``_adj``) when present.
 
-    >>> default_limit_columns(pd.DataFrame(columns=["lower_95_adj"]))[1]
-    ('lower_95_adj', 'upper_95_adj', 'Limites 95 % (sur-dispersion)')
+    >>> default_limit_columns(pd.DataFrame(columns=["lower_95_adj"]))[1][:2]
+    ('lower_95_adj', 'upper_95_adj')
     """
     if "lower_95_adj" in limits.columns:
         return (
