@@ -40,6 +40,19 @@ def hz_oe() -> pd.DataFrame:
     )
 
 
+def casemix_rows() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "label": ["haut", "normal", "bas", "seul", "écart non retenu"],
+            "value": [1.5, 1.0, 0.6, float("nan"), 1.4],
+            "ci_low": [1.1, 0.8, 0.4, float("nan"), 1.05],
+            "ci_high": [2.0, 1.2, 0.9, float("nan"), 1.9],
+            "comparable": [True, True, True, False, True],
+            "alert": [True, False, True, False, False],  # the last: interval above 1, not an alert
+        }
+    )
+
+
 def _all_figures() -> list[go.Figure]:
     limits = pd.DataFrame(
         {
@@ -71,16 +84,11 @@ def _all_figures() -> list[go.Figure]:
             "critical": [False, True],
         }
     )
-    oe = rate_table().assign(
-        oe_ratio=[1.5, 0.9, 2.0],
-        oe_ci_low=[1.2, 0.7, 0.5],
-        oe_ci_high=[1.9, 1.1, 4.0],
-        expected=[46.0, 33.0, 2.0],
-    )
+    cm = casemix_rows()
     return [
         figures.rate_bars(rate_table(), label="label"),
         figures.funnel_plot(units, limits, label="label", target=0.22),
-        figures.oe_forest(oe, label="label"),
+        figures.casemix_forest(cm),
         figures.rate_trend(rate_table().assign(cohort=["2022-2023", "2023-2024", "2024-2025"]), x="cohort"),
         figures.survival_curves(km, estimate="rate"),
         figures.share_bars(rate_table().rename(columns={"rate": "share"}), label="label"),
@@ -90,7 +98,7 @@ def _all_figures() -> list[go.Figure]:
 
 
 @pytest.mark.parametrize(
-    "fig", _all_figures(), ids=["bars", "funnel", "oe", "trend", "km", "shares", "hazard", "hazard_oe"]
+    "fig", _all_figures(), ids=["bars", "funnel", "casemix", "trend", "km", "shares", "hazard", "hazard_oe"]
 )
 def test_every_figure_is_french_and_has_no_inner_title(fig):
     assert isinstance(fig, go.Figure)
@@ -213,24 +221,52 @@ def test_spread_labels_keeps_order_and_stays_on_the_chart():
     assert figures.spread_labels([], xmax=1, top=1) == []
 
 
-def test_oe_forest_colours_intervals_excluding_one():
-    oe = pd.DataFrame(
-        {
-            "label": ["haut", "normal", "bas"],
-            "oe_ratio": [1.5, 1.0, 0.6],
-            "oe_ci_low": [1.1, 0.8, 0.4],
-            "oe_ci_high": [2.0, 1.2, 0.9],
-            "n_ruptures": [30, 20, 6],
-            "expected": [20.0, 20.0, 10.0],
-        }
-    )
-    fig = figures.oe_forest(oe, label="label")
+def test_casemix_forest_colours_alerts_only_and_names_non_comparable_cfas():
+    fig = figures.casemix_forest(casemix_rows(), highlight=["normal"])
+    # colour follows the alert of the whole report, not the interval: "écart non retenu" stays blue
     assert list(fig.data[0].marker.color) == [
         figures.COLORS["alert"],
-        figures.COLORS["main"],
+        figures.COLORS["national"],
         figures.COLORS["good"],
+        figures.COLORS["main"],
     ]
+    assert list(fig.data[0].y) == ["haut", "normal", "bas", "écart non retenu"]
+    # the non comparable CFA has its row, with no visible point, and says so
+    assert list(fig.data[1].y) == ["seul"] and fig.data[1].marker.opacity == 0
+    assert [a.text for a in fig.layout.annotations] == ["non comparable"]
+    assert list(fig.layout.yaxis.categoryarray) == list(casemix_rows()["label"])
     assert [s.x0 for s in fig.layout.shapes] == [1]
+
+
+def test_funnel_plot_draws_the_over_dispersion_limits_by_default():
+    limits = pd.DataFrame(
+        {
+            "n": [10, 100],
+            "lower_95": [0.0, 0.15],
+            "upper_95": [0.5, 0.3],
+            "lower_998": [0.0, 0.1],
+            "upper_998": [0.6, 0.35],
+            "lower_95_adj": [0.0, 0.1],
+            "upper_95_adj": [0.6, 0.4],
+            "lower_998_adj": [0.0, 0.05],
+            "upper_998_adj": [0.7, 0.45],
+        }
+    )
+    units = rate_table().assign(flag=["within", "within", "within"])
+    fig = figures.funnel_plot(units, limits, label="label", target=0.22)
+    upper = [t for t in fig.data if t.name and t.name.startswith("Limites")]
+    assert [t.name for t in upper] == [
+        "Limites 99,8\u202f% (sur-dispersion)",
+        "Limites 95\u202f% (sur-dispersion)",
+    ]
+    assert list(upper[0].y) == [70.0, 45.0]
+    plain = figures.funnel_plot(
+        units, limits.filter(regex="^(n|lower_95|upper_95|lower_998|upper_998)$"), label="label", target=0.22
+    )
+    assert [t.name for t in plain.data if t.name and t.name.startswith("Limites")] == [
+        "Limites 99,8\u202f%",
+        "Limites 95\u202f%",
+    ]
 
 
 def test_survival_curves_one_line_per_group_joining_the_monthly_points():

@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -27,7 +28,7 @@ from tests.report_fakes import AS_OF, CFAS, write_fake_inputs
 
 ROOT = Path(__file__).resolve().parents[1]
 N_CHARTS = 13
-"""Charts of the département report (funnel, O/E, sector, level, diploma type, cohorts, survival,
+"""Charts of the département report (CFAs at equal case-mix, funnel, sector, level, diploma type, cohorts, survival,
 phases, hazard, hazard O/E, re-contracting, pass rate, rupture by exam result)."""
 
 
@@ -232,9 +233,8 @@ def test_results_come_from_one_pure_function_and_the_context_is_frozen(ctx):
             pd.testing.assert_frame_equal(mine, theirs, obj=f.name)
         else:
             assert repr(mine) == repr(theirs), f.name
-    assert sections.collect_findings(again, cfa_label=ctx.cfa_label) == ctx.findings
     assert isinstance(ctx.findings, tuple) and ctx.findings
-    for obj, name in ((ctx, "findings"), (ctx.results, "overall")):
+    for obj, name in ((ctx, "params"), (ctx.results, "overall")):
         with pytest.raises(dataclasses.FrozenInstanceError):
             setattr(obj, name, None)
 
@@ -245,9 +245,124 @@ def test_a_cfa_report_describes_its_cfa_and_compares_it_with_every_cfa(fake_data
     assert len(one.departement) == len(ctx.departement)
     pd.testing.assert_frame_equal(one.results.funnel, ctx.results.funnel)
     assert one.results.overall["n_contracts"].iloc[0] < ctx.results.overall["n_contracts"].iloc[0]
-    assert all(
-        f.subject == one.cfa_label for f in one.findings if f.anchor.startswith(("fig-cfa", "tab-cfa"))
+    cfa_rows = one.results.vigilance.loc[one.results.vigilance["dimension"] == "cfa", "group"]
+    assert set(cfa_rows) <= {CFAS[0]}  # a CFA report speaks of its own CFA only
+    # ... with the p-values adjusted over the whole family: the same records as the département's
+    dept = ctx.results.vigilance
+    pd.testing.assert_frame_equal(
+        one.results.vigilance,
+        dept[(dept["dimension"] != "cfa") | (dept["group"] == CFAS[0])].reset_index(drop=True),
     )
+    pd.testing.assert_frame_equal(one.results.cfa_casemix, ctx.results.cfa_casemix)
+
+
+def test_vigilance_records_are_those_of_aioa_vigilance(ctx, fake_data):
+    from aioa_analysis.stats.vigilance import vigilance_findings
+
+    pd.testing.assert_frame_equal(ctx.results.vigilance, vigilance_findings(ctx.departement, as_of=ctx.as_of))
+    one = sections.prepare_report(data_file=str(fake_data), horizon=9, cfa=CFAS[1])
+    pd.testing.assert_frame_equal(
+        one.results.vigilance, vigilance_findings(one.departement, as_of=one.as_of, cfa=CFAS[1])
+    )
+    assert ctx.findings == tuple(ctx.results.vigilance.to_dict("records"))
+
+
+def test_the_adjusted_cfa_chart_shows_the_vigilance_numbers(ctx):
+    cm, f = ctx.results.cfa_casemix, ctx.results.vigilance
+    rows = f[f["dimension"] == "cfa"].set_index("group")
+    mine = cm.set_index("cfa").loc[rows.index]
+    np.testing.assert_allclose(mine["value"], rows["value"])
+    assert (mine["alert"] == rows["alert"]).all()
+    assert (mine["comparable"] == rows["kind"].eq("cfa_casemix")).all()
+    assert mine.loc[~mine["comparable"], "value"].isna().all()  # a non comparable CFA has no ratio
+
+
+def test_one_count_of_ruptures_after_the_diploma(ctx):
+    res = ctx.results
+    from aioa_analysis.stats.outcomes import OUTCOME, with_outcome
+
+    started = ctx.contracts[ctx.contracts["start_date"] <= ctx.as_of]
+    truth = int(with_outcome(started, as_of=ctx.as_of)[OUTCOME].eq("ruptured_after_diploma").sum())
+    assert res.n_after_diploma == truth
+    phase = res.phases.loc[res.phases["phase"] == "apres_diplome", "n_ruptures"]
+    assert int(phase.iloc[0]) == truth  # the « Après le diplôme » row of the phases table
+    cards = " ".join(synthese.key_figures(ctx))
+    assert re.search(
+        rf">{truth}</span><span class=\"label\">ruptures après l&#x27;obtention du diplôme", cards
+    )
+
+
+def test_whole_contract_card_is_aalen_johansen_with_its_interval(ctx):
+    from aioa_analysis.stats.competing import whole_contract_rates
+
+    w = ctx.results.whole
+    pd.testing.assert_frame_equal(w, whole_contract_rates(ctx.contracts, as_of=ctx.as_of, min_n=ctx.min_n))
+    assert w["estimator"].iloc[0] == "aalen-johansen"
+    card = next(c for c in synthese.key_figures(ctx) if "avant leur fin prévue" in c)
+    assert "Aalen-Johansen" in card and "IC 95" in card and "Kaplan" not in card
+    # the monthly curve ends on the same estimator: its last published value is below the card's
+    cif = ctx.results.cif
+    shown = cif.loc[~cif["suppressed"]]
+    assert (shown["n_at_risk"] >= ctx.min_n).all() and shown["rate"].is_monotonic_increasing
+    assert float(shown["rate"].iloc[-1]) <= float(w["rate"].iloc[0]) + 1e-12
+
+
+def test_cif_by_month_equals_the_share_broken_without_censoring():
+    from aioa_analysis.reporting.sections.results import cif_by_month
+
+    # every contract has reached its planned end: the curve is the plain share broken by month m
+    t = pd.DataFrame(
+        {
+            "start_date": pd.to_datetime(["2022-01-01"] * 4),
+            "planned_end_date": pd.to_datetime(["2023-01-01"] * 4),
+            "rupture_date": pd.to_datetime(["2022-01-20", "2022-03-15", None, None]),
+        }
+    )
+    out = cif_by_month(t, as_of=pd.Timestamp("2024-06-30"), max_months=4, min_n=0)
+    assert out["rate"].tolist() == [0.0, 0.25, 0.25, 0.5, 0.5]
+    assert out["cum_ruptures"].tolist() == [0, 1, 1, 2, 2]
+    assert out["n_at_risk"].tolist() == [4, 3, 3, 2, 2]
+    small = cif_by_month(t, as_of=pd.Timestamp("2024-06-30"), max_months=4, min_n=3)
+    assert small["suppressed"].tolist() == [False, False, False, True, True]
+
+
+def test_pass_rate_counts_absentees_in_the_denominator(ctx):
+    ps = ctx.results.pass_rates
+    assert (ps["n_exam"] == ps["n_admis"] + ps["n_ajourne"] + ps["n_absent"]).all()
+
+
+def test_summer_effect_is_stats_summer_worded_as_a_range(ctx):
+    from aioa_analysis.reporting.sections.par_periode import summer_sentence
+    from aioa_analysis.stats.summer import summer_effect
+
+    s = ctx.results.summer.iloc[0]
+    assert s.to_dict() == pytest.approx(summer_effect(ctx.contracts, as_of=ctx.as_of), nan_ok=True)
+    text = summer_sentence(ctx.results.summer)
+    if text:
+        assert " à " in text and "fin de l'année de formation" in text and "comptées à part" in text
+
+
+@pytest.mark.slow
+def test_committed_sample_vigilance_does_not_name_cma_41(tmp_path, monkeypatch):
+    from aioa_analysis.ingest.pipeline import run_clean
+    from aioa_analysis.reporting.sections.vigilance import show_vigilance
+    from aioa_analysis.stats.vigilance import vigilance_findings
+
+    monkeypatch.setenv("AIOA_KEY_FILE", str(tmp_path / "pseudonym.key"))
+    run_clean([ROOT / "data" / "raw" / "sample"], out_dir=tmp_path / "p", restricted_dir=tmp_path / "r")
+    data = tmp_path / "p" / "contracts.parquet"
+    ctx = sections.prepare_report(data_file=str(data), as_of="2025-11-30")
+    expected = vigilance_findings(pd.read_parquet(data), as_of="2025-11-30")
+    pd.testing.assert_frame_equal(ctx.results.vigilance, expected)
+    shown: list[str] = []
+    monkeypatch.setattr("aioa_analysis.reporting.sections.vigilance.show_html", shown.append)
+    monkeypatch.setattr("aioa_analysis.reporting.sections.layout.show_html", lambda *_: None)
+    show_vigilance(ctx)
+    points = shown[0].split("<h3>")[0]  # the alerts, before the informative notes
+    assert "0410590U" not in points and "CMA 41" not in points
+    assert '<li class="alerte">' in points or '<li class="attention">' in points
+    alerts = ctx.results.vigilance.loc[ctx.results.vigilance["alert"]]
+    assert not (alerts["dimension"] == "cfa").any()
 
 
 def test_order_groups_by_rate_with_unknown_last_and_hidden_rates_not_ranked():
@@ -483,8 +598,11 @@ def test_report_content_sections_french_formats_banner(built):
     assert re.search(r"\d\u202f\d{3}", page)  # 1 234
     assert not re.search(r">\s*\d+\.\d+\s*%", page)  # no English decimals before %
     # every finding links to an anchor that exists
-    for anchor in re.findall(r'<li class="(?:alerte|attention|information)">.*?href="#([^"]+)"', page):
+    anchors = re.findall(r'<li class="(?:alerte|attention|information)">.*?href="#([^"]+)"', page)
+    assert anchors
+    for anchor in anchors:
         assert f'id="{anchor}"' in page
+    assert "Holm" in page and "Kaplan-Meier" not in page.split('id="methodologie"')[0]
 
 
 @pytest.mark.slow

@@ -13,15 +13,16 @@ the title), so that the same figure reads well on screen and in print.
 The figures are deterministic: the same table gives the same JSON (no random ids, no clock).
 
 Modules: :mod:`.style` (colours, layout, shared pieces), :mod:`.rates` (rates and shares by group),
-:mod:`.comparison` (funnel plot, observed/expected forest plot), :mod:`.periods` (survival curves,
+:mod:`.comparison` (funnel plot, the CFAs compared at equal case-mix), :mod:`.periods` (survival curves,
 months of the year).
 """
 
 from aioa_analysis.reporting.figures.comparison import (
     FLAG_LABELS,
     FUNNEL_CLASSES,
+    casemix_forest,
+    default_limit_columns,
     funnel_plot,
-    oe_forest,
     spread_labels,
 )
 from aioa_analysis.reporting.figures.periods import monthly_hazard, monthly_oe, survival_curves
@@ -44,10 +45,11 @@ __all__ = [
     "PCT",
     "PLOTLY_CONFIG",
     "SEPARATORS",
+    "casemix_forest",
+    "default_limit_columns",
     "funnel_plot",
     "monthly_hazard",
     "monthly_oe",
-    "oe_forest",
     "rate_bars",
     "rate_trend",
     "share_bars",

@@ -1,4 +1,5 @@
-"""Charts comparing units (CFAs) with one another: the funnel plot and the observed/expected forest plot."""
+"""Charts comparing units (CFAs) with one another: the raw funnel plot (over-dispersion-aware limits) and
+the forest plot of the CFAs compared at equal case-mix (non comparable CFAs shown as such)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from aioa_analysis.reporting.figures.style import (
     PCT,
     add_hidden_note,
     error_bars,
-    interval_color,
     layout,
     pct,
     visible,
@@ -48,10 +48,7 @@ def funnel_plot(
     flag: str | None = "flag",
     suppressed: str = "suppressed",
     limit_n: str = "n",
-    limit_columns: Sequence[tuple[str, str, str]] = (
-        ("lower_998", "upper_998", "Limites 99,8" + PCT),
-        ("lower_95", "upper_95", "Limites 95" + PCT),
-    ),
+    limit_columns: Sequence[tuple[str, str, str]] | None = None,
     highlight: Sequence[str] = (),
     text_label: str | None = None,
     xtitle: str = "Nombre de contrats (dénominateur)",
@@ -63,7 +60,9 @@ def funnel_plot(
     ``units``: one row per unit (``label``, ``n``, ``rate``, optional ``flag`` in
     ``{"above_998", "above_95", "below_95", "below_998", "within"}``-like values: any value starting
     with ``"above"`` is drawn in the alert colour, ``"below"`` in green). ``limits``: the limit
-    curves on a grid of sizes (``limit_n`` and the columns named in ``limit_columns``, shares).
+    curves on a grid of sizes (``limit_n`` and the columns named in ``limit_columns``, shares). By
+    default the over-dispersion-aware limits (``lower_998_adj`` ..., see
+    :func:`aioa_analysis.stats.compare.funnel_curve`) when ``limits`` has them, else the binomial ones.
     ``target`` is the overall rate the limits are built around (a share).
 
     The units are drawn as three series named in the legend (:data:`FUNNEL_CLASSES`: above the
@@ -80,6 +79,8 @@ def funnel_plot(
     """
     fig = go.Figure()
     lim = limits.sort_values(limit_n)
+    if limit_columns is None:
+        limit_columns = default_limit_columns(lim)
     _add_limit_curves(fig, lim, limit_n=limit_n, limit_columns=limit_columns)
     xmax = float(lim[limit_n].max()) if len(lim) else float(units[n].max() if len(units) else 1)
     fig.add_trace(
@@ -109,6 +110,20 @@ def funnel_plot(
     )
     add_hidden_note(fig, units, label, suppressed, min_n)
     return fig
+
+
+def default_limit_columns(limits: pd.DataFrame) -> tuple[tuple[str, str, str], ...]:
+    """The limit columns drawn by default: the over-dispersion-aware ones (``_adj``) when present.
+
+    >>> default_limit_columns(pd.DataFrame(columns=["lower_95_adj"]))[1][:2]
+    ('lower_95_adj', 'upper_95_adj')
+    """
+    if "lower_95_adj" in limits.columns:
+        return (
+            ("lower_998_adj", "upper_998_adj", "Limites 99,8" + PCT + " (sur-dispersion)"),
+            ("lower_95_adj", "upper_95_adj", "Limites 95" + PCT + " (sur-dispersion)"),
+        )
+    return (("lower_998", "upper_998", "Limites 99,8" + PCT), ("lower_95", "upper_95", "Limites 95" + PCT))
 
 
 def _add_limit_curves(
@@ -255,59 +270,75 @@ def spread_labels(
     return out
 
 
-def oe_forest(
+def casemix_forest(
     table: pd.DataFrame,
     *,
-    label: str,
-    ratio: str = "oe_ratio",
-    ci_low: str = "oe_ci_low",
-    ci_high: str = "oe_ci_high",
-    observed: str = "n_ruptures",
-    expected: str = "expected",
-    suppressed: str = "suppressed",
+    label: str = "label",
+    ratio: str = "value",
+    ci_low: str = "ci_low",
+    ci_high: str = "ci_high",
+    comparable: str = "comparable",
+    alert: str = "alert",
     highlight: Sequence[str] = (),
-    min_n: int = 20,
 ) -> go.Figure:
-    """Forest plot of observed/expected ratios (indirect standardisation) with their 95 % interval.
+    """Forest plot of the CFAs compared at equal case-mix: each comparable CFA's rate ratio against
+    the other comparable CFAs with its 95 % interval; a non comparable CFA has a row that says so,
+    with no point.
 
-    A vertical line marks 1 (as many ruptures as expected given the case mix). An interval entirely
-    above 1 is drawn in the alert colour, entirely below 1 in green.
+    Colour: alert colour (above) or green (below) only for an **alert** (``alert`` true: the adjusted
+    p-value of the whole report), the main colour otherwise, whatever the interval; the highlighted
+    CFA (a CFA report's) in the national colour.
 
-    >>> t = pd.DataFrame({"label": ["A"], "oe_ratio": [1.5], "oe_ci_low": [1.1], "oe_ci_high": [2.0],
-    ...                   "n_ruptures": [30], "expected": [20.0]})
-    >>> oe_forest(t, label="label").data[0].marker.color
-    ('#c0392b',)
+    >>> t = pd.DataFrame({"label": ["A", "B"], "value": [1.5, float("nan")], "ci_low": [1.1, float("nan")],
+    ...                   "ci_high": [2.0, float("nan")], "comparable": [True, False], "alert": [False, False]})
+    >>> fig = casemix_forest(t)
+    >>> fig.data[0].marker.color, fig.layout.annotations[0].text
+    (('#1f5fa8',), 'non comparable')
     """
-    vis = visible(table, suppressed)
+    hl = set(map(str, highlight))
+    comp = table.loc[table[comparable].astype(bool)]
+    other = table.loc[~table[comparable].astype(bool)]
     colors = []
-    for lo, hi, name in zip(vis[ci_low], vis[ci_high], vis[label], strict=True):
-        colors.append(COLORS["national"] if str(name) in set(map(str, highlight)) else interval_color(lo, hi))
-    r = [None if pd.isna(v) else float(v) for v in vis[ratio]]
+    for r, a, name in zip(comp[ratio], comp[alert], comp[label], strict=True):
+        if str(name) in hl:
+            colors.append(COLORS["national"])
+        elif bool(a):
+            colors.append(COLORS["alert"] if float(r) > 1 else COLORS["good"])
+        else:
+            colors.append(COLORS["main"])
+    r = [None if pd.isna(v) else float(v) for v in comp[ratio]]
     fig = go.Figure(
         go.Scatter(
             x=r,
-            y=[str(v) for v in vis[label]],
+            y=[str(v) for v in comp[label]],
             mode="markers",
             marker={"color": colors, "size": 11, "symbol": "square"},
-            error_x=error_bars(r, vis[ci_low], vis[ci_high]),
-            customdata=list(
-                zip(vis[observed].astype(float).tolist(), vis[expected].astype(float).tolist(), strict=True)
-            ),
-            hovertemplate=(
-                "%{y}<br>Observé / attendu : %{x:.2f}<br>Ruptures observées : %{customdata[0]:,.0f}"
-                "<br>Ruptures attendues : %{customdata[1]:,.1f}<extra></extra>"
-            ),
+            error_x=error_bars(r, comp[ci_low], comp[ci_high]),
+            hovertemplate="%{y}<br>Rapport à profil égal : %{x:.2f}<extra></extra>",
             name="",
         )
     )
+    names = [str(v) for v in other[label]]
+    if names:  # the rows exist on the axis, with no point
+        fig.add_trace(
+            go.Scatter(x=[1.0] * len(names), y=names, mode="markers", marker={"opacity": 0}, hoverinfo="skip")
+        )
+    for name in names:
+        fig.add_annotation(
+            x=1.0, y=name, text="non comparable", showarrow=False, font={"color": COLORS["muted"], "size": 11}
+        )
     fig.add_vline(x=1, line={"color": COLORS["muted"], "dash": "dash"})
     layout(
         fig,
-        xtitle="Ruptures observées / attendues (1 = comme attendu)",
-        height=max(260, 36 * len(vis) + 120),
+        xtitle="Rythme de rupture / celui des autres CFA comparables, à profil égal (1 = pareil)",
+        height=max(260, 36 * len(table) + 120),
         showlegend=False,
-        xaxis={"rangemode": "tozero"},
-        yaxis={"automargin": True, "autorange": "reversed"},
+        xaxis={"type": "log"},
+        yaxis={
+            "automargin": True,
+            "autorange": "reversed",
+            "categoryorder": "array",
+            "categoryarray": [str(v) for v in table[label]],
+        },
     )
-    add_hidden_note(fig, table, label, suppressed, min_n)
     return fig

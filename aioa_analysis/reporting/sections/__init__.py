@@ -6,7 +6,7 @@ every chart is followed by its table (French formats, small cells suppressed). O
 
 * :mod:`.context` -- :func:`prepare_report`: parameters, loading, the report's scope -> :class:`ReportContext`;
 * :mod:`.results` -- :func:`compute_results` -> :class:`ReportResults` (every result table, computed
-  once) and :func:`collect_findings` (the points de vigilance);
+  once, the points de vigilance included);
 * :mod:`.labels` -- French labels of the data's codes, display order of groups;
 * :mod:`.layout` -- headings, a chart with its table, rate tables, published references;
 * one module per section: :mod:`.header`, :mod:`.synthese`, :mod:`.par_cfa`, :mod:`.par_secteur`,
@@ -31,7 +31,7 @@ from aioa_analysis.reporting.sections.par_secteur import show_par_secteur
 from aioa_analysis.reporting.sections.provenance import show_provenance
 from aioa_analysis.reporting.sections.qualite import show_qualite
 from aioa_analysis.reporting.sections.resultat_diplome import show_resultat_diplome
-from aioa_analysis.reporting.sections.results import ReportResults, collect_findings, compute_results
+from aioa_analysis.reporting.sections.results import ReportResults, compute_results
 from aioa_analysis.reporting.sections.synthese import show_synthese
 from aioa_analysis.reporting.sections.vigilance import show_vigilance
 
@@ -56,7 +56,6 @@ __all__ = [
     "SECTIONS",
     "ReportContext",
     "ReportResults",
-    "collect_findings",
     "compute_results",
     "prepare_report",
     "show_apres_rupture",

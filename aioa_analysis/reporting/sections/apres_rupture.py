@@ -1,4 +1,5 @@
-"""« Après la rupture »: new contracts within 60 and 180 days of a rupture, and the net rupture rate."""
+"""« Après la rupture »: new contracts within 60 and 180 days of a rupture, and the contracts broken with
+no new contract known in these files (the « rupture nette » of DARES, worded for what the files can see)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from aioa_analysis.reporting.sections.layout import chart_with_table, heading, s
 
 
 def show_apres_rupture(ctx: ReportContext) -> None:
-    """Re-contracting within 60 and 180 days, net rupture."""
+    """Re-contracting within 60 and 180 days; broken with no new contract known in these files."""
     heading("apres-rupture")
     res = ctx.results
     rc = res.recontract
@@ -56,11 +57,15 @@ def show_apres_rupture(ctx: ReportContext) -> None:
                 ("n_contracts", "Contrats observés", "number"),
                 ("gross_rate", f"Rupture brute à {ctx.horizon} mois", "percent"),
                 ("recontract_share", "dont nouveau contrat en 180 jours", "percent"),
-                ("rate", "Rupture nette", "percent"),
+                ("rate", "Rompus sans nouveau contrat connu", "percent"),
                 ("ci", "IC 95 %", "interval"),
             ],
             suppress=["gross_rate", "recontract_share", "rate", "ci"],
             table_id="tab-nette",
-            caption="Rupture brute et rupture nette",
-            note=f"Rupture nette : contrat rompu dans les {ctx.horizon} mois sans nouveau contrat dans les 180 jours (référence DARES : 12 % des contrats commencés en 2021).",
+            caption="Contrats rompus, et rompus sans nouveau contrat connu dans ces fichiers",
+            note=f"Rompus sans nouveau contrat connu : contrat rompu dans les {ctx.horizon} mois, sans nouveau "
+            "contrat d'apprentissage dans les 180 jours dans les fichiers reçus. Un nouveau contrat hors du "
+            "département, dans un autre CFA non transmis ou hors apprentissage n'y figure pas : cette part "
+            "surestime les sorties sans suite. La « rupture nette » de la DARES (12 % des contrats commencés en "
+            "2021) voit tous les contrats de France ; elle n'est donc pas directement comparable.",
         )

@@ -18,9 +18,8 @@ from aioa_analysis.core import referential
 from aioa_analysis.core.atomic import sha256_of
 from aioa_analysis.core.errors import DataError
 from aioa_analysis.core.schema import DIMENSIONS, REQUIRED_CONTRACT_COLUMNS, C, validate_contracts
-from aioa_analysis.reporting.findings import Finding
 from aioa_analysis.reporting.parameters import is_sample, quality_path, read_quality, validate_parameters
-from aioa_analysis.reporting.sections.results import ReportResults, collect_findings, compute_results
+from aioa_analysis.reporting.sections.results import ReportResults, compute_results
 
 
 @dataclass(frozen=True, eq=False)
@@ -36,8 +35,12 @@ class ReportContext:
     scope_label: str
     cfa_label: str
     results: ReportResults
-    findings: tuple[Finding, ...]
     inputs: dict[str, str]  # file name -> SHA-256 of the files read
+
+    @property
+    def findings(self) -> tuple[dict[str, Any], ...]:
+        """The points de vigilance, one record each (``aioa vigilance``'s columns)."""
+        return tuple(self.results.vigilance.to_dict("records"))
 
     @property
     def min_n(self) -> int:
@@ -65,6 +68,8 @@ REPORT_COLUMNS: frozenset[str] = frozenset(
         C.employer_headcount,
         C.employer_naf,  # coverage per CFA (quality section)
         C.residence_postcode,
+        C.training_end_date,  # the points de vigilance: the summer effect stops at the end of training,
+        C.cfa_name,  # ... and the sentences name each CFA
     }
 )
 
@@ -144,6 +149,7 @@ def prepare_report(**params: Any) -> ReportContext:
         min_n=int(p["min_n"]),
         cfa_labels=cfa_labels,
         n_table_rows=len(table),
+        cfa=cfa,
     )
     return ReportContext(
         params=p,
@@ -155,6 +161,5 @@ def prepare_report(**params: Any) -> ReportContext:
         scope_label=scope_label(cfa_label, territory=territory, cohorts=cohorts),
         cfa_label=cfa_label,
         results=results,
-        findings=collect_findings(results, cfa_label=cfa_label),
         inputs=inputs,
     )

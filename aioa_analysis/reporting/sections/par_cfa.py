@@ -1,4 +1,5 @@
-"""« Par CFA »: the funnel plot of the CFAs' rates and its table, then observed/expected ruptures per CFA."""
+"""« Par CFA »: the CFAs compared at equal case-mix (the only comparison that can raise an alert), then
+the raw funnel plot of their rates, a descriptive chart with over-dispersion-aware limits."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ from typing import Final
 
 import pandas as pd
 
-from aioa_analysis.core.formatting import fr_interval, fr_pvalue
+from aioa_analysis.core.formatting import fr_date, fr_interval, fr_number, fr_pvalue
 from aioa_analysis.reporting import figures
 from aioa_analysis.reporting.display import show_figure, show_html
+from aioa_analysis.reporting.findings import p_text
 from aioa_analysis.reporting.sections.context import ReportContext
 from aioa_analysis.reporting.sections.layout import (
     chart_with_table,
@@ -21,13 +23,13 @@ from aioa_analysis.reporting.sections.layout import (
 
 
 def show_par_cfa(ctx: ReportContext) -> None:
-    """Funnel plot, its table with intervals, and observed/expected (indirect standardisation)."""
+    """The adjusted comparison (forest plot and table), then the raw funnel plot and its table."""
     heading("par-cfa")
     if ctx.results.funnel.empty or pd.isna(ctx.results.funnel_target):
         unavailable("Comparaison des CFA")
         return
+    _show_casemix(ctx)
     _show_funnel(ctx)
-    _show_observed_expected(ctx)
 
 
 FLAG_LABELS: Final = {
@@ -37,7 +39,7 @@ FLAG_LABELS: Final = {
     "below_95": "en dessous (95 %)",
     "below_998": "en dessous (99,8 %)",
 }
-"""Position of a CFA against the funnel limits, in the table under the funnel plot."""
+"""Position of a CFA against the (over-dispersion-aware) funnel limits, in the table under the plot."""
 
 
 def _highlight(ctx: ReportContext) -> list[str]:
@@ -45,15 +47,103 @@ def _highlight(ctx: ReportContext) -> list[str]:
     return [ctx.cfa_label] if ctx.cfa_label else []
 
 
+def verdict(kind: object, alert: object, direction: object) -> str:
+    """What the comparison concludes for one CFA, in French.
+
+    >>> verdict("cfa_casemix", True, "above"), verdict("non_comparable", False, None)
+    ('écart établi (au-dessus)', 'non comparable')
+    """
+    if kind != "cfa_casemix":
+        return "non comparable"
+    if bool(alert):
+        return "écart établi (au-dessus)" if direction == "above" else "écart établi (en dessous)"
+    return "pas d'écart établi"
+
+
+def _show_casemix(ctx: ReportContext) -> None:
+    """Each CFA against the other comparable CFAs at equal case-mix: forest plot, then its table."""
+    cm = ctx.results.cfa_casemix
+    show_html(
+        "<h3>Les CFA comparés à profil de contrats égal</h3>"
+        + paragraph(
+            "Ce que cela mesure : pour chaque CFA, son rythme de rupture pendant les 9 premiers mois des contrats, "
+            "rapporté à celui des autres CFA comparables, à niveau de diplôme, secteur, type de contrat (premier "
+            "ou successeur), tranche d'âge et année de début égaux. Les CFA sont estimés tous ensemble dans un "
+            "seul modèle : un CFA n'est pas jugé sur les métiers qu'il forme, ni sur un voisin différent de lui. "
+            "Un rapport de 1 : comme les autres. Un CFA dont les publics ne se retrouvent presque pas ailleurs "
+            "(moins de 50 contrats équivalents en commun) est « non comparable » : aucun rapport n'est calculé."
+        )
+        + paragraph(
+            "Ce que cela ne montre pas : ce que les fichiers ne contiennent pas (parcours scolaire, employeurs "
+            "au-delà de leur secteur, bassin d'emploi) ; ni la cause d'un écart. Un écart établi est une "
+            "question à poser, pas un verdict ; l'alerte suit la règle unique des points de vigilance.",
+            "note",
+        )
+    )
+    if cm.empty:
+        unavailable("Comparaison des CFA à profil égal")
+        return
+    fig = figures.casemix_forest(cm, highlight=_highlight(ctx))
+    table = cm.assign(
+        verdict=[verdict(k, a, d) for k, a, d in zip(cm["kind"], cm["alert"], cm["direction"], strict=True)],
+        q=[p_text(q) for q in cm["q_value"]],
+        suppressed=cm["n_contracts"] < ctx.min_n,
+    )
+    chart_with_table(
+        ctx,
+        fig,
+        fig_id="fig-cfa-ajuste",
+        caption="Rythme de rupture de chaque CFA rapporté aux autres CFA comparables, à profil de contrats égal",
+        table=table,
+        columns=[
+            ("label", "CFA", "text"),
+            ("n_contracts", "Contrats", "number"),
+            ("events", "Ruptures (9 premiers mois)", "number"),
+            ("expected", "Ruptures attendues", "ratio"),
+            ("value", "Rapport à profil égal", "ratio"),
+            ("ci", "IC 95 %", "interval"),
+            ("q", "p ajusté (Holm)", "text"),
+            ("verdict", "Conclusion", "text"),
+        ],
+        suppress=["events", "expected", "value", "ci"],
+        intervals={"ci": ("ci_low", "ci_high", "ratio")},
+        table_id="tab-cfa-ajuste",
+        table_caption="Les CFA comparés à profil de contrats égal (modèle de Poisson, tous les CFA ensemble)",
+        note="Ruptures attendues : si le CFA rompait au rythme des autres CFA comparables, avec ses propres "
+        "contrats. Contrats suivis de leur début jusqu'à la rupture, 9 mois, la fin prévue ou le "
+        f"{fr_date(ctx.as_of)} (les contrats en cours comptent pour le temps observé). p ajusté : correction "
+        "de Holm sur l'ensemble des constats du département ; alerte quand il est au plus 5 %.",
+    )
+
+
+def _funnel_note(funnel: pd.DataFrame) -> str:
+    """The over-dispersion sentence under the funnel table."""
+    if "phi" not in funnel or funnel.empty or pd.isna(funnel["phi"].iloc[0]):
+        return ""
+    f = funnel.iloc[0]
+    return (
+        f" Sur-dispersion : φ = {fr_number(f['phi'], 1)} ({fr_pvalue(f['phi_p_value'])}) ; les écarts entre CFA "
+        "dépassent le hasard, surtout parce qu'ils ne forment pas les mêmes publics. Les limites en tiennent "
+        "compte (effets aléatoires, Spiegelhalter 2005)."
+    )
+
+
 def _show_funnel(ctx: ReportContext) -> None:
-    """Funnel plot of the CFAs' rates, then its table with the limits and the chi-square test."""
+    """Funnel plot of the CFAs' raw rates (over-dispersion-aware limits), then its table."""
     res = ctx.results
     funnel = res.funnel
     show_html(
-        paragraph(
+        "<h3>Taux bruts par CFA (graphique en entonnoir)</h3>"
+        + paragraph(
             f"Chaque point est un CFA : son taux de rupture à {ctx.horizon} mois selon son nombre de contrats. "
-            "Les courbes sont les limites de contrôle à 95 % et 99,8 % autour du taux d'ensemble : un CFA "
-            "hors des limites à 99,8 % s'écarte plus que le hasard ne l'expliquerait. Ce n'est pas un classement."
+            "Les courbes sont les limites à 95 % et 99,8 % autour du taux d'ensemble, élargies pour la "
+            "sur-dispersion (les CFA ne forment pas les mêmes publics)."
+        )
+        + paragraph(
+            "Ce que cela ne montre pas : le taux brut d'un CFA reflète d'abord les diplômes et les métiers qu'il "
+            "prépare. Ce graphique décrit ; il ne produit aucune alerte et n'est pas un classement : seule la "
+            "comparaison à profil égal ci-dessus le peut.",
+            "note",
         )
     )
     fig = figures.funnel_plot(
@@ -68,68 +158,20 @@ def _show_funnel(ctx: ReportContext) -> None:
     show_figure(
         fig,
         fig_id="fig-cfa-funnel",
-        caption=f"Taux de rupture à {ctx.horizon} mois par CFA (graphique en entonnoir)",
+        caption=f"Taux de rupture brut à {ctx.horizon} mois par CFA (graphique en entonnoir, limites "
+        "tenant compte de la sur-dispersion)",
     )
+    lo, hi = ("lower_95_adj", "upper_95_adj") if "lower_95_adj" in funnel else ("lower_95", "upper_95")
     ft = funnel.assign(position=funnel["flag"].astype("string").map(FLAG_LABELS).fillna("–"))
-    ft = ft.assign(limits=[fr_interval(a, b) for a, b in zip(ft["lower_95"], ft["upper_95"], strict=True)])
-    chi = res.chi_cfa
-    chi_note = ""
-    if len(chi):
-        c = chi.iloc[0]
-        chi_note = f" Test du khi-deux d'égalité des taux entre CFA : {fr_pvalue(c['p_value'])}."
-        if str(c.get("warning", "")):
-            chi_note += f" {c['warning']}"
+    ft = ft.assign(limits=[fr_interval(a, b) for a, b in zip(ft[lo], ft[hi], strict=True)])
     show_html(
         rate_table(
             ft,
             "CFA",
             table_id="tab-cfa-funnel",
-            caption=f"Taux de rupture à {ctx.horizon} mois par CFA",
+            caption=f"Taux de rupture brut à {ctx.horizon} mois par CFA",
             ctx=ctx,
             extra=[("limits", "Limites 95 % attendues", "text"), ("position", "Position", "text")],
-            note=suppression_note(ctx) + chi_note,
+            note=suppression_note(ctx) + _funnel_note(funnel),
         )
-    )
-
-
-def _show_observed_expected(ctx: ReportContext) -> None:
-    """Observed/expected ruptures per CFA given its diplomas and sectors (forest plot and table)."""
-    oe = ctx.results.oe
-    show_html(
-        "<h3>Ruptures observées et attendues</h3>"
-        + paragraph(
-            "Le nombre de ruptures attendu applique à chaque contrat le taux de rupture du département pour "
-            "son niveau de diplôme et son secteur (standardisation indirecte) : un rapport observé/attendu "
-            "supérieur à 1 signale plus de ruptures que ne l'explique la composition des formations."
-        )
-    )
-    fig = figures.oe_forest(
-        oe,
-        label="label",
-        ratio="oe_ratio",
-        ci_low="oe_low",
-        ci_high="oe_high",
-        highlight=_highlight(ctx),
-        min_n=ctx.min_n,
-    )
-    chart_with_table(
-        ctx,
-        fig,
-        fig_id="fig-cfa-oe",
-        caption="Rapport ruptures observées / attendues par CFA",
-        table=oe,
-        columns=[
-            ("label", "CFA", "text"),
-            ("n_contracts", "Contrats observés", "number"),
-            ("n_ruptures", "Ruptures observées", "number"),
-            ("expected", "Ruptures attendues", "ratio"),
-            ("oe_ratio", "Observé / attendu", "ratio"),
-            ("oe_ci", "IC 95 %", "interval"),
-            ("adjusted_rate", "Taux ajusté", "percent"),
-        ],
-        suppress=["n_ruptures", "expected", "oe_ratio", "oe_ci", "adjusted_rate"],
-        intervals={"oe_ci": ("oe_low", "oe_high", "ratio")},
-        table_id="tab-cfa-oe",
-        table_caption="Ruptures observées et attendues par CFA (standardisation indirecte)",
-        note=suppression_note(ctx),
     )

@@ -7,14 +7,7 @@ from typing import Final
 
 import pandas as pd
 
-from aioa_analysis.core.formatting import (
-    fr_date,
-    fr_interval,
-    fr_month,
-    fr_pvalue,
-    fr_ratio,
-    suppressed_label,
-)
+from aioa_analysis.core.formatting import fr_date, fr_month, fr_number, fr_pvalue, suppressed_label
 from aioa_analysis.reporting import figures
 from aioa_analysis.reporting.display import show_figure, show_html
 from aioa_analysis.reporting.sections.context import ReportContext
@@ -85,53 +78,74 @@ def _show_cohorts(ctx: ReportContext) -> None:
     )
 
 
+def curve_end(curve: pd.DataFrame) -> int | None:
+    """The last month of a curve still published (at least ``min_n`` contracts followed), ``None``
+    when the curve goes on to its last month.
+
+    >>> curve_end(pd.DataFrame({"month": [0, 1, 2], "suppressed": [False, False, True]}))
+    1
+    """
+    shown = curve.loc[~curve["suppressed"].astype(bool), "month"]
+    if shown.empty or len(shown) == len(curve):
+        return None
+    return int(shown.max())
+
+
 def _show_survival(ctx: ReportContext) -> None:
-    """Kaplan-Meier cumulative probability of rupture by month since start, by diploma level."""
+    """Cumulative incidence of rupture (Aalen-Johansen) by month since start, by diploma level."""
     show_html(
         "<h3>Délai avant la rupture</h3>"
         + paragraph(
-            "Probabilité cumulée de rupture selon le nombre de mois écoulés depuis le début du contrat "
-            "(estimation de Kaplan-Meier : les contrats en cours sont suivis jusqu'à la date d'observation). "
-            "La valeur au mois m est la probabilité qu'un contrat soit rompu dans ses m premiers mois ; "
-            "les points mensuels sont reliés par des segments."
+            "Part des contrats rompus selon le nombre de mois écoulés depuis le début du contrat (estimation "
+            "d'Aalen-Johansen : un contrat qui arrive à sa fin prévue, ou qui est rompu après l'obtention du "
+            "diplôme, sort du suivi sans être une rupture ; un contrat en cours est suivi jusqu'à la date "
+            "d'observation). La valeur au mois m est la part des contrats rompus dans leurs m premiers mois. "
+            f"Une courbe s'arrête quand moins de {ctx.min_n} contrats restent suivis."
         )
     )
-    km = ctx.results.km_level
-    km = km.loc[~km["suppressed"].astype("boolean").fillna(False).to_numpy()]
-    km = km.assign(
-        group=km["diploma_level"].astype(str).map(LEVEL_LABELS).fillna(km["diploma_level"].astype(str))
-    )
-    overall_km = ctx.results.km
-    overall_km = overall_km.loc[~overall_km["suppressed"].astype("boolean").fillna(False).to_numpy()]
-    curves = pd.concat([overall_km.assign(group="Ensemble"), km], ignore_index=True)
+    res = ctx.results
+    lv = res.cif_level
+    lv = lv.loc[~lv["suppressed"].astype(bool).to_numpy()] if len(lv) else lv
+    if len(lv):
+        lv = lv.assign(
+            group=lv["diploma_level"].astype(str).map(LEVEL_LABELS).fillna(lv["diploma_level"].astype(str))
+        )
+    overall = res.cif.loc[~res.cif["suppressed"].astype(bool).to_numpy()] if len(res.cif) else res.cif
+    curves = pd.concat([overall.assign(group="Ensemble"), lv], ignore_index=True)
     if curves.empty:
-        unavailable("Courbes de survie")
-    else:
-        fig = figures.survival_curves(curves, time="month", estimate="rate", group="group")
-        tab = ctx.results.km.loc[ctx.results.km["month"].isin(SURVIVAL_MONTHS)]
-        chart_with_table(
-            ctx,
-            fig,
-            fig_id="fig-survie",
-            caption="Probabilité de rupture dans les m premiers mois du contrat (valeur au mois m), "
-            "par niveau de diplôme",
-            table=tab.assign(
-                month_label=[
-                    f"Dans les {m} premiers mois" if m > 1 else "Dans le premier mois" for m in tab["month"]
-                ]
-            ),
-            columns=[
-                ("month_label", "Rupture", "text"),
-                ("n_at_risk", "Contrats encore suivis", "number"),
-                ("cum_ruptures", "Ruptures cumulées", "number"),
-                ("rate", "Probabilité cumulée", "percent"),
-                ("ci", "IC 95 %", "interval"),
-            ],
-            suppress=["rate", "ci"],
-            table_id="tab-survie",
-            table_caption="Probabilité cumulée de rupture (ensemble du périmètre)",
-            note=f"« {suppressed_label(ctx.min_n)} » : moins de {ctx.min_n} contrats encore suivis.",
-        )
+        unavailable("Courbes de rupture")
+        return
+    fig = figures.survival_curves(curves, time="month", estimate="rate", group="group")
+    tab = res.cif.loc[res.cif["month"].isin(SURVIVAL_MONTHS)]
+    end = curve_end(res.cif)
+    stop = (
+        f" La courbe de l'ensemble s'arrête au mois {end} : au-delà, moins de {ctx.min_n} contrats restent suivis."
+        if end is not None
+        else ""
+    )
+    chart_with_table(
+        ctx,
+        fig,
+        fig_id="fig-survie",
+        caption="Part des contrats rompus dans leurs m premiers mois (valeur au mois m), par niveau de diplôme",
+        table=tab.assign(
+            month_label=[
+                f"Dans les {m} premiers mois" if m > 1 else "Dans le premier mois" for m in tab["month"]
+            ]
+        ),
+        columns=[
+            ("month_label", "Rupture", "text"),
+            ("n_at_risk", "Contrats encore suivis", "number"),
+            ("cum_ruptures", "Ruptures cumulées", "number"),
+            ("rate", "Part des contrats rompus", "percent"),
+            ("ci", "IC 95 %", "interval"),
+        ],
+        suppress=["rate", "ci"],
+        table_id="tab-survie",
+        table_caption="Part cumulée des contrats rompus (ensemble du périmètre, Aalen-Johansen)",
+        note=f"« {suppressed_label(ctx.min_n)} » : moins de {ctx.min_n} contrats encore suivis, la courbe "
+        f"s'arrête.{stop}",
+    )
 
 
 def _show_phases(ctx: ReportContext) -> None:
@@ -184,19 +198,12 @@ def _show_crude_hazard(ctx: ReportContext, hz: pd.DataFrame) -> None:
             "Le nombre brut de ruptures, en pointillé, dépend aussi du nombre de contrats en cours (beaucoup commencent en septembre)."
         )
     )
-    summer = ctx.results.summer
     fig = figures.monthly_hazard(hz, hazard="rate", exposure="exposure_months")
     note = (
         "Taux brut : il ne tient pas compte de l'ancienneté des contrats en cours (les premiers mois d'un contrat "
         "sont les plus risqués, et la plupart des contrats commencent en septembre). Mois en rouge : plus de "
         "ruptures qu'attendu à ancienneté égale (voir ci-dessous)."
     )
-    if len(summer) and pd.notna(summer["crude_rate_ratio"].iloc[0]):
-        s = summer.iloc[0]
-        note += (
-            f" Été (juin à août) comparé au reste de l'année, taux bruts : rapport {fr_ratio(s['crude_rate_ratio'])} "
-            f"(IC 95 % {fr_interval(s['crude_ci_low'], s['crude_ci_high'], kind='ratio')})."
-        )
     chart_with_table(
         ctx,
         fig,
@@ -218,26 +225,38 @@ def _show_crude_hazard(ctx: ReportContext, hz: pd.DataFrame) -> None:
     )
 
 
+def summer_sentence(summer: pd.DataFrame) -> str:
+    """The summer effect (:func:`aioa_analysis.stats.summer.summer_effect`) as a range, in French,
+    saying that summer is also the end of the training year."""
+    if summer.empty or pd.isna(summer["ratio"].iloc[0]):
+        return ""
+    s = summer.iloc[0]
+    return (
+        "Été : à ancienneté du contrat, type de contrat (premier ou successeur), niveau et secteur égaux, le "
+        f"risque de rupture en juillet-août est de {fr_number(s['ci_low'], 1)} à {fr_number(s['ci_high'], 1)} "
+        f"fois celui des autres mois (intervalle à 95 %, {fr_pvalue(s['p_value'])}). L'été est aussi la fin de "
+        "l'année de formation : examens passés, contrats qui arrivent à 10-11 ou 22-23 mois, fins de contrat. "
+        f"Sont donc comptées à part : les ruptures après l'obtention du diplôme ({fr_number(s['n_after_diploma'])}, "
+        f"dont {fr_number(s['n_after_diploma_summer'])} en juillet-août) et celles des 8 dernières semaines avant "
+        f"la fin prévue ({fr_number(s['n_last_weeks'])}, dont {fr_number(s['n_last_weeks_summer'])} en "
+        "juillet-août), souvent des ruptures après le diplôme que rien ne signale. Ce rapport ne dit pas pourquoi "
+        "l'été est plus risqué."
+    )
+
+
 def _show_age_adjusted_hazard(ctx: ReportContext, hz: pd.DataFrame) -> None:
-    """Observed/expected ruptures by calendar month at equal contract age, and the summer ratio."""
-    summer = ctx.results.summer
+    """Observed/expected ruptures by calendar month at equal contract age, and the adjusted summer effect."""
     show_html(
         paragraph(
             "À ancienneté égale : pour chaque mois, les ruptures observées sont comparées aux ruptures attendues "
             "compte tenu de l'ancienneté des contrats en cours ce mois-là (risque de chaque mois de contrat estimé "
             "sur l'ensemble de la période). Un rapport supérieur à 1 signale un mois plus risqué que la moyenne, "
-            "à ancienneté égale."
+            "à ancienneté égale ; ce graphique décrit, il ne produit pas d'alerte."
         )
+        + paragraph(summer_sentence(ctx.results.summer))
     )
     fig = figures.monthly_oe(hz)
     note = f"« {suppressed_label(ctx.min_n)} » : moins de {ctx.min_n} contrats en cours dans le mois."
-    if len(summer) and pd.notna(summer["rate_ratio"].iloc[0]):
-        s = summer.iloc[0]
-        note = (
-            "Été (juin à août) comparé au reste de l'année, à ancienneté de contrat égale : rapport des risques "
-            f"{fr_ratio(s['rate_ratio'])} (IC 95 % {fr_interval(s['ci_low'], s['ci_high'], kind='ratio')}, "
-            f"{fr_pvalue(s['p_value'])}). " + note
-        )
     chart_with_table(
         ctx,
         fig,

@@ -1,11 +1,14 @@
-"""Every number of the report, computed once: :func:`compute_results` -> :class:`ReportResults`, and the
-points de vigilance they support, :func:`collect_findings`.
+"""Every number of the report, computed once: :func:`compute_results` -> :class:`ReportResults`,
+including the points de vigilance (:func:`aioa_analysis.stats.vigilance.vigilance_findings`, the
+records ``aioa vigilance`` prints).
 
-Both are pure functions of the contract tables: the statistics come from the library's estimators
-(:mod:`aioa_analysis.stats.rates`, :mod:`~aioa_analysis.stats.survival`,
-:mod:`~aioa_analysis.stats.seasonality`, :mod:`~aioa_analysis.stats.compare`,
-:mod:`~aioa_analysis.stats.transitions`, :mod:`~aioa_analysis.stats.diploma`); this module only
-selects them, adds the labels the charts need and applies the suppression rules before publication.
+A pure function of the contract tables: the statistics come from the library's estimators
+(:mod:`aioa_analysis.stats.rates`, :mod:`~aioa_analysis.stats.competing`,
+:mod:`~aioa_analysis.stats.casemix`, :mod:`~aioa_analysis.stats.summer`,
+:mod:`~aioa_analysis.stats.vigilance`, :mod:`~aioa_analysis.stats.seasonality`,
+:mod:`~aioa_analysis.stats.compare`, :mod:`~aioa_analysis.stats.transitions`,
+:mod:`~aioa_analysis.stats.diploma`); this module only selects them, adds the labels the charts need
+and applies the suppression rules before publication.
 """
 
 from __future__ import annotations
@@ -13,30 +16,27 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from aioa_analysis.core import referential
 from aioa_analysis.core.schema import C
-from aioa_analysis.reporting.findings import (
-    Finding,
-    above_overall_findings,
-    funnel_findings,
-    global_test_findings,
-    hazard_ratio_findings,
-    oe_findings,
-    sort_findings,
-)
 from aioa_analysis.reporting.sections.labels import LEVEL_LABELS, short_label
 from aioa_analysis.stats import (
+    casemix,
     compare,
+    competing,
     diploma,
     linking,
     rates,
     seasonality,
+    summer,
     suppression,
-    survival,
     transitions,
+    vigilance,
 )
+from aioa_analysis.stats.dimensions import with_dimensions
+from aioa_analysis.stats.outcomes import DURATION_DAYS, OUTCOME, with_outcome
 
 
 @dataclass(frozen=True, eq=False)
@@ -51,28 +51,37 @@ class ReportResults:
     n_table_rows: int  # contracts in the clean table (provenance)
     overall: pd.DataFrame  # rupture rate within the horizon, scope
     overall_dept: pd.DataFrame  # the same, département
-    whole: pd.DataFrame  # rupture over the whole contract (Kaplan-Meier), scope
-    funnel: pd.DataFrame  # rate per CFA of the département, with funnel limits and flags
+    whole: pd.DataFrame  # rupture before the planned end, Aalen-Johansen (completion competes), scope
+    funnel: pd.DataFrame  # raw rate per CFA of the département, over-dispersion-aware funnel limits
     funnel_target: float  # the département's rate the funnel limits are built around
-    funnel_curve: pd.DataFrame  # the limits on a grid of sizes
-    chi_cfa: pd.DataFrame  # chi-square test of equal rates between CFAs
-    oe: pd.DataFrame  # observed/expected ruptures per CFA (indirect standardisation)
+    funnel_curve: pd.DataFrame  # the limits on a grid of sizes (``*_adj``: over-dispersion-aware)
+    cfa_casemix: pd.DataFrame  # each CFA against the other comparable CFAs, at equal case-mix
+    vigilance: (
+        pd.DataFrame
+    )  # the points de vigilance (:func:`~aioa_analysis.stats.vigilance.vigilance_findings`)
     by_sector: pd.DataFrame  # published rates by sector, scope
     by_level: pd.DataFrame  # ... by diploma level
     by_family: pd.DataFrame  # ... by type of diploma
     sector_funnel: pd.DataFrame  # by_sector against the scope's rate (funnel flags)
     by_cohort: pd.DataFrame  # rate by school year of start
-    km: pd.DataFrame  # cumulative probability of rupture by month since start
-    km_level: pd.DataFrame  # ... by diploma level
+    cif: pd.DataFrame  # cumulative incidence of rupture by month since start (Aalen-Johansen)
+    cif_level: pd.DataFrame  # ... by diploma level
     phases: pd.DataFrame  # ruptures by phase of the contract
     hazard: pd.DataFrame  # monthly hazard by calendar month, crude and at equal contract age
-    summer: pd.DataFrame  # summer against the rest of the year, at equal contract age
+    summer: pd.DataFrame  # July-August against the other months, adjusted (stats.summer), one row
     recontract: pd.DataFrame  # new contract within 60 and 180 days of a rupture
-    net: pd.DataFrame  # net rupture (no new contract within 180 days)
+    net: pd.DataFrame  # broken with no new contract known in these files within 180 days
     delay: pd.DataFrame  # time to a new contract
-    pass_rates: pd.DataFrame  # exam pass rate by contract outcome (old key: « pass »)
+    pass_rates: pd.DataFrame  # exam pass rate by contract outcome, absentees in the denominator
     by_outcome: pd.DataFrame  # whole-contract rupture rate by exam result
     references: pd.DataFrame  # published national and regional references
+
+    @property
+    def n_after_diploma(self) -> int:
+        """Ruptures after the diploma: every contract of the scope started by ``as_of``, at any time
+        of the contract (the one count the report prints)."""
+        w = self.whole
+        return int(w["n_ruptures_after_diploma"].iloc[0]) if len(w) else 0
 
 
 def column_of(table: pd.DataFrame, *names: str) -> str:
@@ -104,10 +113,11 @@ def _labelled(table: pd.DataFrame, column: str, labels: Mapping[str, str]) -> pd
     return codes.map(labels).fillna(codes)
 
 
-def _cfa_comparison(
+def _funnel(
     dept: pd.DataFrame, labels: Mapping[str, str], *, as_of: pd.Timestamp, horizon: int, min_n: int
-) -> tuple[pd.DataFrame, float, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Funnel table, its target and limit curve, the chi-square test and observed/expected per CFA."""
+) -> tuple[pd.DataFrame, float, pd.DataFrame]:
+    """Raw funnel of the CFAs' rates with over-dispersion-aware limits (additive random effects,
+    :func:`aioa_analysis.stats.compare.funnel_data`): its table, target and limit curve."""
     by_cfa = publish_rates(
         rates.rupture_rate_within(dept, as_of=as_of, by="cfa", horizon_months=horizon, min_n=min_n),
         "cfa",
@@ -115,15 +125,33 @@ def _cfa_comparison(
     )
     by_cfa = by_cfa.assign(label=_labelled(by_cfa, "cfa", labels))
     by_cfa = by_cfa.assign(short=[short_label(v) for v in by_cfa["label"]])
-    funnel = compare.funnel_data(by_cfa)
+    funnel = compare.funnel_data(by_cfa, overdispersion="additive")
     target = float(funnel["target"].iloc[0]) if len(funnel) and "target" in funnel else float("nan")
     n_max = int(max(by_cfa["n_contracts"].max() if len(by_cfa) else 1, 1) * 1.1) + 1
-    curve = compare.funnel_curve(target, n_max) if pd.notna(target) else pd.DataFrame()
-    chi = compare.chi_square_test(by_cfa)
-    oe = compare.indirect_standardisation(dept, as_of=as_of, unit="cfa", horizon_months=horizon)
-    unit = column_of(oe, "cfa", C.cfa_uai)
-    oe = publish_rates(oe.assign(label=_labelled(oe, unit, labels)), unit, min_n=min_n)
-    return funnel, target, curve, chi, oe
+    tau2 = float(funnel["tau2"].iloc[0]) if len(funnel) else 0.0
+    curve = (
+        compare.funnel_curve(target, n_max, tau2=tau2 if np.isfinite(tau2) else 0.0)
+        if pd.notna(target)
+        else pd.DataFrame()
+    )
+    return funnel, target, curve
+
+
+def cfa_casemix_table(
+    dept: pd.DataFrame, findings: pd.DataFrame, labels: Mapping[str, str], *, as_of: pd.Timestamp
+) -> pd.DataFrame:
+    """The CFA rows of the points de vigilance (ratio, interval, adjusted p-value, alert) beside each
+    CFA's counts from the same joint model (:func:`aioa_analysis.stats.casemix.cfa_comparison`)."""
+    counts = casemix.cfa_comparison(dept, as_of=as_of)
+    counts = counts.loc[counts["cfa"] != "inconnu", ["cfa", "n_contracts", "events", "expected", "n_overlap"]]
+    rows = findings.loc[findings["dimension"] == "cfa"].rename(columns={"group": "cfa"})
+    out = counts.merge(rows.drop(columns=["dimension", "reference"]), on="cfa", how="left")
+    out = out.assign(
+        comparable=out["kind"].eq("cfa_casemix").fillna(False).astype(bool),
+        expected=out["expected"].where(out["kind"].eq("cfa_casemix").fillna(False)),
+        label=[labels.get(str(u), str(u)) for u in out["cfa"]],
+    )
+    return out.assign(short=[short_label(v) for v in out["label"]]).reset_index(drop=True)
 
 
 def _group_rates(
@@ -143,6 +171,75 @@ def _group_rates(
     }
 
 
+def cif_by_month(
+    contracts: pd.DataFrame,
+    *,
+    as_of: pd.Timestamp,
+    by: str | None = None,
+    max_months: int = 24,
+    min_n: int = 20,
+) -> pd.DataFrame:
+    """Aalen-Johansen cumulative incidence of rupture at each month ``m = 0..max_months`` since the
+    start (:func:`aioa_analysis.stats.competing.aalen_johansen`: completion and ruptures after the
+    diploma compete, ongoing contracts are censored at ``as_of``), per group of ``by``.
+
+    Columns: the group column, ``month``, ``n_at_risk`` (contracts still followed at ``m``),
+    ``cum_ruptures`` (ruptures before ``m``), ``rate``, ``ci_low``, ``ci_high``, ``suppressed``
+    (fewer than ``min_n`` contracts at risk: the curve stops there).
+    """
+    frame = contracts[contracts[C.start_date].notna() & (contracts[C.start_date] <= as_of)]
+    frame, names = with_dimensions(with_outcome(frame, as_of=as_of), by)
+    groups = frame.groupby(names, observed=True, sort=True) if names else [((), frame)]
+    days = np.arange(max_months + 1) * competing.DAYS_PER_MONTH
+    pieces = []
+    for key, g in groups:
+        time = g[DURATION_DAYS].astype("float64").to_numpy()
+        codes = competing.event_codes(g[OUTCOME])
+        curve = competing.aalen_johansen(time, codes)
+        # value at month m: the curve just before m (ruptures strictly before m months)
+        idx = np.searchsorted(curve["time"].to_numpy(), days, side="left") - 1
+        before = idx < 0
+        idx = np.clip(idx, 0, None)
+        at_risk = (time[None, :] >= days[:, None]).sum(axis=1)
+        cum = ((codes == 1)[None, :] & (time[None, :] < days[:, None])).sum(axis=1)
+        values = {
+            c: np.where(before, 0.0, curve[c].to_numpy()[idx]) if len(curve) else np.zeros(len(days))
+            for c in ("cif", "ci_low", "ci_high")
+        }
+        part = pd.DataFrame(
+            {
+                "month": np.arange(max_months + 1),
+                "n_at_risk": at_risk,
+                "cum_ruptures": cum,
+                "rate": values["cif"],
+                "ci_low": values["ci_low"],
+                "ci_high": values["ci_high"],
+                "suppressed": at_risk < min_n,
+            }
+        )
+        if names:
+            part.insert(0, names[0], key[0] if isinstance(key, tuple) else key)
+        pieces.append(part)
+    return pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame()
+
+
+def _exam_and_transitions(
+    scope: pd.DataFrame, *, as_of: pd.Timestamp, horizon: int, min_n: int
+) -> dict[str, pd.DataFrame]:
+    """What follows a rupture: new contracts, broken without a new contract, exam results."""
+    links = linking.link_ruptures(scope, as_of=as_of)  # linked once, shared by four tables
+    return {
+        "recontract": transitions.recontract_rates(scope, as_of=as_of, links=links),
+        "net": transitions.net_rupture_rates(scope, as_of=as_of, horizon_months=horizon, links=links),
+        "delay": transitions.time_to_new_contract_summary(scope, as_of=as_of, links=links),
+        # absentees count as not passed: an apprentice who left before the exam did not obtain it
+        "pass_rates": diploma.pass_rates_by_outcome_class(
+            scope, as_of=as_of, links=links, absent_as_failure=True
+        ),
+        "by_outcome": diploma.rupture_rates_by_diploma_outcome(scope, as_of=as_of, min_n=min_n),
+    }
+
+
 def compute_results(
     scope: pd.DataFrame,
     departement: pd.DataFrame,
@@ -152,11 +249,14 @@ def compute_results(
     min_n: int,
     cfa_labels: Mapping[str, str],
     n_table_rows: int,
+    cfa: str = "",
 ) -> ReportResults:
     """Run every estimator the report needs on ``scope`` (the CFA comparisons on ``departement``).
 
-    ``scope`` is ``departement`` itself for a département report. ``cfa_labels`` names the CFAs
-    (UAI -> label); ``n_table_rows`` is only carried to the provenance section.
+    ``scope`` is ``departement`` itself for a département report; ``cfa`` is the UAI of a CFA report.
+    ``cfa_labels`` names the CFAs (UAI -> label); ``n_table_rows`` is only carried to the provenance
+    section. The points de vigilance are :func:`~aioa_analysis.stats.vigilance.vigilance_findings` of
+    ``departement`` (adjusted over the whole family), kept for ``cfa`` and the département-wide ones.
     """
     h = horizon
     overall = rates.rupture_rate_within(scope, as_of=as_of, horizon_months=h, min_n=min_n)
@@ -165,24 +265,23 @@ def compute_results(
         if scope is departement
         else rates.rupture_rate_within(departement, as_of=as_of, horizon_months=h, min_n=min_n)
     )
-    funnel, target, curve, chi, oe = _cfa_comparison(
-        departement, cfa_labels, as_of=as_of, horizon=h, min_n=min_n
-    )
+    funnel, target, curve = _funnel(departement, cfa_labels, as_of=as_of, horizon=h, min_n=min_n)
+    findings = vigilance.vigilance_findings(departement, as_of=as_of)  # the whole family, once
+    mine = findings if not cfa else findings[(findings["dimension"] != "cfa") | (findings["group"] == cfa)]
     groups = _group_rates(scope, as_of=as_of, horizon=h, min_n=min_n)
     overall_rate = float(overall["rate"].iloc[0]) if len(overall) else float("nan")
-    calendar = seasonality.age_calendar(scope, as_of=as_of)  # split once, shared by both tables
-    links = linking.link_ruptures(scope, as_of=as_of)  # linked once, shared by four tables
+    calendar = seasonality.age_calendar(scope, as_of=as_of)
     return ReportResults(
         cfa_labels=dict(cfa_labels),
         n_table_rows=n_table_rows,
         overall=overall,
         overall_dept=overall_dept,
-        whole=survival.rupture_whole_contract(scope, as_of=as_of, min_n=min_n),
+        whole=competing.whole_contract_rates(scope, as_of=as_of, min_n=min_n),
         funnel=funnel,
         funnel_target=target,
         funnel_curve=curve,
-        chi_cfa=chi,
-        oe=oe,
+        cfa_casemix=cfa_casemix_table(departement, findings, cfa_labels, as_of=as_of),
+        vigilance=mine.reset_index(drop=True),
         by_sector=groups["sector"],
         by_level=groups["level"],
         by_family=groups["family"],
@@ -192,65 +291,13 @@ def compute_results(
             else groups["sector"]
         ),
         by_cohort=rates.rupture_rate_within(scope, as_of=as_of, by="cohort", horizon_months=h, min_n=min_n),
-        km=survival.rupture_km(scope, as_of=as_of, max_months=24, min_n=min_n),
-        km_level=survival.rupture_km(scope, as_of=as_of, by="diploma_level", max_months=24, min_n=min_n),
+        cif=cif_by_month(scope, as_of=as_of, min_n=min_n),
+        cif_level=cif_by_month(scope, as_of=as_of, by="diploma_level", min_n=min_n),
         phases=rates.rupture_phases(scope, as_of=as_of, min_n=min_n),
-        # crude monthly hazard + observed/expected at equal contract age; summer ratio at equal age
         hazard=seasonality.age_adjusted_seasonality(
             scope, as_of=as_of, period="month_of_year", min_n=min_n, calendar=calendar
         ),
-        summer=seasonality.age_adjusted_summer_effect(scope, as_of=as_of, calendar=calendar),
-        recontract=transitions.recontract_rates(scope, as_of=as_of, links=links),
-        net=transitions.net_rupture_rates(scope, as_of=as_of, horizon_months=h, links=links),
-        delay=transitions.time_to_new_contract_summary(scope, as_of=as_of, links=links),
-        pass_rates=diploma.pass_rates_by_outcome_class(scope, as_of=as_of, links=links),
-        by_outcome=diploma.rupture_rates_by_diploma_outcome(scope, as_of=as_of, min_n=min_n),
+        summer=pd.DataFrame([summer.summer_effect(scope, as_of=as_of)]),
+        **_exam_and_transitions(scope, as_of=as_of, horizon=h, min_n=min_n),
         references=referential.reference_rates(),
     )
-
-
-def collect_findings(res: ReportResults, *, cfa_label: str = "") -> tuple[Finding, ...]:
-    """The points de vigilance supported by the results (see :mod:`aioa_analysis.reporting.findings`).
-
-    A CFA report (``cfa_label``) keeps the comparisons between CFAs that speak of its own CFA only,
-    and leaves out the global test between CFAs.
-    """
-    out: list[Finding] = []
-    if pd.notna(res.funnel_target):
-        out += funnel_findings(
-            res.funnel, label="label", anchor="fig-cfa-funnel", target=res.funnel_target, unit_word=""
-        )
-    oe = oe_findings(
-        res.oe,
-        label="label",
-        anchor="tab-cfa-oe",
-        ratio="oe_ratio",
-        ci_low="oe_low",
-        ci_high="oe_high",
-        unit_word="",
-    )
-    out += [f for f in oe if f.severity == "alerte"]
-    if cfa_label:  # a CFA report speaks of its own CFA only
-        out = [f for f in out if f.subject == cfa_label]
-    chi = res.chi_cfa
-    if len(chi) and not bool(chi["low_expected"].iloc[0]) and not cfa_label:
-        out += global_test_findings(float(chi["p_value"].iloc[0]), anchor="tab-cfa-funnel", groups="les CFA")
-    if len(res.summer):
-        out += hazard_ratio_findings(  # the ratio at equal contract age, not the crude one
-            res.summer.assign(period="l'été (juin à août)", suppressed=False),
-            anchor="fig-saison-ajuste",
-            ratio="rate_ratio",
-            qualifier="à ancienneté de contrat égale",
-        )
-    overall = res.overall
-    if len(overall) and pd.notna(overall["rate"].iloc[0]) and "flag" in res.sector_funnel.columns:
-        out += above_overall_findings(
-            res.sector_funnel,
-            label="label",
-            anchor="tab-secteur",
-            overall=float(overall["rate"].iloc[0]),
-            flag="flag",
-            above="above_998",
-            scope="de ce CFA" if cfa_label else "du département",
-        )
-    return tuple(sort_findings(out))

@@ -78,22 +78,15 @@ def key_figures(ctx: ReportContext) -> list[str]:
         )
     elif ov is not None:
         cards.append(_card(suppressed_label(ctx.min_n), f"taux de rupture à {h} mois"))
-    whole = res.whole
-    if len(whole) and pd.notna(whole["rate"].iloc[0]) and not bool(whole["suppressed"].iloc[0]):
-        cards.append(
-            _card(
-                fr_percent(whole["rate"].iloc[0]),
-                "probabilité de rupture sur tout le contrat",
-                "estimation de Kaplan-Meier",
-            )
-        )
+    cards += _whole_card(ctx)
     net = res.net
     if len(net) and pd.notna(net["rate"].iloc[0]) and int(net["n_contracts"].iloc[0]) >= ctx.min_n:
         cards.append(
             _card(
                 fr_percent(net["rate"].iloc[0]),
-                "rupture nette",
-                f"rompus dans les {h} mois, sans nouveau contrat en 180 jours",
+                f"des contrats rompus dans les {h} mois, sans nouveau contrat connu dans ces fichiers",
+                "aucun nouveau contrat d'apprentissage dans les 180 jours dans les fichiers reçus "
+                "(un contrat hors du département ou hors apprentissage n'y figure pas)",
             )
         )
     rc = res.recontract
@@ -105,13 +98,33 @@ def key_figures(ctx: ReportContext) -> list[str]:
                 "des contrats rompus suivis d'un nouveau contrat en 180 jours",
             )
         )
-    n_after = (
-        int(ov["n_ruptures_after_diploma"]) if ov is not None and "n_ruptures_after_diploma" in ov else 0
-    )
     cards.append(
-        _card(fr_number(n_after), "ruptures après l'obtention du diplôme", "comptées à part (L6222-19)")
+        _card(
+            fr_number(res.n_after_diploma),
+            "ruptures après l'obtention du diplôme",
+            f"tous les contrats du périmètre, jusqu'au {fr_date(ctx.as_of)} ; comptées à part, pas comme "
+            "des ruptures (L6222-19)",
+        )
     )
     return cards
+
+
+def _whole_card(ctx: ReportContext) -> list[str]:
+    """The probability of a rupture before the planned end (Aalen-Johansen), with its interval."""
+    whole = ctx.results.whole
+    if not len(whole) or pd.isna(whole["rate"].iloc[0]) or bool(whole["suppressed"].iloc[0]):
+        return []
+    w = whole.iloc[0]
+    return [
+        _card(
+            fr_percent(w["rate"]),
+            "des contrats rompus avant leur fin prévue",
+            f"IC 95 % {fr_interval(w['ci_low'], w['ci_high'])} ; estimation d'Aalen-Johansen sur "
+            f"{fr_number(w['horizon_months'], 0)} mois de contrat : la fin normale du contrat est un "
+            f"« risque concurrent », les contrats en cours au {fr_date(ctx.as_of)} sont suivis jusqu'à cette "
+            f"date ; au-delà de cette durée, moins de {ctx.min_n} contrats restent suivis",
+        )
+    ]
 
 
 def references_table(ctx: ReportContext) -> pd.DataFrame:
@@ -177,7 +190,7 @@ def _indicator_label(indicator: str, horizon: object) -> str:
         "rupture_rate": f"Taux de rupture à {h} mois",
         "rupture_rate_whole_contract": "Taux de rupture sur tout le contrat",
         "rupture_rate_person": f"Part des apprentis ayant rompu (sur {h} mois)",
-        "net_rupture_share": "Rupture nette (sans nouveau contrat en 6 mois)",
+        "net_rupture_share": "Rompus sans nouveau contrat d'apprentissage en 6 mois",
         "recontract_share_180d": "Nouveau contrat dans les 6 mois",
         "exam_pass_rate": "Taux de réussite à l'examen",
     }.get(indicator, indicator)
