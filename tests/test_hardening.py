@@ -12,9 +12,10 @@ import zipfile
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 
-from aioa_analysis.core.errors import InputFileError
+from aioa_analysis.core.errors import DataError, InputFileError, KeyFileError
 from aioa_analysis.ingest.readers import read_file
 
 HEADER = "N° de contrat;Date de début du contrat;Nom;Prénom\n"
@@ -98,3 +99,126 @@ def test_a_json_key_named_twice_is_refused(tmp_path):
     path.write_text(text, encoding="utf-8")
     with pytest.raises(InputFileError, match="'contrats' appears twice"):
         read_file(path)
+
+
+# --- aioa clean: the run's own guards ---------------------------------------------------------------
+
+CHAMBER = "N° de contrat;Date de début du contrat;Date de fin prévue;Nom;Prénom;Date de naissance;UAI du CFA;Code diplôme;Effectif de l'entreprise\n"
+
+
+def _chamber(folder: Path, rows: list[str], name: str = "chambre_20251130.csv") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(CHAMBER + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def _rows(n: int, start: int = 1) -> list[str]:
+    return [
+        f"{i:03d};02/09/2024;31/08/2026;NOM{i};Prénom{i};0{1 + i % 9}/01/2006;0410590U;50022109;12"
+        for i in range(start, start + n)
+    ]
+
+
+@pytest.fixture
+def places(tmp_path, monkeypatch):
+    for env, sub in (
+        ("AIOA_RAW_DIR", "raw"),
+        ("AIOA_PROCESSED_DIR", "processed"),
+        ("AIOA_RESTRICTED_DIR", "restricted"),
+        ("AIOA_REPORTS_DIR", "reports"),
+    ):
+        monkeypatch.setenv(env, str(tmp_path / sub))
+    monkeypatch.setenv("AIOA_KEY_FILE", str(tmp_path / "keys" / "pseudonym.key"))
+    return tmp_path
+
+
+def test_a_run_that_rejects_every_row_keeps_the_previous_outputs(places):
+    """Case 1: a file whose dates are all impossible emptied contracts.parquet and the identity store."""
+    from aioa_analysis.ingest.pipeline import run_clean
+
+    out = places / "processed"
+    run_clean([_chamber(places / "in", _rows(30))], out_dir=out)
+    before = pd.read_parquet(out / "contracts.parquet")
+    store = (places / "restricted" / "identities.parquet").read_bytes()
+    bad = [r.replace("02/09/2024", "31/02/2024") for r in _rows(30)]
+    with pytest.raises(DataError, match="no contract is left") as err:
+        run_clean([_chamber(places / "in2", bad)], out_dir=out)
+    assert err.value.exit_code == 2
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "contracts.parquet"), before)
+    assert (places / "restricted" / "identities.parquet").read_bytes() == store
+
+
+def test_a_run_that_loses_most_contracts_is_refused_unless_allowed(places):
+    from aioa_analysis.ingest.pipeline import run_clean
+
+    out = places / "processed"
+    run_clean([_chamber(places / "in", _rows(30))], out_dir=out)
+    small = _chamber(places / "in2", _rows(10))
+    with pytest.raises(DataError, match="10 contracts instead of 30"):
+        run_clean([small], out_dir=out)
+    assert len(pd.read_parquet(out / "contracts.parquet")) == 30
+    run_clean([small], out_dir=out, allow_shrink=True)
+    assert len(pd.read_parquet(out / "contracts.parquet")) == 10
+
+
+def test_a_missing_key_is_not_regenerated_once_pseudonyms_exist(places):
+    """Case 15: with -q (the cron line) a missing key was regenerated silently; every pseudonym changed."""
+    from aioa_analysis.ingest.pipeline import run_clean
+
+    out = places / "processed"
+    src = _chamber(places / "in", _rows(30))
+    run_clean([src], out_dir=out)
+    keys = pd.read_parquet(out / "contracts.parquet")["apprentice_key"]
+    key_file = places / "keys" / "pseudonym.key"
+    key_file.unlink()
+    with pytest.raises(KeyFileError, match="missing") as err:
+        run_clean([src], out_dir=out)
+    assert err.value.exit_code == 5 and not key_file.exists()
+    key_file.write_text("b" * 64)
+    key_file.chmod(0o600)
+    with pytest.raises(KeyFileError, match="not the one of the previous run"):
+        run_clean([src], out_dir=out)
+    pd.testing.assert_series_equal(pd.read_parquet(out / "contracts.parquet")["apprentice_key"], keys)
+    run_clean([src], out_dir=out, new_key=True)  # on purpose
+    assert not pd.read_parquet(out / "contracts.parquet")["apprentice_key"].equals(keys)
+
+
+def test_rejected_csv_neutralises_formula_cells(places):
+    """Case 8: rejected.csv kept ``=HYPERLINK(...)``, ``+cmd``, ``@SUM`` as written."""
+    from aioa_analysis.ingest.pipeline import run_clean
+
+    rows = [*_rows(3), '=HYPERLINK("http://x");@SUM(A1);31/08/2026;+cmd;A;01/01/2006;0410590U;50022109;1']
+    out = places / "processed"
+    run_clean([_chamber(places / "in", rows)], out_dir=out)
+    text = (out / "rejected.csv").read_text(encoding="utf-8")
+    assert "'@SUM(A1)" in text
+    assert not any(cell.startswith(("=", "+", "@")) for line in text.splitlines() for cell in line.split(","))
+
+
+def test_two_apprentices_under_one_contract_id_are_listed_as_a_conflict(places):
+    """Case 11: merged silently, no conflict recorded."""
+    from aioa_analysis.ingest.pipeline import run_clean
+
+    rows = [*_rows(3), "001;02/09/2024;31/08/2026;AUTRE;Personne;03/03/2005;0410590U;50022109;12"]
+    out = places / "processed"
+    run_clean([_chamber(places / "in", rows)], out_dir=out)
+    conflicts = pd.read_csv(out / "conflicts.csv", dtype=str)
+    mine = conflicts.loc[conflicts["column"] == "apprentice_key"]
+    assert mine["contract_id"].unique().tolist() == ["000000000000001"] and len(mine) == 2
+    assert not conflicts.apply(lambda c: c.str.contains("AUTRE|Personne", na=False)).any().any()
+    contracts = pd.read_parquet(out / "contracts.parquet")
+    assert contracts.set_index("contract_id").loc["000000000000001", "merge_conflicts"] >= 1
+
+
+def test_a_headcount_of_ten_to_the_23_is_set_missing_not_negative(places, caplog):
+    """Case 12: a headcount of 10^23 was stored as -2^63."""
+    from aioa_analysis.ingest.pipeline import run_clean
+
+    rows = [*_rows(3), "004;02/09/2024;31/08/2026;NOM;Prénom;01/01/2006;0410590U;50022109;1" + "0" * 23]
+    out = places / "processed"
+    with caplog.at_level(logging.WARNING, logger="aioa_analysis"):
+        run_clean([_chamber(places / "in", rows)], out_dir=out)
+    heads = pd.read_parquet(out / "contracts.parquet").set_index("contract_id")["employer_headcount"]
+    assert heads.loc["000000000000001"] == 12 and pd.isna(heads.loc["000000000000004"])
+    assert "hors bornes" in caplog.text

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from aioa_analysis import cli
-from aioa_analysis.core.errors import InputFileError
+from aioa_analysis.core.errors import InputFileError, OutputError
 from aioa_analysis.core.schema import CONTRACT_DTYPES, REJECTED_COLUMNS
 from aioa_analysis.ingest import pipeline
 
@@ -50,7 +50,7 @@ def test_outputs_and_accounting(tmp_path):
     exams.write_text(EXAMS, encoding="utf-8")
     run = pipeline.run_clean([src, exams], out_dir=tmp_path / "out")
     out = tmp_path / "out"
-    assert sorted(p.name for p in out.iterdir()) == sorted(
+    assert sorted(p.name for p in out.iterdir() if p.name != ".aioa") == sorted(
         ["contracts.parquet", "exam_results.parquet", "rejected.csv", "conflicts.csv", "quality.json"]
     )
     contracts = pd.read_parquet(out / "contracts.parquet")
@@ -136,7 +136,7 @@ def test_failed_run_leaves_previous_outputs_untouched(tmp_path, monkeypatch):
     src = _write(tmp_path / "in")
     out = tmp_path / "out"
     pipeline.run_clean([src], out_dir=out)
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     restricted = tmp_path / "restricted"
     store_before = {p.name: p.read_bytes() for p in restricted.iterdir()}
     assert list(store_before) == ["identities.parquet"]
@@ -150,15 +150,16 @@ def test_failed_run_leaves_previous_outputs_untouched(tmp_path, monkeypatch):
 
     write_csv = pipeline.write_csv
     monkeypatch.setattr(pipeline, "write_csv", boom)
-    with pytest.raises(OSError):
+    with pytest.raises(OutputError, match="disk full"):  # the I/O class (exit code 3), one line
         pipeline.run_clean([src], out_dir=out, as_of="2025-01-01")
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
     monkeypatch.setattr(pipeline, "write_csv", write_csv)
 
     monkeypatch.setattr(pipeline, "write_parquet", boom)  # after the identity store is staged
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(OutputError, match="disk full"):
         pipeline.run_clean([src], out_dir=out, as_of="2025-01-01")
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no staging folder left either
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    assert len(list((out / ".aioa" / "generations").iterdir())) == 1  # no staging folder left either
     # the identity store is neither replaced nor left staged beside itself
     assert {p.name: p.read_bytes() for p in restricted.iterdir()} == store_before
 

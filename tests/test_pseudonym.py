@@ -8,7 +8,7 @@ import stat
 import pandas as pd
 import pytest
 
-from aioa_analysis.core.errors import ConfigError
+from aioa_analysis.core.errors import KeyFileError
 from aioa_analysis.ingest import pseudonym
 
 KEY = b"0123456789abcdef0123456789abcdef"
@@ -33,19 +33,40 @@ def test_key_created_on_first_use_with_owner_only_modes(tmp_path, monkeypatch):
     assert pseudonym.load_or_create_key() == key  # stable
 
 
-def test_short_or_unreadable_key_is_a_config_error(tmp_path):
+def test_short_or_unreadable_key_is_a_key_error(tmp_path):
     bad = tmp_path / "k"
     bad.write_text("short")
-    with pytest.raises(ConfigError, match="too short"):
+    with pytest.raises(KeyFileError, match="too short") as err:
         pseudonym.load_or_create_key(bad)
+    assert err.value.exit_code == 5
 
 
-def test_key_readable_by_others_warns(tmp_path, caplog):
+def test_key_readable_by_others_is_refused_unless_insecure(tmp_path):
     p = tmp_path / "k"
     p.write_text("a" * 64)
     p.chmod(0o644)
-    pseudonym.load_or_create_key(p)
-    assert "readable by others" in caplog.text
+    with pytest.raises(KeyFileError, match="readable by others"):
+        pseudonym.load_or_create_key(p)
+    assert pseudonym.load_or_create_key(p, insecure=True) == b"a" * 64
+
+
+def test_a_missing_key_is_not_created_when_pseudonyms_exist(tmp_path):
+    with pytest.raises(KeyFileError, match="missing"):
+        pseudonym.load_or_create_key(tmp_path / "k", create=False)
+    assert not (tmp_path / "k").exists()
+
+
+def test_a_key_that_cannot_be_written_leaves_no_empty_file(tmp_path, monkeypatch):
+    """Case 15: a full disk left a 0-byte key, and the next run failed on it or made a new one."""
+    import os as os_module
+
+    def full_disk(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os_module, "fsync", full_disk)
+    with pytest.raises(KeyFileError, match="No space left"):
+        pseudonym.load_or_create_key(tmp_path / "k")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_known_answer_matches_rfc2104():

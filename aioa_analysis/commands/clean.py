@@ -16,7 +16,7 @@ import sys
 
 from aioa_analysis.core import config
 from aioa_analysis.core.schema import SOURCES
-from aioa_analysis.ingest.pipeline import run_clean, summary_lines
+from aioa_analysis.ingest.pipeline import MAX_SHRINK, run_clean, summary_lines
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -48,13 +48,54 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="impose le profil de tous les fichiers au lieu de le détecter",
     )
+    p.add_argument(
+        "--allow-shrink",
+        action="store_true",
+        help="accepter une table vide ou bien plus petite que celle de l'exécution précédente",
+    )
+    p.add_argument(
+        "--max-shrink",
+        type=_share,
+        default=MAX_SHRINK,
+        metavar="PART",
+        help=f"part des contrats de l'exécution précédente qu'une exécution peut perdre (défaut {MAX_SHRINK})",
+    )
+    p.add_argument(
+        "--new-key",
+        action="store_true",
+        help="créer une nouvelle clé de pseudonymisation (tous les pseudonymes changent) : à dessein seulement",
+    )
+    p.add_argument(
+        "--insecure-key",
+        action="store_true",
+        help="accepter une clé lisible par d'autres que son propriétaire",
+    )
     p.set_defaults(handler=run)
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text.replace(",", "."))
+    except ValueError:
+        value = -1.0
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"--max-shrink {text!r} must be a share between 0 and 1, e.g. 0.5")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the pipeline and print a one-screen summary; errors propagate as AioaError (exit 2)."""
     out_dir = config.check_shared_place(args.out) if args.out else None
-    result = run_clean(args.inputs or None, out_dir=out_dir, as_of=args.as_of, source=args.source)
+    result = run_clean(
+        args.inputs or None,
+        out_dir=out_dir,
+        as_of=args.as_of,
+        source=args.source,
+        new_key=args.new_key,
+        insecure_key=args.insecure_key,
+        allow_shrink=args.allow_shrink,
+        max_shrink=args.max_shrink,
+    )
     if result.sample_used:
         bar = "!" * 78
         sys.stderr.write(

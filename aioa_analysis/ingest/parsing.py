@@ -323,17 +323,23 @@ def parse_sex(s: pd.Series) -> pd.Series:
     return _via_uniques(s, fn).astype("string").rename(s.name)  # type: ignore[call-overload]
 
 
-def parse_integers(s: pd.Series) -> pd.Series:
-    """Parse counts such as ``74``, ``74.0``, ``1 234`` (nbsp/thin spaces too) to ``Int64``; negatives NA.
+def parse_integers(s: pd.Series, *, maximum: int | None = None) -> pd.Series:
+    """Parse counts such as ``74``, ``74.0``, ``1 234`` (nbsp/thin spaces too) to ``Int64``; negatives
+    NA, and values above ``maximum`` NA (never an overflow: ``10^23`` used to become ``-2^63``).
 
     >>> parse_integers(pd.Series(["74", "74.0", "1\u202f234", "-3", "beaucoup"], dtype="string")).tolist()
     [74, 74, 1234, <NA>, <NA>]
+    >>> parse_integers(pd.Series(["1" + "0" * 23, "120"], dtype="string"), maximum=100).tolist()
+    [<NA>, <NA>]
     """
 
     def fn(u: pd.Series) -> pd.Series:
         t = u.str.replace(r"[\s\u00a0\u202f]", "", regex=True).str.replace(r"[.,]0+$", "", regex=True)
-        num = pd.to_numeric(t.where(t.str.fullmatch(r"-?\d+").fillna(False)), errors="coerce")
-        return num.where(num >= 0).astype("Int64")
+        ok = t.str.fullmatch(r"\d{1,15}").fillna(False)  # 15 digits: exact as int64 and float
+        num = pd.to_numeric(t.where(ok), errors="coerce")
+        if maximum is not None:
+            num = num.where(num <= maximum)
+        return num.astype("Int64")
 
     return _via_uniques(s, fn).astype("Int64").rename(s.name)  # type: ignore[call-overload]
 

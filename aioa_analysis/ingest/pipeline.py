@@ -1,7 +1,7 @@
 """The cleaning pipeline: discover and read the inputs, clean, write every output atomically.
 
 :func:`run_clean` is what ``aioa clean`` runs. Outputs (in ``out_dir``, default
-``config.processed_dir()``), all replaced together or not at all (:class:`~aioa_analysis.core.atomic.AtomicDir`):
+``config.processed_dir()``), published together by one rename or not at all (:func:`~aioa_analysis.core.commit.output_set`):
 
 * ``contracts.parquet``: exactly :data:`~aioa_analysis.core.schema.CONTRACT_DTYPES`, sorted by
   ``contract_id``, no personal data;
@@ -20,7 +20,6 @@ Parquet files are written deterministically: same inputs and key, byte-identical
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import re
@@ -37,9 +36,11 @@ import pyarrow.parquet as pq
 
 from aioa_analysis import __version__
 from aioa_analysis.core import config
-from aioa_analysis.core.atomic import AtomicDir, sha256_of
+from aioa_analysis.core.atomic import sha256_of
+from aioa_analysis.core.commit import output_set
 from aioa_analysis.core.dates import parse_as_of
-from aioa_analysis.core.errors import InputFileError, ParameterError
+from aioa_analysis.core.errors import DataError, InputFileError, KeyFileError, ParameterError
+from aioa_analysis.core.safe import neutralise_frame
 from aioa_analysis.core.schema import (
     ALL_NAMES,
     CONTRACT_DTYPES,
@@ -61,7 +62,7 @@ from aioa_analysis.ingest.identity import (
     discard_identities,
     stage_identities,
 )
-from aioa_analysis.ingest.pseudonym import add_apprentice_key, load_or_create_key
+from aioa_analysis.ingest.pseudonym import add_apprentice_key, key_fingerprint, load_or_create_key
 from aioa_analysis.ingest.values import PRIMARY, REASON, REASON_COLUMN, identity_rows
 
 log = logging.getLogger(__name__)
@@ -212,8 +213,9 @@ def _is_text(t: pa.DataType) -> bool:
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> None:
-    """UTF-8 CSV, ``,`` separator, ``\\n`` line ends, no index."""
-    df.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+    """UTF-8 CSV, ``,`` separator, ``\\n`` line ends, no index; cells a spreadsheet would evaluate
+    (``=HYPERLINK(...)``, ``+cmd``, ``@SUM``) are neutralised (:func:`~aioa_analysis.core.safe.neutralise_frame`)."""
+    neutralise_frame(df).to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
 
 
 def _json_default(o: object) -> object:
@@ -260,6 +262,62 @@ def _safe_value(column: pd.Series, value: pd.Series) -> pd.Series:
     return value.astype("string").where(allowed, "").fillna("")
 
 
+MAX_SHRINK: Final = 0.5
+"""Largest share of the previous run's contracts a run may lose before it is refused."""
+LOCK_WAIT_S: Final = 60.0
+"""Seconds a run waits for another run writing the same folder."""
+
+
+def _previous_run(out: Path) -> dict[str, Any]:
+    """What the previous run in ``out`` recorded (its contract count and key fingerprint), or ``{}``."""
+    try:
+        quality = json.loads((out / QUALITY_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(quality, dict):
+        return {}
+    n = (
+        (quality.get("contracts") or {}).get("n_contracts")
+        if isinstance(quality.get("contracts"), dict)
+        else None
+    )
+    return {
+        "n_contracts": n if isinstance(n, int) else None,
+        "key_fingerprint": quality.get("key_fingerprint"),
+    }
+
+
+def _check_same_key(key: bytes, previous: dict[str, Any], *, new_key: bool) -> None:
+    """Refuse a key other than the previous run's: every pseudonym would change without a word."""
+    before = previous.get("key_fingerprint")
+    if before and not new_key and key_fingerprint(key) != before:
+        raise KeyFileError(
+            f"the pseudonymisation key ({config.key_file()}) is not the one of the previous run "
+            f"(fingerprint {key_fingerprint(key)} instead of {before}): every pseudonym would change",
+            hint="restore the previous key (AIOA_KEY_FILE), or pass --new-key on purpose",
+        )
+
+
+def _check_not_shrinking(
+    n_new: int, previous: dict[str, Any], *, allow_shrink: bool, max_shrink: float, out: Path
+) -> None:
+    """Refuse to replace good outputs with nothing, or with far fewer contracts, unless asked."""
+    if allow_shrink:
+        return
+    if n_new == 0:
+        raise DataError(
+            "no contract is left after cleaning (every row was rejected): the previous outputs are kept",
+            hint="see the rejection reasons with --verbose, check --source; --allow-shrink writes an empty table on purpose",
+        )
+    n_old = previous.get("n_contracts")
+    if n_old and n_new < (1 - max_shrink) * n_old:
+        raise DataError(
+            f"{n_new} contracts instead of {n_old} in the previous run of {out} "
+            f"(more than {max_shrink:.0%} fewer): the previous outputs are kept",
+            hint="check that every input file is there; --allow-shrink accepts it on purpose",
+        )
+
+
 def run_clean(
     inputs: Sequence[str | Path] | None = None,
     *,
@@ -267,8 +325,17 @@ def run_clean(
     as_of: object = None,
     source: str | None = None,
     restricted_dir: str | Path | None = None,
+    new_key: bool = False,
+    insecure_key: bool = False,
+    allow_shrink: bool = False,
+    max_shrink: float = MAX_SHRINK,
 ) -> CleanRun:
-    """Read, clean and write; return what was done. Raises :class:`~aioa_analysis.core.errors.AioaError`."""
+    """Read, clean and write; return what was done. Raises :class:`~aioa_analysis.core.errors.AioaError`.
+
+    The previous outputs in ``out_dir`` are kept (and the run stops with a one-line error) when the
+    new contract table would be empty or lose more than ``max_shrink`` of the previous run's
+    contracts (``allow_shrink`` accepts it on purpose), and when the key is missing or is not the
+    one of the previous run (``new_key`` starts new pseudonyms on purpose)."""
     if source is not None and source not in SOURCES:
         raise ParameterError(
             f"--source {source!r} is not a known profile", hint=f"use one of: {', '.join(SOURCES)}"
@@ -284,7 +351,9 @@ def run_clean(
             config.sample_dir(),
         )
     results = _read_inputs(paths, source)
-    key = load_or_create_key()
+    previous = _previous_run(out)
+    key = load_or_create_key(create=new_key or not previous.get("key_fingerprint"), insecure=insecure_key)
+    _check_same_key(key, previous, new_key=new_key)
     contract_frames = [_as_raw(r.frame, i) for i, r in enumerate(results) if r.profile != EXAM_PROFILE]
     exam_frames = [_as_raw(r.frame, i) for i, r in enumerate(results) if r.profile == EXAM_PROFILE]
     if not contract_frames:
@@ -301,6 +370,7 @@ def run_clean(
         contracts = contracts.sort_values(C.contract_id, kind="stable")
     contracts = contracts.reset_index(drop=True)
     validate_contracts(contracts)
+    _check_not_shrinking(len(contracts), previous, allow_shrink=allow_shrink, max_shrink=max_shrink, out=out)
     as_of_ts, as_of_how, as_of_detail = choose_as_of(as_of, paths, contracts)
 
     status = _row_status(res.rows, raw[_FILE], exam_rows, exams_raw)
@@ -312,6 +382,7 @@ def run_clean(
         "as_of_source": as_of_how,
         "as_of_detail": as_of_detail,
         "sample_used": sample_used,
+        "key_fingerprint": key_fingerprint(key),
         "files": files,
         "total": _totals(files),
         "contracts": {
@@ -507,9 +578,10 @@ def _write_outputs(
     conflicts: pd.DataFrame,
     quality: dict[str, Any],
 ) -> list[str]:
-    """Write every output into ``out``, all replaced together or not at all; return their names."""
+    """Write every output into ``out`` as one set published by one rename (a reader never sees files
+    of two runs side by side; a failed run leaves the previous set); return their names."""
     written = [CONTRACTS_FILE, REJECTED_FILE, CONFLICTS_FILE, QUALITY_FILE]
-    with AtomicDir(out) as stage:
+    with output_set(out, wait=LOCK_WAIT_S) as stage:
         write_parquet(contracts, stage / CONTRACTS_FILE)
         if exams is not None:
             write_parquet(_coerce_exams(exams), stage / EXAMS_FILE)
@@ -520,9 +592,8 @@ def _write_outputs(
             json.dumps(quality, ensure_ascii=False, indent=2, sort_keys=False, default=_json_default) + "\n",
             encoding="utf-8",
         )
-    if exams is None:  # a stale file from an earlier run would not match these contracts
-        with contextlib.suppress(FileNotFoundError):
-            (out / EXAMS_FILE).unlink()
+    if exams is None and (out / EXAMS_FILE).is_file() and not (out / EXAMS_FILE).is_symlink():
+        (out / EXAMS_FILE).unlink()  # a plain file of an earlier version would not match these contracts
     return written
 
 

@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from aioa_analysis.core import config
-from aioa_analysis.core.errors import ConfigError
+from aioa_analysis.core.errors import KeyFileError
 from aioa_analysis.core.schema import C
 from aioa_analysis.ingest.parsing import date_codes, per_distinct
 
@@ -42,49 +42,85 @@ APPRENTICE_ID: Final = C.apprentice_id
 _MIN_KEY_CHARS = 32
 
 
-def load_or_create_key(path: Path | None = None) -> bytes:
-    """Return the secret key, creating it (mode 0600, folder 0700) when it does not exist yet.
+def key_fingerprint(key: bytes) -> str:
+    """A short public fingerprint of the key (recorded in ``quality.json``), which tells whether two
+    runs used the same key without revealing it.
 
-    Raises :class:`~aioa_analysis.core.errors.ConfigError` when the file exists but is unreadable or too
-    short. A warning is logged when the file is readable by group or others.
+    >>> key_fingerprint(b"0" * 64) == key_fingerprint(b"0" * 64), len(key_fingerprint(b"0" * 64))
+    (True, 16)
+    """
+    return hmac.new(key, b"aioa key fingerprint", "sha256").hexdigest()[:16]
+
+
+def _create_key(path: Path) -> None:
+    """Write a new key atomically: a complete 0600 file appears under ``path``, or nothing (a full
+    disk leaves no empty key behind)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as fh:
+                fh.write(secrets.token_hex(32) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.link(tmp, path)  # fails if another run created it meanwhile: that key is kept
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
+    except OSError as exc:
+        raise KeyFileError(
+            f"cannot create the pseudonymisation key {path}: {exc.strerror or exc}",
+            hint="set AIOA_KEY_FILE to a writable location outside the repository",
+        ) from exc
+    log.warning("created a NEW pseudonymisation key %s (keep it safe and backed up, never commit it)", path)
+
+
+def load_or_create_key(path: Path | None = None, *, create: bool = True, insecure: bool = False) -> bytes:
+    """Return the secret key, creating it (mode 0600, folder 0700) when it does not exist and ``create``.
+
+    Raises :class:`~aioa_analysis.core.errors.KeyFileError` (exit code 5) when the key is missing and
+    must not be created (pseudonyms already exist: a new key would change every one of them), when
+    it is unreadable or too short, or when group or others may read it (unless ``insecure``).
 
     >>> import tempfile, pathlib, stat
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "sub" / "k.key"
     >>> k = load_or_create_key(p)
     >>> len(k), oct(stat.S_IMODE(p.stat().st_mode)), load_or_create_key(p) == k
     (64, '0o600', True)
+    >>> os.chmod(p, 0o644); load_or_create_key(p)
+    Traceback (most recent call last):
+    ...
+    aioa_analysis.core.errors.KeyFileError: pseudonymisation key ... is readable by others (mode 644) — \
+chmod 600 the file (or pass --insecure-key on purpose)
     """
     path = Path(path) if path is not None else config.key_file()
     if not path.exists():
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # created concurrently: read it below
-        except OSError as exc:
-            raise ConfigError(
-                f"cannot create the pseudonymisation key {path}: {exc.strerror}",
-                hint="set AIOA_KEY_FILE to a writable location outside the repository",
-            ) from exc
-        else:
-            with os.fdopen(fd, "w", encoding="ascii") as fh:
-                fh.write(secrets.token_hex(32) + "\n")
-            log.info("created pseudonymisation key %s (keep it safe, never commit it)", path)
+        if not create:
+            raise KeyFileError(
+                f"pseudonymisation key {path} is missing, but pseudonyms made with a key already exist",
+                hint="restore the key from its backup (or set AIOA_KEY_FILE); --new-key starts new pseudonyms on purpose",
+            )
+        _create_key(path)
     try:
         text = path.read_text(encoding="ascii", errors="strict").strip()
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(
+        raise KeyFileError(
             f"pseudonymisation key {path} cannot be read",
             hint="check its permissions, or point AIOA_KEY_FILE to the right file",
         ) from exc
     if len(text) < _MIN_KEY_CHARS:
-        raise ConfigError(
+        raise KeyFileError(
             f"pseudonymisation key {path} is too short ({len(text)} characters, at least {_MIN_KEY_CHARS})",
             hint="restore the original key file (a new key would change every apprentice_key)",
         )
     mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & 0o077:
-        log.warning("pseudonymisation key %s is readable by others (mode %o): chmod 600 it", path, mode)
+    if mode & 0o077 and not insecure:
+        raise KeyFileError(
+            f"pseudonymisation key {path if path.is_absolute() else path.name} is readable by others (mode {mode:o})",
+            hint="chmod 600 the file (or pass --insecure-key on purpose)",
+        )
     return text.encode("ascii")
 
 

@@ -9,6 +9,7 @@ codes; FORMATS.md §5) and records the parse status of the key dates. The workin
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from typing import Final
 
@@ -146,6 +147,33 @@ def fold(s: pd.Series) -> pd.Series:
     return on_distinct_series(s.astype("string"), fn).astype("string")
 
 
+log = logging.getLogger(__name__)
+
+BOUNDS: Final = {C.employer_headcount: 1_000_000, TRAINING_DURATION_MONTHS: 72}
+"""Largest plausible value of each count: no French employer has a million employees, no
+apprenticeship lasts over 6 years (3 years, 4 with a disability). Larger values are set missing and
+said in a warning (the contract itself is kept)."""
+
+
+def _bounded(name: str, s: pd.Series) -> pd.Series:
+    """The counts of ``s`` within :data:`BOUNDS`; how many whole numbers were out of bounds is logged."""
+    parsed = parse_integers(s, maximum=BOUNDS[name])
+    text = (
+        s.astype("string")
+        .str.replace(r"[\s\u00a0\u202f]", "", regex=True)
+        .str.replace(r"[.,]0+$", "", regex=True)
+    )
+    n_out = int((text.str.fullmatch(r"\d+").fillna(False) & parsed.isna()).sum())
+    if n_out:
+        log.warning(
+            "%d valeur(s) de %s hors bornes (plus de %s) mises à vide",
+            n_out,
+            name,
+            f"{BOUNDS[name]:_}".replace("_", " "),
+        )
+    return parsed
+
+
 def _parse_column(name: str, s: pd.Series) -> dict[str, pd.Series]:
     """The typed column(s) for one raw column (a key date also gives its ``_status_<date>``)."""
     if name in IDENTITY_COLUMNS and name != C.birth_date:
@@ -163,8 +191,8 @@ def _parse_column(name: str, s: pd.Series) -> dict[str, pd.Series]:
         return {name: parse_booleans(s)}
     if name == C.sex:
         return {name: contiguous(parse_sex(s))}
-    if name == C.employer_headcount or name == TRAINING_DURATION_MONTHS:
-        return {name: parse_integers(s)}
+    if name in BOUNDS:
+        return {name: _bounded(name, s)}
     if name in _CODE_PARSERS:
         return {name: contiguous(_CODE_PARSERS[name](s))}
     if s.dtype == "string" or s.dtype == object:
