@@ -8,10 +8,12 @@ are those of ``aioa --help`` (``aioa_analysis.cli.EXIT_CODES``): 2 input or para
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -170,3 +172,75 @@ def test_a_second_report_run_on_the_same_folder_is_refused_while_the_first_holds
     out = tmp_path / "reports"
     with run_lock(out), pytest.raises(OutputError, match="une autre exécution"):
         runner.render_reports({"data_file": str(place["data"])}, out)
+
+
+# --- kill -9 during each command's commit: the old or the new complete set, never a mix ------------
+
+_SLOW_COMMIT = (
+    "import os, sys, time\n"
+    "real = os.replace\n"
+    "def slow(a, b, *k, **kw):\n"
+    "    if '.current-' in str(a) or '.link-' in str(a):  # the publication of the set\n"
+    "        sys.stderr.write('COMMIT\\n'); sys.stderr.flush()\n"
+    "    time.sleep(0.15)\n"
+    "    return real(a, b, *k, **kw)\n"
+    "os.replace = slow\n"
+    "from aioa_analysis.cli import main\n"
+    "sys.exit(main())\n"
+)
+
+
+def _killed_during_commit(place, args: list[str], delay: float) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _SLOW_COMMIT, *args], cwd=place["root"], env=_env(place),
+        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if line.startswith("COMMIT"):
+            break
+    time.sleep(delay)
+    proc.kill()
+    proc.wait()
+
+
+def _chamber_rows(n: int) -> str:
+    head = "N° de contrat;Date de début du contrat;Date de fin prévue;Nom;Prénom;Date de naissance;UAI du CFA;Code diplôme\n"
+    body = "".join(
+        f"{i:03d};02/09/2024;31/08/2026;NOM{i};P{i};0{1 + i % 9}/01/2006;0410590U;50022109\n"
+        for i in range(n)
+    )
+    return head + body
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("delay", [0.0, 0.1, 0.2, 0.35, 0.5])
+def test_clean_killed_during_its_commit_leaves_one_complete_set(place, tmp_path, delay):
+    out = tmp_path / "processed"
+    for name, n in (("old", 30), ("new", 25)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "chambre_20251130.csv").write_text(_chamber_rows(n), encoding="utf-8")
+    first = _run(place, "-q", "clean", str(tmp_path / "old"), "--out", str(out))
+    assert first.returncode == 0, first.stderr
+    _killed_during_commit(place, ["-q", "clean", str(tmp_path / "new"), "--out", str(out)], delay)
+    n_table = len(pd.read_parquet(out / "contracts.parquet"))
+    quality = json.loads((out / "quality.json").read_text(encoding="utf-8"))
+    assert n_table == quality["contracts"]["n_contracts"] in (30, 25)  # one run's table and counts
+    again = _run(place, "-q", "clean", str(tmp_path / "new"), "--out", str(out))  # the next run cleans up
+    assert again.returncode == 0, again.stderr
+    assert len(list((out / ".aioa" / "generations").iterdir())) == 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("delay", [0.0, 0.2, 0.4])
+def test_report_killed_during_its_commit_leaves_one_complete_set(place, tmp_path, delay):
+    out = tmp_path / "reports"
+    data = ["--data", str(place["data"]), "--out", str(out)]
+    first = _run(place, "-q", "report", *data, "-p", "title=ANCIEN")
+    assert first.returncode == 0, first.stderr
+    _killed_during_commit(place, ["-q", "report", *data, "-p", "title=NOUVEAU"], delay)
+    titles = {
+        name: ("NOUVEAU" if "NOUVEAU" in (out / name).read_text(encoding="utf-8") else "ANCIEN")
+        for name in ("index.html", "rapport-departement.html")
+    }
+    assert len(set(titles.values())) == 1, titles
