@@ -1,6 +1,6 @@
 """Synthetic DECA flat extracts at national scale, for the benchmarks.
 
-Writes ``Export_Init_TBA_<YYYYMMDDhhmm>.csv`` in the real DECA "stock" format (FORMATS.md §1.2 c):
+Writes ``Export_Init_TBA_<YYYYMMDDhhmm>.csv`` in the real DECA "stock" format (docs/reference/FORMATS.md §1.2 c):
 delimiter ``,``, lowercase glued headers, ISO dates, booleans ``true``/``false``, codes as text with
 their leading zeros — the TBA columns plus the LBA columns ``typediplome``, ``siretemployeur``,
 ``naf``, ``nombredesalaries``, ``dispositif`` (no ``courrielemployeur``/``denomination``, so
@@ -13,7 +13,7 @@ chunk is simulated from its own seed (``seed``, chunk index), so the file is det
 What it simulates, per chunk of contracts (national scale, not Loir-et-Cher):
 
 * starts over ``years`` school years before ``as_of``, with the national monthly start profile
-  (DOMAIN.md row 53: September peak); planned duration 12, 24 or 36 months by diploma level;
+  (docs/reference/DOMAIN.md row 53: September peak); planned duration 12, 24 or 36 months by diploma level;
 * diploma level/family from the shipped CFD prefix table, sector from the shipped NAF table, employer
   size, age, sex; a rupture hazard that depends on level, sector and size, concentrated early in the
   contract (a third of ruptures within 45 days), with a summer bump; ruptures after ``as_of`` are not
@@ -102,11 +102,11 @@ GENERATOR_VERSION = 2  # 2: diploma and NAF codes drawn from realistic pools
 
 DEFAULT_AS_OF = "2025-11-30"
 
-# National starts by calendar month, 2024 (DOMAIN.md row 53, POEM), Jan..Dec.
+# National starts by calendar month, 2024 (docs/reference/DOMAIN.md row 53, POEM), Jan..Dec.
 _MONTHLY_STARTS = np.array(
     [27323, 18731, 15570, 13566, 9071, 12503, 49463, 110446, 458061, 89397, 47545, 38529], dtype=float
 )
-# Diploma levels: share of starts, duration in months, 9-month-ish rupture propensity (DOMAIN.md
+# Diploma levels: share of starts, duration in months, 9-month-ish rupture propensity (docs/reference/DOMAIN.md
 # rows 13-15: CAP ~29 %, bac ~22 %, bac+2 ~26 %, higher ed ~18 %), scaled to a whole-contract hazard.
 _LEVELS = {
     "3": (0.30, 24, 0.34),

@@ -171,7 +171,7 @@ def test_codes():
 
 
 def test_siret_validity_flag():
-    # real-looking SIRETs pass Luhn, test ones fail (FORMATS.md 4.4); La Poste exception
+    # real-looking SIRETs pass Luhn, test ones fail (docs/reference/FORMATS.md 4.4); La Poste exception
     got = P.siret_is_valid(S("44492238900010", "13002526500013", "80478874200011", "35600000000048", None))
     assert got.tolist() == [True, True, False, True, pd.NA]
 

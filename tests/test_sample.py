@@ -386,7 +386,7 @@ def test_simulate_contracts_frame() -> None:
     )
 
 
-# --- ground truth: realism against DOMAIN.md ----------------------------------------------------------------------
+# --- ground truth: realism against docs/reference/DOMAIN.md ----------------------------------------------------------------------
 
 
 def test_ground_truth_keys(full: tuple[Path, dict]) -> None:
@@ -412,7 +412,7 @@ def test_ground_truth_counts_match_the_deca_extract(full: tuple[Path, dict]) -> 
     folder, truth = full
     path = _by_name(folder, truth, "deca_extract")
     defects = truth["files"][path.name]["defects"]
-    assert defects["exact_duplicate_row"]["expected"] == "merged:duplicate_row"  # issue 3
+    assert defects["exact_duplicate_row"]["expected"] == "merged:duplicate_row"  # merged, not rejected
     extra = {r for d in defects.values() if d.get("expected", "").startswith("rejected:") for r in d["rows"]}
     deca = pd.read_csv(path, dtype=str, keep_default_na=False)
     deca.index = deca.index + 2  # physical line number (header = line 1)

@@ -225,7 +225,7 @@ def territory_of(postcode: pd.Series) -> pd.Series:
 
 
 def reference_rates() -> pd.DataFrame:
-    """Published national and regional reference figures (DOMAIN.md §1), one row per figure.
+    """Published national and regional reference figures (docs/reference/DOMAIN.md §1), one row per figure.
 
     Columns: ``ref_id``, ``indicator``, ``dimension``, ``category``, ``value`` (float, a share),
     ``geography``, ``population``, ``year``, ``horizon_months``, ``unit``, ``source``, ``confidence``.

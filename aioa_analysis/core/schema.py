@@ -11,7 +11,7 @@ through scattered string literals. Three tables matter:
 * the **identity store** (restricted): ``apprentice_key`` plus the identity columns, used only by the
   follow-up lists.
 
-Names follow FORMATS.md §2 (the proposed canonical schema), refined where noted.
+Names follow docs/reference/FORMATS.md §2 (the proposed canonical schema), refined where noted.
 """
 
 from __future__ import annotations

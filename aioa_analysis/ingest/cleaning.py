@@ -3,7 +3,7 @@
 :func:`clean_contracts` chains the steps, each a pure ``verb_noun(df) -> DataFrame`` function:
 
 1. :func:`~.values.parse_contract_values` types every column (dates, booleans, sex, codes;
-   FORMATS.md §5) and records the parse status of the key dates;
+   docs/reference/FORMATS.md §5) and records the parse status of the key dates;
 2. :func:`~.rules.flag_invalid_rows` and :func:`~.rules.flag_cancelled_elsewhere` mark the rows
    that cannot be a contract (``_reason``), or are kept out on purpose (``excluded: ...``);
 3. :func:`~.merge.flag_exact_duplicates` marks rows identical (after parsing) to an earlier row;

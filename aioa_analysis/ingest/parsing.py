@@ -5,7 +5,7 @@ returns an aligned Series; nothing is modified in place. Parsing is done once pe
 (``pd.factorize``) and broadcast back, so a million-row column with a few thousand distinct dates
 costs a few thousand parses.
 
-Accepted forms (FORMATS.md §5):
+Accepted forms (docs/reference/FORMATS.md §5):
 
 * dates: ISO ``AAAA-MM-JJ`` (with an optional time part), ``JJ/MM/AAAA``, ``JJ/MM/AA`` (``AA <= 40``
   -> 20AA, else 19AA, the Tableau de bord rule), ``JJMMAAAA`` (SIFA; ``AAAAMMJJ`` when the day-first

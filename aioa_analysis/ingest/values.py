@@ -1,7 +1,7 @@
 """Typed contract values: the first cleaning step, and what every later step shares.
 
 :func:`parse_contract_values` types every column of a raw canonical frame (dates, booleans, sex,
-codes; FORMATS.md §5) and records the parse status of the key dates. The working column names
+codes; docs/reference/FORMATS.md §5) and records the parse status of the key dates. The working column names
 (``_row``, ``_reason``...) and the small helpers here are used by :mod:`.rules`, :mod:`.merge`,
 :mod:`.exams` and :mod:`.derive`; they are never written.
 """

@@ -1,6 +1,6 @@
 """Deterministic, realistic synthetic sample of Loir-et-Cher apprenticeship contracts.
 
-``generate_sample(out_dir, seed=41)`` writes, in the REAL input formats (FORMATS.md):
+``generate_sample(out_dir, seed=41)`` writes, in the REAL input formats (docs/reference/FORMATS.md):
 
 * ``Export_Init_TBA_<YYYYMMDDhhmm>.csv``: DECA flat extract (every contract, amendments as extra
   rows, cancelled/deleted contracts, a few defects);
@@ -13,7 +13,7 @@
 * ``resultats_examens_<YYYYMMDD>.csv``: exam results of the closed sessions;
 * ``retours/suivi_<structure>_<YYYY-MM>_retour.xlsx``: follow-up workbooks returned by the
   Missions Locales (adviser columns filled, a few invalid rows), for ``aioa followup --import``;
-* ``_ground_truth.json``: the parameters (with the DOMAIN.md figures they cite), the true counts,
+* ``_ground_truth.json``: the parameters (with the docs/reference/DOMAIN.md figures they cite), the true counts,
   the expected duplicates and defects (file, row, expected outcome) and the TRUE model
   probabilities (expected 9-month rupture probability by cohort and group).
 

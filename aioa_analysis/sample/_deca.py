@@ -235,7 +235,7 @@ def _extract_truth(kinds: np.ndarray, is_dup: np.ndarray, lz_any: np.ndarray, mi
         "rows": line[(kinds == "amendment") & ~is_dup].tolist(),
     }
     defects["exact_duplicate_row"] = {
-        "expected": "merged:duplicate_row",  # issue 3: exact duplicates are merged, not rejected
+        "expected": "merged:duplicate_row",  # exact duplicates are merged, not rejected (docs/data-model.md)
         "rows": line[is_dup].tolist(),
     }
     defects["lost_leading_zero"] = {"expected": "repaired", "rows": line[lz_any & ~is_dup].tolist()}

@@ -1,6 +1,6 @@
-"""Generator parameters, each beside the DOMAIN.md figure it is calibrated on.
+"""Generator parameters, each beside the docs/reference/DOMAIN.md figure it is calibrated on.
 
-``DOMAIN #n`` refers to row ``n`` of the tables in ``/work/shared/DOMAIN.md`` §1 (reference figures);
+``DOMAIN #n`` refers to row ``n`` of the tables in ``docs/reference/DOMAIN.md`` §1 (reference figures);
 ``DOMAIN §3`` to its sizing facts. ``[D]`` marks a design assumption (no published figure).
 Every value here is copied into ``_ground_truth.json`` (key ``parameters``) with its citation.
 """

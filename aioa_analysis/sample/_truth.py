@@ -1,6 +1,6 @@
 """The ground truth of the synthetic sample (``_ground_truth.json``, see docs/sample.md).
 
-The generator's parameters with the DOMAIN.md figures they cite, the true counts (contracts,
+The generator's parameters with the docs/reference/DOMAIN.md figures they cite, the true counts (contracts,
 ruptures, apprentices, homonyms, expected conflicts), the TRUE model probabilities by group, the
 exam outcomes, the records expected to merge, and each file's defects (from the writers).
 """
@@ -92,7 +92,7 @@ def _recoverable_after_diploma(ct: pd.DataFrame, evidence: dict[str, dict]) -> p
 
 
 def _parameters(sim: Simulation) -> dict:
-    """Every generator parameter with the DOMAIN.md figure it cites, and the fitted model."""
+    """Every generator parameter with the docs/reference/DOMAIN.md figure it cites, and the fitted model."""
     return {
         "monthly_starts_profile": {
             "value": {str(k): v for k, v in P.MONTHLY_STARTS_2024.items()},

@@ -1,6 +1,6 @@
 """Published national and regional reference rates, joined onto our rate tables.
 
-The shipped table :func:`aioa_analysis.core.referential.reference_rates` (DOMAIN.md §1) holds one row
+The shipped table :func:`aioa_analysis.core.referential.reference_rates` (docs/reference/DOMAIN.md §1) holds one row
 per published figure: ``indicator`` (``rupture_rate``, ``net_rupture_share``,
 ``recontract_share_180d``, ``exam_pass_rate``...), ``dimension`` / ``category`` (``overall``, or e.g.
 ``sector`` / ``hebergement_restauration``), ``value`` (a share), ``geography``, ``population``,
