@@ -39,6 +39,7 @@ COMMANDS: dict[str, str] = {
     "followup": "aioa_analysis.commands.followup",
     "vigilance": "aioa_analysis.commands.vigilance",
     "plaquette": "aioa_analysis.commands.plaquette",
+    "fiche": "aioa_analysis.commands.fiche",
 }
 
 log = logging.getLogger("aioa_analysis")
