@@ -40,6 +40,7 @@ COMMANDS: dict[str, str] = {
     "vigilance": "aioa_analysis.commands.vigilance",
     "plaquette": "aioa_analysis.commands.plaquette",
     "forecast": "aioa_analysis.commands.forecast",
+    "fiche": "aioa_analysis.commands.fiche",
 }
 
 log = logging.getLogger("aioa_analysis")

@@ -7,7 +7,8 @@
   files 0600; ``--password-file`` encrypts the workbooks;
 * ``--import FILE [FILE ...]``: reads returned workbooks, stores valid rows with their history,
   lists the rejected rows and the conflicts, writes ``followup_outcomes.parquet`` (pseudonymised);
-* ``--purge``: deletes what is older than the retention period of the Lisez-moi settings.
+* ``--purge``: deletes what is older than the retention period of the Lisez-moi settings, the
+  fiches parcours of ``aioa fiche`` (``<restricted>/fiches/YYYY-MM/``) included.
 
 ``--out`` and ``AIOA_RESTRICTED_DIR`` inside the processed or reports folder are refused (exit 5).
 ``--dry-run`` prints the counts and writes nothing.
@@ -61,7 +62,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     what.add_argument(
         "--purge",
         action="store_true",
-        help="supprime listes, retours et identités plus anciens que la durée de conservation",
+        help="supprime listes, retours, fiches parcours et identités plus anciens que la durée de conservation",
     )
     p.add_argument(
         "--structure",
@@ -302,11 +303,13 @@ def run_purge(args: argparse.Namespace) -> int:
             today=pd.Timestamp.now().normalize(),
             months=months,
             dry_run=args.dry_run,
+            fiches_root=config.restricted_dir() / "fiches",
         )
     verb = "seraient supprimés" if args.dry_run else "supprimés"
     print(
         f"conservation {months} mois (avant le {counts['cutoff']}) — {verb} : "
         f"{counts['month_folders']} mois de listes, {counts['returned_files']} fichier(s) retourné(s), "
-        f"{counts['history_rows']} ligne(s) d'historique, {counts['identities']} identité(s)"
+        f"{counts['history_rows']} ligne(s) d'historique, {counts['identities']} identité(s), "
+        f"{counts['fiche_folders']} mois de fiches parcours"
     )
     return 0

@@ -7,9 +7,13 @@ parcours) print the same contacts, so they are read here, once:
   ``service``, ``adresse``, ``telephone``, ``courriel``, ``site``). A copy is shipped in
   ``core/data/``; the group edits its own copy in ``data/raw/referentiels/mediateurs.csv``
   (:func:`user_file`).
+* :func:`missions_locales`: the Missions Locales of the territories of ``territories.csv``
+  (``missions_locales.csv``: ``territoire``, ``nom``, ``adresse``, ``telephone``, ``courriel``,
+  ``site``), shipped and editable like the mediators;
 * :func:`cfa_contacts`: the CFAs' referents, ``data/raw/contacts_cfa.csv`` when it exists (columns
   ``uai``, ``nom``, ``contact``, ``telephone``, ``courriel`` at least; header spellings are
-  tolerated, see :data:`CFA_CONTACT_ALIASES`), else an empty table.
+  tolerated, among them those of the follow-up's ``contacts_cfa_modele.csv``, see
+  :data:`CFA_CONTACT_ALIASES`), else an empty table.
 
 Which copy is read (:func:`user_file`): ``$AIOA_REFERENTIAL_DIR/NAME`` (as for every referential
 table, :mod:`aioa_analysis.core.referential`), then ``<raw dir>/referentiels/NAME``, then the shipped
@@ -35,15 +39,26 @@ USER_FOLDER = "referentiels"
 MEDIATOR_COLUMNS = ("chambre", "territoire", "service", "adresse", "telephone", "courriel", "site")
 """Columns of ``mediateurs.csv``, in display order."""
 
+MISSION_LOCALE_COLUMNS = ("territoire", "nom", "adresse", "telephone", "courriel", "site")
+"""Columns of ``missions_locales.csv``, in display order (``territoire``: a key of ``territories.csv``)."""
+
 CFA_CONTACT_COLUMNS = ("uai", "nom", "contact", "telephone", "courriel")
 """Columns of the CFA referents table returned by :func:`cfa_contacts`."""
 
 CFA_CONTACT_ALIASES: dict[str, tuple[str, ...]] = {
     "uai": ("uai", "code_uai", "cfa_uai", "numero_uai"),
-    "nom": ("nom", "nom_cfa", "cfa", "name", "etablissement", "organisme"),
-    "contact": ("contact", "referent", "nom_contact", "personne", "interlocuteur"),
-    "telephone": ("telephone", "tel", "phone", "numero_telephone", "tel_contact"),
-    "courriel": ("courriel", "email", "e_mail", "mail", "adresse_mail", "adresse_electronique"),
+    "nom": ("nom", "nom_cfa", "cfa_nom", "cfa", "name", "etablissement", "organisme"),
+    "contact": ("contact", "referent", "nom_contact", "contact_nom", "personne", "interlocuteur"),
+    "telephone": ("telephone", "tel", "phone", "numero_telephone", "tel_contact", "contact_telephone"),
+    "courriel": (
+        "courriel",
+        "email",
+        "e_mail",
+        "mail",
+        "adresse_mail",
+        "adresse_electronique",
+        "contact_email",
+    ),
 }
 """Accepted (normalised) header spellings of each column of the CFA referents table."""
 
@@ -129,6 +144,31 @@ def mediators() -> pd.DataFrame:
             hint=f"colonnes attendues : {', '.join(MEDIATOR_COLUMNS)}",
         )
     return out.loc[out["chambre"] != ""].reset_index(drop=True)
+
+
+def missions_locales() -> pd.DataFrame:
+    """The Missions Locales, one row per territory (columns :data:`MISSION_LOCALE_COLUMNS`).
+
+    >>> m = missions_locales()
+    >>> m["territoire"].tolist()
+    ['ml_blois', 'ml_vendomois', 'ml_romorantin']
+    """
+    path = user_file("missions_locales.csv")
+    aliases = {
+        **{c: (c,) for c in MISSION_LOCALE_COLUMNS},
+        "territoire": ("territoire", "territory"),
+        "nom": ("nom", "mission_locale", "label"),
+        "telephone": ("telephone", "tel", "phone"),
+        "courriel": ("courriel", "email", "e_mail", "mail"),
+    }
+    out = _rename(_read_csv(path), aliases)
+    if (out["territoire"] == "").all():
+        raise ConfigError(
+            f"table des Missions Locales {path} sans colonne « territoire » remplie",
+            hint=f"colonnes attendues : {', '.join(MISSION_LOCALE_COLUMNS)}",
+        )
+    out = out.loc[out["territoire"] != ""]
+    return out.drop_duplicates("territoire", keep="last").reset_index(drop=True)
 
 
 def cfa_contacts_file() -> Path | None:

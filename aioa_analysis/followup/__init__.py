@@ -42,7 +42,10 @@ Modules, in reading order: :mod:`~aioa_analysis.followup.select` (which contract
 results go on the lists of a month), :mod:`~aioa_analysis.followup.route` (structures, identities,
 territories, the MLDS rule), :mod:`~aioa_analysis.followup.lists` (every list of a month per
 structure, French headers), :mod:`~aioa_analysis.followup.workbook` (workbooks, "Lisez-moi",
-manifest).
+manifest). The fiche parcours of each listed rupture (``aioa fiche``):
+:mod:`~aioa_analysis.followup.fiche` (what a fiche says), :mod:`~aioa_analysis.followup.rncp` (the
+blocs de compétences of France Compétences' export), :mod:`~aioa_analysis.followup.fiche_html` (the
+printable page, the owner-only set).
 """
 
 from aioa_analysis.followup.lists import (

@@ -9,10 +9,12 @@ Layout under ``<restricted>/followup/``::
     retours/import_conflicts.csv    keys with two outcomes on the same latest date
     journal.json                    imports and purges, counts only (no names)
 
+and, when given, the fiches parcours of ``aioa fiche`` (``<restricted>/fiches/YYYY-MM/``).
+
 Every write is atomic and owner-only, under the lock of :func:`core.commit.run_lock` on the
 ``followup`` folder, so two imports or an import and a purge never lose an entry.
-:func:`purge` removes month folders, returned files and history rows older than the retention
-period, and the identities of young people whose contracts all ended before it.
+:func:`purge` removes month folders (lists and fiches), returned files and history rows older than
+the retention period, and the identities of young people whose contracts all ended before it.
 """
 
 from __future__ import annotations
@@ -143,13 +145,16 @@ def purge(
     today: pd.Timestamp,
     months: int,
     dry_run: bool,
+    fiches_root: Path | None = None,
 ) -> dict[str, Any]:
-    """Delete what is older than ``months``: month folders, returned files, history rows, identities.
+    """Delete what is older than ``months``: month folders, returned files, history rows, identities,
+    and the month folders of fiches parcours under ``fiches_root`` (``aioa fiche``).
 
     Returns the counts (recorded in the journal unless ``dry_run``).
     """
     cutoff = cutoff_date(today, months)
     folders, files = _old_months(root, cutoff), _old_returns(root, cutoff)
+    fiches = _old_months(fiches_root, cutoff) if fiches_root is not None and fiches_root.is_dir() else []
     history = read_history(root)
     old_rows = (history["imported_at"] < cutoff).fillna(False).astype(bool)
     ids = pd.read_parquet(identity_file) if identity_file.is_file() else None
@@ -167,10 +172,11 @@ def purge(
         "returned_files": len(files),
         "history_rows": int(old_rows.sum()),
         "identities": int(stale.sum()),
+        "fiche_folders": len(fiches),
     }
     if dry_run:
         return counts
-    for p in folders:
+    for p in folders + fiches:
         shutil.rmtree(p)
     for p in files:
         p.unlink()
