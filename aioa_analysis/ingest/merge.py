@@ -340,7 +340,10 @@ def apprentice_conflicts(df: pd.DataFrame, contracts: pd.DataFrame) -> pd.DataFr
     """
     cols = ["contract_id", "column", C.source, C.source_file, "value"]
     is_live = df[GROUP].notna().to_numpy() & df[DUP_OF].isna().to_numpy()
-    rows = df.loc[is_live, [GROUP, C.apprentice_key, C.source, C.source_file]].dropna(
+    group = df[GROUP].to_numpy(dtype=np.int64, na_value=-1)
+    sizes = np.bincount(group[is_live]) if is_live.any() else np.zeros(1, dtype=np.int64)
+    shared = is_live & (sizes[np.clip(group, 0, len(sizes) - 1)] > 1)  # only groups of several rows
+    rows = df.loc[shared, [GROUP, C.apprentice_key, C.source, C.source_file]].dropna(
         subset=[C.apprentice_key]
     )
     n_people = rows.groupby(GROUP)[C.apprentice_key].nunique()

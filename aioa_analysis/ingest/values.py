@@ -157,21 +157,17 @@ said in a warning (the contract itself is kept)."""
 
 def _bounded(name: str, s: pd.Series) -> pd.Series:
     """The counts of ``s`` within :data:`BOUNDS`; how many whole numbers were out of bounds is logged."""
-    parsed = parse_integers(s, maximum=BOUNDS[name])
-    text = (
-        s.astype("string")
-        .str.replace(r"[\s\u00a0\u202f]", "", regex=True)
-        .str.replace(r"[.,]0+$", "", regex=True)
-    )
-    n_out = int((text.str.fullmatch(r"\d+").fillna(False) & parsed.isna()).sum())
-    if n_out:
+    parsed = parse_integers(s)
+    too_big = s.notna() & parsed.isna() & s.astype("string").str.fullmatch(r"\s*\d{16,}\s*").fillna(False)
+    too_big |= parsed.gt(BOUNDS[name]).fillna(False)
+    if too_big.any():
         log.warning(
             "%d valeur(s) de %s hors bornes (plus de %s) mises à vide",
-            n_out,
+            int(too_big.sum()),
             name,
             f"{BOUNDS[name]:_}".replace("_", " "),
         )
-    return parsed
+    return parsed.mask(too_big.to_numpy())
 
 
 def _parse_column(name: str, s: pd.Series) -> dict[str, pd.Series]:
