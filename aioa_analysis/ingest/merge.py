@@ -127,17 +127,22 @@ def assign_contract_groups(df: pd.DataFrame) -> pd.DataFrame:
     """
     alive = df[REASON].isna().to_numpy()
     is_amend = column_or_na(df, C.contract_type).isin(AMENDMENT_TYPES).fillna(False).to_numpy()
+    # integer codes instead of the 15- and 64-character strings: the same partition, sorted the same
+    # way (factorize(sort=True) keeps the order of the contract numbers), several times faster at 1 M
+    cid_code = pd.factorize(column_or_na(df, C.contract_id).astype("string"), sort=True)[0]
+    a_code = pd.factorize(column_or_na(df, C.apprentice_key).astype("string"))[0]
+    start = df[C.start_date].to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    has_pair = (a_code >= 0) & ~np.isnat(df[C.start_date].to_numpy(dtype="datetime64[ns]"))
     keys = pd.DataFrame(
         {
-            "cid": column_or_na(df, C.contract_id).astype("string").to_numpy(),
-            "a": column_or_na(df, C.apprentice_key).astype("string").to_numpy(),
-            "s": df[C.start_date].to_numpy(),
+            "cid": cid_code,
+            "a": a_code,
+            "s": start,
             "amend": is_amend,
             "rank": _source_rank(column_or_na(df, C.source)),
         }
     )
-    has_pair = (keys["a"].notna() & keys["s"].notna()).to_numpy()
-    has_cid = keys["cid"].notna().to_numpy()
+    has_cid = cid_code >= 0
     # the contract number of each (apprentice_key, start_date) pair that has one
     owners = (
         keys.loc[alive & has_cid & has_pair]
@@ -146,21 +151,21 @@ def assign_contract_groups(df: pd.DataFrame) -> pd.DataFrame:
     )
     need = alive & ~has_cid & has_pair
     attached = keys.loc[need, ["a", "s"]].merge(owners[["a", "s", "cid"]], on=["a", "s"], how="left")
-    cid = keys["cid"].copy()
-    cid[need] = attached["cid"].to_numpy()
+    cid = cid_code.copy()
+    cid[need] = attached["cid"].fillna(-1).to_numpy(dtype=np.int64)
     # kind 0: a contract number (own or attached); 1: (apprentice_key, start_date); 2: the row alone
-    kind = np.where(cid.notna(), 0, np.where(has_pair, 1, 2))
-    alone = pd.Series(column_or_na(df, DUP_OF, "Int64").fillna(df[ROW]).to_numpy(), index=keys.index)
+    kind = np.where(cid >= 0, 0, np.where(has_pair, 1, 2))
+    alone = column_or_na(df, DUP_OF, "Int64").fillna(df[ROW]).to_numpy(dtype=np.int64)
     key = pd.DataFrame(
         {
             "kind": kind,
-            "value": cid.where(kind == 0, keys["a"].where(kind == 1)),
-            "start": keys["s"].where(kind == 1),
-            "row": alone.where(kind == 2, -1),
+            "value": np.where(kind == 0, cid, np.where(kind == 1, a_code, -1)),
+            "start": np.where(kind == 1, start, -1),
+            "row": np.where(kind == 2, alone, -1),
         }
     )
     group = pd.Series(pd.NA, index=df.index, dtype="Int64")
-    group[alive] = key.loc[alive].groupby(list(key.columns), sort=False, dropna=False).ngroup().to_numpy()
+    group[alive] = key.loc[alive].groupby(list(key.columns), sort=False).ngroup().to_numpy()
     return df.assign(**{GROUP: group, IS_AMENDMENT: is_amend})
 
 
