@@ -98,12 +98,12 @@ def run(args: argparse.Namespace) -> int:
     contracts = _read_contracts(data)
     quality = read_quality(quality_path(data))
     as_of = _as_of(args.as_of, quality, data)
-    out = Path(args.out) if args.out else config.reports_dir() / "plaquettes"
+    out = config.check_shared_place(Path(args.out) if args.out else config.reports_dir() / "plaquettes")
     results = write_leaflets(
         contracts,
         as_of=as_of,
         out_dir=out,
-        sectors=keys if sector == "all" else [sector],
+        sectors=None if sector == "all" else [sector],
         quality=quality,
         sample=is_sample(quality),
         pdf=bool(args.pdf),

@@ -22,6 +22,7 @@ so. The page is offline HTML (inline CSS and SVG, no script, no URL); :mod:`.pdf
 
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
 import re
@@ -35,6 +36,7 @@ import pandas as pd
 from aioa_analysis import __version__
 from aioa_analysis.core import contacts, referential
 from aioa_analysis.core.atomic import atomic_path
+from aioa_analysis.core.commit import output_set
 from aioa_analysis.core.errors import ReportError
 from aioa_analysis.core.formatting import MONTHS_FR, fr_date, fr_number, fr_percent
 from aioa_analysis.core.schema import C
@@ -656,7 +658,8 @@ def write_leaflets(
 ) -> list[LeafletResult]:
     """Write ``plaquette-<sector>.html`` (and ``.pdf`` with ``pdf=True``) for each sector into ``out_dir``.
 
-    Every file is written atomically. With ``pdf=True`` a missing Chromium is reported before any
+    With every sector, the whole set is published at once (a reader never sees leaflets of two runs);
+    with some sectors, each file is written atomically beside the others. With ``pdf=True`` a missing Chromium is reported before any
     computation (:class:`~aioa_analysis.reporting.pdf.ChromiumMissingError`), and a PDF of more
     than two pages is logged as a warning (the advice or the contacts are too long).
     """
@@ -668,22 +671,26 @@ def write_leaflets(
     figures = compute_figures(contracts, as_of=as_of)
     ctx = build_context(contracts, as_of=as_of, quality=quality or {}, sample=sample)
     out = Path(out_dir)
-    results = []
-    for sector in wanted:
-        page = render_leaflet(figures[sector], ctx, cfas_of_sector(contracts, sector))
-        html_path = out / f"{leaflet_name(sector)}.html"
-        with atomic_path(html_path, mode=0o644) as tmp:  # aggregates only: for the group
-            tmp.write_text(page, encoding="utf-8")
-        if not pdf:
-            results.append(LeafletResult(sector, html_path))
-            continue
-        pdf_path = pdf_mod.print_to_pdf(html_path, out / f"{leaflet_name(sector)}.pdf")
-        pages = pdf_mod.pdf_page_count(pdf_path)
-        if pages > 2:
-            log.warning(
-                "%s : %d pages au lieu de 2 au plus (raccourcissez les conseils ou les contacts)",
-                pdf_path,
-                pages,
-            )
-        results.append(LeafletResult(sector, html_path, pdf_path, pages))
+    # every sector: the whole set is published with one rename (core.commit); some sectors: each
+    # file atomically, beside the others
+    with contextlib.ExitStack() as stack:
+        stage = stack.enter_context(output_set(out, wait=60)) if sectors is None else out
+        results = []
+        for sector in wanted:
+            page = render_leaflet(figures[sector], ctx, cfas_of_sector(contracts, sector))
+            html_path = stage / f"{leaflet_name(sector)}.html"
+            with atomic_path(html_path, mode=0o644) as tmp:  # aggregates only: for the group
+                tmp.write_text(page, encoding="utf-8")
+            if not pdf:
+                results.append(LeafletResult(sector, out / html_path.name))
+                continue
+            pdf_path = pdf_mod.print_to_pdf(html_path, stage / f"{leaflet_name(sector)}.pdf")
+            pages = pdf_mod.pdf_page_count(pdf_path)
+            if pages > 2:
+                log.warning(
+                    "%s : %d pages au lieu de 2 au plus (raccourcissez les conseils ou les contacts)",
+                    pdf_path.name,
+                    pages,
+                )
+            results.append(LeafletResult(sector, out / html_path.name, out / pdf_path.name, pages))
     return results
