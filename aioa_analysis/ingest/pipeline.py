@@ -135,13 +135,14 @@ def resolve_inputs(inputs: Sequence[str | Path] | None) -> tuple[list[Path], boo
     return found, True
 
 
-def as_of_from_names(paths: Sequence[Path]) -> tuple[pd.Timestamp, str] | None:
-    """The latest extraction date found in file names (``..._202511300600.csv``, ``..._2025-11-30.xlsx``).
+def extraction_dates(paths: Sequence[Path]) -> dict[str, pd.Timestamp]:
+    """The extraction date found in each file name (``..._202511300600.csv``, ``..._2025-11-30.xlsx``),
+    for the files that carry one (the latest date when a name carries several).
 
-    >>> as_of_from_names([Path("Export_Init_TBA_202511300600.csv"), Path("x.csv")])
-    (Timestamp('2025-11-30 00:00:00'), 'Export_Init_TBA_202511300600.csv')
+    >>> extraction_dates([Path("Export_Init_TBA_202511300600.csv"), Path("x.csv"), Path("cma_2025-10-31.xlsx")])
+    {'Export_Init_TBA_202511300600.csv': Timestamp('2025-11-30 00:00:00'), 'cma_2025-10-31.xlsx': Timestamp('2025-10-31 00:00:00')}
     """
-    best: tuple[pd.Timestamp, str] | None = None
+    out: dict[str, pd.Timestamp] = {}
     for p in paths:
         for rx in (_TS_IN_NAME, _ISO_IN_NAME):
             for m in rx.finditer(p.name):
@@ -149,9 +150,23 @@ def as_of_from_names(paths: Sequence[Path]) -> tuple[pd.Timestamp, str] | None:
                     ts = pd.Timestamp(int(m.group(1)), int(m.group(2)), int(m.group(3)))
                 except ValueError:
                     continue
-                if best is None or ts > best[0]:
-                    best = (ts, p.name)
-    return best
+                out[p.name] = max(ts, out.get(p.name, ts))
+    return out
+
+
+def as_of_from_names(paths: Sequence[Path]) -> tuple[pd.Timestamp, str] | None:
+    """The EARLIEST extraction date among the dated file names, and the file that sets it: no source
+    is then treated as observed after its own extraction date (a rupture after it could be missing
+    from that source only).
+
+    >>> as_of_from_names([Path("Export_Init_TBA_202511300600.csv"), Path("cma_2025-10-31.xlsx")])
+    (Timestamp('2025-10-31 00:00:00'), 'cma_2025-10-31.xlsx')
+    """
+    dates = extraction_dates(paths)
+    if not dates:
+        return None
+    name = min(dates, key=lambda n: (dates[n], n))
+    return dates[name], name
 
 
 def choose_as_of(
@@ -381,6 +396,7 @@ def run_clean(
         "as_of": f"{as_of_ts:%Y-%m-%d}",
         "as_of_source": as_of_how,
         "as_of_detail": as_of_detail,
+        "extraction_dates": {name: f"{ts:%Y-%m-%d}" for name, ts in extraction_dates(paths).items()},
         "sample_used": sample_used,
         "key_fingerprint": key_fingerprint(key),
         "files": files,

@@ -26,10 +26,11 @@ QUALITY_CONTRACTS: Final = (
 
 
 AS_OF_SOURCES: Final = {
-    "file_name": "horodatage d'un nom de fichier",
+    "file_name": "la plus ancienne date d'extraction des fichiers datés : aucune source n'est lue au-delà de sa propre date",
     "cli": "fixée à la commande",
     "argument": "fixée à la commande",
     "latest_event": "dernier événement des données",
+    "latest_event_date": "dernier événement des données (aucun nom de fichier daté)",
 }
 
 
@@ -175,7 +176,14 @@ def show_qualite(ctx: ReportContext) -> None:
     ]
     if q.get("as_of"):
         how = AS_OF_SOURCES.get(str(q.get("as_of_source", "")), "")
-        rows.append(("Date d'observation", f"{fr_date(q['as_of'])} ({how})" if how else fr_date(q["as_of"])))
+        detail = (
+            f", fixée par {q['as_of_detail']}"
+            if q.get("as_of_source") == "file_name" and q.get("as_of_detail")
+            else ""
+        )
+        rows.append(
+            ("Date d'observation", f"{fr_date(q['as_of'])} ({how}{detail})" if how else fr_date(q["as_of"]))
+        )
     if rows:
         show_html(
             table_html(
