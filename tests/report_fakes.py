@@ -28,6 +28,12 @@ SECTORS = [
 LEVELS = [("50022109", "3", "CAP"), ("40025214", "4", "BAC PRO"), ("32031102", "5", "BTS")]
 
 
+N_CHARTS = 16
+"""Charts of the département report (CFAs at equal case-mix, funnel, sector, level, diploma type, cohorts, survival,
+phases, hazard, hazard O/E, expected ruptures, backtest, re-contracting, accompaniment, pass rate, rupture by
+exam result)."""
+
+
 def make_contracts(n: int = 600, *, seed: int = 7, as_of: str = AS_OF) -> pd.DataFrame:
     """A typed contract table (schema.CONTRACT_DTYPES) without any personal column."""
     rng = np.random.default_rng(seed)
@@ -175,7 +181,9 @@ _BUILT: dict[str, object] = {}
 
 
 def build_sample_reports(root: Path) -> dict[str, object]:
-    """Synthetic sample -> ``run_clean`` -> département report (twice, for determinism).
+    """Synthetic sample -> ``run_clean`` -> ``aioa followup --import`` of the sample's returned workbooks
+    (the pseudonymised outcome table next to contracts.parquet) -> département report (twice, for
+    determinism).
 
     Cached per process: the two test modules share one build. Returns paths and results.
     """
@@ -183,6 +191,7 @@ def build_sample_reports(root: Path) -> dict[str, object]:
         return _BUILT
     import os
 
+    from aioa_analysis import cli
     from aioa_analysis.ingest.pipeline import run_clean
     from aioa_analysis.reporting import render_report, render_reports
     from aioa_analysis.sample import generate_sample
@@ -190,7 +199,14 @@ def build_sample_reports(root: Path) -> dict[str, object]:
     raw = root / "raw"
     processed = root / "processed"
     restricted = root / "restricted"
-    names = ("AIOA_KEY_FILE", "AIOA_RESTRICTED_DIR", "AIOA_REPORTS_DIR", "AIOA_RAW_DIR", "AIOA_SAMPLE_DIR")
+    names = (
+        "AIOA_KEY_FILE",
+        "AIOA_RESTRICTED_DIR",
+        "AIOA_REPORTS_DIR",
+        "AIOA_RAW_DIR",
+        "AIOA_SAMPLE_DIR",
+        "AIOA_PROCESSED_DIR",
+    )
     saved = {k: os.environ.get(k) for k in names}
     (root / "no_real_files").mkdir(parents=True, exist_ok=True)
     # no real file: `aioa clean` falls back to the sample, as on a fresh clone
@@ -199,10 +215,15 @@ def build_sample_reports(root: Path) -> dict[str, object]:
     os.environ["AIOA_KEY_FILE"] = str(root / "pseudonym.key")
     os.environ["AIOA_RESTRICTED_DIR"] = str(restricted)
     os.environ["AIOA_REPORTS_DIR"] = str(root / "reports")
+    os.environ["AIOA_PROCESSED_DIR"] = str(processed)
     try:
         generate_sample(raw, seed=41, years=3, contracts_per_year=600)
         run = run_clean(None, out_dir=processed, restricted_dir=restricted)
         assert run.sample_used, "the build must go through the sample fallback, as `make report` does"
+        returned = sorted((raw / "retours").glob("*.xlsx"))
+        assert returned, "the sample generator writes returned follow-up workbooks"
+        assert cli.main(["-q", "followup", "--import", *map(str, returned)]) == 0
+        assert (processed / "followup_outcomes.parquet").is_file()
         params = {"data_file": str(processed / "contracts.parquet"), "meeting_date": "2025-12-11"}
         results = render_reports(params, root / "reports", per_cfa=False)
         again = render_report(params, root / "again" / "rapport-departement.html")

@@ -123,7 +123,7 @@ def test_rate_bars_draw_the_table_values_and_skip_suppressed_rows():
     assert list(bar.error_x.array) == pytest.approx([7.0, 7.0])  # 42 - 35, 27 - 20
     assert list(bar.error_x.arrayminus) == pytest.approx([6.0, 6.0])
     assert fig.layout.xaxis.ticksuffix == "\u202f%"
-    assert any("n < 20" in (a.text or "") for a in fig.layout.annotations)
+    assert any("secret statistique" in (a.text or "") for a in fig.layout.annotations)
 
 
 def test_rate_bars_reference_lines_are_named_in_the_legend_not_on_the_chart():
@@ -139,7 +139,7 @@ def test_rate_bars_reference_lines_are_named_in_the_legend_not_on_the_chart():
     assert all(s.showlegend for s in fig.layout.shapes)
     assert len({s.line.dash for s in fig.layout.shapes}) == 3  # told apart in the legend
     # no reference label written over the bars (nothing can overlap): the only text is the note
-    assert [a.text for a in fig.layout.annotations] == ["Non affichés (effectif n < 20) : 1 groupe(s)."]
+    assert [a.text for a in fig.layout.annotations] == ["Non affichés (secret statistique) : 1 groupe(s)."]
     assert fig.layout.showlegend is True and fig.data[0].showlegend is False
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.report_fakes import N_CHARTS
+
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
     "--headless",
@@ -90,7 +92,7 @@ def _load(browser, path: Path) -> dict:
 def test_every_chart_renders_offline_without_errors(built, browser):
     result = built["result"]
     info = _load(browser, result.html_path)
-    assert info["divs"] == result.n_figures == 13
+    assert info["divs"] == result.n_figures == N_CHARTS
     assert info["rendered"] == result.n_figures
     assert all(n > 0 for n in info["traces"])
     assert info["external"] == []
@@ -115,3 +117,33 @@ def test_index_page_opens_offline(built, browser):
     page.close()
     assert "rapport-departement.html" in links
     assert external == []
+
+
+def test_accompaniment_section_names_nobody(built, browser):
+    """The section « Accompagnement après la rupture » is shown, filled from the imported returns, and no
+    first name or surname of the identity store appears in any report page (text or markup)."""
+    import html
+    import re
+
+    import pandas as pd
+
+    page = browser.new_page()
+    page.goto(built["result"].html_path.resolve().as_uri(), wait_until="load")
+    section = page.locator("#accompagnement")
+    assert section.count() == 1
+    assert page.locator("#tab-accompagnement").count() == 1
+    assert page.locator('a[href="#accompagnement"]').count() >= 1  # the table of contents follows SECTIONS
+    page.close()
+    ids = pd.read_parquet(built["restricted"] / "identities.parquet", columns=["surname", "first_name"])
+    names = {str(v).strip().casefold() for col in ids.columns for v in ids[col].dropna()} - {""}
+    assert len(names) > 50
+    pages = sorted(built["reports"].rglob("*.html"))
+    assert pages
+    for path in pages:
+        text = path.read_text(encoding="utf-8")
+        # the plotly.js library (minified identifiers such as « Zoe ») is not report content
+        text = re.sub(r"<script[^>]*>\s*/\*\*\s*\n\* plotly\.js.*?</script>", "", text, flags=re.S)
+        text = html.unescape(text).casefold()
+        words = set(re.findall(r"[^\W\d_][\w'-]*", text))
+        found = {n for n in names if (n in words if " " not in n else n in text)}
+        assert not found, f"{path.name} names {sorted(found)[:5]}"

@@ -24,12 +24,9 @@ from aioa_analysis.reporting import display, runner, sections
 from aioa_analysis.reporting.parameters import PARAMETERS, is_sample, template_parameters, validate_parameters
 from aioa_analysis.reporting.sections import SECTIONS, labels, layout, provenance, qualite, synthese
 from aioa_analysis.reporting.sections.methodologie import markdown_html, methodology_markdown
-from tests.report_fakes import AS_OF, CFAS, write_fake_inputs
+from tests.report_fakes import AS_OF, CFAS, N_CHARTS, write_fake_inputs
 
 ROOT = Path(__file__).resolve().parents[1]
-N_CHARTS = 13
-"""Charts of the département report (CFAs at equal case-mix, funnel, sector, level, diploma type, cohorts, survival,
-phases, hazard, hazard O/E, re-contracting, pass rate, rupture by exam result)."""
 
 
 @pytest.fixture(scope="module")
@@ -730,3 +727,100 @@ def test_exploration_notebook_runs_top_to_bottom(built, tmp_path):
     ]
     assert figures_shown, "the exploration notebook shows the report's charts"
     assert not [o for c in out.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+
+
+# --- family-wide suppression in the points de vigilance, forecast, accompaniment -----------------
+
+
+def test_a_finding_on_a_hidden_cell_is_reworded_in_the_report_only(monkeypatch):
+    from types import SimpleNamespace
+
+    from aioa_analysis.reporting.sections import publication as RP
+
+    v = pd.DataFrame(
+        {
+            "dimension": ["sector", "sector", "diploma_level"],
+            "group": ["a", "b", "3"],
+            "sentence": ["Secteur a : 40 %", "Secteur b : 20 %", "Niveau 3 : 30 %"],
+            "alert": [True, True, False],
+            "direction": ["above", "below", None],
+            "p_value": [0.001, 0.002, 0.4],
+            "q_value": [0.01, 0.02, 1.0],
+        }
+    )
+    pattern = pd.DataFrame(  # sector a hidden in the département row; sector b hidden in a CFA row only
+        {
+            "dimension": ["sector", "sector", "sector", "diploma_level"],
+            "cfa": ["ensemble", "ensemble", "0410590U", "ensemble"],
+            "category": ["a", "b", "b", "3"],
+            "suppressed": [True, False, True, False],
+        }
+    )
+    monkeypatch.setattr(RP, "family_pattern", lambda ctx: pattern)
+    ctx = SimpleNamespace(results=SimpleNamespace(vigilance=v))
+    out = RP.published_vigilance(ctx, {"sector:a": "Secteur « A »"})
+    assert out.loc[0, "sentence"].startswith("Secteur « A » : secret statistique")
+    assert "40" not in out.loc[0, "sentence"] and not out.loc[0, "alert"]
+    assert (
+        pd.isna(out.loc[0, "p_value"]) and pd.isna(out.loc[0, "q_value"]) and out.loc[0, "direction"] is None
+    )
+    assert out.loc[1:, "sentence"].tolist() == v.loc[1:, "sentence"].tolist()  # published cells: unchanged
+    assert out.loc[1:, "alert"].tolist() == [True, False]
+    assert v.loc[0, "sentence"] == "Secteur a : 40 %"  # the input (and `aioa vigilance`) untouched
+
+
+def test_the_outcome_table_name_is_the_one_the_import_writes():
+    from aioa_analysis.followup.returns import OUTCOME_TABLE
+    from aioa_analysis.reporting.sections.context import OUTCOMES_FILE
+
+    assert OUTCOMES_FILE == OUTCOME_TABLE
+
+
+@pytest.mark.slow
+def test_accompaniment_table_counts_match_an_independent_count(built):
+    """Contacted within 30 days: counted again from the outcome table and the clean contracts."""
+    from aioa_analysis.core.schema import C
+
+    c = pd.read_parquet(built["data_file"])
+    o = pd.read_parquet(built["processed"] / "followup_outcomes.parquet")[
+        ["contract_id", "contacted", "contact_date"]
+    ]
+    as_of = pd.Timestamp(str(built["result"].parameters["as_of"]))
+    r = c.loc[c[C.rupture_date].notna() & (c[C.rupture_date] <= as_of)]
+    r = r.loc[~r[C.rupture_after_diploma].astype("boolean").fillna(False).astype(bool)]
+    r = r.loc[r[C.territory].notna() & (r[C.territory] != "hors_41")]
+    since = r.loc[r[C.contract_id].isin(o["contract_id"]), C.rupture_date].min().to_period("M").start_time
+    r = r.loc[r[C.rupture_date] >= since].merge(o, on=C.contract_id, how="left")
+    eligible = (as_of - r[C.rupture_date]).dt.days >= 30
+    hit = r["contacted"].astype("boolean").fillna(False).astype(bool) & (
+        (r["contact_date"] - r[C.rupture_date]).dt.days <= 30
+    )
+    k, n = int((eligible & hit).sum()), int(eligible.sum())
+    assert n >= 20 and k >= 3
+    table = re.search(r'id="tab-accompagnement".*?</table>', _page(built), re.S).group(0)
+    row = re.search(r"Contactés dans les 30 jours.*?</tr>", table, re.S).group(0)
+    cells = [
+        html.unescape(x).replace("\u202f", "").replace("\xa0", "")
+        for x in re.findall(r"<td[^>]*>(.*?)</td>", row)
+    ]
+    assert cells[:2] == [str(k), str(n)]  # the row starts inside its label cell
+
+
+@pytest.mark.slow
+def test_forecast_by_territory_adds_up_and_the_backtest_sentence_matches(built):
+    from aioa_analysis.reporting.sections import mediation, results
+    from aioa_analysis.reporting.sections.context import read_contracts
+    from aioa_analysis.stats.forecast import backtest_summary
+
+    as_of = pd.Timestamp(str(built["result"].parameters["as_of"]))
+    f = results.forecasts(read_contracts(built["data_file"]), as_of=as_of)
+    assert len(f["forecast"]) == 12
+    by_month = f["forecast_territory"].groupby("month")["expected"].sum()
+    assert by_month.to_numpy() == pytest.approx(
+        f["forecast"].set_index("month")["expected"].to_numpy(), rel=1e-6
+    )
+    s = backtest_summary(f["backtest"])
+    page = html.unescape(_page(built)).replace("\u202f", " ")
+    sentence = mediation.backtest_sentence(s).replace("\u202f", " ")
+    assert sentence in page and f"{s['inside']} mois sur 12" in sentence
+    assert 'id="tab-prevision-territoires"' in page and 'id="fig-retroprevision"' in page

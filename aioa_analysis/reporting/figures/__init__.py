@@ -25,7 +25,13 @@ from aioa_analysis.reporting.figures.comparison import (
     funnel_plot,
     spread_labels,
 )
-from aioa_analysis.reporting.figures.periods import monthly_hazard, monthly_oe, survival_curves
+from aioa_analysis.reporting.figures.periods import (
+    backtest_chart,
+    forecast_bars,
+    monthly_hazard,
+    monthly_oe,
+    survival_curves,
+)
 from aioa_analysis.reporting.figures.rates import rate_bars, rate_trend, share_bars
 from aioa_analysis.reporting.figures.style import (
     COLORS,
@@ -45,8 +51,10 @@ __all__ = [
     "PCT",
     "PLOTLY_CONFIG",
     "SEPARATORS",
+    "backtest_chart",
     "casemix_forest",
     "default_limit_columns",
+    "forecast_bars",
     "funnel_plot",
     "monthly_hazard",
     "monthly_oe",

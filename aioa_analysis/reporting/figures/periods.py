@@ -3,6 +3,8 @@ the year (crude monthly hazard, observed/expected at equal contract age)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -221,4 +223,126 @@ def monthly_oe(
         xaxis={"type": "category"},
         yaxis={"rangemode": "tozero"},
     )
+    return fig
+
+
+def forecast_bars(
+    table: pd.DataFrame,
+    *,
+    month_label: str = "month_label",
+    expected: str = "expected",
+    pi_low: str = "pi_low",
+    pi_high: str = "pi_high",
+    risk: str | None = "risk100",
+) -> go.Figure:
+    """Expected ruptures per future month (bars) with their prediction interval, beside the monthly
+    risk of the same calendar month (line, right axis, per 100 contract-months) when ``risk`` is given.
+
+    >>> t = pd.DataFrame({"month_label": ["déc. 2025"], "expected": [76.7], "pi_low": [56], "pi_high": [100],
+    ...                   "risk100": [2.1]})
+    >>> fig = forecast_bars(t)
+    >>> fig.data[0].y, round(fig.data[0].error_y.array[0], 1), fig.data[1].y
+    ((76.7,), 23.3, (2.1,))
+    """
+    xs = [str(v) for v in table[month_label]]
+    y = table[expected].astype(float).round(1).tolist()
+    fig = go.Figure(
+        go.Bar(
+            x=xs,
+            y=y,
+            name="Ruptures attendues (intervalle à 90 %)",
+            marker={"color": COLORS["main"]},
+            error_y=error_bars(y, table[pi_low], table[pi_high]),
+            hovertemplate="%{x}<br>%{y:,.1f} rupture(s) attendue(s)<extra></extra>",
+        )
+    )
+    extra: dict[str, Any] = {}
+    if risk and risk in table.columns:
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=table[risk].astype(float).round(2).tolist(),
+                name="Risque mensuel du même mois (pour 100 contrats-mois)",
+                mode="lines+markers",
+                yaxis="y2",
+                line={"color": COLORS["alert"], "dash": "dot"},
+                hovertemplate="%{x}<br>%{y:.2f} pour 100 contrats-mois<extra></extra>",
+            )
+        )
+        extra["yaxis2"] = {
+            "title": {"text": "Risque (pour 100 contrats-mois)"},
+            "overlaying": "y",
+            "side": "right",
+            "rangemode": "tozero",
+            "showgrid": False,
+        }
+    layout(
+        fig,
+        xtitle="Mois",
+        ytitle="Ruptures attendues",
+        xaxis={"type": "category"},
+        yaxis={"rangemode": "tozero"},
+        **extra,
+    )
+    return fig
+
+
+def backtest_chart(
+    table: pd.DataFrame,
+    *,
+    month_label: str = "month_label",
+    expected: str = "expected",
+    pi_low: str = "pi_low",
+    pi_high: str = "pi_high",
+    observed: str = "observed",
+) -> go.Figure:
+    """The forecast made a year earlier (line and its interval band) against the observed ruptures
+    (markers): months outside their interval in the alert colour.
+
+    >>> t = pd.DataFrame({"month_label": ["a", "b"], "expected": [80.0, 50.0], "pi_low": [60, 35],
+    ...                   "pi_high": [100, 65], "observed": [77, 70]})
+    >>> backtest_chart(t).data[-1].marker.color
+    ('#1f5fa8', '#c0392b')
+    """
+    xs = [str(v) for v in table[month_label]]
+    lo, hi = table[pi_low].astype(float), table[pi_high].astype(float)
+    obs = table[observed].astype(float)
+    inside = (obs >= lo) & (obs <= hi)
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(x=xs, y=hi.tolist(), mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip")
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=xs,
+            y=lo.tolist(),
+            mode="lines",
+            line={"width": 0},
+            fill="tonexty",
+            fillcolor=COLORS["band"],
+            name="Intervalle de prévision à 90 %",
+            hoverinfo="skip",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=xs,
+            y=table[expected].astype(float).round(1).tolist(),
+            mode="lines",
+            line={"color": COLORS["main"], "dash": "dash"},
+            name="Prévu 12 mois avant",
+            hovertemplate="%{x}<br>Prévu : %{y:,.1f}<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=xs,
+            y=obs.tolist(),
+            mode="markers",
+            marker={"size": 9, "color": [COLORS["main"] if i else COLORS["alert"] for i in inside]},
+            name="Ruptures observées",
+            hovertemplate="%{x}<br>Observé : %{y:,.0f}<extra></extra>",
+        )
+    )
+    layout(fig, xtitle="Mois", ytitle="Ruptures", xaxis={"type": "category"}, yaxis={"rangemode": "tozero"})
     return fig

@@ -105,14 +105,14 @@ def hidden_note(table: pd.DataFrame, label: str, suppressed: str, min_n: int) ->
     """How many groups are not drawn (suppressed), or ``None`` when every group is.
 
     >>> hidden_note(pd.DataFrame({"g": ["A", "B"], "suppressed": [True, False]}), "g", "suppressed", 20)
-    'Non affichés (effectif n < 20) : 1 groupe(s).'
+    'Non affichés (secret statistique) : 1 groupe(s).'
     """
     if suppressed not in table.columns:
         return None
     hidden = table.loc[table[suppressed].astype("boolean").fillna(False).to_numpy(), label]
     if hidden.empty:
         return None
-    return f"Non affichés (effectif n < {min_n}) : {len(hidden)} groupe(s)."
+    return f"Non affichés (secret statistique) : {len(hidden)} groupe(s)."
 
 
 def add_hidden_note(fig: go.Figure, table: pd.DataFrame, label: str, suppressed: str, min_n: int) -> None:

@@ -10,7 +10,7 @@ every chart is followed by its table (French formats, small cells suppressed). O
 * :mod:`.labels` -- French labels of the data's codes, display order of groups;
 * :mod:`.layout` -- headings, a chart with its table, rate tables, published references;
 * one module per section: :mod:`.header`, :mod:`.synthese`, :mod:`.par_cfa`, :mod:`.par_secteur`,
-  :mod:`.par_diplome`, :mod:`.par_periode`, :mod:`.apres_rupture`, :mod:`.resultat_diplome`,
+  :mod:`.par_diplome`, :mod:`.par_periode`, :mod:`.apres_rupture`, :mod:`.accompagnement`, :mod:`.resultat_diplome`,
   :mod:`.vigilance`, :mod:`.qualite`, :mod:`.methodologie`, :mod:`.provenance`.
 """
 
@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
+from aioa_analysis.reporting.sections.accompagnement import show_accompagnement
 from aioa_analysis.reporting.sections.apres_rupture import show_apres_rupture
 from aioa_analysis.reporting.sections.context import ReportContext, prepare_report
 from aioa_analysis.reporting.sections.header import show_header
@@ -43,6 +44,7 @@ ALL_SECTIONS: Final[tuple[Callable[[ReportContext], None], ...]] = (
     show_par_diplome,
     show_par_periode,
     show_apres_rupture,
+    show_accompagnement,
     show_resultat_diplome,
     show_vigilance,
     show_qualite,
@@ -58,6 +60,7 @@ __all__ = [
     "ReportResults",
     "compute_results",
     "prepare_report",
+    "show_accompagnement",
     "show_apres_rupture",
     "show_header",
     "show_methodologie",

@@ -125,6 +125,25 @@ def scope_label(cfa_label: str, *, territory: str, cohorts: str) -> str:
     return " — ".join(parts)
 
 
+OUTCOMES_FILE = "followup_outcomes.parquet"
+"""The follow-up's pseudonymised outcome table, written by ``aioa followup --import`` next to the
+clean contract table (``aioa_analysis.followup.returns.OUTCOME_TABLE``)."""
+
+
+def read_outcomes(data_file: Path) -> pd.DataFrame | None:
+    """The outcome table next to ``data_file``, ``None`` when no returned workbook was imported."""
+    path = data_file.parent / OUTCOMES_FILE
+    if not path.is_file():
+        return None
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError) as exc:
+        raise DataError(
+            f"follow-up outcomes {path} cannot be read ({exc})",
+            hint="import the returns again: aioa followup --import",
+        ) from exc
+
+
 def prepare_report(**params: Any) -> ReportContext:
     """Validate the parameters, load the clean tables and compute every result of the report."""
     p: dict[str, Any] = validate_parameters(params)
@@ -135,6 +154,9 @@ def prepare_report(**params: Any) -> ReportContext:
     inputs = {data_file.name: sha256_of(data_file)}
     if qpath.is_file():
         inputs[qpath.name] = sha256_of(qpath)
+    outcomes = read_outcomes(data_file)
+    if outcomes is not None:
+        inputs[OUTCOMES_FILE] = sha256_of(data_file.parent / OUTCOMES_FILE)
     territory, cohorts, cfa = str(p["territory"] or ""), str(p["cohorts"] or ""), str(p["cfa"] or "")
     dept = select_departement(table, territory=territory, cohorts=cohorts)
     cfa_labels = cfa_label_map(table[C.cfa_uai])
@@ -150,6 +172,7 @@ def prepare_report(**params: Any) -> ReportContext:
         cfa_labels=cfa_labels,
         n_table_rows=len(table),
         cfa=cfa,
+        outcomes=outcomes,
     )
     return ReportContext(
         params=p,

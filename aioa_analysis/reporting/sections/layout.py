@@ -28,6 +28,7 @@ SECTIONS: Final = (
     ("par-diplome", "Par diplôme"),
     ("par-periode", "Par période"),
     ("apres-rupture", "Après la rupture"),
+    ("accompagnement", "Accompagnement après la rupture"),
     ("resultat-diplome", "Résultat au diplôme"),
     ("vigilance", "Points de vigilance"),
     ("qualite", "Qualité des données"),

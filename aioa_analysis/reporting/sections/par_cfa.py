@@ -11,6 +11,7 @@ from aioa_analysis.core.formatting import fr_date, fr_interval, fr_number, fr_pv
 from aioa_analysis.reporting import figures
 from aioa_analysis.reporting.display import show_figure, show_html
 from aioa_analysis.reporting.findings import p_text
+from aioa_analysis.reporting.sections import publication as RP
 from aioa_analysis.reporting.sections.context import ReportContext
 from aioa_analysis.reporting.sections.layout import (
     chart_with_table,
@@ -131,7 +132,7 @@ def _funnel_note(funnel: pd.DataFrame) -> str:
 def _show_funnel(ctx: ReportContext) -> None:
     """Funnel plot of the CFAs' raw rates (over-dispersion-aware limits), then its table."""
     res = ctx.results
-    funnel = res.funnel
+    funnel = RP.published_cfas(ctx, res.funnel, column="cfa")
     show_html(
         "<h3>Taux bruts par CFA (graphique en entonnoir)</h3>"
         + paragraph(

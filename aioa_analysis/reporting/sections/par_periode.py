@@ -7,21 +7,20 @@ from typing import Final
 
 import pandas as pd
 
-from aioa_analysis.core.formatting import fr_date, fr_month, fr_number, fr_pvalue, suppressed_label
+from aioa_analysis.core.formatting import fr_month, fr_number, fr_pvalue, suppressed_label
 from aioa_analysis.reporting import figures
 from aioa_analysis.reporting.display import show_figure, show_html
+from aioa_analysis.reporting.sections import publication as RP
 from aioa_analysis.reporting.sections.context import ReportContext
 from aioa_analysis.reporting.sections.labels import LEVEL_LABELS, PHASE_LABELS
 from aioa_analysis.reporting.sections.layout import (
-    NOT_OBSERVABLE,
     chart_with_table,
     heading,
     paragraph,
     published_references,
-    rate_table,
-    suppression_note,
     unavailable,
 )
+from aioa_analysis.reporting.sections.mediation import show_mediation
 from aioa_analysis.reporting.sections.results import column_of
 from aioa_analysis.stats import suppression
 
@@ -37,6 +36,7 @@ def show_par_periode(ctx: ReportContext) -> None:
     hazard = hazard_by_month(ctx.results.hazard)
     _show_crude_hazard(ctx, hazard)
     _show_age_adjusted_hazard(ctx, hazard)
+    show_mediation(ctx)
 
 
 def hazard_by_month(hazard: pd.DataFrame) -> pd.DataFrame:
@@ -52,30 +52,18 @@ def hazard_by_month(hazard: pd.DataFrame) -> pd.DataFrame:
 
 
 def _show_cohorts(ctx: ReportContext) -> None:
-    """Rupture rate by school year of start (years too recent for the horizon say so)."""
-    coh = ctx.results.by_cohort
+    """Rupture rate by school year of start, with the family's suppression, partial years marked and
+    the DARES-comparable calendar-year line (years too recent for the horizon say so)."""
     show_html("<h3>Évolution par année scolaire de début</h3>")
-    refs = published_references(ctx)
-    observable = coh.loc[coh["n_contracts"] > 0]
-    fig = figures.rate_trend(observable, x="cohort", references=refs, min_n=ctx.min_n)
+    coh = RP.cohort_table(ctx)
+    observable = coh.loc[(coh["n_contracts"] > 0) & coh["cohort"].notna()]
+    fig = figures.rate_trend(observable, x="cohort", references=published_references(ctx), min_n=ctx.min_n)
     show_figure(
         fig,
         fig_id="fig-cohortes",
         caption=f"Taux de rupture à {ctx.horizon} mois par année scolaire de début du contrat",
     )
-    show_html(
-        rate_table(
-            coh.assign(label=coh["cohort"].astype(str)),
-            "Année scolaire",
-            table_id="tab-cohortes",
-            caption=f"Taux de rupture à {ctx.horizon} mois par année scolaire",
-            ctx=ctx,
-            note=suppression_note(ctx)
-            + f" « {NOT_OBSERVABLE} » : aucun contrat de l'année n'a encore {ctx.horizon} mois d'ancienneté au "
-            f"{fr_date(ctx.as_of)} (contrats commencés après le {fr_date(ctx.as_of - pd.DateOffset(months=ctx.horizon))}).",
-            not_observable=True,
-        )
-    )
+    show_html(RP.cohort_rate_table(ctx))
 
 
 def curve_end(curve: pd.DataFrame) -> int | None:

@@ -181,3 +181,41 @@ def cohort_rate_table(ctx: ReportContext) -> str:
         note=cohort_note(ctx, t),
         not_observable=True,
     )
+
+
+SECRET_FINDING: Final = (
+    "{label} : secret statistique ; le constat n'est pas publié dans ce rapport (la case correspondante "
+    "des tableaux est masquée)."
+)
+
+
+def published_vigilance(ctx: ReportContext, labels: dict[str, str] | None = None) -> pd.DataFrame:
+    """The points de vigilance (``ctx.results.vigilance``) as this report may publish them.
+
+    A record on a sector or a diploma level whose département cell the family's pattern hides is
+    reworded (« secret statistique »: no rate, no count, no p-value, no alert), so that the section does
+    not print what the tables hide. ``labels``: ``(dimension, group)`` -> the group's French name.
+    """
+    v = ctx.results.vigilance
+    if v.empty:
+        return v
+    pat = family_pattern(ctx)
+    dept = pat.loc[(pat["cfa"] == publication.DEPARTEMENT) & pat["suppressed"]]
+    hidden_keys = set(zip(dept["dimension"], dept["category"], strict=True))
+    hidden = pd.Series(
+        [(str(d), str(g)) in hidden_keys for d, g in zip(v["dimension"], v["group"], strict=True)],
+        index=v.index,
+    )
+    if not hidden.any():
+        return v
+    names = labels or {}
+    keys = [f"{d}:{g}" for d, g in zip(v["dimension"], v["group"], strict=True)]
+    secret = [SECRET_FINDING.format(label=names.get(k, k.split(":", 1)[1])) for k in keys]
+    sentence = v["sentence"].astype(object).where(~hidden, pd.Series(secret, index=v.index))
+    out = v.assign(sentence=sentence, alert=v["alert"].astype(bool) & ~hidden)
+    for col in ("p_value", "q_value", "value", "ci_low", "ci_high"):
+        if col in out:
+            out[col] = pd.to_numeric(out[col], errors="coerce").where(~hidden)
+    if "direction" in out:
+        out["direction"] = out["direction"].astype(object).where(~hidden, None)
+    return out

@@ -20,13 +20,16 @@ import numpy as np
 import pandas as pd
 
 from aioa_analysis.core import referential
+from aioa_analysis.core.errors import DataError, ParameterError
 from aioa_analysis.core.schema import C
 from aioa_analysis.reporting.sections.labels import LEVEL_LABELS, short_label
 from aioa_analysis.stats import (
+    accompaniment,
     casemix,
     compare,
     competing,
     diploma,
+    forecast,
     linking,
     rates,
     seasonality,
@@ -75,6 +78,13 @@ class ReportResults:
     pass_rates: pd.DataFrame  # exam pass rate by contract outcome, absentees in the denominator
     by_outcome: pd.DataFrame  # whole-contract rupture rate by exam result
     references: pd.DataFrame  # published national and regional references
+    forecast: pd.DataFrame  # expected ruptures per month after as_of, 90 % intervals (département report)
+    forecast_territory: pd.DataFrame  # ... by Mission Locale territory
+    backtest: pd.DataFrame  # the forecast made 12 months before as_of beside the observed ruptures
+    followup_imported: bool  # a returned follow-up workbook was imported (followup_outcomes.parquet)
+    accompaniment: pd.DataFrame  # contacted within 30 days, situation known at 3 and 6 months
+    situations_structure: pd.DataFrame  # latest known situation by structure that answered
+    situations_territory: pd.DataFrame  # ... by territory of residence
 
     @property
     def n_after_diploma(self) -> int:
@@ -240,6 +250,46 @@ def _exam_and_transitions(
     }
 
 
+def forecasts(departement: pd.DataFrame, *, as_of: pd.Timestamp) -> dict[str, pd.DataFrame]:
+    """Expected ruptures per month for the 12 months after ``as_of`` (total and by territory) and the
+    backtest (:mod:`aioa_analysis.stats.forecast`); empty tables when the history is too short."""
+    try:
+        return {
+            "forecast": forecast.forecast_ruptures(departement, as_of=as_of),
+            "forecast_territory": forecast.forecast_ruptures(departement, as_of=as_of, by="territory"),
+            "backtest": forecast.backtest(departement, as_of=as_of),
+        }
+    except (ParameterError, DataError, ValueError):
+        return forecasts_empty()
+
+
+def forecasts_empty() -> dict[str, pd.DataFrame]:
+    """No forecast (a CFA report)."""
+    return {k: pd.DataFrame() for k in ("forecast", "forecast_territory", "backtest")}
+
+
+def _accompaniment(
+    scope: pd.DataFrame, outcomes: pd.DataFrame | None, *, as_of: pd.Timestamp, min_n: int
+) -> dict[str, object]:
+    """What the follow-up after a rupture led to (:mod:`aioa_analysis.stats.accompaniment`), for the
+    ruptures of ``scope``; empty tables when no returned workbook was imported."""
+    if outcomes is None:
+        empty = pd.DataFrame()
+        return {
+            "followup_imported": False,
+            "accompaniment": empty,
+            "situations_structure": empty,
+            "situations_territory": empty,
+        }
+    followed = accompaniment.followed_ruptures(scope, outcomes, as_of=as_of)
+    return {
+        "followup_imported": True,
+        "accompaniment": accompaniment.accompaniment_indicators(followed, as_of=as_of, min_n=min_n),
+        "situations_structure": accompaniment.situations_by(followed, "structure", min_n=min_n),
+        "situations_territory": accompaniment.situations_by(followed, C.territory, min_n=min_n),
+    }
+
+
 def compute_results(
     scope: pd.DataFrame,
     departement: pd.DataFrame,
@@ -250,6 +300,7 @@ def compute_results(
     cfa_labels: Mapping[str, str],
     n_table_rows: int,
     cfa: str = "",
+    outcomes: pd.DataFrame | None = None,
 ) -> ReportResults:
     """Run every estimator the report needs on ``scope`` (the CFA comparisons on ``departement``).
 
@@ -257,6 +308,9 @@ def compute_results(
     ``cfa_labels`` names the CFAs (UAI -> label); ``n_table_rows`` is only carried to the provenance
     section. The points de vigilance are :func:`~aioa_analysis.stats.vigilance.vigilance_findings` of
     ``departement`` (adjusted over the whole family), kept for ``cfa`` and the département-wide ones.
+    ``outcomes``: the follow-up's outcome table (``followup_outcomes.parquet``), ``None`` when no
+    returned workbook was imported. The forecast of ruptures is computed for a département report
+    only (``cfa`` empty): it is the mediation services' workload, not a CFA's.
     """
     h = horizon
     overall = rates.rupture_rate_within(scope, as_of=as_of, horizon_months=h, min_n=min_n)
@@ -300,4 +354,6 @@ def compute_results(
         summer=pd.DataFrame([summer.summer_effect(scope, as_of=as_of)]),
         **_exam_and_transitions(scope, as_of=as_of, horizon=h, min_n=min_n),
         references=referential.reference_rates(),
+        **(forecasts(departement, as_of=as_of) if not cfa else forecasts_empty()),
+        **_accompaniment(scope, outcomes, as_of=as_of, min_n=min_n),  # type: ignore[arg-type]
     )

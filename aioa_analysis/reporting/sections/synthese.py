@@ -17,6 +17,7 @@ from aioa_analysis.core.formatting import (
 )
 from aioa_analysis.core.schema import C
 from aioa_analysis.reporting.display import show_html
+from aioa_analysis.reporting.sections import publication as RP
 from aioa_analysis.reporting.sections.context import ReportContext
 from aioa_analysis.reporting.sections.layout import heading, paragraph
 
@@ -58,7 +59,7 @@ def show_synthese(ctx: ReportContext) -> None:
 
 def _overall_row(ctx: ReportContext) -> pd.Series | None:
     """The scope's rupture rate within the horizon (``None`` when nothing could be computed)."""
-    ov = ctx.results.overall
+    ov = RP.published_overall(ctx)
     return ov.iloc[0] if len(ov) else None
 
 

@@ -12,6 +12,7 @@ from aioa_analysis.core import referential
 from aioa_analysis.core.formatting import table_html
 from aioa_analysis.reporting.display import show_html
 from aioa_analysis.reporting.findings import evidence_of, ordered, p_text, policy_sentence, test_of
+from aioa_analysis.reporting.sections import publication as RP
 from aioa_analysis.reporting.sections.context import ReportContext
 from aioa_analysis.reporting.sections.layout import heading, paragraph
 
@@ -73,7 +74,12 @@ def show_vigilance(ctx: ReportContext) -> None:
     """Points de vigilance: the tested findings, alerts first, each linked to its evidence."""
     heading("vigilance")
     cfa_report = bool(ctx.cfa_label)
-    findings = ordered(ctx.results.vigilance)
+    raw = ctx.results.vigilance
+    names = {
+        f"{d}:{g}": group_label(str(d), str(g), ctx.results.cfa_labels)
+        for d, g in zip(raw["dimension"], raw["group"], strict=True)
+    }
+    findings = ordered(RP.published_vigilance(ctx, names))
     alerts, notes = findings.loc[findings["alert"]], findings.loc[~findings["alert"]]
     scope = (
         f"Ce rapport montre les constats sur {ctx.cfa_label} et ceux du département (secteurs, niveaux, été) ; "

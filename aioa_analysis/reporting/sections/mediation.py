@@ -1,0 +1,175 @@
+"""« Périodes critiques et médiation » (part of « Par période », issue 18): the ruptures expected in each
+of the 12 months after ``as_of`` (total and by territory, 90 % prediction intervals), beside the monthly
+risk already shown, and the backtest: the forecast made 12 months earlier against what happened
+(:mod:`aioa_analysis.stats.forecast`). Département report only: it is the mediation services' workload.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from aioa_analysis.core import referential
+from aioa_analysis.core.formatting import fr_date, fr_month, fr_number, fr_percent, table_html
+from aioa_analysis.reporting import figures
+from aioa_analysis.reporting.display import show_figure, show_html
+from aioa_analysis.reporting.sections.context import ReportContext
+from aioa_analysis.reporting.sections.layout import paragraph, show_table
+from aioa_analysis.reporting.sections.results import column_of
+from aioa_analysis.stats.forecast import backtest_summary
+
+
+def month_label(month: object) -> str:
+    """« déc. 2025 » for ``"2025-12"``.
+
+    >>> month_label("2025-12")
+    'déc. 2025'
+    """
+    p = pd.Period(str(month), freq="M")
+    return f"{fr_month(p.month, short=True)} {p.year}"
+
+
+def with_risk(forecast: pd.DataFrame, hazard: pd.DataFrame) -> pd.DataFrame:
+    """The forecast with the crude monthly risk of the same calendar month (``risk100``, per 100
+    contract-months; NA for a month whose risk is not published) and its month label."""
+    mcol = column_of(hazard, "month", "month_of_year", "period_value")
+    shown = hazard.loc[~hazard["suppressed"].astype("boolean").fillna(False).to_numpy()]
+    risk = dict(zip(shown[mcol].astype(int), shown["rate"].astype(float) * 100, strict=True))
+    months = [pd.Period(str(m), freq="M") for m in forecast["month"]]
+    return forecast.assign(
+        month_label=[month_label(m) for m in forecast["month"]],
+        risk100=[risk.get(p.month, float("nan")) for p in months],
+    )
+
+
+def interval_text(lo: object, hi: object) -> str:
+    """« 56 à 100 ».
+
+    >>> interval_text(56, 100)
+    '56 à 100'
+    """
+    return f"{fr_number(lo)} à {fr_number(hi)}"
+
+
+def backtest_sentence(summary: dict[str, object]) -> str:
+    """The backtest in one French sentence (:func:`aioa_analysis.stats.forecast.backtest_summary`).
+
+    >>> backtest_sentence({"cut": "2024-11-30", "months": 12, "inside": 11, "expected_total": 880.6,
+    ...     "observed_total": 886, "relative_gap": 0.0061})[:60]
+    'Prévision faite au 30/11/2024 avec les seules données connu'
+    """
+    gap = summary["relative_gap"]
+    gap_text = fr_percent(abs(float(gap)), 1) if pd.notna(gap) else "–"  # type: ignore[arg-type]
+    direction = "de plus" if pd.notna(gap) and float(gap) >= 0 else "de moins"  # type: ignore[arg-type]
+    return (
+        f"Prévision faite au {fr_date(pd.Timestamp(str(summary['cut'])))} avec les seules données connues "
+        f"à cette date : {summary['inside']} mois sur {summary['months']} dans leur intervalle à 90 % ; "
+        f"sur l'année, {fr_number(summary['observed_total'])} ruptures observées pour "
+        f"{fr_number(summary['expected_total'], 0)} prévues ({gap_text} {direction})."
+    )
+
+
+def show_mediation(ctx: ReportContext) -> None:
+    """Expected ruptures for the next 12 months (total, by territory) and the backtest."""
+    res = ctx.results
+    show_html(
+        "<h3>Périodes critiques et médiation : ruptures attendues dans les 12 prochains mois</h3>"
+        + paragraph(
+            "Le risque mensuel (ci-dessus) dit quand un contrat en cours est le plus fragile ; la charge de "
+            "travail dépend aussi du nombre de contrats en cours. Ruptures attendues : les contrats en cours au "
+            f"{fr_date(ctx.as_of)} et ceux qui devraient commencer (le volume moyen des mêmes mois des trois "
+            "dernières années), suivis mois par mois avec le risque estimé sur l'historique (ancienneté du "
+            "contrat, mois de l'année, niveau, secteur, CFA, territoire). Hors ruptures après l'obtention du "
+            "diplôme. Intervalle à 90 % : le nombre de ruptures du mois a 9 chances sur 10 d'y tomber si "
+            "l'avenir ressemble au passé."
+        )
+    )
+    if ctx.cfa_label or res.forecast.empty:
+        what = "la prévision porte sur le département" if ctx.cfa_label else "pas assez d'historique"
+        show_html(paragraph(f"Ruptures attendues : non présentées dans ce rapport ({what}).", "unavailable"))
+        return
+    fc = with_risk(res.forecast, res.hazard)
+    fig = figures.forecast_bars(fc)
+    show_figure(
+        fig,
+        fig_id="fig-prevision",
+        caption="Ruptures attendues par mois (intervalle à 90 %) et risque mensuel du même mois de l'année",
+    )
+    show_table(
+        ctx,
+        fc.assign(pi=[interval_text(a, b) for a, b in zip(fc["pi_low"], fc["pi_high"], strict=True)]),
+        [
+            ("month_label", "Mois", "text"),
+            ("risk100", "Risque (pour 100 contrats-mois)", "ratio"),
+            ("expected", "Ruptures attendues", "ratio"),
+            ("pi", "Intervalle à 90 %", "text"),
+            ("from_running", "dont contrats en cours", "ratio"),
+            ("from_new_starts", "dont contrats à venir", "ratio"),
+        ],
+        suppress=[],
+        table_id="tab-prevision",
+        caption="Ruptures attendues par mois : le risque et la charge de travail",
+        note="Risque : taux brut du même mois de l'année sur l'historique (« – » : non publié). Prévision "
+        "de charge : elle ne désigne aucun contrat ni aucun jeune.",
+    )
+    _show_territories(ctx)
+    _show_backtest(ctx)
+
+
+def _show_territories(ctx: ReportContext) -> None:
+    """Expected ruptures per month and territory (one column per territory)."""
+    ft = ctx.results.forecast_territory
+    if ft.empty:
+        return
+    labels = referential.territory_labels()
+    col = column_of(ft, "territory", "group")
+    cells = ft.assign(
+        text=[
+            f"{fr_number(e, 1)} ({interval_text(a, b)})"
+            for e, a, b in zip(ft["expected"], ft["pi_low"], ft["pi_high"], strict=True)
+        ],
+        terr=ft[col].astype(str).map(labels).fillna(ft[col].astype(str)),
+    )
+    wide = cells.pivot_table(index="month", columns="terr", values="text", aggfunc="first")
+    wide = wide[[t for t in dict.fromkeys(cells["terr"]) if t in wide.columns]]
+    wide.index = [month_label(m) for m in wide.index]
+    show_html(
+        table_html(
+            wide.reset_index(names="Mois"),
+            table_id="tab-prevision-territoires",
+            caption="Ruptures attendues par mois et territoire de résidence (intervalle à 90 %)",
+            note="Territoire des Missions Locales selon le code postal de résidence de l'apprenti. Les "
+            "intervalles ne s'additionnent pas : chaque territoire est prévu séparément.",
+        )
+    )
+
+
+def _show_backtest(ctx: ReportContext) -> None:
+    """The forecast made 12 months before ``as_of`` beside the observed ruptures, and its summary."""
+    bt = ctx.results.backtest
+    if bt.empty:
+        return
+    bt = bt.assign(month_label=[month_label(m) for m in bt["month"]])
+    sentence = backtest_sentence(backtest_summary(ctx.results.backtest))
+    show_html("<h4>La prévision à l'épreuve : la même méthode, un an plus tôt</h4>" + paragraph(sentence))
+    fig = figures.backtest_chart(bt)
+    show_figure(
+        fig, fig_id="fig-retroprevision", caption="Ruptures prévues 12 mois avant et ruptures observées"
+    )
+    show_table(
+        ctx,
+        bt.assign(
+            pi=[interval_text(a, b) for a, b in zip(bt["pi_low"], bt["pi_high"], strict=True)],
+            inside_text=["oui" if v else "non" for v in bt["inside"]],
+        ),
+        [
+            ("month_label", "Mois", "text"),
+            ("expected", "Ruptures prévues", "ratio"),
+            ("pi", "Intervalle à 90 %", "text"),
+            ("observed", "Ruptures observées", "number"),
+            ("inside_text", "Dans l'intervalle", "text"),
+        ],
+        suppress=[],
+        table_id="tab-retroprevision",
+        caption="Rétro-prévision : ruptures prévues 12 mois avant et observées",
+        note=sentence,
+    )
