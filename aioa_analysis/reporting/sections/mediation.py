@@ -55,7 +55,7 @@ def backtest_sentence(summary: dict[str, object]) -> str:
 
     >>> backtest_sentence({"cut": "2024-11-30", "months": 12, "inside": 11, "expected_total": 880.6,
     ...     "observed_total": 886, "relative_gap": 0.0061})[:60]
-    'Prévision faite au 30/11/2024 avec les seules données connu'
+    'Prévision faite au 30/11/2024 avec les seules données connue'
     """
     gap = summary["relative_gap"]
     gap_text = fr_percent(abs(float(gap)), 1) if pd.notna(gap) else "–"  # type: ignore[arg-type]
