@@ -18,6 +18,8 @@ from typing import Final
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from aioa_analysis.core.schema import (
     FORBIDDEN_IN_CONTRACTS,
@@ -285,11 +287,17 @@ def _sources(df: pd.DataFrame) -> pd.Series:
     several = tags[GROUP].duplicated(keep=False).to_numpy()
     single = tags.loc[~several].set_index(GROUP)["tag"]
     multi = tags.loc[several].sort_values([GROUP, "tag"], kind="stable")
-    text = multi["tag"].fillna("").to_numpy(dtype=object)
-    positions = multi.groupby(GROUP).indices
-    joined = pd.Series({g: ";".join(text[at]) for g, at in positions.items()}, dtype="string")
-    incomplete = multi["tag"].isna().groupby(multi[GROUP]).any()  # a tag with a missing part
-    joined = joined.set_axis(joined.index.astype("Int64")).mask(incomplete)
+    # each group's sorted tags as one Arrow list, joined by Arrow (null when a tag is missing):
+    # a Python join per group took 1.4 s at 1 M rows
+    group = multi[GROUP].to_numpy(dtype=np.int64)
+    starts = np.flatnonzero(np.diff(group, prepend=group[:1] - 1))
+    values = pa.array(multi["tag"].array)  # an Array, or a ChunkedArray after some takes
+    values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    lists = pa.LargeListArray.from_arrays(np.r_[starts, len(group)], pc.cast(values, pa.large_string()))
+    joined = pd.Series(
+        pd.array(pc.binary_join(lists, pa.scalar(";", pa.large_string())), dtype="string"),
+        index=pd.Index(group[starts], dtype="Int64"),
+    )
     return pd.concat([single, joined])
 
 
