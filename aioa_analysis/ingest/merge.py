@@ -301,6 +301,14 @@ def _sources(df: pd.DataFrame) -> pd.Series:
     return pd.concat([single, joined])
 
 
+def _live_in_shared_groups(df: pd.DataFrame) -> np.ndarray:
+    """Mask of the live rows (grouped, not exact duplicates) whose group has several live rows."""
+    is_live = df[GROUP].notna().to_numpy() & df[DUP_OF].isna().to_numpy()
+    group = df[GROUP].to_numpy(dtype=np.int64, na_value=-1)
+    sizes = np.bincount(group[is_live]) if is_live.any() else np.zeros(1, dtype=np.int64)
+    return is_live & (sizes[np.clip(group, 0, len(sizes) - 1)] > 1)
+
+
 def find_conflicts(df: pd.DataFrame, contracts: pd.DataFrame) -> pd.DataFrame:
     """Fields on which files disagree for one contract: tidy (contract_id, column, source, source_file, value).
 
@@ -310,10 +318,10 @@ def find_conflicts(df: pd.DataFrame, contracts: pd.DataFrame) -> pd.DataFrame:
     empty = pd.DataFrame(
         {k: pd.Series(dtype="string") for k in ("contract_id", "column", "source", "source_file", "value")}
     )
-    is_live = df[GROUP].notna().to_numpy() & df[DUP_OF].isna().to_numpy()
-    files = df.loc[is_live, [GROUP, C.source_file]]  # the whole frame only for the groups that need it
+    shared = _live_in_shared_groups(df)  # a group of one row has one file
+    files = df.loc[shared, [GROUP, C.source_file]]  # the whole frame only for the groups that need it
     n_files = files.groupby(GROUP)[C.source_file].nunique()
-    sub = df.loc[is_live & df[GROUP].isin(n_files.index[n_files > 1]).to_numpy(dtype=bool, na_value=False)]
+    sub = df.loc[shared & df[GROUP].isin(n_files.index[n_files > 1]).to_numpy(dtype=bool, na_value=False)]
     if sub.empty:
         return empty
     cols = [c for c in sub.columns if not c.startswith("_") and c not in _NO_CONFLICT]
@@ -352,10 +360,7 @@ def apprentice_conflicts(df: pd.DataFrame, contracts: pd.DataFrame) -> pd.DataFr
     [['X', 'apprentice_key', 'k1'], ['X', 'apprentice_key', 'k2']]
     """
     cols = ["contract_id", "column", C.source, C.source_file, "value"]
-    is_live = df[GROUP].notna().to_numpy() & df[DUP_OF].isna().to_numpy()
-    group = df[GROUP].to_numpy(dtype=np.int64, na_value=-1)
-    sizes = np.bincount(group[is_live]) if is_live.any() else np.zeros(1, dtype=np.int64)
-    shared = is_live & (sizes[np.clip(group, 0, len(sizes) - 1)] > 1)  # only groups of several rows
+    shared = _live_in_shared_groups(df)
     rows = df.loc[shared, [GROUP, C.apprentice_key, C.source, C.source_file]].dropna(
         subset=[C.apprentice_key]
     )
