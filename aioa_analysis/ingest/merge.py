@@ -18,6 +18,8 @@ from typing import Final
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from aioa_analysis.core.schema import (
     FORBIDDEN_IN_CONTRACTS,
@@ -285,12 +287,26 @@ def _sources(df: pd.DataFrame) -> pd.Series:
     several = tags[GROUP].duplicated(keep=False).to_numpy()
     single = tags.loc[~several].set_index(GROUP)["tag"]
     multi = tags.loc[several].sort_values([GROUP, "tag"], kind="stable")
-    text = multi["tag"].fillna("").to_numpy(dtype=object)
-    positions = multi.groupby(GROUP).indices
-    joined = pd.Series({g: ";".join(text[at]) for g, at in positions.items()}, dtype="string")
-    incomplete = multi["tag"].isna().groupby(multi[GROUP]).any()  # a tag with a missing part
-    joined = joined.set_axis(joined.index.astype("Int64")).mask(incomplete)
+    # each group's sorted tags as one Arrow list, joined by Arrow (null when a tag is missing):
+    # a Python join per group took 1.4 s at 1 M rows
+    group = multi[GROUP].to_numpy(dtype=np.int64)
+    starts = np.flatnonzero(np.diff(group, prepend=group[:1] - 1))
+    values = pa.array(multi["tag"].array)  # an Array, or a ChunkedArray after some takes
+    values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    lists = pa.LargeListArray.from_arrays(np.r_[starts, len(group)], pc.cast(values, pa.large_string()))
+    joined = pd.Series(
+        pd.array(pc.binary_join(lists, pa.scalar(";", pa.large_string())), dtype="string"),
+        index=pd.Index(group[starts], dtype="Int64"),
+    )
     return pd.concat([single, joined])
+
+
+def _live_in_shared_groups(df: pd.DataFrame) -> np.ndarray:
+    """Mask of the live rows (grouped, not exact duplicates) whose group has several live rows."""
+    is_live = df[GROUP].notna().to_numpy() & df[DUP_OF].isna().to_numpy()
+    group = df[GROUP].to_numpy(dtype=np.int64, na_value=-1)
+    sizes = np.bincount(group[is_live]) if is_live.any() else np.zeros(1, dtype=np.int64)
+    return is_live & (sizes[np.clip(group, 0, len(sizes) - 1)] > 1)
 
 
 def find_conflicts(df: pd.DataFrame, contracts: pd.DataFrame) -> pd.DataFrame:
@@ -302,10 +318,10 @@ def find_conflicts(df: pd.DataFrame, contracts: pd.DataFrame) -> pd.DataFrame:
     empty = pd.DataFrame(
         {k: pd.Series(dtype="string") for k in ("contract_id", "column", "source", "source_file", "value")}
     )
-    is_live = df[GROUP].notna().to_numpy() & df[DUP_OF].isna().to_numpy()
-    files = df.loc[is_live, [GROUP, C.source_file]]  # the whole frame only for the groups that need it
+    shared = _live_in_shared_groups(df)  # a group of one row has one file
+    files = df.loc[shared, [GROUP, C.source_file]]  # the whole frame only for the groups that need it
     n_files = files.groupby(GROUP)[C.source_file].nunique()
-    sub = df.loc[is_live & df[GROUP].isin(n_files.index[n_files > 1]).to_numpy(dtype=bool, na_value=False)]
+    sub = df.loc[shared & df[GROUP].isin(n_files.index[n_files > 1]).to_numpy(dtype=bool, na_value=False)]
     if sub.empty:
         return empty
     cols = [c for c in sub.columns if not c.startswith("_") and c not in _NO_CONFLICT]
@@ -344,10 +360,7 @@ def apprentice_conflicts(df: pd.DataFrame, contracts: pd.DataFrame) -> pd.DataFr
     [['X', 'apprentice_key', 'k1'], ['X', 'apprentice_key', 'k2']]
     """
     cols = ["contract_id", "column", C.source, C.source_file, "value"]
-    is_live = df[GROUP].notna().to_numpy() & df[DUP_OF].isna().to_numpy()
-    group = df[GROUP].to_numpy(dtype=np.int64, na_value=-1)
-    sizes = np.bincount(group[is_live]) if is_live.any() else np.zeros(1, dtype=np.int64)
-    shared = is_live & (sizes[np.clip(group, 0, len(sizes) - 1)] > 1)  # only groups of several rows
+    shared = _live_in_shared_groups(df)
     rows = df.loc[shared, [GROUP, C.apprentice_key, C.source, C.source_file]].dropna(
         subset=[C.apprentice_key]
     )

@@ -158,8 +158,11 @@ said in a warning (the contract itself is kept)."""
 def _bounded(name: str, s: pd.Series) -> pd.Series:
     """The counts of ``s`` within :data:`BOUNDS`; how many whole numbers were out of bounds is logged."""
     parsed = parse_integers(s)
-    too_big = s.notna() & parsed.isna() & s.astype("string").str.fullmatch(r"\s*\d{16,}\s*").fillna(False)
-    too_big |= parsed.gt(BOUNDS[name]).fillna(False)
+    unparsed = (s.notna() & parsed.isna()).to_numpy()  # the regex only on the few values not parsed
+    too_big = parsed.gt(BOUNDS[name]).fillna(False).to_numpy(dtype=bool, copy=True)
+    too_big[unparsed] = (
+        s[unparsed].astype("string").str.fullmatch(r"\s*\d{16,}\s*").fillna(False).to_numpy(bool)
+    )
     if too_big.any():
         log.warning(
             "%d valeur(s) de %s hors bornes (plus de %s) mises à vide",
@@ -167,7 +170,7 @@ def _bounded(name: str, s: pd.Series) -> pd.Series:
             name,
             f"{BOUNDS[name]:_}".replace("_", " "),
         )
-    return parsed.mask(too_big.to_numpy())
+    return parsed.mask(too_big)
 
 
 def _parse_column(name: str, s: pd.Series) -> dict[str, pd.Series]:
