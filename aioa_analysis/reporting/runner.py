@@ -131,7 +131,9 @@ def execute_template(
     # absolute paths: the kernel may run in another working directory
     for key in ("data_file", "quality_file"):
         if params[key]:
-            params[key] = str(Path(str(params[key])).resolve())
+            params[key] = str(
+                Path(str(params[key])).absolute()
+            )  # not resolve(): the published name, not its generation
     engine = _make_engine(label, on_cell)
     papermill_logger = logging.getLogger("papermill")
     previous = papermill_logger.level

@@ -17,16 +17,16 @@ from aioa_analysis.core.formatting import format_table, fr_date, table_html
 from aioa_analysis.core.schema import C
 from aioa_analysis.reporting import figures
 from aioa_analysis.reporting.display import show_figure, show_html
-from aioa_analysis.reporting.sections.context import OUTCOMES_FILE, ReportContext
+from aioa_analysis.reporting.sections.context import ReportContext
 from aioa_analysis.reporting.sections.layout import CI, HIDDEN, heading, paragraph
 from aioa_analysis.stats.publication import primary_reasons
 
 HOW_TO: Final = (
     "Aucun classeur de suivi retourné par les Missions Locales ou la MLDS n'a encore été importé : cette "
-    "section sera remplie quand les structures auront renvoyé leurs classeurs. Pour cela : préparer les "
-    "listes du mois (« aioa followup --month AAAA-MM »), les transmettre aux structures, puis importer les "
-    "classeurs complétés (« aioa followup --import CLASSEURS ») : la commande écrit le tableau pseudonymisé "
-    f"{OUTCOMES_FILE} à côté du tableau des contrats ; relancer ensuite le rapport."
+    "section sera remplie quand les structures auront renvoyé leurs classeurs. Chaque mois, la chambre "
+    "prépare les listes de suivi, les transmet aux structures, puis relit les classeurs complétés qu'elles "
+    "renvoient ; le tableau pseudonymisé des suites (sans aucun nom) est alors écrit à côté du tableau des "
+    "contrats, et le rapport suivant remplit cette section (voir la notice « Listes mensuelles de suivi »)."
 )
 
 SHARE_COLUMNS: Final = [
