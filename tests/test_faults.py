@@ -244,3 +244,52 @@ def test_report_killed_during_its_commit_leaves_one_complete_set(place, tmp_path
         for name in ("index.html", "rapport-departement.html")
     }
     assert len(set(titles.values())) == 1, titles
+
+
+# --- every command, every fault class it can meet -------------------------------------------------
+
+COMMAND_FAULTS = [
+    # (command line with {data} {blocker} {processed} placeholders, exit code, words of the message)
+    ("sample --out {blocker}/sample --years 1 --contracts-per-year 50", 3, ""),
+    ("sample --out {root}/s --years 0", 2, ""),
+    ("clean {root}/no_such_folder", 2, "no_such_folder"),
+    ("clean --source sifa {root}/in_deca", 2, ""),
+    ("rates --data {data} --by cfa --as-of {as_of} --unit nobody", 2, ""),
+    ("report --data {data} --out {blocker}/reports", 3, "a_file3"),
+    ("followup --month 2025-13", 2, ""),
+    ("followup --month 2025-09 --out {processed}/listes", 5, "personal data"),
+    ("vigilance --data {root}/missing.parquet --as-of {as_of}", 2, "missing"),
+    ("vigilance --data {data} --as-of 2025-02-30", 2, ""),
+    ("forecast --data {data} --as-of {as_of} --months 0", 2, ""),
+    ("forecast --data {root}/missing.parquet --as-of {as_of}", 2, "missing"),
+    ("plaquette --data {data} --sector nulle_part", 2, "nulle_part"),
+    ("plaquette --data {data} --out {blocker}/plaquettes", 3, ""),
+    ("plaquette --data {data} --out {root}/restricted/plaquettes", 5, ""),
+    ("fiche --month 2025-09 --structure nulle_part", 2, "nulle_part"),
+    ("fiche --month 2025-09 --out {processed}/fiches", 5, ""),
+]
+
+
+@pytest.mark.parametrize(
+    ("line", "code", "words"),
+    COMMAND_FAULTS,
+    ids=[c[0].split()[0] + str(i) for i, c in enumerate(COMMAND_FAULTS)],
+)
+def test_every_command_fault_gives_its_code_and_one_line(place, line, code, words):
+    root = place["root"]
+    blocker = root / "a_file3"
+    blocker.write_text("x")
+    deca = root / "in_deca"
+    deca.mkdir(exist_ok=True)
+    (deca / "Export_Init_TBA_202511300600.csv").write_text(
+        "nocontrat,datedebutcontrat\n1,2024-09-02\n", encoding="utf-8"
+    )
+    args = line.format(
+        data=place["data"], blocker=blocker, processed=place["processed"], root=root, as_of=AS_OF
+    )
+    proc = _run(place, *args.split())
+    assert proc.returncode == code, (args, proc.returncode, proc.stderr[-1500:])
+    assert "Traceback" not in proc.stderr + proc.stdout
+    lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
+    assert lines and ("erreur" in lines[-1] or "error" in lines[-1]), lines[-3:]
+    assert words.lower() in lines[-1].lower()

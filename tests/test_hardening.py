@@ -222,3 +222,22 @@ def test_a_headcount_of_ten_to_the_23_is_set_missing_not_negative(places, caplog
     heads = pd.read_parquet(out / "contracts.parquet").set_index("contract_id")["employer_headcount"]
     assert heads.loc["000000000000001"] == 12 and pd.isna(heads.loc["000000000000004"])
     assert "hors bornes" in caplog.text
+
+
+def test_implausible_ages_and_durations_are_said_not_kept(places, caplog):
+    """Bounds for ages (14 to 80 at the start) and planned durations (5 years at most)."""
+    from aioa_analysis.ingest.pipeline import run_clean
+
+    rows = [
+        *_rows(3),
+        "005;02/09/2024;31/08/2026;NOM;Bébé;01/01/2023;0410590U;50022109;12",  # 1 year old at the start
+        "006;02/09/2024;31/08/2034;NOM;Long;01/01/2006;0410590U;50022109;12",  # ten years planned
+    ]
+    out = places / "processed"
+    with caplog.at_level(logging.WARNING, logger="aioa_analysis"):
+        run_clean([_chamber(places / "in", rows)], out_dir=out)
+    contracts = pd.read_parquet(out / "contracts.parquet").set_index("contract_id")
+    assert pd.isna(contracts.loc["000000000000005", "age_at_start"]) and "âge(s)" in caplog.text
+    assert "000000000000006" not in contracts.index
+    rejected = pd.read_csv(out / "rejected.csv", dtype=str)
+    assert (rejected["reason"] == "planned duration over 5 years").sum() == 1

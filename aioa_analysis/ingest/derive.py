@@ -4,6 +4,7 @@ rupture reason category and phase (:func:`derive_fields` adds them all)."""
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from typing import Final
 
@@ -16,6 +17,8 @@ from aioa_analysis.core.schema import AGE_BANDS, SIZE_BANDS, C
 from aioa_analysis.ingest.parsing import siret_is_valid, string_series
 from aioa_analysis.ingest.rules import AMENDMENT_TYPES, add_months_days
 from aioa_analysis.ingest.values import column_or_na, na_strings, on_distinct, on_distinct_series
+
+log = logging.getLogger(__name__)
 
 
 def diploma_prefix(code: pd.Series) -> pd.Series:
@@ -114,6 +117,11 @@ def age_band(age: pd.Series) -> pd.Series:
     return _cut(a, [13.5, 17.5, 19.5, 25.5, np.inf], AGE_BANDS)
 
 
+AGE_BOUNDS: Final = (14, 80)
+"""Plausible ages at the start of a contract (15 is the usual minimum, 14 at the end of collège; no
+upper limit for a disabled apprentice or a business creator): outside, the age is set missing."""
+
+
 def derive_age(df: pd.DataFrame) -> pd.DataFrame:
     """``age_at_start`` (whole years on the start date) and ``age_band``; the birth date is not kept.
 
@@ -129,7 +137,14 @@ def derive_age(df: pd.DataFrame) -> pd.DataFrame:
         (start.dt.month == birth.dt.month) & (start.dt.day < birth.dt.day)
     )
     age = (years - before.astype(int)).astype("Int64")
-    age = age.where((age >= 0) & (age < 100))
+    implausible = age.notna() & ~age.between(AGE_BOUNDS[0], AGE_BOUNDS[1])
+    if implausible.any():
+        log.warning(
+            "%d âge(s) au début du contrat hors de %d à %d ans mis à vide (date de naissance à vérifier)",
+            int(implausible.sum()),
+            *AGE_BOUNDS,
+        )
+    age = age.mask(implausible.to_numpy())
     return df.assign(**{C.age_at_start: age, C.age_band: age_band(age)})
 
 

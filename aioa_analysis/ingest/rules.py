@@ -33,6 +33,9 @@ REASON_IMPOSSIBLE_DATE: Final = "impossible date"
 REASON_END_BEFORE_START: Final = "planned end before start"
 REASON_NO_CFA_NO_DIPLOMA: Final = "no CFA and no diploma"
 REASON_NO_END: Final = "no planned end date"
+REASON_TOO_LONG: Final = "planned duration over 5 years"
+MAX_PLANNED_DAYS: Final = 5 * 366
+"""Longest plausible planned duration: 3 years, 4 for a disabled apprentice, with a margin."""
 REASON_RUPTURE_BEFORE_START: Final = "excluded: rupture before start"
 REASON_CANCELLED_ELSEWHERE: Final = "excluded: contract cancelled in DECA"
 REASON_STATUS: Final = "excluded: statut DECA {}"
@@ -195,4 +198,6 @@ def flag_invalid_contracts(contracts: pd.DataFrame) -> pd.DataFrame:
     before = (out[C.rupture_date] < out[C.start_date]).fillna(False)
     before |= column_or_na(out, C.rupture_before_start, "boolean").fillna(False).astype(bool)
     out = set_reason(out, before, REASON_RUPTURE_BEFORE_START, C.rupture_date)
-    return set_reason(out, out[C.planned_end_date].isna(), REASON_NO_END, C.planned_end_date)
+    out = set_reason(out, out[C.planned_end_date].isna(), REASON_NO_END, C.planned_end_date)
+    too_long = ((out[C.planned_end_date] - out[C.start_date]).dt.days > MAX_PLANNED_DAYS).fillna(False)
+    return set_reason(out, too_long, REASON_TOO_LONG, C.planned_end_date)
