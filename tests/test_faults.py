@@ -293,3 +293,30 @@ def test_every_command_fault_gives_its_code_and_one_line(place, line, code, word
     lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
     assert lines and ("erreur" in lines[-1] or "error" in lines[-1]), lines[-3:]
     assert words.lower() in lines[-1].lower()
+
+
+@pytest.fixture(scope="module")
+def sample_place(tmp_path_factory) -> dict[str, Path]:
+    """The committed sample cleaned, with its identity store: what `aioa followup` needs."""
+    root = tmp_path_factory.mktemp("faults-sample")
+    place = {"root": root, "processed": root / "processed", "data": root / "processed" / "contracts.parquet"}
+    (root / "raw").mkdir()
+    done = _run(place, "-q", "clean")
+    assert done.returncode == 0, done.stderr
+    return place
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("delay", [0.0, 0.2])
+def test_followup_killed_during_its_commit_leaves_one_complete_month(sample_place, delay):
+    month = sample_place["root"] / "restricted" / "followup" / "2025-09"
+    first = _run(sample_place, "-q", "followup", "--month", "2025-09")
+    assert first.returncode == 0, first.stderr
+    _killed_during_commit(sample_place, ["-q", "followup", "--month", "2025-09"], delay)
+    visible = sorted(p for p in month.iterdir() if not p.name.startswith("."))
+    generations = {p.resolve().parent for p in visible}
+    assert len(generations) == 1, generations  # every file of one run
+    manifest = json.loads((month / "manifest.json").read_text(encoding="utf-8"))
+    listed = {f for entry in json.dumps(manifest).split('"') for f in [entry] if f.endswith(".xlsx")}
+    assert listed == {p.name for p in visible if p.suffix == ".xlsx"}
+    assert not list(month.rglob("*.tmp"))
