@@ -27,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from aioa_analysis import followup
-from aioa_analysis.commands.followup import _contracts, _read_parquet, read_as_of, read_sample_used
+from aioa_analysis.commands.followup import read_inputs, read_sample_used
 from aioa_analysis.core import config, contacts
 from aioa_analysis.core.errors import ParameterError
 from aioa_analysis.followup import fiche, fiche_html, people, returns, rncp, store
@@ -83,13 +83,7 @@ def run(args: argparse.Namespace) -> int:
         pdf.require_chromium()  # before anything is read or written
         printer = pdf.print_to_pdf
     processed = config.processed_dir()
-    contracts = _contracts(processed)
-    identities = _read_parquet(
-        config.restricted_dir() / "identities.parquet", "identity store identities.parquet"
-    )
-    exams_path = processed / "exam_results.parquet"
-    exams = _read_parquet(exams_path, "exam_results.parquet") if exams_path.is_file() else None
-    as_of = read_as_of(processed)
+    contracts, identities, exams, as_of = read_inputs(processed)
     ref = followup.reference_date(month, as_of)
     current, _ = returns.current_outcomes(store.read_history(config.restricted_dir() / "followup"))
     outcomes = returns.with_labels(current)

@@ -120,6 +120,20 @@ def read_password(path: str | None) -> str | None:
     return text[0].strip()
 
 
+def read_inputs(
+    processed: Path,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None, pd.Timestamp]:
+    """What the lists and the fiches are built from: the clean contracts, the identity store, the exam
+    results when there are some, and the extraction date ``as_of``."""
+    contracts = _contracts(processed)
+    identities = _read_parquet(
+        config.restricted_dir() / "identities.parquet", "identity store identities.parquet"
+    )
+    exams_path = processed / "exam_results.parquet"
+    exams = _read_parquet(exams_path, "exam_results.parquet") if exams_path.is_file() else None
+    return contracts, identities, exams, read_as_of(processed)
+
+
 def _read_parquet(path: Path, what: str) -> pd.DataFrame:
     if not path.is_file():
         raise InputFileError(f"{what} not found at {path}", hint=RUN_CLEAN)
@@ -196,13 +210,7 @@ def run_lists(args: argparse.Namespace) -> int:
     out_dir = root / str(month)
     password = read_password(args.password_file)
     processed = config.processed_dir()
-    contracts = _contracts(processed)
-    identities = _read_parquet(
-        config.restricted_dir() / "identities.parquet", "identity store identities.parquet"
-    )
-    exams_path = processed / "exam_results.parquet"
-    exams = _read_parquet(exams_path, "exam_results.parquet") if exams_path.is_file() else None
-    as_of = read_as_of(processed)
+    contracts, identities, exams, as_of = read_inputs(processed)
     current, _ = returns.current_outcomes(store.read_history(root))
     lists = followup.build_followup(
         contracts,
