@@ -252,8 +252,8 @@ COMMAND_FAULTS = [
     # (command line with {data} {blocker} {processed} placeholders, exit code, words of the message)
     ("sample --out {blocker}/sample --years 1 --contracts-per-year 50", 3, ""),
     ("sample --out {root}/s --years 0", 2, ""),
-    ("clean {root}/no_such_folder", 2, "no_such_folder"),
-    ("clean --source sifa {root}/in_deca", 2, ""),
+    ("clean {root}/no_such_folder --out {root}/fresh", 2, "no_such_folder"),
+    ("clean --source sifa {root}/in_deca --out {root}/fresh", 2, ""),
     ("rates --data {data} --by cfa --as-of {as_of} --unit nobody", 2, ""),
     ("report --data {data} --out {blocker}/reports", 3, "a_file3"),
     ("followup --month 2025-13", 2, ""),

@@ -241,3 +241,21 @@ def test_implausible_ages_and_durations_are_said_not_kept(places, caplog):
     assert "000000000000006" not in contracts.index
     rejected = pd.read_csv(out / "rejected.csv", dtype=str)
     assert (rejected["reason"] == "planned duration over 5 years").sum() == 1
+
+
+def test_a_missing_key_is_refused_beside_outputs_of_an_older_version(places):
+    """Outputs written before the key fingerprint existed still mean pseudonyms exist."""
+    import json
+
+    from aioa_analysis.ingest.pipeline import run_clean
+
+    out = places / "processed"
+    src = _chamber(places / "in", _rows(30))
+    run_clean([src], out_dir=out)
+    quality = json.loads((out / "quality.json").read_text(encoding="utf-8"))
+    del quality["key_fingerprint"]
+    (out / "quality.json").unlink()
+    (out / "quality.json").write_text(json.dumps(quality), encoding="utf-8")
+    (places / "keys" / "pseudonym.key").unlink()
+    with pytest.raises(KeyFileError, match="missing"):
+        run_clean([src], out_dir=out)

@@ -367,7 +367,8 @@ def run_clean(
         )
     results = _read_inputs(paths, source)
     previous = _previous_run(out)
-    key = load_or_create_key(create=new_key or not previous.get("key_fingerprint"), insecure=insecure_key)
+    # pseudonyms exist once a previous run wrote contracts: a missing key is then never recreated silently
+    key = load_or_create_key(create=new_key or not previous.get("n_contracts"), insecure=insecure_key)
     _check_same_key(key, previous, new_key=new_key)
     contract_frames = [_as_raw(r.frame, i) for i, r in enumerate(results) if r.profile != EXAM_PROFILE]
     exam_frames = [_as_raw(r.frame, i) for i, r in enumerate(results) if r.profile == EXAM_PROFILE]
