@@ -84,23 +84,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.set_defaults(handler=run)
 
 
-class RestrictedPlaceError(KeyFileError):
-    """Personal data would land in a shared folder (processed tables, reports)."""
-
-
-def check_place(path: Path, what: str) -> Path:
-    """Refuse ``path`` inside the processed or the reports folder (exit code 5)."""
-    resolved = Path(path).expanduser().resolve()
-    for shared in (config.processed_dir(), config.reports_dir()):
-        root = shared.resolve()
-        if resolved == root or root in resolved.parents:
-            raise RestrictedPlaceError(
-                f"{what} {path} is inside the shared folder {root}",
-                hint="follow-up lists hold personal data: use a restricted folder (default data/restricted)",
-            )
-    return Path(path).expanduser()
-
-
 def read_password(path: str | None) -> str | None:
     """The password in ``--password-file`` (first line), refused unless the file is owner-only."""
     if not path:
@@ -177,10 +160,9 @@ def read_sample_used(processed: Path) -> bool:
 
 def followup_root(args: argparse.Namespace) -> Path:
     """The follow-up folder (``--out`` or ``<restricted>/followup``), refused in shared folders."""
-    restricted = check_place(config.restricted_dir(), "AIOA_RESTRICTED_DIR")
-    if args.out:
-        return check_place(Path(args.out), "--out")
-    return restricted / "followup"
+    if args.out:  # restricted_dir() itself is refused inside a shared folder
+        return config.check_restricted_place(Path(args.out).expanduser())
+    return config.restricted_dir() / "followup"
 
 
 def _contracts(processed: Path) -> pd.DataFrame:

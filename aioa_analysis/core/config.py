@@ -66,9 +66,10 @@ def key_file() -> Path:
     return Path(value) if value else Path.home() / ".config" / "aioa" / "pseudonym.key"
 
 
-def _within(path: Path, folder: Path) -> bool:
-    path, folder = path.resolve(), folder.resolve()
-    return path == folder or folder in path.parents
+def is_within(path: str | os.PathLike[str], folder: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is ``folder`` or lies inside it (links resolved)."""
+    p, f = Path(path).resolve(), Path(folder).resolve()
+    return p == f or f in p.parents
 
 
 def check_restricted_place(path: str | os.PathLike[str]) -> Path:
@@ -85,7 +86,7 @@ it is inside the shared folder of processed tables — use the restricted folder
     """
     target = Path(path)
     for what, folder in (("processed tables", processed_dir()), ("reports", reports_dir())):
-        if _within(target, folder):
+        if is_within(target, folder):
             raise KeyFileError(
                 f"refusing to write personal data in {target}: it is inside the shared folder of {what}",
                 hint="use the restricted folder (data/restricted/, AIOA_RESTRICTED_DIR)",
@@ -97,7 +98,7 @@ def check_shared_place(path: str | os.PathLike[str]) -> Path:
     """``path`` if shared outputs (tables, reports) may be written there: never inside the restricted
     folder, whose content must stay owner-only."""
     target = Path(path)
-    if _within(target, restricted_dir()):
+    if is_within(target, restricted_dir()):
         raise KeyFileError(
             f"refusing to write shared outputs in {target}: it is inside the restricted folder",
             hint="write processed tables and reports outside data/restricted/ (AIOA_RESTRICTED_DIR)",

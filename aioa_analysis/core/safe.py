@@ -18,6 +18,7 @@ from typing import Final
 
 import pandas as pd
 
+from aioa_analysis.core.config import is_within
 from aioa_analysis.core.errors import OutputError
 
 FORMULA_TRIGGERS: Final = ("=", "+", "-", "@", "\t", "\r")
@@ -78,8 +79,7 @@ def inside(root: str | Path, path: str | Path) -> Path:
     ...
     aioa_analysis.core.errors.OutputError: refusing to write /etc/a.html: outside the output folder /tmp/out
     """
-    base = Path(root).resolve()
-    target = Path(path).resolve()
-    if target != base and base not in target.parents:
+    base, target = Path(root).resolve(), Path(path).resolve()
+    if not is_within(target, base):
         raise OutputError(f"refusing to write {target}: outside the output folder {base}")
     return target

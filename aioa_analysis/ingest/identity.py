@@ -143,10 +143,8 @@ def coerce_identities(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _check_location(path: Path, forbidden: list[Path]) -> None:
-    target = path.resolve()
     for folder in forbidden:
-        f = Path(folder).resolve()
-        if target == f or f in target.parents:
+        if config.is_within(path, folder):
             raise ConfigError(
                 f"the identity store {path} would be written inside {folder}",
                 hint="set AIOA_RESTRICTED_DIR to a folder outside data/processed and reports",
