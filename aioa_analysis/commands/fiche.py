@@ -27,10 +27,10 @@ from pathlib import Path
 import pandas as pd
 
 from aioa_analysis import followup
-from aioa_analysis.commands.followup import read_inputs, read_sample_used
+from aioa_analysis.commands.followup import month_lists, read_inputs, read_sample_used
 from aioa_analysis.core import config, contacts
 from aioa_analysis.core.errors import ParameterError
-from aioa_analysis.followup import fiche, fiche_html, people, returns, rncp, store
+from aioa_analysis.followup import fiche, fiche_html, returns, rncp, store
 from aioa_analysis.followup.lists import FOLLOWUP_ID
 
 log = logging.getLogger(__name__)
@@ -93,17 +93,10 @@ def run(args: argparse.Namespace) -> int:
         rows = fiche.contract_rows(contracts, identities, args.contract, ref_date=ref)
         selection = f"contrat-{rows[FOLLOWUP_ID].iloc[0]}"
     else:
-        lists = followup.build_followup(
-            contracts,
-            identities,
-            exams,
-            month=month,
-            as_of=as_of,
-            structures=structures,
-            all_structures=all_structures,
-            outcomes=outcomes,
-            cfa_contacts=people.cfa_contacts(),
-        )
+        lists = month_lists(
+            contracts, identities, exams, month=month, as_of=as_of, structures=structures,
+            all_structures=all_structures, history=config.restricted_dir() / "followup",
+        )  # fmt: skip
         listed = fiche.listed_keys(lists)
         if listed.empty:
             raise ParameterError(

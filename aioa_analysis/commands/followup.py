@@ -117,6 +117,33 @@ def read_inputs(
     return contracts, identities, exams, read_as_of(processed)
 
 
+def month_lists(
+    contracts: pd.DataFrame,
+    identities: pd.DataFrame,
+    exams: pd.DataFrame | None,
+    *,
+    month: pd.Period,
+    as_of: pd.Timestamp,
+    structures: pd.DataFrame,
+    all_structures: pd.DataFrame,
+    history: Path,
+) -> followup.FollowupLists:
+    """The month's lists as the structures receive them, with the outcomes recorded in ``history``
+    (the follow-up folder): what the workbooks and the fiches are both built from."""
+    current, _ = returns.current_outcomes(store.read_history(history))
+    return followup.build_followup(
+        contracts,
+        identities,
+        exams,
+        month=month,
+        as_of=as_of,
+        structures=structures,
+        all_structures=all_structures,
+        outcomes=returns.with_labels(current),
+        cfa_contacts=people.cfa_contacts(),
+    )
+
+
 def _read_parquet(path: Path, what: str) -> pd.DataFrame:
     if not path.is_file():
         raise InputFileError(f"{what} not found at {path}", hint=RUN_CLEAN)
@@ -193,18 +220,10 @@ def run_lists(args: argparse.Namespace) -> int:
     password = read_password(args.password_file)
     processed = config.processed_dir()
     contracts, identities, exams, as_of = read_inputs(processed)
-    current, _ = returns.current_outcomes(store.read_history(root))
-    lists = followup.build_followup(
-        contracts,
-        identities,
-        exams,
-        month=month,
-        as_of=as_of,
-        structures=structures,
-        all_structures=all_structures,
-        outcomes=returns.with_labels(current),
-        cfa_contacts=people.cfa_contacts(),
-    )
+    lists = month_lists(
+        contracts, identities, exams, month=month, as_of=as_of, structures=structures,
+        all_structures=all_structures, history=root,
+    )  # fmt: skip
     lists = dataclasses.replace(lists, synthetic=read_sample_used(processed), readme=people.readme_config())
     if args.dry_run:
         print(followup.counts_table(lists))
