@@ -19,11 +19,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from aioa_analysis.commands.rates import FORMATS, _parse_date, _read_contracts
-from aioa_analysis.core import config
+from aioa_analysis.commands.rates import FORMATS, load_contracts, parse_date
 from aioa_analysis.core.errors import ParameterError
 from aioa_analysis.core.safe import neutralise_frame
-from aioa_analysis.core.schema import coerce_contracts, validate_contracts
 from aioa_analysis.stats.forecast import (
     BY_CHOICES,
     DEFAULT_MONTHS,
@@ -74,14 +72,10 @@ def _format(table: pd.DataFrame, fmt: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Compute and print the forecast (or its backtest); return the exit code."""
-    as_of = _parse_date(args.as_of)
+    as_of = parse_date(args.as_of)
     if not 1 <= args.months <= 60:
         raise ParameterError(f"--months {args.months} must be from 1 to 60", hint="e.g. 12")
-    path = args.data if args.data is not None else config.processed_dir() / "contracts.parquet"
-    contracts = _read_contracts(Path(path))
-    if "start_date" in contracts and not pd.api.types.is_datetime64_any_dtype(contracts["start_date"]):
-        contracts = coerce_contracts(contracts)
-    validate_contracts(contracts)
+    contracts = load_contracts(args.data)
     if args.backtest:
         table = backtest(contracts, as_of=as_of, months=args.months, by=args.by)
         summary = backtest_summary(table)

@@ -82,7 +82,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run)
 
 
-def _parse_date(value: str) -> pd.Timestamp:
+def parse_date(value: str) -> pd.Timestamp:
     text = (value or "").strip()
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         raise ParameterError(
@@ -94,6 +94,19 @@ def _parse_date(value: str) -> pd.Timestamp:
         raise ParameterError(
             f"--as-of {value!r} is not a valid date", hint="use the form YYYY-MM-DD, e.g. 2025-06-30"
         ) from exc
+
+
+def load_contracts(data: str | Path | None) -> pd.DataFrame:
+    """The clean contract table of ``--data`` (default ``<processed>/contracts.parquet``; a CSV is
+    typed first), validated: what ``rates``, ``vigilance`` and ``forecast`` read."""
+    from aioa_analysis.core.schema import coerce_contracts, validate_contracts
+
+    path = Path(data) if data is not None else config.processed_dir() / "contracts.parquet"
+    contracts = _read_contracts(path)
+    if "start_date" in contracts and not pd.api.types.is_datetime64_any_dtype(contracts["start_date"]):
+        contracts = coerce_contracts(contracts)
+    validate_contracts(contracts)
+    return contracts
 
 
 def _read_contracts(path: Path) -> pd.DataFrame:
@@ -122,22 +135,14 @@ def _format(table: pd.DataFrame, fmt: str) -> str:
 def run(args: argparse.Namespace) -> int:
     """Compute and print the rate table; return the exit code."""
     names = parse_dimensions(args.by)
-    as_of = _parse_date(args.as_of)
+    as_of = parse_date(args.as_of)
     if not 1 <= args.horizon_months <= MAX_HORIZON_MONTHS:
         raise ParameterError(
             f"--horizon-months {args.horizon_months} must be from 1 to {MAX_HORIZON_MONTHS}", hint="e.g. 9"
         )
     if args.min_n < 0:
         raise ParameterError(f"--min-n {args.min_n} must be 0 or more", hint="e.g. 20")
-    path = args.data if args.data is not None else config.processed_dir() / "contracts.parquet"
-    contracts = _read_contracts(Path(path))
-    if "start_date" in contracts and not pd.api.types.is_datetime64_any_dtype(contracts["start_date"]):
-        from aioa_analysis.core.schema import coerce_contracts
-
-        contracts = coerce_contracts(contracts)
-    from aioa_analysis.core.schema import validate_contracts
-
-    validate_contracts(contracts)
+    contracts = load_contracts(args.data)
     if getattr(args, "measure", "within_horizon") == "whole_contract":
         from aioa_analysis.stats.competing import whole_contract_rates
 

@@ -16,11 +16,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from aioa_analysis.commands.rates import FORMATS, _parse_date, _read_contracts
-from aioa_analysis.core import config
+from aioa_analysis.commands.rates import FORMATS, load_contracts, parse_date
 from aioa_analysis.core.errors import ParameterError
 from aioa_analysis.core.safe import neutralise_frame
-from aioa_analysis.core.schema import coerce_contracts, validate_contracts
 from aioa_analysis.stats.vigilance import ADJUSTMENTS, vigilance_findings
 
 
@@ -61,14 +59,10 @@ def _format(table: pd.DataFrame, fmt: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Compute and print the findings; return the exit code."""
-    as_of = _parse_date(args.as_of)
+    as_of = parse_date(args.as_of)
     if not 0 < args.level < 1:
         raise ParameterError(f"--level {args.level} must be between 0 and 1", hint="e.g. 0.05")
-    path = args.data if args.data is not None else config.processed_dir() / "contracts.parquet"
-    contracts = _read_contracts(Path(path))
-    if "start_date" in contracts and not pd.api.types.is_datetime64_any_dtype(contracts["start_date"]):
-        contracts = coerce_contracts(contracts)
-    validate_contracts(contracts)
+    contracts = load_contracts(args.data)
     table = vigilance_findings(contracts, as_of=as_of, cfa=args.cfa, level=args.level, method=args.method)
     sys.stdout.write(_format(table, args.fmt))
     return 0
