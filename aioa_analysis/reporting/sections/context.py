@@ -70,6 +70,7 @@ REPORT_COLUMNS: frozenset[str] = frozenset(
         C.residence_postcode,
         C.training_end_date,  # the points de vigilance: the summer effect stops at the end of training,
         C.cfa_name,  # ... and the sentences name each CFA
+        C.observed_until,  # each contract's observation limit (stats.outcomes.observation_limit)
     }
 )
 
