@@ -204,13 +204,11 @@ def rendered(sample: pd.DataFrame) -> dict[str, str]:
     for cfa in ("", "0410957T"):
         ctx = prepare_report(data_file=str(SAMPLE), as_of="2025-11-30", cfa=cfa)
         out: list[str] = []
-        with mock.patch.object(
-            D,
-            "_display",
-            lambda bundle, kind: out.append(
-                bundle.get("text/html", "") if isinstance(bundle, dict) else str(bundle)
-            ),
-        ):
+
+        def keep(bundle: object, kind: str, out: list[str] = out) -> None:
+            out.append(bundle.get("text/html", "") if isinstance(bundle, dict) else str(bundle))
+
+        with mock.patch.object(D, "_display", keep):
             for show in (S.show_profils, S.show_motifs, S.show_premiers_jours, S.show_tendance):
                 show(ctx)
         pages[cfa] = "\n".join(out)
