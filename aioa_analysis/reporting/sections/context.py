@@ -66,6 +66,7 @@ REPORT_COLUMNS: frozenset[str] = frozenset(
         C.naf_section,
         C.age_at_start,
         C.employer_headcount,
+        C.rupture_reason_category,  # the « Motifs de rupture » section
         C.employer_naf,  # coverage per CFA (quality section)
         C.residence_postcode,
         C.training_end_date,  # the points de vigilance: the summer effect stops at the end of training,
