@@ -245,8 +245,8 @@ def paired_rate_bars(
     ...     "dept_rate": [0.25, 0.28], "dept_ci_low": [0.2, 0.24], "dept_ci_high": [0.3, 0.32],
     ...     "dept_n_contracts": [500, 600], "dept_suppressed": [False, False]})
     >>> fig = paired_rate_bars(t, label="label", names=("CFA", "Département"))
-    >>> [tr.name for tr in fig.data], fig.data[0].x, fig.data[1].x
-    (['CFA', 'Département'], (20.0, None), (25.0, 28.0))
+    >>> [tr.name for tr in fig.data], fig.data[0].x, [round(v, 1) for v in fig.data[1].x]
+    (['CFA', 'Département'], (20.0, None), [25.0, 28.0])
     """
     fig = go.Figure()
     ys = [str(v) for v in table[label]]
