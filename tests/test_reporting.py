@@ -705,30 +705,6 @@ def test_render_time_is_reasonable(built):
     assert built["result"].seconds < 60
 
 
-@pytest.mark.slow
-def test_exploration_notebook_runs_top_to_bottom(built, tmp_path):
-    import papermill as pm
-
-    nb = ROOT / "notebooks" / "1.0-exploration.ipynb"
-    out = pm.execute_notebook(
-        str(nb),
-        None,
-        parameters={"data_file": str(built["data_file"])},
-        kernel_name="python3",
-        progress_bar=False,
-        cwd=str(nb.parent),
-    )
-    figures_shown = [
-        o
-        for c in out.cells
-        if c.cell_type == "code"
-        for o in c.get("outputs", [])
-        if display.PLOTLY_MIME in o.get("data", {})
-    ]
-    assert figures_shown, "the exploration notebook shows the report's charts"
-    assert not [o for c in out.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
-
-
 # --- family-wide suppression in the points de vigilance, forecast, accompaniment -----------------
 
 
