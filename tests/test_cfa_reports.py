@@ -18,9 +18,9 @@ from aioa_analysis.reporting import render_report
 
 pytestmark = pytest.mark.slow
 
-SHARED_ANNEXES = {"methodologie"}
-"""Sections that are the same text in every report by design: the methodology note (the project's
-docs/methodology.md, one note for the whole family)."""
+SHARED_ANNEXES: set[str] = set()
+"""Sections allowed to be the same text in every report (none: the methodology annex opens with the
+report's own scope before the family's common note)."""
 
 
 @pytest.fixture(scope="module")
