@@ -120,7 +120,7 @@ def test_first_45_days_when_after_and_diploma_are_the_results(ctx):
     )
     rc = res.recontract.set_index("window_days").loc[180]
     assert (
-        f"{fr_percent(rc['n_recontracted'] / rc['n_ruptures'])} des apprentis signent un nouveau contrat"
+        f"{fr_percent(rc['n_recontracted'] / rc['n_ruptures'])} des contrats rompus sont suivis d'un nouveau"
         in text
     )
     ps = res.pass_rates.set_index("outcome_class")

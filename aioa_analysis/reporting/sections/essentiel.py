@@ -252,8 +252,8 @@ def after_sentence(ctx: ReportContext) -> str:
     if rc.empty or int(rc["n_ruptures"].iloc[0]) < ctx.min_n or pd.isna(rc["rate"].iloc[0]):
         return ""
     return (
-        f"Après une rupture, {fr_percent(rc['rate'].iloc[0])} des apprentis signent un nouveau contrat "
-        "d'apprentissage dans les 180 jours (contrats connus dans les fichiers reçus : un contrat hors du "
+        f"Après une rupture, {fr_percent(rc['rate'].iloc[0])} des contrats rompus sont suivis d'un nouveau "
+        "contrat d'apprentissage dans les 180 jours (contrats connus dans les fichiers reçus : un contrat hors du "
         f"département n'y figure pas).{_see('tab-apres')}"
     )
 
@@ -430,7 +430,7 @@ def sentences(ctx: ReportContext) -> list[str]:
 
 def essentiel_html(ctx: ReportContext) -> str:
     """The whole section (HTML): title and question, key figures, sentences, points de vigilance."""
-    scope = f"{html.escape(ctx.cfa_label)}, comparé au département" if ctx.cfa_label else "le département"
+    scope = html.escape(ctx.scope_label) + (", comparé au département" if ctx.cfa_label else "")
     items = "".join(f"<li>{s}</li>" for s in sentences(ctx))
     return (
         f'<section class="essentiel" aria-labelledby="essentiel">{heading_html("essentiel")}'
