@@ -599,7 +599,7 @@ def test_report_content_sections_french_formats_banner(built):
     assert anchors
     for anchor in anchors:
         assert f'id="{anchor}"' in page
-    assert "Holm" in page and "Kaplan-Meier" not in page.split('id="methodologie"')[0]
+    assert "Holm" in page and "Kaplan-Meier" not in page.split('id="glossaire"')[0]
 
 
 @pytest.mark.slow

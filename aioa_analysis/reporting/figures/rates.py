@@ -278,6 +278,7 @@ def rate_lines(
         xaxis={"type": "category"},
     )
     add_hidden_note(fig, table, x, suppressed, min_n)
+    return fig
 
 
 def paired_rate_bars(

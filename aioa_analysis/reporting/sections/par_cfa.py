@@ -114,6 +114,7 @@ def _show_casemix(ctx: ReportContext) -> None:
             "au-delà de leur secteur, bassin d'emploi) ; ni la cause d'un écart. Un écart établi est une "
             "question à poser, pas un verdict ; l'alerte suit la règle unique des points de vigilance.",
             "note",
+            terms=("points de vigilance",),
         )
     )
     if cm.empty:
@@ -173,7 +174,8 @@ def _show_funnel(ctx: ReportContext) -> None:
         + paragraph(
             f"Chaque point est un CFA : son taux de rupture à {ctx.horizon} mois selon son nombre de contrats. "
             "Les courbes sont les limites à 95 % et 99,8 % autour du taux d'ensemble, élargies pour la "
-            "sur-dispersion (les CFA ne forment pas les mêmes publics)."
+            "sur-dispersion (les CFA ne forment pas les mêmes publics).",
+            terms=("taux de rupture",),
         )
         + paragraph(
             "Ce que cela ne montre pas : le taux brut d'un CFA reflète d'abord les diplômes et les métiers qu'il "
