@@ -51,7 +51,7 @@ def _see(anchor: str) -> str:
     return f' <a class="voir" href="#{anchor}">voir</a>'
 
 
-def _published(row: pd.Series | None) -> TypeGuard[pd.Series]:
+def published_row(row: pd.Series | None) -> TypeGuard[pd.Series]:
     return row is not None and not bool(row.get("suppressed", False)) and pd.notna(row.get("rate"))
 
 
@@ -132,10 +132,10 @@ def rate_sentences(ctx: ReportContext) -> list[str]:
     who = f"{html.escape(ctx.cfa_label)} : s" if ctx.cfa_label else "S"
     dept_text = (
         f" Département : {fr_percent(dept['rate'])} ({_ci(dept['ci_low'], dept['ci_high'])})."
-        if ctx.cfa_label and _published(dept)
+        if ctx.cfa_label and published_row(dept)
         else ""
     )
-    if not _published(row):
+    if not published_row(row):
         where = f"pour {html.escape(ctx.cfa_label)}" if ctx.cfa_label else "pour ce périmètre"
         return [f"Le {rate_term} n'est pas publié {where} ({term('secret statistique')}).{dept_text}"]
     first = (
@@ -144,7 +144,7 @@ def rate_sentences(ctx: ReportContext) -> list[str]:
         f" : c'est le {rate_term}.{_see('tab-references')}"
     )
     refs = _references(ctx)
-    if ctx.cfa_label and _published(dept):
+    if ctx.cfa_label and published_row(dept):
         refs = [(f"celui du département ({fr_percent(dept['rate'])})", float(dept["rate"])), *refs]
     out = [first]
     if refs:
@@ -389,8 +389,10 @@ def key_cards(ctx: ReportContext) -> str:
     """The compact row of key figures (HTML): rate, first 45 days, new contract, points de vigilance."""
     h, row, dept = ctx.horizon, scope_rate(ctx), departement_rate(ctx)
     cards = []
-    if _published(row):
-        beside = f" ; département : {fr_percent(dept['rate'])}" if ctx.cfa_label and _published(dept) else ""
+    if published_row(row):
+        beside = (
+            f" ; département : {fr_percent(dept['rate'])}" if ctx.cfa_label and published_row(dept) else ""
+        )
         cards.append(
             _card(
                 fr_percent(row["rate"]),

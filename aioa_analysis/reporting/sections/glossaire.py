@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import html
 
+from aioa_analysis.core.formatting import fr_interval, fr_number, fr_percent
 from aioa_analysis.reporting.display import show_html
 from aioa_analysis.reporting.sections.context import ReportContext
+from aioa_analysis.reporting.sections.essentiel import published_row, scope_rate
 from aioa_analysis.reporting.sections.layout import heading_html
 from aioa_analysis.reporting.sections.terms import GLOSSARY, anchor
 
@@ -27,6 +29,21 @@ def glossary_html(horizon: int = 9, min_n: int = 20) -> str:
     return f'<dl class="glossaire">{items}</dl>'
 
 
+def example_html(ctx: ReportContext) -> str:
+    """The main rate read on this report's own figures (empty when the family does not publish it)."""
+    row = scope_rate(ctx)
+    if not published_row(row):
+        return ""
+    h = ctx.horizon
+    return (
+        '<p class="note">Lecture, sur les chiffres de ce rapport : parmi les '
+        f"{fr_number(row['n_contracts'])} contrats commencés depuis au moins {h} mois, "
+        f"{fr_number(row['n_ruptures'])} ont été rompus avant leurs {h} premiers mois, soit un taux de "
+        f"{fr_percent(row['rate'])} ; son intervalle de confiance à 95 % est "
+        f"{fr_interval(row['ci_low'], row['ci_high'])}.</p>"
+    )
+
+
 def show_glossaire(ctx: ReportContext) -> None:
-    """The glossary of the report's technical terms."""
-    show_html(heading_html("glossaire") + glossary_html(ctx.horizon, ctx.min_n))
+    """The glossary of the report's technical terms, and the main rate read on the report's figures."""
+    show_html(heading_html("glossaire") + glossary_html(ctx.horizon, ctx.min_n) + example_html(ctx))
