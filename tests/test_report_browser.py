@@ -278,3 +278,21 @@ def test_no_heading_alone_at_the_bottom_of_a_pdf_page(built, printed):
 def test_pdf_first_page_holds_l_essentiel(printed):
     first = _pdf_pages(printed, 1, 1)[0]
     assert "L'essentiel" in first.replace("\u2019", "'")
+
+
+def test_charts_are_redrawn_to_fit_an_a4_page_when_printed(built, browser):
+    """A chart drawn for a wide screen would be cut on paper: at « beforeprint » each is redrawn at most
+    680 px wide (an A4 page's text width), and back to its box after printing."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(built["result"].html_path.resolve().as_uri(), wait_until="load")
+    page.wait_for_function(ALL_DRAWN, timeout=30_000)
+    widths = "() => Array.from(document.querySelectorAll('.main-svg:first-of-type')).map(s => s.getBoundingClientRect().width)"
+    screen = page.evaluate(widths)
+    page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+    page.wait_for_timeout(300)
+    paper = page.evaluate(widths)
+    page.evaluate("window.dispatchEvent(new Event('afterprint'))")
+    page.wait_for_timeout(300)
+    back = page.evaluate(widths)
+    page.close()
+    assert max(screen) > 680 and max(paper) <= 680 and back == screen

@@ -12,6 +12,19 @@
   function draw() {
     var plots = document.querySelectorAll('script[type="application/x-aioa-plot"]');
     for (var i = 0; i < plots.length; i++) run(plots[i].textContent);
+    window.addEventListener("beforeprint", function () { resize(PRINT_WIDTH); });
+    window.addEventListener("afterprint", function () { resize(null); });
+  }
+  /* À l'impression, chaque graphique est retracé à la largeur d'une page A4 (marges comprises), sinon
+     un graphique tracé pour un grand écran serait coupé à droite. */
+  var PRINT_WIDTH = 680;
+  function resize(width) {
+    var divs = document.querySelectorAll(".plotly-graph-div");
+    for (var i = 0; i < divs.length; i++) {
+      if (!divs[i].layout) continue;
+      var w = width === null ? null : Math.min(width, divs[i].clientWidth || width);
+      window.Plotly.relayout(divs[i], { width: w, autosize: width === null });
+    }
   }
   /* Sur un écran étroit (téléphone) : légende sous le graphique, police réduite, graphique plus haut
      de la place que prend la légende. */
