@@ -128,7 +128,7 @@ def _tidy(value: Any, digits: int) -> Any:
 LABEL_WIDTH: Final = 24
 """Category labels longer than this (characters) are wrapped on several lines (``<br>``)."""
 
-TITLE_WIDTH: Final = 45
+TITLE_WIDTH: Final = 32
 """Axis titles longer than this (characters) are wrapped (they were cut on a phone)."""
 
 
