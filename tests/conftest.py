@@ -23,6 +23,7 @@ E2E_MODULES = {
     "test_essentiel",
     "test_cfa_reports",
     "test_report_tables",
+    "test_accessibility",
 }
 
 

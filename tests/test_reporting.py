@@ -542,13 +542,13 @@ def _page(built) -> str:
 
 
 def _without_plotly_js(page: str) -> str:
-    return page.replace(display.plotly_js(), "")
+    return page.replace(display.embedded_plotly_js(), "")
 
 
 @pytest.mark.slow
 def test_report_is_one_offline_file_with_plotly_once(built):
     page = _page(built)
-    assert page.count(display.plotly_js()) == 1
+    assert page.count(display.embedded_plotly_js()) == 1
     rest = _without_plotly_js(page)
     assert not re.search(r"<script[^>]*\bsrc=", rest, re.I)
     assert "<link" not in rest.lower()

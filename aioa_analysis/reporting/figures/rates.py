@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 from aioa_analysis.reporting.figures.style import (
     COLORS,
     PALETTE,
+    PATTERNS,
     PCT,
     add_hidden_note,
     category_references,
@@ -17,6 +18,7 @@ from aioa_analysis.reporting.figures.style import (
     layout,
     pct,
     reference_lines,
+    status_marker,
     visible,
 )
 
@@ -61,7 +63,7 @@ def rate_bars(
             x=x,
             y=[str(v) for v in vis[label]],
             orientation="h",
-            marker={"color": colors},
+            marker=status_marker(colors),
             error_x=error_bars(x, vis[ci_low], vis[ci_high], scale=100),
             customdata=list(
                 zip(pct(vis[ci_low]), pct(vis[ci_high]), vis[n].astype("float").tolist(), strict=True)
@@ -202,7 +204,10 @@ def share_bars(
                 y=y,
                 error_y=err,
                 name="" if name is None else str(name),
-                marker={"color": PALETTE[i % len(PALETTE)]},
+                marker={
+                    "color": PALETTE[i % len(PALETTE)],
+                    "pattern": {"shape": PATTERNS[i % len(PATTERNS)]},
+                },
                 customdata=counts,
                 hovertemplate="%{x}<br>%{y:.1f}"
                 + PCT
