@@ -275,8 +275,12 @@ def test_no_heading_alone_at_the_bottom_of_a_pdf_page(built, printed):
 
 
 def test_pdf_first_page_holds_l_essentiel(printed):
-    first = _pdf_pages(printed, 1, 1)[0]
-    assert "L'essentiel" in first.replace("\u2019", "'")
+    """Page 1 holds the section itself (its question and its points de vigilance), not only its line in
+    the table of contents; the next section starts on page 2."""
+    first, second = (" ".join(p.replace("\u2019", "'").split()) for p in _pdf_pages(printed, 1, 2))
+    assert "Que faut-il retenir de ce rapport" in first
+    assert "Points de vigilance :" in first.replace("\u00a0", " ").replace("\u202f", " ")
+    assert "Combien de contrats sont rompus" not in first and "Combien de contrats sont rompus" in second
 
 
 def test_charts_are_redrawn_to_fit_an_a4_page_when_printed(built, browser):
