@@ -137,6 +137,15 @@ def test_accompaniment_section_names_nobody(built, browser):
     page.close()
     ids = pd.read_parquet(built["restricted"] / "identities.parquet", columns=["surname", "first_name"])
     names = {str(v).strip().casefold() for col in ids.columns for v in ids[col].dropna()} - {""}
+    # a surname that is also a word of the package's own texts (« Petit » and « petits effectifs »)
+    # cannot come from the data: only the words the package never writes are looked for
+    package = Path(__file__).resolve().parents[1] / "aioa_analysis"
+    own = {
+        w.casefold()
+        for f in [*package.rglob("*.py"), *package.rglob("*.md")]
+        for w in re.findall(r"[^\W\d_][\w'-]*", f.read_text(encoding="utf-8"))
+    }
+    names -= own
     assert len(names) > 50
     pages = sorted(built["reports"].rglob("*.html"))
     assert pages
@@ -256,7 +265,7 @@ def test_pdf_is_printed_with_charts_and_named_links(built, printed):
     pages = _pdf_pages(printed)
     text = "\n".join(pages)
     assert pdf.pdf_page_count(printed) >= 10
-    assert "Nombre de contrats (dénominateur)" in text  # an axis title: the charts were drawn
+    assert "Nombre de contrats (dénominateur)" in " ".join(text.split())  # an axis title: charts were drawn
     assert re.search(r"Voir «\s?\w.{3,}", text)  # a link prints the title of the part it points to
     assert "Télécharger (CSV)" not in text  # no download links on paper
 
@@ -279,7 +288,7 @@ def test_no_heading_alone_at_the_bottom_of_a_pdf_page(built, printed):
 def test_pdf_first_page_holds_l_essentiel(printed):
     """Page 1 holds the section itself (its question and its points de vigilance), not only its line in
     the table of contents; the next section starts on page 2."""
-    first, second = (" ".join(p.replace("\u2019", "'").split()) for p in _pdf_pages(printed, 1, 2))
+    first, second = (" ".join(p.replace("\u2019", "'").split()) for p in _pdf_pages(printed, 1, 2)[:2])
     assert "Que faut-il retenir de ce rapport" in first
     assert "Points de vigilance :" in first.replace("\u00a0", " ").replace("\u202f", " ")
     assert "Combien de contrats sont rompus" not in first and "Combien de contrats sont rompus" in second
