@@ -162,3 +162,44 @@ def test_prefix_ids_leaves_links_to_other_pages_alone():
     assert prefix_ids('<a href="#x">x</a><a href="other.html#y">y</a><p id="y">', "r") == (
         '<a href="#x">x</a><a href="other.html#y">y</a><p id="r-y">'
     )
+
+
+FAKE_CHROMIUM = """#!/bin/sh
+# prints "%PDF-" and the page's name into --print-to-pdf=FILE; fails on a page named bad.html
+for a in "$@"; do case "$a" in --print-to-pdf=*) out="${a#--print-to-pdf=}";; file://*) page="$a";; esac; done
+case "$page" in *bad.html) exit 3;; esac
+printf '%%PDF-1.4 %s' "$page" > "$out"
+"""
+
+
+def _fake_chromium(tmp_path: Path, monkeypatch) -> None:
+    exe = tmp_path / "fake-chromium"
+    exe.write_text(FAKE_CHROMIUM, encoding="utf-8")
+    exe.chmod(0o755)
+    monkeypatch.setenv("AIOA_CHROMIUM", str(exe))
+
+
+def test_print_many_prints_every_page_to_its_own_pdf(tmp_path, monkeypatch):
+    from aioa_analysis.reporting.pdf import print_many
+
+    _fake_chromium(tmp_path, monkeypatch)
+    pages = []
+    for name in ("a", "b", "c"):
+        (tmp_path / f"{name}.html").write_text("<p>x</p>", encoding="utf-8")
+        pages.append((tmp_path / f"{name}.html", tmp_path / "out" / f"{name}.pdf"))
+    assert print_many(pages) == [pdf for _h, pdf in pages]
+    for html_path, pdf in pages:  # each PDF is its own page's, whatever the order they finished in
+        assert pdf.read_bytes().endswith(html_path.as_uri().encode())
+
+
+def test_print_many_stops_at_a_failure_and_writes_no_pdf_for_it(tmp_path, monkeypatch):
+    from aioa_analysis.core.errors import ReportError
+    from aioa_analysis.reporting.pdf import print_many
+
+    _fake_chromium(tmp_path, monkeypatch)
+    for name in ("a", "bad"):
+        (tmp_path / f"{name}.html").write_text("<p>x</p>", encoding="utf-8")
+    with pytest.raises(ReportError, match=r"bad\.html"):
+        print_many([(tmp_path / f"{n}.html", tmp_path / f"{n}.pdf") for n in ("a", "bad")])
+    assert not (tmp_path / "bad.pdf").exists()
+    assert not list(tmp_path.glob(".*.tmp"))
