@@ -104,7 +104,7 @@ def test_index_card_prints_the_key_figures_and_both_dates():
     page = index_html([("r.html", "CFA A", "13 graphiques")], title="T", subtitle="S", figures=[FIGURES])
     text = page.replace("\u202f", " ").replace("\xa0", " ")
     assert "28,4 %" in text and "24,1" in text and "32,9" in text
-    assert "1 234" in text and "284 sur 1 000" in text and "2 alertes sur 5" in text
+    assert "1 234" in text and "284 sur 1 000" in text and "2 alertes sur 5 constats" in text
     assert "30/11/2025" in text and "01/12/2025" in text
     assert "graphiques" not in text  # the old « 13 graphiques » detail only without figures
     # one column on a phone: cards at least 20rem wide, never wider than the screen

@@ -57,7 +57,7 @@ def _figures_list(k: Mapping[str, Any]) -> str:
         (f"Taux de rupture à {h} mois", rate),
         (
             "Points de vigilance",
-            f"{fr_number(alerts)} alerte{'s' if alerts > 1 else ''} sur {fr_number(total)}",
+            f"{fr_number(alerts)} alerte{'s' if alerts > 1 else ''} sur {fr_number(total)} constats",
         ),
     ]
     return "<dl>" + "".join(f"<dt>{html.escape(a)}</dt><dd>{html.escape(b)}</dd>" for a, b in rows) + "</dl>"
