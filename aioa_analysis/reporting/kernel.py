@@ -22,8 +22,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import nbformat
-
 from aioa_analysis.core.errors import ParameterError, ReportError
 
 log = logging.getLogger(__name__)
@@ -92,6 +90,7 @@ class KernelSession:
         A failing cell raises :class:`ReportError` (or :class:`ParameterError` for a parameter the
         template refused), naming the report and the cell, as the papermill path does.
         """
+        import nbformat  # deferred: the kernel imports this module and never needs it (1 to 2 s)
         from papermill.parameterize import parameterize_notebook
 
         nb = parameterize_notebook(nbformat.from_dict(template_nb), dict(parameters))

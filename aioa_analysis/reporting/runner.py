@@ -21,7 +21,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pandas as pd
 
 from aioa_analysis.core.atomic import atomic_path
@@ -244,6 +243,8 @@ def render_report(
         tmp.write_text(page, encoding="utf-8")
     nb_path = Path(notebook_path) if notebook_path else None
     if nb_path:
+        import nbformat  # deferred: the kernel imports this module and never needs it (1 to 2 s)
+
         with atomic_path(nb_path, mode=0o644) as tmp:
             nbformat.write(nb, str(tmp))
     size = html_path.stat().st_size
