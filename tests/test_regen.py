@@ -3,6 +3,7 @@ index.html as cards of key figures, and the bundle of every report in one file."
 
 from __future__ import annotations
 
+import logging
 import re
 import shutil
 from html.parser import HTMLParser
@@ -37,7 +38,8 @@ def _outputs(nb_path: Path) -> list[object]:
 
 
 @pytest.mark.slow
-def test_one_kernel_renders_the_same_reports_as_one_kernel_per_report(built, tmp_path):
+def test_one_kernel_renders_the_same_reports_as_one_kernel_per_report(built, tmp_path, caplog):
+    caplog.set_level(logging.INFO)
     data = built["data_file"]
     two = runner.cfa_list(data)[:2]
     base = {"data_file": str(data), "meeting_date": "2025-12-11"}
@@ -52,6 +54,9 @@ def test_one_kernel_renders_the_same_reports_as_one_kernel_per_report(built, tmp
             )
             for uai in two
         }
+    # quiet logs: one line per report (its « rendered » line), no kernel or transport warning
+    lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+    assert [m.split(":")[0] for m in lines] == [*two, "dept", *two], lines
     for uai in two:
         before = (old / f"{uai}.html").read_text(encoding="utf-8")
         after = (new / f"{uai}.html").read_text(encoding="utf-8")

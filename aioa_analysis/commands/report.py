@@ -165,6 +165,6 @@ def run(args: argparse.Namespace) -> int:
         pdf=bool(args.pdf),
         bundle=bool(options.get("bundle", False)),
     )
-    for r in results:
-        log.info("%s (%d figures, %.1f MB)", r.html_path, r.n_figures, r.size_bytes / 1e6)
+    for r in results:  # the runner logged one line per report already
+        log.debug("%s (%d figures, %.1f MB)", r.html_path, r.n_figures, r.size_bytes / 1e6)
     return 0
