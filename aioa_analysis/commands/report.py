@@ -20,7 +20,7 @@ from aioa_analysis.core.errors import ConfigError, ParameterError
 
 log = logging.getLogger(__name__)
 
-CONFIG_EXTRA = ("out", "per_cfa", "timeout")
+CONFIG_EXTRA = ("out", "per_cfa", "timeout", "bundle")
 
 
 def register(subparsers: Any) -> None:
@@ -44,6 +44,11 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--out", metavar="DIR", help="dossier de sortie (défaut : reports/)")
     p.add_argument("--per-cfa", action="store_true", help="produire aussi un rapport par CFA")
+    p.add_argument(
+        "--bundle",
+        action="store_true",
+        help="écrire aussi rapports-ensemble.html : tous les rapports dans un seul fichier (une pièce jointe)",
+    )
     p.add_argument(
         "--pdf", action="store_true", help="imprimer aussi chaque rapport en PDF (Chromium du système)"
     )
@@ -121,6 +126,8 @@ def collect_parameters(args: argparse.Namespace) -> tuple[dict[str, Any], dict[s
         options["per_cfa"] = True
     if args.timeout is not None:
         options["timeout"] = args.timeout
+    if getattr(args, "bundle", False):
+        options["bundle"] = True
     return params, options
 
 
@@ -148,7 +155,16 @@ def run(args: argparse.Namespace) -> int:
     if not isinstance(options.get("per_cfa", False), bool):
         raise ParameterError("config key per_cfa must be true or false", hint="per_cfa = true")
     timeout = int(options.get("timeout") or 600)
-    results = render_reports(resolved, out, per_cfa=per_cfa, timeout=timeout, pdf=bool(args.pdf))
-    for r in results:
-        log.info("%s (%d figures, %.1f MB)", r.html_path, r.n_figures, r.size_bytes / 1e6)
+    if not isinstance(options.get("bundle", False), bool):
+        raise ParameterError("config key bundle must be true or false", hint="bundle = true")
+    results = render_reports(
+        resolved,
+        out,
+        per_cfa=per_cfa,
+        timeout=timeout,
+        pdf=bool(args.pdf),
+        bundle=bool(options.get("bundle", False)),
+    )
+    for r in results:  # the runner logged one line per report already
+        log.debug("%s (%d figures, %.1f MB)", r.html_path, r.n_figures, r.size_bytes / 1e6)
     return 0

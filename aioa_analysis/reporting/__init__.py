@@ -16,6 +16,7 @@ outputs and page assembly), :mod:`.runner` (execution, export, index).
 """
 
 from aioa_analysis.reporting.display import check_offline, count_figures, notebook_fragments, page_html
+from aioa_analysis.reporting.key_figures import glue_key_figures
 from aioa_analysis.reporting.parameters import (
     PARAMETERS,
     Parameter,
@@ -73,6 +74,7 @@ __all__ = [
     "count_figures",
     "default_template",
     "execute_template",
+    "glue_key_figures",
     "notebook_fragments",
     "page_html",
     "parameter_names",

@@ -675,22 +675,25 @@ def write_leaflets(
     # file atomically, beside the others
     with contextlib.ExitStack() as stack:
         stage = stack.enter_context(output_set(out, wait=60)) if sectors is None else out
-        results = []
+        results: list[LeafletResult] = []
+        pages: list[Path] = []
         for sector in wanted:
             page = render_leaflet(figures[sector], ctx, cfas_of_sector(contracts, sector))
             html_path = stage / f"{leaflet_name(sector)}.html"
             with atomic_path(html_path, mode=0o644) as tmp:  # aggregates only: for the group
                 tmp.write_text(page, encoding="utf-8")
-            if not pdf:
-                results.append(LeafletResult(sector, out / html_path.name))
-                continue
-            pdf_path = pdf_mod.print_to_pdf(html_path, stage / f"{leaflet_name(sector)}.pdf")
-            pages = pdf_mod.pdf_page_count(pdf_path)
-            if pages > 2:
+            pages.append(html_path)
+        if not pdf:
+            return [LeafletResult(sector, out / h.name) for sector, h in zip(wanted, pages, strict=True)]
+        # every PDF in one batch: two Chromium processes at a time (reporting.pdf.print_many)
+        pdfs = pdf_mod.print_many([(h, h.with_suffix(".pdf")) for h in pages])
+        for sector, html_path, pdf_path in zip(wanted, pages, pdfs, strict=True):
+            n_pages = pdf_mod.pdf_page_count(pdf_path)
+            if n_pages > 2:
                 log.warning(
                     "%s : %d pages au lieu de 2 au plus (raccourcissez les conseils ou les contacts)",
                     pdf_path.name,
-                    pages,
+                    n_pages,
                 )
-            results.append(LeafletResult(sector, out / html_path.name, out / pdf_path.name, pages))
+            results.append(LeafletResult(sector, out / html_path.name, out / pdf_path.name, n_pages))
     return results

@@ -11,18 +11,16 @@ the last good reports, and a reader never sees reports of two runs side by side.
 
 from __future__ import annotations
 
-import html
 import logging
 import os
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pandas as pd
 
 from aioa_analysis.core.atomic import atomic_path
@@ -31,6 +29,9 @@ from aioa_analysis.core.errors import AioaError, ParameterError, ReportError
 from aioa_analysis.core.safe import inside, safe_stem
 from aioa_analysis.core.schema import C
 from aioa_analysis.reporting.display import count_figures, notebook_fragments, page_html
+from aioa_analysis.reporting.index_page import bundle_html, index_html
+from aioa_analysis.reporting.kernel import KernelSession
+from aioa_analysis.reporting.key_figures import read_key_figures
 from aioa_analysis.reporting.parameters import (
     PARAMETERS,
     is_sample,
@@ -62,6 +63,8 @@ class ReportResult:
     size_bytes: int
     seconds: float
     parameters: dict[str, object]
+    key_figures: dict[str, Any] | None = None  # what the template's last cell handed over (index.html)
+    fragments: tuple[str, ...] = field(default=(), repr=False)  # the page's body (the bundle)
 
 
 def check_template(template: Path) -> None:
@@ -99,7 +102,7 @@ def _make_engine(label: str, on_cell: Callable[[int, int], None] | None) -> str:
                     first = next(
                         (ln for ln in cell.source.splitlines() if ln.strip() and not ln.startswith("#")), ""
                     )
-                    log.info("%s: cell %d/%d %s", label, pos, total, first[:70])
+                    log.debug("%s: cell %d/%d %s", label, pos, total, first[:70])
                     if on_cell:
                         on_cell(pos, total)
                 return original(cell, cell_index, **kw)
@@ -187,6 +190,33 @@ def export_html(nb: Any, *, title: str) -> tuple[str, int]:
     return page_html(fragments, title=title), count_figures(fragments)
 
 
+def _execute(
+    parameters: Mapping[str, object],
+    *,
+    template: Path | None,
+    label: str,
+    timeout: int,
+    session: KernelSession | None,
+) -> Any:
+    """The executed notebook: in ``session``'s kernel, else in a kernel of its own (papermill)."""
+    if session is None:
+        return execute_template(parameters, template=template, label=label, timeout=timeout)
+    template = template or default_template()
+    check_template(template)
+    params = validate_parameters(parameters)
+    for key in ("data_file", "quality_file"):  # as execute_template: the published name, absolute
+        if params[key]:
+            params[key] = str(Path(str(params[key])).absolute())
+    return session.execute(_template_node(template), params, label=label)
+
+
+def _template_node(template: Path) -> Any:
+    """The template notebook as papermill loads it."""
+    from papermill.iorw import load_notebook_node
+
+    return load_notebook_node(str(template))
+
+
 def render_report(
     parameters: Mapping[str, object],
     html_path: str | os.PathLike[str],
@@ -195,62 +225,39 @@ def render_report(
     notebook_path: str | os.PathLike[str] | None = None,
     label: str | None = None,
     timeout: int = 600,
+    session: KernelSession | None = None,
 ) -> ReportResult:
-    """Validate, execute and export one report; the HTML (and notebook) are written atomically."""
+    """Validate, execute and export one report; the HTML (and notebook) are written atomically.
+
+    With ``session``, the template runs in its kernel (kept alive across the reports of a run);
+    without, in a kernel of its own (papermill).
+    """
     t0 = time.monotonic()
     html_path = Path(html_path)
     label = label or html_path.stem
-    nb = execute_template(parameters, template=template, label=label, timeout=timeout)
+    nb = _execute(parameters, template=template, label=label, timeout=timeout, session=session)
     params = validate_parameters(parameters)
+    fragments = notebook_fragments(nb)
     page, n_figures = export_html(nb, title=str(params["title"]))
     with atomic_path(html_path, mode=0o644) as tmp:  # aggregates only: readable by the group
         tmp.write_text(page, encoding="utf-8")
     nb_path = Path(notebook_path) if notebook_path else None
     if nb_path:
+        import nbformat  # deferred: the kernel imports this module and never needs it (1 to 2 s)
+
         with atomic_path(nb_path, mode=0o644) as tmp:
             nbformat.write(nb, str(tmp))
     size = html_path.stat().st_size
     seconds = time.monotonic() - t0
     log.info("%s: rendered (%d figures, %.1f MB, %.1f s)", label, n_figures, size / 1e6, seconds)
-    return ReportResult(html_path, nb_path, n_figures, size, seconds, params)
+    figures = read_key_figures(nb)
+    return ReportResult(html_path, nb_path, n_figures, size, seconds, params, figures, tuple(fragments))
 
 
 def cfa_list(data_file: str | os.PathLike[str]) -> list[str]:
     """UAIs of the CFAs present in the contract table, sorted."""
     uai = pd.read_parquet(data_file, columns=[C.cfa_uai])[C.cfa_uai].dropna().astype(str)
     return sorted(set(uai))
-
-
-SAMPLE_BANNER = (
-    '<div class="banner-sample" role="note">Données fictives — rapports produits à partir de '
-    "l'échantillon synthétique : aucun chiffre ne décrit la réalité.</div>"
-)
-
-
-def index_html(
-    entries: list[tuple[str, str, str]], *, title: str, subtitle: str, sample: bool = False
-) -> str:
-    """A small offline page linking the reports: ``(file name, label, detail)`` entries.
-
-    With ``sample`` (reports built from the synthetic sample), the page carries the same
-    « Données fictives » banner as the reports.
-
-    >>> "Données fictives" in index_html([], title="T", subtitle="S", sample=True)
-    True
-    """
-    from aioa_analysis.reporting.display import stylesheet, typeset
-
-    items = "".join(
-        f'<li><a href="{html.escape(f)}">{html.escape(lbl)}</a>{" — " + html.escape(d) if d else ""}</li>'
-        for f, lbl, d in entries
-    )
-    return typeset(
-        '<!DOCTYPE html>\n<html lang="fr">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{html.escape(title)}</title>\n<style>\n{stylesheet()}\n</style>\n</head>\n<body>\n<main>\n"
-        f'{SAMPLE_BANNER if sample else ""}<h1>{html.escape(title)}</h1>\n<p class="subtitle">{html.escape(subtitle)}</p>\n<ul>{items}</ul>\n'
-        "</main>\n</body>\n</html>\n"
-    )
 
 
 def render_reports(
@@ -263,6 +270,7 @@ def render_reports(
     timeout: int = 600,
     wait: float = 0.0,
     pdf: bool = False,
+    bundle: bool = False,
 ) -> list[ReportResult]:
     """Render the département report (and one per CFA), plus ``index.html``, all-or-nothing.
 
@@ -271,9 +279,13 @@ def render_reports(
     with one rename (:func:`aioa_analysis.core.commit.output_set`) only when every report succeeded;
     a second run on the same ``out_dir`` waits ``wait`` seconds for the first, then stops. With
     ``pdf``, each report is also printed to ``<name>.pdf`` by the system's Chromium (checked before
-    anything runs).
+    anything runs). With ``bundle``, :data:`BUNDLE_NAME` holds every report in one self-contained
+    file (:func:`~aioa_analysis.reporting.index_page.bundle_html`).
+
+    Every report runs in one kernel (:class:`~aioa_analysis.reporting.kernel.KernelSession`), started
+    at the first report and stopped at the end: the CFA reports reuse the imports and the
+    family-wide results of the département report. One line per report is logged.
     """
-    from aioa_analysis.core.formatting import fr_date
     from aioa_analysis.core.referential import cfa_names
 
     base = validate_parameters(parameters)  # fails before anything runs
@@ -297,9 +309,9 @@ def render_reports(
             # a code from the data names a file only if it is a well-formed UAI (else a digest)
             jobs.append((f"rapport-cfa-{safe_stem(uai)}", {**base, "cfa": uai}, label))
     results: list[ReportResult] = []
-    with output_set(out_dir, wait=wait) as stage:
+    with output_set(out_dir, wait=wait) as stage, KernelSession(timeout=timeout) as session:
         for i, (name, params, label) in enumerate(jobs, start=1):
-            log.info("report %d/%d: %s", i, len(jobs), label)
+            log.debug("report %d/%d: %s", i, len(jobs), label)
             nb_path = inside(stage, stage / "notebooks" / f"{name}.ipynb") if keep_notebooks else None
             res = render_report(
                 params,
@@ -308,22 +320,13 @@ def render_reports(
                 notebook_path=nb_path,
                 label=name,
                 timeout=timeout,
+                session=session,
             )
             results.append(res)
             if pdf:
                 print_to_pdf(res.html_path, res.html_path.with_suffix(".pdf"))
-        entries = [
-            (f"{name}.html", label, f"{r.n_figures} graphiques")
-            for (name, _p, label), r in zip(jobs, results, strict=True)
-        ]
-        quality = read_quality(quality_path(str(base["data_file"]), str(base["quality_file"]) or None))
-        page = index_html(
-            entries,
-            title=str(base["title"]),
-            subtitle=f"Rapports au {fr_date(base['as_of'])}",
-            sample=is_sample(quality, str(base["sample"])),
-        )
-        (stage / "index.html").write_text(page, encoding="utf-8")
+        session.close()
+        _write_gathering_pages(stage, base, jobs, results, bundle=bundle)
     final = [
         ReportResult(
             out_dir / r.html_path.name,
@@ -332,8 +335,60 @@ def render_reports(
             r.size_bytes,
             r.seconds,
             r.parameters,
+            r.key_figures,
         )
         for r in results
     ]
     log.info("%d report(s) and index.html written to %s", len(final), out_dir)
     return final
+
+
+BUNDLE_NAME = "rapports-ensemble.html"
+"""The file of ``--bundle``: every report of the run in one self-contained page."""
+
+
+def _write_gathering_pages(
+    stage: Path,
+    base: Mapping[str, object],
+    jobs: list[tuple[str, dict[str, object], str]],
+    results: list[ReportResult],
+    *,
+    bundle: bool,
+) -> None:
+    """``index.html`` (a card per report, its key figures) and, with ``bundle``, :data:`BUNDLE_NAME`."""
+    from aioa_analysis.core.formatting import fr_date
+
+    quality = read_quality(quality_path(str(base["data_file"]), str(base["quality_file"]) or None))
+    sample = is_sample(quality, str(base["sample"]))
+    title, subtitle = str(base["title"]), f"Rapports au {fr_date(base['as_of'])}"
+    # the card's name: the one the report prints (its key figures), else the run's label
+    labels = [
+        str((r.key_figures or {}).get("label") or label) if name != DEPARTEMENT_NAME else label
+        for (name, _p, label), r in zip(jobs, results, strict=True)
+    ]
+    entries = [
+        (f"{name}.html", lbl, f"{r.n_figures} graphiques")
+        for (name, _p, _l), lbl, r in zip(jobs, labels, results, strict=True)
+    ]
+    if bundle:
+        entries.append((BUNDLE_NAME, "Tous les rapports en un seul fichier", "à joindre à un courriel"))
+    page = index_html(
+        entries,
+        title=title,
+        subtitle=subtitle,
+        sample=sample,
+        figures=[r.key_figures for r in results] + ([None] if bundle else []),
+    )
+    (stage / "index.html").write_text(page, encoding="utf-8")
+    if bundle:
+        parts = [
+            (name, lbl, list(r.fragments))
+            for (name, _p, _l), lbl, r in zip(jobs, labels, results, strict=True)
+        ]
+        with atomic_path(stage / BUNDLE_NAME, mode=0o644) as tmp:
+            tmp.write_text(
+                bundle_html(parts, title=title, subtitle=subtitle, sample=sample), encoding="utf-8"
+            )
+        log.info(
+            "%s: %d reports, %.1f MB", BUNDLE_NAME, len(parts), (stage / BUNDLE_NAME).stat().st_size / 1e6
+        )

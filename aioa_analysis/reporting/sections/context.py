@@ -8,7 +8,7 @@ observed/expected) keep every CFA of the département and highlight the chosen o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ class ReportContext:
     cfa_label: str
     results: ReportResults
     inputs: dict[str, str]  # file name -> SHA-256 of the files read
+    family: dict[str, Any] = field(default_factory=dict)  # family-wide results (:func:`family_memo`)
 
     @property
     def findings(self) -> tuple[dict[str, Any], ...]:
@@ -146,6 +147,28 @@ def read_outcomes(data_file: Path) -> pd.DataFrame | None:
         ) from exc
 
 
+_FAMILY: dict[tuple[object, ...], dict[str, Any]] = {}
+
+
+def family_memo(key: tuple[object, ...]) -> dict[str, Any]:
+    """The results shared by every report of a family (same data file digest, territory, cohorts,
+    ``as_of``, horizon and ``min_n``), kept for the latest key only.
+
+    What it buys: the reports of a run execute in one kernel; the CFA reports reuse the département's
+    vigilance findings, funnel, case-mix comparison and suppression pattern instead of recomputing
+    them (about two thirds of a CFA report). The key holds the data file's SHA-256, so another data
+    file (or other parameters) starts from an empty memo: nothing crosses from one family to another.
+
+    >>> a = family_memo(("x", 1)); a["n"] = 1
+    >>> family_memo(("x", 1)) is a, family_memo(("y", 1)) == {}, family_memo(("x", 1)) == {}
+    (True, True, True)
+    """
+    if key not in _FAMILY:
+        _FAMILY.clear()
+        _FAMILY[key] = {}
+    return _FAMILY[key]
+
+
 def prepare_report(**params: Any) -> ReportContext:
     """Validate the parameters, load the clean tables and compute every result of the report."""
     p: dict[str, Any] = validate_parameters(params)
@@ -165,6 +188,9 @@ def prepare_report(**params: Any) -> ReportContext:
     focus = _rows_equal(dept, C.cfa_uai, [cfa]).reset_index(drop=True) if cfa else dept
     cfa_label = cfa_labels.get(cfa, cfa) if cfa else ""
     as_of = pd.Timestamp(str(p["as_of"]))
+    memo = family_memo(
+        (inputs[data_file.name], territory, cohorts, as_of, int(p["horizon"]), int(p["min_n"]))
+    )
     results = compute_results(
         focus,
         dept,
@@ -175,6 +201,7 @@ def prepare_report(**params: Any) -> ReportContext:
         n_table_rows=len(table),
         cfa=cfa,
         outcomes=outcomes,
+        memo=memo,
     )
     return ReportContext(
         params=p,
@@ -187,4 +214,5 @@ def prepare_report(**params: Any) -> ReportContext:
         cfa_label=cfa_label,
         results=results,
         inputs=inputs,
+        family=memo,
     )

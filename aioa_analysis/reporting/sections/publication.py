@@ -29,11 +29,13 @@ _PATTERNS: WeakKeyDictionary[ReportContext, pd.DataFrame] = WeakKeyDictionary()
 
 
 def family_pattern(ctx: ReportContext) -> pd.DataFrame:
-    """The family's suppression pattern (computed once per report context)."""
+    """The family's suppression pattern (computed once per family: ``ctx.family``)."""
     if ctx not in _PATTERNS:
-        _PATTERNS[ctx] = publication.publication_pattern(
-            ctx.departement, as_of=ctx.as_of, horizon=ctx.horizon, min_n=ctx.min_n
-        )
+        if "pattern" not in ctx.family:
+            ctx.family["pattern"] = publication.publication_pattern(
+                ctx.departement, as_of=ctx.as_of, horizon=ctx.horizon, min_n=ctx.min_n
+            )
+        _PATTERNS[ctx] = ctx.family["pattern"].copy()
     return _PATTERNS[ctx]
 
 

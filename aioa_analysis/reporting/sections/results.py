@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -347,6 +348,7 @@ def compute_results(
     n_table_rows: int,
     cfa: str = "",
     outcomes: pd.DataFrame | None = None,
+    memo: dict[str, Any] | None = None,
 ) -> ReportResults:
     """Run every estimator the report needs on ``scope`` (the CFA comparisons on ``departement``).
 
@@ -356,17 +358,25 @@ def compute_results(
     ``departement`` (adjusted over the whole family), kept for ``cfa`` and the département-wide ones.
     ``outcomes``: the follow-up's outcome table (``followup_outcomes.parquet``), ``None`` when no
     returned workbook was imported. The forecast of ruptures is computed for a département report
-    only (``cfa`` empty): it is the mediation services' workload, not a CFA's.
+    only (``cfa`` empty): it is the mediation services' workload, not a CFA's. ``memo``: a dict shared
+    by the reports of one family (same ``departement``, ``as_of``, ``horizon``, ``min_n``) where the
+    family-wide results are kept once computed (:func:`~aioa_analysis.reporting.sections.context.family_memo`).
     """
     h = horizon
+    memo = {} if memo is None else memo
     overall = rates.rupture_rate_within(scope, as_of=as_of, horizon_months=h, min_n=min_n)
-    overall_dept = (  # the same table when the report is the département's
-        overall.copy()
-        if scope is departement
-        else rates.rupture_rate_within(departement, as_of=as_of, horizon_months=h, min_n=min_n)
-    )
-    funnel, target, curve = _funnel(departement, cfa_labels, as_of=as_of, horizon=h, min_n=min_n)
-    findings = vigilance.vigilance_findings(departement, as_of=as_of)  # the whole family, once
+    if "overall_dept" not in memo:  # the family-wide results, once per family (``memo``)
+        memo["overall_dept"] = rates.rupture_rate_within(
+            departement, as_of=as_of, horizon_months=h, min_n=min_n
+        )
+        memo["funnel"] = _funnel(departement, cfa_labels, as_of=as_of, horizon=h, min_n=min_n)
+        memo["findings"] = vigilance.vigilance_findings(departement, as_of=as_of)  # the whole family
+        memo["casemix"] = cfa_casemix_table(departement, memo["findings"], cfa_labels, as_of=as_of)
+    overall_dept: pd.DataFrame = memo["overall_dept"].copy()
+    funnel_table: pd.DataFrame = memo["funnel"][0]
+    target: float = memo["funnel"][1]
+    curve: pd.DataFrame = memo["funnel"][2]
+    findings: pd.DataFrame = memo["findings"]
     mine = findings if not cfa else findings[(findings["dimension"] != "cfa") | (findings["group"] == cfa)]
     groups = _group_rates(scope, as_of=as_of, horizon=h, min_n=min_n)
     overall_rate = float(overall["rate"].iloc[0]) if len(overall) else float("nan")
@@ -377,10 +387,10 @@ def compute_results(
         overall=overall,
         overall_dept=overall_dept,
         whole=competing.whole_contract_rates(scope, as_of=as_of, min_n=min_n),
-        funnel=funnel,
+        funnel=funnel_table.copy(),
         funnel_target=target,
-        funnel_curve=curve,
-        cfa_casemix=cfa_casemix_table(departement, findings, cfa_labels, as_of=as_of),
+        funnel_curve=curve.copy(),
+        cfa_casemix=memo["casemix"].copy(),
         vigilance=mine.reset_index(drop=True),
         by_sector=groups["sector"],
         by_level=groups["level"],
