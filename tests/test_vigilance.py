@@ -58,6 +58,17 @@ def test_one_cfa_keeps_the_whole_family_for_its_adjustment(generated):
     np.testing.assert_allclose(merged["q_value"], merged["q_value_full"])
 
 
+def test_no_comparable_cfa_still_gives_the_other_findings(generated):
+    """One CFA alone is never comparable (nothing to compare it with): no CFA test, the sectors,
+    levels and season still tested (this crashed before: the loop over comparable CFAs never ran)."""
+    c = generated.contracts
+    alone = c[c["cfa_uai"] == c["cfa_uai"].value_counts().index[0]]
+    f = vigilance_findings(alone, as_of=AS_OF)
+    cfa = f[f["dimension"] == "cfa"]
+    assert len(cfa) == 1 and cfa["p_value"].isna().all() and not cfa["alert"].any()
+    assert f.loc[f["dimension"] == "sector", "p_value"].notna().any()
+
+
 def test_bh_is_available_and_never_stricter_than_holm(generated):
     holm = vigilance_findings(generated.contracts, as_of=AS_OF)
     bh = vigilance_findings(generated.contracts, as_of=AS_OF, method="bh")

@@ -246,7 +246,7 @@ def vigilance_findings(
     ]
     comparable = model.table.loc[model.table["comparable"], "cfa"].tolist()
     excluded: list[str] = []
-    for _ in range(len(comparable)):
+    for _ in range(max(len(comparable), 1)):  # once at least, when no CFA is comparable
         reference = None if not excluded else [c for c in comparable if c not in excluded]
         out = _assemble(
             [*_cfa_rows(model, names, reference=reference, min_overlap=min_overlap), *rest],

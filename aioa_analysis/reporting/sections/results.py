@@ -317,23 +317,34 @@ PROFILE_DIMENSIONS = ("territory", "age_band", "employer_size")
 
 
 def breakdown_results(
-    scope: pd.DataFrame, departement: pd.DataFrame, *, as_of: pd.Timestamp, horizon: int, min_n: int
+    scope: pd.DataFrame,
+    departement: pd.DataFrame,
+    *,
+    as_of: pd.Timestamp,
+    horizon: int,
+    min_n: int,
+    memo: dict[str, Any] | None = None,
 ) -> dict[str, object]:
     """The tables of the profiles, reasons, first 45 days and trend sections (issue 18), unpublished:
-    the sections apply the family's suppression (:mod:`aioa_analysis.reporting.sections.motifs`)."""
+    the sections apply the family's suppression (:mod:`aioa_analysis.reporting.sections.motifs`).
+    The département's tables are computed once per family (``memo``)."""
     kw = {"as_of": as_of, "horizon_months": horizon, "min_n": min_n}
+    memo = {} if memo is None else memo
 
     def profiles(table: pd.DataFrame) -> dict[str, pd.DataFrame]:
         return {d: rates.rupture_rate_within(table, by=d, **kw) for d in PROFILE_DIMENSIONS}  # type: ignore[arg-type]
 
     mine = profiles(scope)
     early = {d: breakdowns.early_ruptures(scope, by=d, **kw) for d in breakdowns.EARLY_DIMENSIONS}  # type: ignore[arg-type]
+    if "profiles_dept" not in memo:
+        memo["profiles_dept"] = mine if scope is departement else profiles(departement)
+        memo["trend"] = breakdowns.cohort_trend(departement, **kw)  # type: ignore[arg-type]
     return {
         "profiles": mine,
-        "profiles_dept": mine if scope is departement else profiles(departement),
+        "profiles_dept": {d: t.copy() for d, t in memo["profiles_dept"].items()},
         "early": {**early, "": breakdowns.early_ruptures(scope, **kw)},  # type: ignore[arg-type]
         "reasons": breakdowns.reason_shares(scope, **kw),  # type: ignore[arg-type]
-        "trend": breakdowns.cohort_trend(departement, **kw),  # type: ignore[arg-type]
+        "trend": memo["trend"].copy(),
     }
 
 
@@ -412,13 +423,12 @@ def compute_results(
         references=referential.reference_rates(),
         **(forecasts(departement, as_of=as_of) if not cfa else forecasts_empty()),
         **_accompaniment(scope, outcomes, as_of=as_of, min_n=min_n),  # type: ignore[arg-type]
-        **breakdown_results(scope, departement, as_of=as_of, horizon=h, min_n=min_n),  # type: ignore[arg-type]
-        **_departement_beside(scope, departement, groups, as_of=as_of, horizon=h, min_n=min_n, cfa=cfa),
+        **breakdown_results(scope, departement, as_of=as_of, horizon=h, min_n=min_n, memo=memo),  # type: ignore[arg-type]
+        **_departement_beside(departement, groups, as_of=as_of, horizon=h, min_n=min_n, cfa=cfa, memo=memo),
     )
 
 
 def _departement_beside(
-    scope: pd.DataFrame,
     departement: pd.DataFrame,
     groups: Mapping[str, pd.DataFrame],
     *,
@@ -426,38 +436,42 @@ def _departement_beside(
     horizon: int,
     min_n: int,
     cfa: str,
+    memo: dict[str, Any],
 ) -> dict[str, pd.DataFrame]:
     """The département's tables a CFA report shows beside its own (``dept_*``), and the CFA's
-    forecast (``forecast_cfa``); in a département report the ``dept_*`` tables are the scope's own."""
+    forecast (``forecast_cfa``); in a département report the ``dept_*`` tables are the scope's own.
+    The département's side is computed once per family (``memo``), every CFA report reads a copy."""
     if not cfa:
         return {
             "dept_by_sector": groups["sector"],
             "dept_by_level": groups["level"],
             "dept_by_family": groups["family"],
         }
-    dept = _group_rates(departement, as_of=as_of, horizon=horizon, min_n=min_n)
-    links = linking.link_ruptures(departement, as_of=as_of)
-    return {
-        "dept_by_sector": dept["sector"],
-        "dept_by_level": dept["level"],
-        "dept_by_family": dept["family"],
-        "dept_whole": competing.whole_contract_rates(departement, as_of=as_of, min_n=min_n),
-        "dept_recontract": transitions.recontract_rates(departement, as_of=as_of, links=links),
-        "dept_net": transitions.net_rupture_rates(
-            departement, as_of=as_of, horizon_months=horizon, links=links
-        ),
-        "dept_phases": rates.rupture_phases(departement, as_of=as_of, min_n=min_n),
-        "forecast_cfa": cfa_forecast(departement, cfa, as_of=as_of),
-    }
+    if "beside" not in memo:
+        dept = _group_rates(departement, as_of=as_of, horizon=horizon, min_n=min_n)
+        links = linking.link_ruptures(departement, as_of=as_of)
+        memo["beside"] = {
+            "dept_by_sector": dept["sector"],
+            "dept_by_level": dept["level"],
+            "dept_by_family": dept["family"],
+            "dept_whole": competing.whole_contract_rates(departement, as_of=as_of, min_n=min_n),
+            "dept_recontract": transitions.recontract_rates(departement, as_of=as_of, links=links),
+            "dept_net": transitions.net_rupture_rates(
+                departement, as_of=as_of, horizon_months=horizon, links=links
+            ),
+            "dept_phases": rates.rupture_phases(departement, as_of=as_of, min_n=min_n),
+        }
+        memo["forecast_by_cfa"] = forecast_by_cfa(departement, as_of=as_of)
+    by_cfa: pd.DataFrame = memo["forecast_by_cfa"]
+    mine = by_cfa.loc[by_cfa["cfa"].astype(str) == cfa].reset_index(drop=True) if len(by_cfa) else by_cfa
+    return {**{k: t.copy() for k, t in memo["beside"].items()}, "forecast_cfa": mine.copy()}
 
 
-def cfa_forecast(departement: pd.DataFrame, cfa: str, *, as_of: pd.Timestamp) -> pd.DataFrame:
-    """The expected ruptures of one CFA per month for the 12 months after ``as_of`` (90 % intervals):
+def forecast_by_cfa(departement: pd.DataFrame, *, as_of: pd.Timestamp) -> pd.DataFrame:
+    """The expected ruptures of each CFA per month for the 12 months after ``as_of`` (90 % intervals):
     the département's forecast by CFA (:func:`aioa_analysis.stats.forecast.forecast_ruptures` with
-    ``by="cfa"``, one hazard model for every CFA), the rows of ``cfa``; empty when the history is too
-    short."""
+    ``by="cfa"``, one hazard model for every CFA); empty when the history is too short."""
     try:
-        by_cfa = forecast.forecast_ruptures(departement, as_of=as_of, by="cfa")
+        return forecast.forecast_ruptures(departement, as_of=as_of, by="cfa")
     except (ParameterError, DataError, ValueError):
-        return pd.DataFrame()
-    return by_cfa.loc[by_cfa["cfa"].astype(str) == cfa].reset_index(drop=True)
+        return pd.DataFrame(columns=["cfa"])
