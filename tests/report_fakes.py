@@ -28,10 +28,10 @@ SECTORS = [
 LEVELS = [("50022109", "3", "CAP"), ("40025214", "4", "BAC PRO"), ("32031102", "5", "BTS")]
 
 
-N_CHARTS = 16
+N_CHARTS = 18
 """Charts of the département report (CFAs at equal case-mix, funnel, sector, level, diploma type, cohorts, survival,
 phases, hazard, hazard O/E, expected ruptures, backtest, re-contracting, accompaniment, pass rate, rupture by
-exam result)."""
+exam result; first 45 days by sector, trend by CFA and school year)."""
 
 
 def make_contracts(n: int = 600, *, seed: int = 7, as_of: str = AS_OF) -> pd.DataFrame:

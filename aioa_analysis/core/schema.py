@@ -115,6 +115,9 @@ class _Columns:
     # --- quality flags ----------------------------------------------------------------------------
     planned_end_imputed: str = "planned_end_imputed"
     merge_conflicts: str = "merge_conflicts"  # number of fields whose sources disagreed
+    # latest extraction date of the files reporting the contract (NaT: a file without date, observed
+    # up to as_of); the statistics censor the contract there (ingest.observation)
+    observed_until: str = "observed_until"
 
     # --- identity (restricted store and raw frames only; NEVER in contracts) ----------------------
     surname: str = "surname"
@@ -292,6 +295,7 @@ CONTRACT_DTYPES: Final[dict[str, str]] = {
     C.diploma_outcome: STR,
     C.planned_end_imputed: BOOL,
     C.merge_conflicts: INT,
+    C.observed_until: DATE,
 }
 """Every column of ``contracts.parquet`` and its pandas dtype, in output order."""
 

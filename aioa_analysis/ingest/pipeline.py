@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +61,7 @@ from aioa_analysis.ingest.identity import (
     discard_identities,
     stage_identities,
 )
+from aioa_analysis.ingest.observation import ending_early, extraction_dates, observed_until
 from aioa_analysis.ingest.pseudonym import add_apprentice_key, key_fingerprint, load_or_create_key
 from aioa_analysis.ingest.values import PRIMARY, REASON, REASON_COLUMN, identity_rows
 
@@ -76,9 +76,6 @@ CONFLICT_COLUMNS = ("contract_id", "column", "source", "source_file", "value")
 
 EXAM_PROFILE = "exam_results"
 _FILE = "_file"  # index of the input file a row came from (file names may repeat across folders)
-
-_TS_IN_NAME = re.compile(r"(?<!\d)(20\d{2})(0[1-9]|1[0-2])([0-3]\d)(?:[0-2]\d[0-5]\d)?(?!\d)")
-_ISO_IN_NAME = re.compile(r"(?<!\d)(20\d{2})-(0[1-9]|1[0-2])-([0-3]\d)(?!\d)")
 
 
 @dataclass
@@ -135,37 +132,21 @@ def resolve_inputs(inputs: Sequence[str | Path] | None) -> tuple[list[Path], boo
     return found, True
 
 
-def extraction_dates(paths: Sequence[Path]) -> dict[str, pd.Timestamp]:
-    """The extraction date found in each file name (``..._202511300600.csv``, ``..._2025-11-30.xlsx``),
-    for the files that carry one (the latest date when a name carries several).
-
-    >>> extraction_dates([Path("Export_Init_TBA_202511300600.csv"), Path("x.csv"), Path("cma_2025-10-31.xlsx")])
-    {'Export_Init_TBA_202511300600.csv': Timestamp('2025-11-30 00:00:00'), 'cma_2025-10-31.xlsx': Timestamp('2025-10-31 00:00:00')}
-    """
-    out: dict[str, pd.Timestamp] = {}
-    for p in paths:
-        for rx in (_TS_IN_NAME, _ISO_IN_NAME):
-            for m in rx.finditer(p.name):
-                try:
-                    ts = pd.Timestamp(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-                except ValueError:
-                    continue
-                out[p.name] = max(ts, out.get(p.name, ts))
-    return out
-
-
 def as_of_from_names(paths: Sequence[Path]) -> tuple[pd.Timestamp, str] | None:
-    """The EARLIEST extraction date among the dated file names, and the file that sets it: no source
-    is then treated as observed after its own extraction date (a rupture after it could be missing
-    from that source only).
+    """The LATEST extraction date among the dated file names, and the file that sets it.
 
-    >>> as_of_from_names([Path("Export_Init_TBA_202511300600.csv"), Path("cma_2025-10-31.xlsx")])
-    (Timestamp('2025-10-31 00:00:00'), 'cma_2025-10-31.xlsx')
+    No source is treated as observed after its own extraction date: each contract is observed up to
+    the latest extraction date of the files that report it (``observed_until``, see
+    :mod:`~aioa_analysis.ingest.observation`), so an older file (a SIFA photograph of 31 December)
+    censors its own contracts early instead of pulling ``as_of`` back for every source.
+
+    >>> as_of_from_names([Path("Export_Init_TBA_202511300600.csv"), Path("SIFA_0410955R_31122024.csv")])
+    (Timestamp('2025-11-30 00:00:00'), 'Export_Init_TBA_202511300600.csv')
     """
     dates = extraction_dates(paths)
     if not dates:
         return None
-    name = min(dates, key=lambda n: (dates[n], n))
+    name = max(dates, key=lambda n: (dates[n], n))
     return dates[name], name
 
 
@@ -381,7 +362,10 @@ def run_clean(
     exams_raw = add_apprentice_key(_concat(exam_frames), key=key) if exam_frames else None
     exams, exam_rows = clean_exam_results(exams_raw) if exams_raw is not None else (None, None)
     res = clean_contracts(raw, exams=exams)
-    contracts = coerce_contracts(res.contracts)
+    dates = extraction_dates(paths)
+    contracts = coerce_contracts(
+        res.contracts.assign(**{C.observed_until: observed_until(res.contracts[C.sources], dates)})
+    )
     if not contracts[C.contract_id].is_monotonic_increasing:  # clean_contracts already sorts them
         contracts = contracts.sort_values(C.contract_id, kind="stable")
     contracts = contracts.reset_index(drop=True)
@@ -397,7 +381,9 @@ def run_clean(
         "as_of": f"{as_of_ts:%Y-%m-%d}",
         "as_of_source": as_of_how,
         "as_of_detail": as_of_detail,
-        "extraction_dates": {name: f"{ts:%Y-%m-%d}" for name, ts in extraction_dates(paths).items()},
+        "extraction_dates": {name: f"{ts:%Y-%m-%d}" for name, ts in dates.items()},
+        # contracts whose every file was extracted before as_of: censored at that date (observed_until)
+        "observed_until_before_as_of": ending_early(contracts, as_of_ts),
         "sample_used": sample_used,
         "key_fingerprint": key_fingerprint(key),
         "files": files,

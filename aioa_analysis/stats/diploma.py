@@ -42,7 +42,7 @@ from aioa_analysis.stats.linking import (
     horizon_eligible,
     horizon_end,
 )
-from aioa_analysis.stats.outcomes import OUTCOME, parse_as_of, with_outcome
+from aioa_analysis.stats.outcomes import OUTCOME, observation_limit, parse_as_of, with_outcome
 from aioa_analysis.stats.suppression import MIN_N_DEFAULT
 from aioa_analysis.stats.tables import count_by, with_rate
 
@@ -264,7 +264,9 @@ def rupture_rates_by_diploma_outcome(
     base = with_outcome(frame, as_of=ts)
     base = base.assign(**{C.diploma_outcome: _diploma_outcome(base)})
     if horizon_months is None:
-        cohort = (base[C.planned_end_date] <= ts).fillna(False)
+        cohort = pd.Series(
+            base[C.planned_end_date].to_numpy() <= observation_limit(base, ts), index=base.index
+        )
         within = pd.Series(True, index=base.index)
     else:
         cohort = horizon_eligible(base, as_of=ts, horizon_months=horizon_months)

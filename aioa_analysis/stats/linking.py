@@ -1,7 +1,7 @@
 """Small shared helpers for the after-rupture, diploma and comparison estimators.
 
-Kept at the level of :mod:`aioa_analysis.stats.outcomes` (it imports only :mod:`schema`, :mod:`errors` and
-:mod:`dates`) so that :mod:`transitions`, :mod:`diploma`, :mod:`compare` and :mod:`references`
+Just above :mod:`aioa_analysis.stats.outcomes` (it imports only that module, :mod:`schema`, :mod:`errors`
+and :mod:`dates`) so that :mod:`transitions`, :mod:`diploma`, :mod:`compare` and :mod:`references`
 can share them without importing each other:
 
 * :func:`check_count`: validation of day / month counts given as parameters;
@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 from aioa_analysis.core.dates import parse_as_of
 from aioa_analysis.core.errors import ParameterError
 from aioa_analysis.core.schema import C
+from aioa_analysis.stats.outcomes import observation_limit
 
 RECONTRACT_TOLERANCE_DAYS = 7
 """A new contract may start up to this many days *before* the recorded rupture date and still count
@@ -63,14 +64,16 @@ def horizon_end(start: pd.Series, months: int) -> pd.Series:
 def horizon_eligible(
     contracts: pd.DataFrame, *, as_of: pd.Timestamp, horizon_months: int, extra_days: int = 0
 ) -> pd.Series:
-    """True where ``start_date + H months + extra_days <= as_of`` (full follow-up of the window).
+    """True where ``start_date + H months + extra_days <= as_of`` (full follow-up of the window), or
+    the contract's earlier observation limit (:func:`~aioa_analysis.stats.outcomes.observation_limit`).
 
     >>> df = pd.DataFrame({"start_date": pd.to_datetime(["2024-09-01", "2024-09-02", None])})
     >>> horizon_eligible(df, as_of=pd.Timestamp("2025-06-01"), horizon_months=9).tolist()
     [True, False, False]
     """
     end = horizon_end(contracts[C.start_date], horizon_months) + pd.Timedelta(days=int(extra_days))
-    return (end <= as_of).fillna(False).astype(bool)
+    limit = observation_limit(contracts, as_of)
+    return pd.Series(end.to_numpy() <= limit, index=contracts.index)
 
 
 def _key_codes(keys: pd.Series, wanted: np.ndarray) -> np.ndarray:

@@ -11,6 +11,13 @@ Definitions (unit: the contract):
 
 A rupture dated after ``as_of`` is not known at ``as_of``: the contract is ongoing (or completed).
 A "rupture" on or after the planned end is not a rupture: the contract completed.
+
+**Observation limit.** Each contract is observed up to ``min(as_of, observed_until)``
+(:func:`observation_limit`): ``observed_until`` is the latest extraction date of the files that
+report it (``aioa clean``, :mod:`aioa_analysis.ingest.observation`); a contract only a SIFA
+photograph of 31 December reports is censored on that date, not followed blindly to ``as_of``. In
+the definitions above, read ``as_of`` as the contract's limit. Without the column (older tables), or
+where it is missing, the limit is ``as_of``.
 """
 
 from __future__ import annotations
@@ -26,7 +33,22 @@ OUTCOME = "outcome"
 EVENT_DATE = "event_date"
 DURATION_DAYS = "duration_days"
 
-__all__ = ["DURATION_DAYS", "EVENT_DATE", "OUTCOME", "parse_as_of", "with_outcome"]
+__all__ = ["DURATION_DAYS", "EVENT_DATE", "OUTCOME", "observation_limit", "parse_as_of", "with_outcome"]
+
+
+def observation_limit(contracts: pd.DataFrame, as_of: pd.Timestamp) -> np.ndarray:
+    """Per contract, the last day it is observed: ``min(as_of, observed_until)`` (``datetime64[ns]``).
+
+    >>> df = pd.DataFrame({"observed_until": pd.to_datetime(["2024-12-31", None, "2026-01-31"])})
+    >>> observation_limit(df, pd.Timestamp("2025-11-30")).astype("datetime64[D]").tolist()
+    [datetime.date(2024, 12, 31), datetime.date(2025, 11, 30), datetime.date(2025, 11, 30)]
+    """
+    ts = np.datetime64(pd.Timestamp(as_of), "ns")
+    limit = np.full(len(contracts), ts, dtype="datetime64[ns]")
+    if C.observed_until in contracts:
+        until = _datetime64(contracts[C.observed_until]).to_numpy().astype("datetime64[ns]")
+        np.copyto(limit, until, where=~np.isnat(until) & (until < ts))
+    return limit
 
 
 def with_outcome(contracts: pd.DataFrame, *, as_of: object) -> pd.DataFrame:
@@ -59,7 +81,7 @@ def with_outcome(contracts: pd.DataFrame, *, as_of: object) -> pd.DataFrame:
     )
     # numpy datetimes: NaT compares False, as pandas' missing values do
     start_v, end_v, rupt_v = start.to_numpy(), end.to_numpy(), rupt.to_numpy()
-    ts_v = np.datetime64(ts)
+    ts_v = observation_limit(contracts, ts).astype(start.dtype)
     observed = (rupt_v <= ts_v) & (rupt_v < end_v)
     completed = ~observed & (end_v <= ts_v)
     # codes into _OUTCOMES, the later rule winning as in successive masks
@@ -69,7 +91,7 @@ def with_outcome(contracts: pd.DataFrame, *, as_of: object) -> pd.DataFrame:
     outcome = pd.Series(
         pd.array(_OUTCOMES.take(pa.array(codes)), dtype="string"), index=contracts.index, dtype="string"
     )
-    event_v = np.full(len(contracts), ts_v, dtype=start.dtype)
+    event_v = ts_v.copy()
     np.copyto(event_v, end_v, where=completed, casting="same_kind")
     np.copyto(event_v, rupt_v, where=observed, casting="same_kind")
     event = pd.Series(event_v, index=contracts.index)

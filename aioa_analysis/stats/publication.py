@@ -30,7 +30,7 @@ same mark for every hidden cell (primary or secondary), so the reader cannot tel
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Final
 
 import numpy as np
@@ -45,12 +45,23 @@ DEPARTEMENT: Final = "ensemble"
 TOTAL: Final = "ensemble"
 """``dimension`` and ``category`` of the total column (each CFA's overall rate)."""
 
-PUBLICATION_DIMENSIONS: Final = ("sector", "diploma_level", "diploma_family", "cohort", "start_year")
-"""Dimensions the reports publish by CFA and for the département (rate tables at the horizon)."""
+PUBLICATION_DIMENSIONS: Final = (
+    "sector",
+    "diploma_level",
+    "diploma_family",
+    "cohort",
+    "start_year",
+    "territory",
+    "age_band",
+    "employer_size",
+)
+"""Dimensions the reports publish by CFA and for the département (rate tables at the horizon; the
+last three: the « Profils » section)."""
 
 PRIMARY_N: Final = "effectif < {min_n}"
 PRIMARY_K: Final = "1 ou 2 ruptures"
 PRIMARY_NK: Final = "1 ou 2 contrats non rompus"
+PRIMARY_COUNT: Final = "effectif de 1 ou 2"
 SECONDARY: Final = "secondaire"
 UNPROTECTED: Final = "non protégeable"
 PATTERN_COLUMNS: Final = ("dimension", "cfa", "category", "n", "k", "suppressed", "reason", "kind")
@@ -62,23 +73,28 @@ def family_cells(
     as_of: pd.Timestamp,
     horizon: int,
     dimensions: Sequence[str] = PUBLICATION_DIMENSIONS,
+    counts: Callable[[pd.DataFrame, list[str]], pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """The family's cells (``dimension``, ``cfa``, ``category``, ``n``, ``k``) from the département table.
 
     Interior cells (CFA x category), the département row (``cfa == DEPARTEMENT``), the total column
     (``dimension == category == TOTAL``) with the grand total. Cells with no observed contract are
-    left out (the reports show no row for them).
+    left out (the reports show no row for them). ``counts(contracts, by)`` returns the table of
+    another family (columns ``by``, ``n``, ``k``); default: the rupture rate at ``horizon`` months
+    (``n`` contracts observed, ``k`` ruptures).
     """
+
+    def rate_counts(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+        t = rates.rupture_rate_within(frame, as_of=as_of, by=by, horizon_months=horizon)
+        return t.rename(columns={"n_contracts": "n", "n_ruptures": "k"})
+
+    count = counts or rate_counts
     parts = []
     for dim in dimensions:
-        t = rates.rupture_rate_within(contracts, as_of=as_of, by=["cfa", dim], horizon_months=horizon)
-        parts.append(_cells(t, dim, "cfa", dim))
-        t = rates.rupture_rate_within(contracts, as_of=as_of, by=dim, horizon_months=horizon)
-        parts.append(_cells(t.assign(cfa=DEPARTEMENT), dim, "cfa", dim))
-    t = rates.rupture_rate_within(contracts, as_of=as_of, by="cfa", horizon_months=horizon)
-    parts.append(_cells(t.assign(_t=TOTAL), TOTAL, "cfa", "_t"))
-    t = rates.rupture_rate_within(contracts, as_of=as_of, horizon_months=horizon)
-    parts.append(_cells(t.assign(cfa=DEPARTEMENT, _t=TOTAL), TOTAL, "cfa", "_t"))
+        parts.append(_cells(count(contracts, ["cfa", dim]), dim, "cfa", dim))
+        parts.append(_cells(count(contracts, [dim]).assign(cfa=DEPARTEMENT), dim, "cfa", dim))
+    parts.append(_cells(count(contracts, ["cfa"]).assign(_t=TOTAL), TOTAL, "cfa", "_t"))
+    parts.append(_cells(count(contracts, []).assign(cfa=DEPARTEMENT, _t=TOTAL), TOTAL, "cfa", "_t"))
     cells = pd.concat(parts, ignore_index=True)
     return cells.loc[cells["n"] > 0].reset_index(drop=True)
 
@@ -89,8 +105,8 @@ def _cells(t: pd.DataFrame, dim: str, cfa: str, cat: str) -> pd.DataFrame:
             "dimension": dim,
             "cfa": t[cfa].astype(str).to_numpy(),
             "category": t[cat].astype(str).to_numpy(),
-            "n": t["n_contracts"].astype("int64").to_numpy(),
-            "k": t["n_ruptures"].astype("int64").to_numpy(),
+            "n": t["n"].astype("int64").to_numpy(),
+            "k": t["k"].astype("int64").to_numpy(),
         }
     )
 
@@ -136,17 +152,25 @@ def family_lines(cells: pd.DataFrame) -> list[tuple[np.ndarray, np.ndarray]]:
     return lines
 
 
-def _line_unsafe(hidden: np.ndarray, signs: np.ndarray, n: np.ndarray, k: np.ndarray) -> bool:
-    """Whether a line reveals one of its hidden cells (see the module's rules)."""
-    count = int(hidden.sum())
-    if count == 0:
+def _line_unsafe(
+    hidden: np.ndarray, signs: np.ndarray, n: np.ndarray, k: np.ndarray, count: bool = False
+) -> bool:
+    """Whether a line reveals one of its hidden cells (see the module's rules).
+
+    ``count``: the cells are counts ``n`` only (``k`` unused); the hidden cells of a line whose sum
+    is known, each at least 1, reveal a count of 1 or 2 when their sum leaves none of them 3 or more.
+    """
+    count_hidden = int(hidden.sum())
+    if count_hidden == 0:
         return False
-    if count == 1:
+    if count_hidden == 1:
         return True
     if len(set(signs[hidden].tolist())) > 1:
         return False
     hn, hk = n[hidden], k[hidden]
-    return bool(hk.sum() == 0 or (hn - hk).sum() == 0 or hn.sum() == count)
+    if count:
+        return bool(hn.sum() - (count_hidden - 1) < 3)
+    return bool(hk.sum() == 0 or (hn - hk).sum() == 0 or hn.sum() == count_hidden)
 
 
 def _complement(
@@ -155,6 +179,7 @@ def _complement(
     member: list[list[int]],
     hidden: np.ndarray,
     cells: tuple[np.ndarray, np.ndarray, np.ndarray],
+    count: bool = False,
 ) -> int | None:
     """The cell to hide in the unsafe line ``current``: the one that unsettles the fewest other lines.
 
@@ -174,7 +199,7 @@ def _complement(
         cost[j] += 1000 * is_total[c]
         for li in member[c]:
             other, signs = lines[li]
-            if li == current or not _line_unsafe(trial[other], signs, n[other], k[other]):
+            if li == current or not _line_unsafe(trial[other], signs, n[other], k[other], count):
                 continue
             rest = other[~trial[other]]
             cost[j] += 1 if (~is_total[rest]).any() and len(rest) > 1 else 100
@@ -183,19 +208,32 @@ def _complement(
     return int(visible[order[0]])
 
 
-def family_pattern(cells: pd.DataFrame, *, min_n: int) -> pd.DataFrame:
+def family_pattern(
+    cells: pd.DataFrame, *, min_n: int, forced: object = None, count: bool = False
+) -> pd.DataFrame:
     """Primary then secondary suppression of the family's cells (:func:`family_cells`), jointly.
 
     Returns the cells with ``suppressed`` (bool), ``reason`` (French, ``""`` when published) and
     ``kind`` (``"primary"``, ``"secondary"`` or ``""``). Pure: the input is not modified.
+    ``forced``: booleans aligned on ``cells``, cells hidden from the start whatever their counts
+    (reason ``"secondaire"``), e.g. the cells another family hides and this one would reveal.
+    ``count``: the cells are counts (``n``, e.g. ruptures of one reason; ``k`` unused): a count of 1 or
+    2 is primary (:data:`PRIMARY_COUNT`), and a line is unsafe as :func:`_line_unsafe` says for counts.
     """
     out = cells.reset_index(drop=True)
     n, k = out["n"].to_numpy(dtype="int64"), out["k"].to_numpy(dtype="int64")
     if (k > n).any() or (k < 0).any():
         raise DataError("a cell has more ruptures than contracts", hint="check the family's cells")
-    reason = primary_reasons(out["n"], out["k"], min_n=min_n).to_numpy(dtype=object, copy=True)
+    reason = (
+        out["n"].between(1, 2).map({True: PRIMARY_COUNT, False: ""})
+        if count
+        else primary_reasons(out["n"], out["k"], min_n=min_n)
+    ).to_numpy(dtype=object, copy=True)
     hidden = reason != ""
     kind = np.where(hidden, "primary", "").astype(object)
+    if forced is not None:
+        extra = np.asarray(forced, dtype=bool) & ~hidden
+        reason[extra], kind[extra], hidden = SECONDARY, "secondary", hidden | extra
     lines = family_lines(out)
     member: list[list[int]] = [[] for _ in range(len(out))]
     for li, (idx, _) in enumerate(lines):
@@ -205,16 +243,16 @@ def family_pattern(cells: pd.DataFrame, *, min_n: int) -> pd.DataFrame:
     for _ in range(len(out) + 1):
         changed = False
         for li, (idx, signs) in enumerate(lines):
-            if not _line_unsafe(hidden[idx], signs, n[idx], k[idx]):
+            if not _line_unsafe(hidden[idx], signs, n[idx], k[idx], count):
                 continue
-            pick = _complement(li, lines, member, hidden, (n, k, is_total))
+            pick = _complement(li, lines, member, hidden, (n, k, is_total), count)
             if pick is None:
                 continue
             hidden[pick], reason[pick], kind[pick], changed = True, SECONDARY, "secondary", True
         if not changed:
             break
     for idx, signs in lines:  # lines nothing more can protect (every cell already hidden)
-        if _line_unsafe(hidden[idx], signs, n[idx], k[idx]):
+        if _line_unsafe(hidden[idx], signs, n[idx], k[idx], count):
             reason[idx[hidden[idx]]] = [f"{r}; {UNPROTECTED}" for r in reason[idx[hidden[idx]]]]
     return out.assign(suppressed=hidden, reason=reason, kind=kind)[list(PATTERN_COLUMNS)]
 
@@ -243,6 +281,8 @@ def apply_pattern(
     dimension: str,
     cfa: str = DEPARTEMENT,
     column: str | None = None,
+    n_col: str = "n_contracts",
+    k_col: str = "n_ruptures",
 ) -> pd.DataFrame:
     """A report's rate table with ``suppressed`` / ``suppression_reason`` taken from the family's pattern.
 
@@ -250,7 +290,8 @@ def apply_pattern(
     département report; ``dimension``: a dimension of the pattern, or :data:`TOTAL` for the overall rate
     or for the funnel table, whose rows are the CFAs: then ``column`` names the CFA column and ``cfa``
     is ignored). Rows with no observed contract keep their flags (nothing to publish). The counts
-    must be those of the pattern (same contracts): otherwise :class:`DataError`.
+    must be those of the pattern (same contracts): otherwise :class:`DataError`. ``n_col`` / ``k_col``:
+    the table's columns holding the cells' ``n`` and ``k`` (another family, e.g. the 45 days').
     """
     sel = pattern.loc[pattern["dimension"] == dimension]
     if dimension == TOTAL and column is not None:
@@ -265,13 +306,13 @@ def apply_pattern(
         )
         cat_col = "category"
     cells = sel.set_index(cat_col)
-    n = pd.to_numeric(table["n_contracts"], errors="coerce").fillna(0).astype("int64")
+    n = pd.to_numeric(table[n_col], errors="coerce").fillna(0).astype("int64")
     has = (n > 0).to_numpy() & keys.isin(cells.index).to_numpy()
     if ((n > 0).to_numpy() & ~has).any():
         raise DataError(f"rows of the table are not cells of the pattern ({dimension}, {cfa})")
     found = cells.reindex(keys[has])
     same = (found["n"].to_numpy() == n[has].to_numpy()) & (
-        found["k"].to_numpy() == table.loc[has, "n_ruptures"].astype("int64").to_numpy()
+        found["k"].to_numpy() == table.loc[has, k_col].astype("int64").to_numpy()
     )
     if not same.all():
         raise DataError(f"the table's counts differ from the family's cells ({dimension}, {cfa})")

@@ -24,7 +24,7 @@ from aioa_analysis.core.errors import ParameterError
 from aioa_analysis.core.schema import RUPTURE_PHASES, C
 from aioa_analysis.stats.dimensions import group_codes, with_dimensions
 from aioa_analysis.stats.intervals import CI_METHODS, proportion_interval
-from aioa_analysis.stats.outcomes import OUTCOME, parse_as_of, with_outcome
+from aioa_analysis.stats.outcomes import OUTCOME, observation_limit, parse_as_of, with_outcome
 from aioa_analysis.stats.suppression import MIN_N_DEFAULT, small_denominator_flags
 from aioa_analysis.stats.tables import rate_table, share, with_rate
 
@@ -119,7 +119,7 @@ def _horizon_flags(frame: pd.DataFrame, ts: pd.Timestamp, h: int) -> dict[str, n
     """Per row of ``frame`` (with its outcome): followed H months (``eligible``), and among those
     broken within H months (``broken``) or broken after the diploma within H months (``after``)."""
     horizon_end = frame[C.start_date] + pd.DateOffset(months=h)
-    eligible = (horizon_end <= ts).to_numpy()
+    eligible = horizon_end.to_numpy() <= observation_limit(frame, ts)
     within = eligible & (frame[C.rupture_date] < horizon_end).fillna(False).to_numpy(dtype=bool)
     outcome = frame[OUTCOME]
     return {

@@ -32,7 +32,7 @@ from aioa_analysis.reporting.figures.periods import (
     monthly_oe,
     survival_curves,
 )
-from aioa_analysis.reporting.figures.rates import rate_bars, rate_trend, share_bars
+from aioa_analysis.reporting.figures.rates import rate_bars, rate_lines, rate_trend, share_bars
 from aioa_analysis.reporting.figures.style import (
     COLORS,
     NNBSP,
@@ -59,6 +59,7 @@ __all__ = [
     "monthly_hazard",
     "monthly_oe",
     "rate_bars",
+    "rate_lines",
     "rate_trend",
     "share_bars",
     "spread_labels",

@@ -220,3 +220,62 @@ def share_bars(
     )
     add_hidden_note(fig, table, label, suppressed, min_n)
     return fig
+
+
+def rate_lines(
+    table: pd.DataFrame,
+    *,
+    x: str,
+    group: str,
+    main: str,
+    rate: str = "rate",
+    n: str = "n_contracts",
+    suppressed: str = "suppressed",
+    xtitle: str = "Année scolaire de début du contrat",
+    ytitle: str = "Taux de rupture",
+    min_n: int = 20,
+) -> go.Figure:
+    """One line per group over ordered periods (cohorts); the group ``main`` (e.g. the département)
+    drawn thick in the main colour, the others thin. Suppressed points are not drawn (a note counts them).
+
+    >>> t = pd.DataFrame({"who": ["Dép.", "Dép.", "CFA A", "CFA A"], "cohort": ["2022", "2023"] * 2,
+    ...                   "rate": [0.2, 0.25, 0.3, 0.1], "n_contracts": [100, 120, 40, 50],
+    ...                   "suppressed": [False, False, False, True]})
+    >>> [(d.name, d.y) for d in rate_lines(t, x="cohort", group="who", main="Dép.").data]
+    [('Dép.', (20.0, 25.0)), ('CFA A', (30.0,))]
+    """
+    vis = visible(table, suppressed)
+    fig = go.Figure()
+    names = [main] + [g for g in dict.fromkeys(vis[group].astype(str)) if g != main]
+    for i, name in enumerate(names):
+        sub = vis.loc[vis[group].astype(str) == name]
+        if sub.empty:
+            continue
+        first = name == main
+        fig.add_trace(
+            go.Scatter(
+                x=[str(v) for v in sub[x]],
+                y=pct(sub[rate]),
+                mode="lines+markers",
+                name=name,
+                line={
+                    "color": COLORS["main"] if first else PALETTE[1 + i % (len(PALETTE) - 1)],
+                    "width": 4 if first else 1.5,
+                },
+                marker={"size": 9 if first else 5},
+                customdata=sub[n].astype(float).tolist(),
+                hovertemplate="%{x}<br>Taux : %{y:.1f}"
+                + PCT
+                + "<br>Contrats : %{customdata:,.0f}<extra>%{fullData.name}</extra>",
+            )
+        )
+    layout(
+        fig,
+        xtitle=xtitle,
+        ytitle=ytitle,
+        height=460,
+        yaxis={"ticksuffix": PCT, "rangemode": "tozero"},
+        xaxis={"type": "category"},
+    )
+    add_hidden_note(fig, table, x, suppressed, min_n)
+    return fig

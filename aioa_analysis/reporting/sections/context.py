@@ -66,10 +66,12 @@ REPORT_COLUMNS: frozenset[str] = frozenset(
         C.naf_section,
         C.age_at_start,
         C.employer_headcount,
+        C.rupture_reason_category,  # the « Motifs de rupture » section
         C.employer_naf,  # coverage per CFA (quality section)
         C.residence_postcode,
         C.training_end_date,  # the points de vigilance: the summer effect stops at the end of training,
         C.cfa_name,  # ... and the sentences name each CFA
+        C.observed_until,  # each contract's observation limit (stats.outcomes.observation_limit)
     }
 )
 

@@ -26,7 +26,10 @@ QUALITY_CONTRACTS: Final = (
 
 
 AS_OF_SOURCES: Final = {
-    "file_name": "la plus ancienne date d'extraction des fichiers datés : aucune source n'est lue au-delà de sa propre date",
+    "file_name": (
+        "la plus récente date d'extraction des fichiers datés ; chaque contrat n'est suivi que "
+        "jusqu'à la date d'extraction des fichiers qui le mentionnent"
+    ),
     "cli": "fixée à la commande",
     "argument": "fixée à la commande",
     "latest_event": "dernier événement des données",
@@ -184,6 +187,13 @@ def show_qualite(ctx: ReportContext) -> None:
         rows.append(
             ("Date d'observation", f"{fr_date(q['as_of'])} ({how}{detail})" if how else fr_date(q["as_of"]))
         )
+    rows += [
+        (
+            f"Contrats suivis seulement jusqu'au {fr_date(e['observed_until'])} (fichiers extraits plus tôt)",
+            fr_number(e["n_contracts"]),
+        )
+        for e in q.get("observed_until_before_as_of") or []
+    ]
     if rows:
         show_html(
             table_html(

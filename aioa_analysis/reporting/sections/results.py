@@ -14,7 +14,7 @@ and applies the suppression rules before publication.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,7 @@ from aioa_analysis.core.schema import C
 from aioa_analysis.reporting.sections.labels import LEVEL_LABELS, short_label
 from aioa_analysis.stats import (
     accompaniment,
+    breakdowns,
     casemix,
     compare,
     competing,
@@ -85,6 +86,14 @@ class ReportResults:
     accompaniment: pd.DataFrame  # contacted within 30 days, situation known at 3 and 6 months
     situations_structure: pd.DataFrame  # latest known situation by structure that answered
     situations_territory: pd.DataFrame  # ... by territory of residence
+    # issue 18: profiles, reasons, the first 45 days, the trend (:mod:`aioa_analysis.stats.breakdowns`)
+    profiles: dict[str, pd.DataFrame] = field(default_factory=dict)  # rate by PROFILE_DIMENSIONS, scope
+    profiles_dept: dict[str, pd.DataFrame] = field(default_factory=dict)  # ... département
+    early: dict[str, pd.DataFrame] = field(
+        default_factory=dict
+    )  # first 45 days by EARLY_DIMENSIONS, "" overall
+    reasons: pd.DataFrame = field(default_factory=pd.DataFrame)  # ruptures by reason, scope
+    trend: pd.DataFrame = field(default_factory=pd.DataFrame)  # rate by CFA x school year (département)
 
     @property
     def n_after_diploma(self) -> int:
@@ -290,6 +299,31 @@ def _accompaniment(
     }
 
 
+PROFILE_DIMENSIONS = ("territory", "age_band", "employer_size")
+"""The « Profils » section's dimensions (Mission Locale territory, age band at start, employer size)."""
+
+
+def breakdown_results(
+    scope: pd.DataFrame, departement: pd.DataFrame, *, as_of: pd.Timestamp, horizon: int, min_n: int
+) -> dict[str, object]:
+    """The tables of the profiles, reasons, first 45 days and trend sections (issue 18), unpublished:
+    the sections apply the family's suppression (:mod:`aioa_analysis.reporting.sections.motifs`)."""
+    kw = {"as_of": as_of, "horizon_months": horizon, "min_n": min_n}
+
+    def profiles(table: pd.DataFrame) -> dict[str, pd.DataFrame]:
+        return {d: rates.rupture_rate_within(table, by=d, **kw) for d in PROFILE_DIMENSIONS}  # type: ignore[arg-type]
+
+    mine = profiles(scope)
+    early = {d: breakdowns.early_ruptures(scope, by=d, **kw) for d in breakdowns.EARLY_DIMENSIONS}  # type: ignore[arg-type]
+    return {
+        "profiles": mine,
+        "profiles_dept": mine if scope is departement else profiles(departement),
+        "early": {**early, "": breakdowns.early_ruptures(scope, **kw)},  # type: ignore[arg-type]
+        "reasons": breakdowns.reason_shares(scope, **kw),  # type: ignore[arg-type]
+        "trend": breakdowns.cohort_trend(departement, **kw),  # type: ignore[arg-type]
+    }
+
+
 def compute_results(
     scope: pd.DataFrame,
     departement: pd.DataFrame,
@@ -356,4 +390,5 @@ def compute_results(
         references=referential.reference_rates(),
         **(forecasts(departement, as_of=as_of) if not cfa else forecasts_empty()),
         **_accompaniment(scope, outcomes, as_of=as_of, min_n=min_n),  # type: ignore[arg-type]
+        **breakdown_results(scope, departement, as_of=as_of, horizon=h, min_n=min_n),  # type: ignore[arg-type]
     )
