@@ -28,6 +28,7 @@ from aioa_analysis.core.schema import (
     SOURCE_PRECEDENCE,
     C,
 )
+from aioa_analysis.ingest.parsing import arrow_strings, string_series
 from aioa_analysis.ingest.rules import AMENDMENT_TYPES
 from aioa_analysis.ingest.values import (
     DUP_OF,
@@ -175,22 +176,29 @@ def assign_contract_groups(df: pd.DataFrame) -> pd.DataFrame:
     return df.assign(**{GROUP: group, IS_AMENDMENT: is_amend})
 
 
-def _precedence_order(df: pd.DataFrame, *, initial_first: bool) -> np.ndarray:
+def _precedence_order(
+    df: pd.DataFrame, *, initial_first: bool, sort_keys: list[np.ndarray] | None = None
+) -> np.ndarray:
     """Positions of the rows ordered by group, source precedence, then amendments (latest first) or the initial first,
     the latest amendment effective date, the highest amendment number, the file name and the row
-    (a stable sort)."""
+    (a stable sort). ``sort_keys``: :func:`_precedence_keys` of ``df`` when already computed."""
+    keys = list(_precedence_keys(df) if sort_keys is None else sort_keys)
+    keys[4] = keys[4] if initial_first else 1 - keys[4]
+    return np.lexsort(keys)
+
+
+def _precedence_keys(df: pd.DataFrame) -> list[np.ndarray]:
+    """The keys of :func:`_precedence_order`, least significant first (the initial row first)."""
     eff = column_or_na(df, C.amendment_effective_date, "datetime64[ns]").astype("datetime64[ns]")
-    amend = df[IS_AMENDMENT].to_numpy(dtype=np.int64)
-    keys = (
+    return [
         df[ROW].to_numpy(),
         pd.factorize(df[C.source_file], sort=True)[0],
         -pd.factorize(column_or_na(df, C.amendment_no).fillna(""), sort=True)[0],
         -(eff.fillna(pd.Timestamp("1900-01-01")).astype("int64") // 86_400_000_000_000).to_numpy(),
-        amend if initial_first else 1 - amend,
+        df[IS_AMENDMENT].to_numpy(dtype=np.int64),
         _source_rank(column_or_na(df, C.source)),
         df[GROUP].to_numpy(dtype=np.int64, na_value=-1),
-    )
-    return np.lexsort(keys)
+    ]
 
 
 def merge_contracts(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -213,8 +221,9 @@ def merge_contracts(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     # order the sort keys only, then one take per output column: reordering or grouping the whole
     # frame gathered ~40 string columns several times (1 M rows, loaded host: merge 14.5 -> 6.2 s)
     keys = df.loc[is_live, [c for c in df.columns if c in _ORDER_KEYS]]
-    latest = at[_precedence_order(keys, initial_first=False)]
-    initial = at[_precedence_order(keys, initial_first=True)]
+    sort_keys = _precedence_keys(keys)
+    latest = at[_precedence_order(keys, initial_first=False, sort_keys=sort_keys)]
+    initial = at[_precedence_order(keys, initial_first=True, sort_keys=sort_keys)]
     group = df[GROUP].to_numpy(dtype=np.int64, na_value=-1)
     n_groups = int(group.max(initial=-1)) + 1
     primary = first_per_group(initial, group, n_groups)
@@ -243,7 +252,7 @@ def merge_contracts(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     )
     # by contract_id (a stable sort, missing last): Arrow's sort of the strings, without the
     # factorisation that pandas' sort goes through (1 M contracts: 0.7 -> 0.4 s)
-    rank = pc.sort_indices(pa.array(ids.array), null_placement="at_end").to_numpy()
+    rank = pc.sort_indices(pa.array(ids.array)).to_numpy()  # nulls at the end
     in_order = groups[rank]
     amendments = df.loc[is_live & df[IS_AMENDMENT].to_numpy(dtype=bool)]
     contracts = pd.DataFrame(
@@ -252,7 +261,7 @@ def merge_contracts(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
             **{c: df[c].array.take(source[c][rank], allow_fill=True) for c in values if c != C.contract_id},
             C.contract_id: ids.array.take(rank),
             C.amendment_count: _amendment_counts(amendments).reindex(in_order, fill_value=0).array,
-            C.sources: _sources(df).reindex(in_order).array,
+            C.sources: _sources(df, in_order).array,
         }
     )
     is_primary = np.zeros(len(df), dtype=bool)
@@ -286,34 +295,41 @@ def _amendment_counts(live: pd.DataFrame) -> pd.Series:
     return signatures.groupby(GROUP).size().astype("Int64")
 
 
-def _sources(df: pd.DataFrame) -> pd.Series:
-    """Per group: ``source:file:row`` of every row (duplicates included), sorted, ``;``-joined."""
-    members = df.loc[df[GROUP].notna().to_numpy(), [GROUP, *_LINEAGE]]
-    tags = pd.DataFrame(
-        {
-            GROUP: members[GROUP],
-            "tag": members[C.source].astype("string")
-            + ":"
-            + members[C.source_file].astype("string")
-            + ":"
-            + members[C.source_row].astype("Int64").astype("string"),
-        }
+def _sources(df: pd.DataFrame, groups: np.ndarray) -> pd.Series:
+    """Per group of ``groups``, in that order: ``source:file:row`` of every row (duplicates
+    included), sorted, ``;``-joined (missing when a tag is)."""
+    group = df[GROUP].to_numpy(dtype=np.int64, na_value=-1)
+    members = np.flatnonzero(group >= 0)
+    row_text = pc.cast(pa.array(df[C.source_row].astype("Int64").array), pa.large_string())
+    parts = [arrow_strings(df[C.source]), arrow_strings(df[C.source_file]), row_text]
+    tag = pc.binary_join_element_wise(
+        *(pc.take(p, members) for p in parts), pa.scalar(":", pa.large_string())
     )
-    several = tags[GROUP].duplicated(keep=False).to_numpy()
-    single = tags.loc[~several].set_index(GROUP)["tag"]
-    multi = tags.loc[several].sort_values([GROUP, "tag"], kind="stable")
+    g = group[members]
+    sizes = np.bincount(g, minlength=int(groups.max(initial=-1)) + 1)
+    several = sizes[g] > 1
+    # a group of one row: its tag, taken by position (no index to align)
+    single_at = np.full(len(sizes), -1, dtype=np.int64)
+    single_at[g[~several]] = np.flatnonzero(~several)
+    at = single_at[groups]
+    out = pd.Series(string_series(pc.take(tag, pa.array(at, mask=at < 0)), pd.RangeIndex(len(groups))))
+    multi = pd.DataFrame(
+        {GROUP: g[several], "tag": string_series(pc.filter(tag, several), pd.RangeIndex(several.sum()))}
+    )
+    multi = multi.sort_values([GROUP, "tag"], kind="stable")
     # each group's sorted tags as one Arrow list, joined by Arrow (null when a tag is missing):
     # a Python join per group took 1.4 s at 1 M rows
-    group = multi[GROUP].to_numpy(dtype=np.int64)
-    starts = np.flatnonzero(np.diff(group, prepend=group[:1] - 1))
+    mg = multi[GROUP].to_numpy(dtype=np.int64)
+    starts = np.flatnonzero(np.diff(mg, prepend=mg[:1] - 1))
     values = pa.array(multi["tag"].array)  # an Array, or a ChunkedArray after some takes
     values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-    lists = pa.LargeListArray.from_arrays(np.r_[starts, len(group)], pc.cast(values, pa.large_string()))
-    joined = pd.Series(
-        pd.array(pc.binary_join(lists, pa.scalar(";", pa.large_string())), dtype="string"),
-        index=pd.Index(group[starts], dtype="Int64"),
-    )
-    return pd.concat([single, joined])
+    lists = pa.LargeListArray.from_arrays(np.r_[starts, len(mg)], pc.cast(values, pa.large_string()))
+    joined = pd.array(pc.binary_join(lists, pa.scalar(";", pa.large_string())), dtype="string")
+    position = np.full(len(sizes), -1, dtype=np.int64)
+    position[groups] = np.arange(len(groups))
+    where = position[mg[starts]]
+    out.iloc[where[where >= 0]] = joined[where >= 0]
+    return out
 
 
 def _live_in_shared_groups(df: pd.DataFrame) -> np.ndarray:
