@@ -51,7 +51,8 @@ def derive_sector(df: pd.DataFrame) -> pd.DataFrame:
 
 def derive_diploma(df: pd.DataFrame) -> pd.DataFrame:
     """Diploma level (3-8) and family from the CFD prefix; CERFA type filled when the source had none."""
-    attrs = on_distinct(diploma_prefix(column_or_na(df, C.diploma_code)), referential.diploma_attributes)
+    # per distinct code (diploma_attributes takes the prefix itself), not per row
+    attrs = on_distinct(column_or_na(df, C.diploma_code), referential.diploma_attributes)
     ctype = column_or_na(df, C.diploma_type_cerfa).fillna(attrs["diploma_type_cerfa"])
     return df.assign(
         **{

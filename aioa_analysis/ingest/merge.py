@@ -109,7 +109,9 @@ def flag_exact_duplicates(df: pd.DataFrame) -> pd.DataFrame:
 def _source_rank(source: pd.Series) -> np.ndarray:
     """Position of each row's source in :data:`SOURCE_PRECEDENCE` (unknown sources last)."""
     ranks = {name: i for i, name in enumerate(SOURCE_PRECEDENCE)}
-    return source.astype("string").map(ranks).fillna(len(SOURCE_PRECEDENCE)).to_numpy(dtype=np.int64)
+    codes, names = pd.factorize(source.astype("string"))  # a few names: map them, not every row
+    by_code = np.array([ranks.get(str(name), len(SOURCE_PRECEDENCE)) for name in names] + [len(ranks)])
+    return by_code[codes].astype(np.int64)
 
 
 def assign_contract_groups(df: pd.DataFrame) -> pd.DataFrame:
