@@ -15,11 +15,12 @@ The package is layered; each folder may import only from the folders before it::
     commands/   one module per ``aioa`` subcommand; ``cli.py`` dispatches
 
 Importing the package does no work: every module is imported on demand. The statistics modules are
-also reachable from the package's face (``from aioa_analysis import rates``), as notebooks use them.
+also reachable from the package's face (``from aioa_analysis import rates``), as notebooks use them, and
+so are the analyst's helpers (``from aioa_analysis import explore, cross, contracts_behind``).
 """
 
 import importlib
-from types import ModuleType
+from typing import Any
 
 __version__ = "0.1.0"
 
@@ -43,11 +44,17 @@ _FACE = {
         "transitions",
     )
 }
-__all__ = ["__version__", *sorted(_FACE)]
+_FACE["explore"] = "aioa_analysis.reporting.explore"  # the analyst's helpers (notebooks)
+_FUNCTIONS = {"contracts_behind": "explore", "cross": "explore", "french": "explore"}
+"""``from aioa_analysis import cross``: the analyst's functions, from the module of the face named here."""
+__all__ = ["__version__", *sorted(_FACE), *sorted(_FUNCTIONS)]
 
 
-def __getattr__(name: str) -> ModuleType:
-    """``from aioa_analysis import rates``: the statistics modules, imported on first use."""
+def __getattr__(name: str) -> Any:
+    """``from aioa_analysis import rates``: the statistics modules (and the analyst's helpers,
+    :mod:`aioa_analysis.reporting.explore`), imported on first use."""
     if name in _FACE:
         return importlib.import_module(_FACE[name])
+    if name in _FUNCTIONS:
+        return getattr(importlib.import_module(_FACE[_FUNCTIONS[name]]), name)
     raise AttributeError(f"module 'aioa_analysis' has no attribute {name!r}")

@@ -14,7 +14,17 @@ import pytest
 
 from tests.report_fakes import build_sample_reports
 
-E2E_MODULES = {"test_reporting", "test_report_browser", "test_followup", "test_travel"}
+E2E_MODULES = {
+    "test_reporting",
+    "test_report_browser",
+    "test_followup",
+    "test_travel",
+    "test_notebooks",
+    "test_essentiel",
+    "test_cfa_reports",
+    "test_report_tables",
+    "test_accessibility",
+}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -47,16 +47,22 @@ def load_table(name: str, *, sep: str = ",") -> pd.DataFrame:
 def cfa_referential() -> pd.DataFrame:
     """Training organisations of Loir-et-Cher, one row per UAI.
 
-    Columns: ``uai``, ``siret``, ``name`` (short name for the working group's CFAs, else trading
-    name, else legal name), ``commune``, ``working_group`` (bool: a CFA the group names).
+    Columns: ``uai``, ``siret``, ``name`` (short name for the working group's CFAs, else the readable
+    name of ``organismes_41_noms.csv``, else trading name, else legal name), ``commune``,
+    ``working_group`` (bool: a CFA the group names). The readable names are written in ordinary case
+    with their accents (« MFR DU VENDOMOIS » -> « MFR du Vendômois »), for the reports and the index.
 
     >>> ref = cfa_referential()
     >>> ref.loc[ref["uai"] == "0410590U", "name"].item()
     'CFA interprofessionnel CMA 41'
+    >>> ref.loc[ref["uai"] == "0410957T", "name"].item()
+    'MFR du Vendômois'
     """
     org = load_table("organismes_41.csv", sep=";")
     wg = load_table("cfa_working_group.csv")
     name = org["enseigne"].where(org["enseigne"].str.strip() != "", org["raison_sociale"]).str.strip()
+    readable = load_table("organismes_41_noms.csv")
+    name = org["uai"].map(dict(zip(readable["uai"], readable["nom"], strict=True))).fillna(name)
     out = pd.DataFrame(
         {"uai": org["uai"], "siret": org["siret"], "name": name, "commune": org["commune"]}
     ).drop_duplicates("uai")

@@ -32,6 +32,7 @@ from aioa_analysis.reporting.runner import (
 )
 from aioa_analysis.reporting.sections import (
     ALL_SECTIONS,
+    QUESTIONS,
     SECTIONS,
     ReportContext,
     ReportResults,
@@ -39,6 +40,8 @@ from aioa_analysis.reporting.sections import (
     prepare_report,
     show_accompagnement,
     show_apres_rupture,
+    show_essentiel,
+    show_glossaire,
     show_header,
     show_methodologie,
     show_motifs,
@@ -59,6 +62,7 @@ from aioa_analysis.reporting.sections import (
 __all__ = [
     "ALL_SECTIONS",
     "PARAMETERS",
+    "QUESTIONS",
     "SECTIONS",
     "Parameter",
     "ReportContext",
@@ -77,6 +81,8 @@ __all__ = [
     "render_reports",
     "show_accompagnement",
     "show_apres_rupture",
+    "show_essentiel",
+    "show_glossaire",
     "show_header",
     "show_methodologie",
     "show_motifs",

@@ -37,9 +37,12 @@ CHROMIUM_FLAGS = (
     "--disable-sync",
     "--no-pdf-header-footer",
     "--virtual-time-budget=15000",
+    "--window-size=760,1080",
 )
-"""Flags of every run: headless, no network chatter, no first-run or sync, no header/footer, and
-time for the page's scripts (the report's charts) to draw before printing."""
+"""Flags of every run: headless, no network chatter, no first-run or sync, no header/footer, time
+for the page's scripts (the report's charts) to draw before printing, and a window as wide as an A4
+page's text (so that a chart drawn for the screen fits the paper; the report also redraws its charts
+at ``beforeprint``)."""
 
 DEFAULT_TIMEOUT = 120
 """Seconds allowed for one page."""

@@ -32,7 +32,13 @@ from aioa_analysis.reporting.figures.periods import (
     monthly_oe,
     survival_curves,
 )
-from aioa_analysis.reporting.figures.rates import rate_bars, rate_lines, rate_trend, share_bars
+from aioa_analysis.reporting.figures.rates import (
+    paired_rate_bars,
+    rate_bars,
+    rate_lines,
+    rate_trend,
+    share_bars,
+)
 from aioa_analysis.reporting.figures.style import (
     COLORS,
     NNBSP,
@@ -58,6 +64,7 @@ __all__ = [
     "funnel_plot",
     "monthly_hazard",
     "monthly_oe",
+    "paired_rate_bars",
     "rate_bars",
     "rate_lines",
     "rate_trend",

@@ -16,6 +16,7 @@ from aioa_analysis.reporting.figures.style import (
     error_bars,
     layout,
     pct,
+    status_symbols,
     visible,
 )
 
@@ -25,6 +26,9 @@ FUNNEL_CLASSES: Final = (
     ("below", "En dessous des limites", COLORS["good"]),
 )
 """Funnel-plot point series: flag prefix, legend name, colour."""
+
+FUNNEL_SYMBOLS: Final = {"above": "triangle-up", "within": "circle", "below": "triangle-down"}
+"""Marker of each funnel class: the position is never told by colour alone."""
 
 
 FLAG_LABELS: Final = {
@@ -202,7 +206,7 @@ def _add_units(
                 marker={
                     "color": color,
                     "size": [16 if v in hl else 10 for v in names],
-                    "symbol": ["diamond" if v in hl else "circle" for v in names],
+                    "symbol": ["diamond" if v in hl else FUNNEL_SYMBOLS[key] for v in names],
                     "line": {"color": "white", "width": 1},
                 },
                 customdata=[[v, FLAG_LABELS.get(f, name)] for v, f in zip(names, sub_flags, strict=True)],
@@ -234,7 +238,7 @@ def _add_point_labels(
             arrowwidth=1,
             arrowcolor=color,
             standoff=6,
-            font={"size": 11, "color": color},
+            font={"size": 11, "color": COLORS["text"]},  # coloured text would fall under 4.5:1
             bgcolor="rgba(255, 255, 255, 0.8)",
         )
 
@@ -293,7 +297,7 @@ def casemix_forest(
     ...                   "ci_high": [2.0, float("nan")], "comparable": [True, False], "alert": [False, False]})
     >>> fig = casemix_forest(t)
     >>> fig.data[0].marker.color, fig.layout.annotations[0].text
-    (('#1f5fa8',), 'non comparable')
+    (('#0072B2',), 'non comparable')
     """
     hl = set(map(str, highlight))
     comp = table.loc[table[comparable].astype(bool)]
@@ -312,7 +316,7 @@ def casemix_forest(
             x=r,
             y=[str(v) for v in comp[label]],
             mode="markers",
-            marker={"color": colors, "size": 11, "symbol": "square"},
+            marker={"color": colors, "size": 11, "symbol": status_symbols(colors, "square")},
             error_x=error_bars(r, comp[ci_low], comp[ci_high]),
             hovertemplate="%{y}<br>Rapport à profil égal : %{x:.2f}<extra></extra>",
             name="",

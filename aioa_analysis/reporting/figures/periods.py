@@ -10,12 +10,14 @@ import plotly.graph_objects as go
 
 from aioa_analysis.reporting.figures.style import (
     COLORS,
+    DASHES,
     PALETTE,
     PCT,
     error_bars,
     interval_color,
     layout,
     pct,
+    status_marker,
 )
 
 
@@ -69,7 +71,7 @@ def survival_curves(
                 x=xs,
                 y=pct(sub[estimate]),
                 mode="lines+markers",
-                line={"shape": "linear", "color": color, "width": 2.5},
+                line={"shape": "linear", "color": color, "width": 2.5, "dash": DASHES[i % len(DASHES)]},
                 marker={"size": 5},
                 name="Ensemble" if name is None else str(name),
                 customdata=risk,
@@ -113,7 +115,7 @@ def monthly_hazard(
     ...                   "ci_high": [0.03, 0.04], "n_ruptures": [10, 15], "contract_months": [500, 500],
     ...                   "critical": [False, True]})
     >>> monthly_hazard(t).data[0].marker.color
-    ('#1f5fa8', '#c0392b')
+    ('#0072B2', '#D55E00')
     """
     y = [None if pd.isna(v) else float(v) * 100 for v in table[hazard]]
     flags = (
@@ -128,7 +130,7 @@ def monthly_hazard(
             x=xs,
             y=y,
             name="Risque mensuel (pour 100 contrats-mois)",
-            marker={"color": [COLORS["alert"] if f else COLORS["main"] for f in flags]},
+            marker=status_marker([COLORS["alert"] if f else COLORS["main"] for f in flags]),
             error_y=error_bars(y, table[ci_low], table[ci_high], scale=100),
             customdata=table[exposure].astype(float).tolist() if exposure in table.columns else None,
             hovertemplate="%{x}<br>%{y:.2f} rupture(s) pour 100 contrats-mois<br>Contrats-mois : %{customdata:,.0f}<extra></extra>",
@@ -185,7 +187,7 @@ def monthly_oe(
     ...                   "oe_high": [2.1, 1.01], "n_ruptures": [230, 300], "expected": [128.0, 333.0]})
     >>> fig = monthly_oe(t)
     >>> fig.data[0].marker.color, fig.data[0].y
-    (('#c0392b', '#1f5fa8'), (1.8, 0.9))
+    (('#D55E00', '#0072B2'), (1.8, 0.9))
     """
     hidden = (
         table[suppressed].astype("boolean").fillna(False).to_numpy()
@@ -198,7 +200,7 @@ def monthly_oe(
         go.Bar(
             x=[str(v) for v in table[month_label]],
             y=r,
-            marker={"color": colors},
+            marker=status_marker(colors),
             error_y=error_bars(r, table[ci_low], table[ci_high]),
             customdata=list(
                 zip(
@@ -302,7 +304,7 @@ def backtest_chart(
     >>> t = pd.DataFrame({"month_label": ["a", "b"], "expected": [80.0, 50.0], "pi_low": [60, 35],
     ...                   "pi_high": [100, 65], "observed": [77, 70]})
     >>> backtest_chart(t).data[-1].marker.color
-    ('#1f5fa8', '#c0392b')
+    ('#0072B2', '#D55E00')
     """
     xs = [str(v) for v in table[month_label]]
     lo, hi = table[pi_low].astype(float), table[pi_high].astype(float)
@@ -339,7 +341,11 @@ def backtest_chart(
             x=xs,
             y=obs.tolist(),
             mode="markers",
-            marker={"size": 9, "color": [COLORS["main"] if i else COLORS["alert"] for i in inside]},
+            marker={
+                "size": 9,
+                "color": [COLORS["main"] if i else COLORS["alert"] for i in inside],
+                "symbol": ["circle" if i else "triangle-up" for i in inside],
+            },
             name="Ruptures observées",
             hovertemplate="%{x}<br>Observé : %{y:,.0f}<extra></extra>",
         )

@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 from aioa_analysis.reporting.figures.style import (
     COLORS,
     PALETTE,
+    PATTERNS,
     PCT,
     add_hidden_note,
     category_references,
@@ -17,6 +18,7 @@ from aioa_analysis.reporting.figures.style import (
     layout,
     pct,
     reference_lines,
+    status_marker,
     visible,
 )
 
@@ -61,7 +63,7 @@ def rate_bars(
             x=x,
             y=[str(v) for v in vis[label]],
             orientation="h",
-            marker={"color": colors},
+            marker=status_marker(colors),
             error_x=error_bars(x, vis[ci_low], vis[ci_high], scale=100),
             customdata=list(
                 zip(pct(vis[ci_low]), pct(vis[ci_high]), vis[n].astype("float").tolist(), strict=True)
@@ -202,7 +204,10 @@ def share_bars(
                 y=y,
                 error_y=err,
                 name="" if name is None else str(name),
-                marker={"color": PALETTE[i % len(PALETTE)]},
+                marker={
+                    "color": PALETTE[i % len(PALETTE)],
+                    "pattern": {"shape": PATTERNS[i % len(PATTERNS)]},
+                },
                 customdata=counts,
                 hovertemplate="%{x}<br>%{y:.1f}"
                 + PCT
@@ -278,4 +283,77 @@ def rate_lines(
         xaxis={"type": "category"},
     )
     add_hidden_note(fig, table, x, suppressed, min_n)
+    return fig
+
+
+def paired_rate_bars(
+    table: pd.DataFrame,
+    *,
+    label: str,
+    names: tuple[str, str],
+    prefix: str = "dept_",
+    references: pd.DataFrame | None = None,
+    xtitle: str = "Taux de rupture",
+    min_n: int = 20,
+) -> go.Figure:
+    """Two horizontal bars per group: the report's own rate (a CFA's, main colour) and the comparison
+    base's for the same group (the département's, grey), each with its 95 % interval.
+
+    ``table`` holds one row per group: ``label``, the own columns ``rate``, ``ci_low``, ``ci_high``,
+    ``n_contracts``, ``suppressed`` and the same columns with ``prefix`` for the comparison base.
+    ``names``: the legend names of the two series. A hidden cell (either side) is not drawn: its bar
+    is missing, and the note under the chart counts the groups whose own rate is hidden.
+
+    >>> t = pd.DataFrame({"label": ["A", "B"], "rate": [0.2, 0.3], "ci_low": [0.1, 0.2],
+    ...     "ci_high": [0.3, 0.4], "n_contracts": [50, 60], "suppressed": [False, True],
+    ...     "dept_rate": [0.25, 0.28], "dept_ci_low": [0.2, 0.24], "dept_ci_high": [0.3, 0.32],
+    ...     "dept_n_contracts": [500, 600], "dept_suppressed": [False, False]})
+    >>> fig = paired_rate_bars(t, label="label", names=("CFA", "Département"))
+    >>> [tr.name for tr in fig.data], fig.data[0].x, [round(v, 1) for v in fig.data[1].x]
+    (['CFA', 'Département'], (20.0, None), [25.0, 28.0])
+    """
+    fig = go.Figure()
+    ys = [str(v) for v in table[label]]
+    for (pre, name), color in zip(
+        ((("", names[0])), (prefix, names[1])), (COLORS["main"], COLORS["muted"]), strict=True
+    ):
+        hidden = table[f"{pre}suppressed"].astype("boolean").fillna(False).to_numpy()
+        rate = table[f"{pre}rate"].astype("float64").where(~hidden)
+        x = pct(rate)
+        lo = table[f"{pre}ci_low"].astype("float64").where(~hidden)
+        hi = table[f"{pre}ci_high"].astype("float64").where(~hidden)
+        n = table[f"{pre}n_contracts"].astype("float64").where(~hidden)
+        fig.add_trace(
+            go.Bar(
+                x=x,
+                y=ys,
+                orientation="h",
+                name=name,
+                marker={"color": color},
+                error_x=error_bars(x, lo, hi, scale=100),
+                customdata=list(zip(pct(lo), pct(hi), n.tolist(), strict=True)),
+                hovertemplate=(
+                    "%{y}<br>%{fullData.name}<br>Taux : %{x:.1f}"
+                    + PCT
+                    + "<br>IC 95"
+                    + PCT
+                    + " : [%{customdata[0]:.1f}"
+                    + PCT
+                    + " ; %{customdata[1]:.1f}"
+                    + PCT
+                    + "]<br>Contrats : %{customdata[2]:,.0f}<extra></extra>"
+                ),
+            )
+        )
+    reference_lines(fig, references, orientation="v")
+    layout(
+        fig,
+        xtitle=xtitle,
+        height=max(280, 52 * len(table) + 150),
+        showlegend=True,
+        barmode="group",
+        xaxis={"ticksuffix": PCT, "rangemode": "tozero"},
+        yaxis={"automargin": True, "autorange": "reversed"},
+    )
+    add_hidden_note(fig, table, label, "suppressed", min_n)
     return fig

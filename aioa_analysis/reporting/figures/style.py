@@ -20,31 +20,63 @@ PCT: Final = f"{NNBSP}%"
 
 
 COLORS: Final = {
-    "main": "#1f5fa8",  # observed rates
-    "alert": "#c0392b",  # above the upper limit / significantly high
-    "good": "#1e8449",  # below the lower limit
-    "muted": "#7f8c8d",  # reference lines, suppressed
-    "limit95": "#95a5a6",
-    "limit998": "#34495e",
-    "band": "rgba(31, 95, 168, 0.15)",
-    "national": "#8e44ad",
-    "regional": "#d35400",
+    "main": "#0072B2",  # observed rates (Okabe-Ito blue)
+    "alert": "#D55E00",  # above the upper limit / significantly high (Okabe-Ito vermillion)
+    "good": "#009E73",  # below the lower limit (Okabe-Ito bluish green)
+    "muted": "#595959",  # notes, reference lines, suppressed (7:1 on white)
+    "limit95": "#8C8C8C",
+    "limit998": "#333333",
+    "band": "rgba(0, 114, 178, 0.15)",
+    "national": "#CC79A7",  # Okabe-Ito reddish purple
+    "regional": "#000000",
+    "text": "#1b2631",  # text written on a chart (the page's text colour)
 }
+"""The charts' colours: the Okabe-Ito palette, safe for the common colour-blindnesses. Colour never
+carries a meaning alone: an alert is also a triangle pointing up (points) or a hatched bar, a
+« below » a triangle pointing down or a dotted bar (:func:`status_marker`, :func:`status_symbols`)."""
 
 
 PALETTE: Final = (
-    "#1f5fa8",
-    "#d35400",
-    "#1e8449",
-    "#8e44ad",
-    "#c0392b",
-    "#16a085",
-    "#7f8c8d",
-    "#b7950b",
-    "#2c3e50",
-    "#e84393",
+    "#0072B2",
+    "#D55E00",
+    "#009E73",
+    "#CC79A7",
+    "#000000",
+    "#E69F00",
+    "#56B4E9",
 )
-"""Series colours, in order (colour-blind friendly enough for up to ~6 series)."""
+"""Series colours, in order: the Okabe-Ito palette (darkest first; its yellow, 1.2:1 on white, left out). A series also has its own dash
+(:data:`DASHES`) or bar pattern (:data:`PATTERNS`), so that it can be told apart without colour."""
+
+DASHES: Final = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+"""Line dash of the i-th series (with :data:`PALETTE`)."""
+
+PATTERNS: Final = ("", "/", ".", "x", "\\", "+", "-", "|")
+"""Bar fill pattern of the i-th series (with :data:`PALETTE`)."""
+
+_STATUS_SYMBOL: Final = {COLORS["alert"]: "triangle-up", COLORS["good"]: "triangle-down"}
+_STATUS_PATTERN: Final = {COLORS["alert"]: "/", COLORS["good"]: "."}
+
+
+def status_symbols(colors: Sequence[str], default: str = "circle") -> list[str]:
+    """Marker symbol of each point, from its status colour: alert ▲, good ▼, else ``default``.
+
+    >>> status_symbols([COLORS["alert"], COLORS["main"], COLORS["good"]])
+    ['triangle-up', 'circle', 'triangle-down']
+    """
+    return [_STATUS_SYMBOL.get(c, default) for c in colors]
+
+
+def status_marker(colors: Sequence[str]) -> dict[str, Any]:
+    """A bar ``marker``: the status colours, and a pattern on alert (hatched) and good (dotted) bars.
+
+    >>> status_marker([COLORS["main"], COLORS["alert"]])["pattern"]["shape"]
+    ['', '/']
+    """
+    return {
+        "color": list(colors),
+        "pattern": {"shape": [_STATUS_PATTERN.get(c, "") for c in colors], "fillmode": "overlay"},
+    }
 
 
 PLOTLY_CONFIG: Final = {
@@ -55,14 +87,41 @@ PLOTLY_CONFIG: Final = {
 """Plotly ``config`` used when the report embeds a figure."""
 
 
+_AXIS: Final = {
+    "automargin": True,
+    "gridcolor": "#E5E8EB",
+    "linecolor": "#8C8C8C",
+    "zerolinecolor": "#BFC5CA",
+    "ticks": "",
+    "title": {"standoff": 12},
+}
+
+TEMPLATE: Final = go.layout.Template(
+    layout={
+        "colorway": list(PALETTE),
+        "font": {"color": COLORS["text"]},
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+        "hovermode": "closest",
+        "hoverlabel": {"align": "left"},
+        "xaxis": _AXIS,
+        "yaxis": _AXIS,
+    }
+)
+"""A minimal layout template (white, light grid, Okabe-Ito colourway): plotly's ``plotly_white``
+repeated its ~8 KB of JSON (every trace type's defaults) in each figure of the page."""
+
+
 def layout(
     fig: go.Figure, *, xtitle: str = "", ytitle: str = "", height: int = 420, **kwargs: object
 ) -> go.Figure:
-    """The common layout: French separators, white template, legend on top, axis titles."""
+    """The common layout: French separators, the minimal :data:`TEMPLATE`, legend on top, axis titles,
+    no fixed width (the chart follows its box: ``autosize``)."""
     fig.update_layout(
         separators=SEPARATORS,
-        template="plotly_white",
+        template=TEMPLATE,
         height=height,
+        autosize=True,
         margin={"l": 60, "r": 30, "t": 30, "b": 60},
         font={"family": "Marianne, Arial, Helvetica, sans-serif", "size": 13},
         hoverlabel={"font": {"family": "Arial, Helvetica, sans-serif"}},

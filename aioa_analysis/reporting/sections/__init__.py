@@ -9,10 +9,10 @@ every chart is followed by its table (French formats, small cells suppressed). O
   once, the points de vigilance included);
 * :mod:`.labels` -- French labels of the data's codes, display order of groups;
 * :mod:`.layout` -- headings, a chart with its table, rate tables, published references;
-* one module per section: :mod:`.header`, :mod:`.synthese`, :mod:`.par_cfa`, :mod:`.par_secteur`,
+* one module per section: :mod:`.header`, :mod:`.essentiel`, :mod:`.synthese`, :mod:`.par_cfa`, :mod:`.par_secteur`,
   :mod:`.par_diplome`, :mod:`.par_periode`, :mod:`.apres_rupture`, :mod:`.accompagnement`, :mod:`.resultat_diplome`,
-  :mod:`.vigilance`, :mod:`.qualite`, :mod:`.methodologie`, :mod:`.provenance`; issue 18:
-  :mod:`.profils`, :mod:`.motifs`, :mod:`.premiers_jours`, :mod:`.tendance`.
+  :mod:`.vigilance`, :mod:`.qualite`, :mod:`.glossaire` (its terms: :mod:`.terms`), :mod:`.methodologie`,
+  :mod:`.provenance`; issue 18: :mod:`.profils`, :mod:`.motifs`, :mod:`.premiers_jours`, :mod:`.tendance`.
 """
 
 from __future__ import annotations
@@ -23,8 +23,10 @@ from typing import Final
 from aioa_analysis.reporting.sections.accompagnement import show_accompagnement
 from aioa_analysis.reporting.sections.apres_rupture import show_apres_rupture
 from aioa_analysis.reporting.sections.context import ReportContext, prepare_report
+from aioa_analysis.reporting.sections.essentiel import show_essentiel
+from aioa_analysis.reporting.sections.glossaire import show_glossaire
 from aioa_analysis.reporting.sections.header import show_header
-from aioa_analysis.reporting.sections.layout import SECTIONS
+from aioa_analysis.reporting.sections.layout import QUESTIONS, SECTIONS
 from aioa_analysis.reporting.sections.methodologie import show_methodologie
 from aioa_analysis.reporting.sections.motifs import show_motifs
 from aioa_analysis.reporting.sections.par_cfa import show_par_cfa
@@ -43,6 +45,7 @@ from aioa_analysis.reporting.sections.vigilance import show_vigilance
 
 ALL_SECTIONS: Final[tuple[Callable[[ReportContext], None], ...]] = (
     show_header,
+    show_essentiel,
     show_synthese,
     show_par_cfa,
     show_par_secteur,
@@ -57,6 +60,7 @@ ALL_SECTIONS: Final[tuple[Callable[[ReportContext], None], ...]] = (
     show_resultat_diplome,
     show_vigilance,
     show_qualite,
+    show_glossaire,
     show_methodologie,
     show_provenance,
 )
@@ -64,6 +68,7 @@ ALL_SECTIONS: Final[tuple[Callable[[ReportContext], None], ...]] = (
 
 __all__ = [
     "ALL_SECTIONS",
+    "QUESTIONS",
     "SECTIONS",
     "ReportContext",
     "ReportResults",
@@ -71,6 +76,8 @@ __all__ = [
     "prepare_report",
     "show_accompagnement",
     "show_apres_rupture",
+    "show_essentiel",
+    "show_glossaire",
     "show_header",
     "show_methodologie",
     "show_motifs",

@@ -20,8 +20,11 @@ from aioa_analysis.core.formatting import (
 )
 from aioa_analysis.reporting.display import show_figure, show_html
 from aioa_analysis.reporting.sections.context import ReportContext
+from aioa_analysis.reporting.sections.terms import term as term  # re-exported for the sections
+from aioa_analysis.reporting.sections.terms import with_terms
 
 SECTIONS: Final = (
+    ("essentiel", "L'essentiel"),
     ("synthese", "Synthèse en chiffres"),
     ("par-cfa", "Par CFA"),
     ("par-secteur", "Par secteur"),
@@ -36,10 +39,35 @@ SECTIONS: Final = (
     ("resultat-diplome", "Résultat au diplôme"),
     ("vigilance", "Points de vigilance"),
     ("qualite", "Qualité des données"),
+    ("glossaire", "Glossaire"),
     ("methodologie", "Méthodologie"),
     ("provenance", "Provenance"),
 )
 """Section anchors and French titles, in the order of the plenary's agenda."""
+
+QUESTIONS: Final = {
+    "essentiel": "Que faut-il retenir de ce rapport, en une page ?",
+    "synthese": "Combien de contrats sont rompus, et comment se situe-t-on par rapport aux chiffres publiés ?",
+    "par-cfa": "Quels CFA rompent le plus, à public comparable ?",
+    "par-secteur": "Dans quels secteurs d'employeurs les contrats sont-ils le plus souvent rompus ?",
+    "par-diplome": "Quels niveaux et quels types de diplôme sont les plus touchés ?",
+    "par-periode": "Le taux change-t-il d'une année à l'autre, et à quel moment du contrat et de l'année "
+    "les ruptures ont-elles lieu ?",
+    "profils": "Le risque de rupture diffère-t-il selon le territoire, l'âge de l'apprenti et la taille "
+    "de l'entreprise ?",
+    "motifs": "Pour quels motifs les contrats sont-ils rompus, et que sait-on de ces motifs ?",
+    "premiers-jours": "Combien de ruptures surviennent dans les 45 premiers jours, où et pourquoi ?",
+    "tendance": "Qu'est-ce qui a changé d'une année scolaire à l'autre, pour le département et pour chaque CFA ?",
+    "apres-rupture": "Après une rupture, l'apprenti retrouve-t-il un contrat d'apprentissage ?",
+    "accompagnement": "Les jeunes dont le contrat a été rompu ont-ils été contactés, et que sont-ils devenus ?",
+    "resultat-diplome": "Les apprentis dont le contrat a été rompu obtiennent-ils leur diplôme ?",
+    "vigilance": "Quels écarts sont assez nets pour ne pas être dus au hasard ?",
+    "qualite": "Les fichiers reçus sont-ils complets et fiables ?",
+    "glossaire": "Que veulent dire les termes techniques du rapport ?",
+    "methodologie": "Comment chaque chiffre est-il calculé ?",
+    "provenance": "De quels fichiers et de quels paramètres ce rapport est-il issu ?",
+}
+"""The question each section answers (anchor -> French question), printed under its title."""
 
 NOT_OBSERVABLE: Final = "pas encore observable"
 """What a rate table shows for a group whose contracts are all too recent for the horizon."""
@@ -60,20 +88,32 @@ CI: Final = {"ci": ("ci_low", "ci_high", "percent")}
 """The 95 % interval column of a rate table (:func:`aioa_analysis.core.formatting.format_table`)."""
 
 
-def heading(anchor: str) -> None:
-    """The section's title (:data:`SECTIONS`), with its anchor for the table of contents."""
+def heading_html(anchor: str) -> str:
+    """The section's title (:data:`SECTIONS`) with its anchor, then the question it answers (:data:`QUESTIONS`).
+
+    >>> heading_html("par-cfa")
+    '<h2 id="par-cfa">Par CFA</h2><p class="question">Quels CFA rompent le plus, à public comparable ?</p>'
+    """
     title = dict(SECTIONS)[anchor]
-    show_html(f'<h2 id="{anchor}">{html.escape(title)}</h2>')
+    question = QUESTIONS.get(anchor, "")
+    q = f'<p class="question">{html.escape(question, quote=False)}</p>' if question else ""
+    return f'<h2 id="{anchor}">{html.escape(title, quote=False)}</h2>{q}'
 
 
-def paragraph(text: str, cls: str = "") -> str:
-    """A paragraph of escaped text (HTML).
+def heading(anchor: str) -> None:
+    """Display the section's title and its question (:func:`heading_html`)."""
+    show_html(heading_html(anchor))
+
+
+def paragraph(text: str, cls: str = "", *, terms: tuple[str, ...] | list[str] = ()) -> str:
+    """A paragraph of escaped text (HTML); the first occurrence of each of ``terms`` is wrapped by
+    :func:`~.terms.term` (its definition on hover, a link to the glossary).
 
     >>> paragraph("Taux < 20 %", "note")
     '<p class="note">Taux &lt; 20 %</p>'
     """
     c = f' class="{cls}"' if cls else ""
-    return f"<p{c}>{html.escape(text)}</p>"
+    return f"<p{c}>{with_terms(text, terms)}</p>"
 
 
 def unavailable(what: str) -> None:

@@ -1,7 +1,8 @@
 """« Périodes critiques et médiation » (part of « Par période », issue 18): the ruptures expected in each
 of the 12 months after ``as_of`` (total and by territory, 90 % prediction intervals), beside the monthly
 risk already shown, and the backtest: the forecast made 12 months earlier against what happened
-(:mod:`aioa_analysis.stats.forecast`). Département report only: it is the mediation services' workload.
+(:mod:`aioa_analysis.stats.forecast`). A CFA report shows the CFA's own expected ruptures (the
+département's forecast by CFA, ``ReportResults.forecast_cfa``).
 """
 
 from __future__ import annotations
@@ -83,9 +84,11 @@ def show_mediation(ctx: ReportContext) -> None:
             "l'avenir ressemble au passé."
         )
     )
-    if ctx.cfa_label or res.forecast.empty:
-        what = "la prévision porte sur le département" if ctx.cfa_label else "pas assez d'historique"
-        show_html(paragraph(f"Ruptures attendues : non présentées dans ce rapport ({what}).", "unavailable"))
+    if ctx.cfa_label:
+        _show_cfa_forecast(ctx)
+        return
+    if res.forecast.empty:
+        show_html(paragraph("Ruptures attendues : non présentées (pas assez d'historique).", "unavailable"))
         return
     fc = with_risk(res.forecast, res.hazard)
     fig = figures.forecast_bars(fc)
@@ -113,6 +116,52 @@ def show_mediation(ctx: ReportContext) -> None:
     )
     _show_territories(ctx)
     _show_backtest(ctx)
+
+
+def _show_cfa_forecast(ctx: ReportContext) -> None:
+    """A CFA report: the CFA's expected ruptures per month (the département's forecast by CFA, one
+    model for every CFA), beside the CFA's own monthly risk of the same calendar month."""
+    fc = ctx.results.forecast_cfa
+    if fc.empty:
+        show_html(
+            paragraph("Ruptures attendues du CFA : non présentées (pas assez d'historique).", "unavailable")
+        )
+        return
+    fc = with_risk(fc, ctx.results.hazard)
+    total = float(fc["expected"].sum())
+    show_html(
+        paragraph(
+            f"{ctx.cfa_label} : environ {fr_number(total, 0)} ruptures attendues sur les 12 mois suivant le "
+            f"{fr_date(ctx.as_of)}, hors ruptures après l'obtention du diplôme. La prévision est celle du "
+            "département, détaillée par CFA (un seul modèle pour tous les CFA : le risque propre du CFA est "
+            "rapproché de la moyenne quand il a peu de contrats). Pour un petit CFA, les nombres attendus sont "
+            "faibles et leurs intervalles larges : ils disent quels mois préparer, pas combien de jeunes."
+        )
+    )
+    fig = figures.forecast_bars(fc)
+    show_figure(
+        fig,
+        fig_id="fig-prevision",
+        caption="Ruptures attendues par mois dans le CFA (intervalle à 90 %) et risque mensuel du même mois",
+    )
+    show_table(
+        ctx,
+        fc.assign(pi=[interval_text(a, b) for a, b in zip(fc["pi_low"], fc["pi_high"], strict=True)]),
+        [
+            ("month_label", "Mois", "text"),
+            ("risk100", "Risque dans le CFA (pour 100 contrats-mois)", "ratio"),
+            ("expected", "Ruptures attendues", "ratio"),
+            ("pi", "Intervalle à 90 %", "text"),
+            ("from_running", "dont contrats en cours", "ratio"),
+            ("from_new_starts", "dont contrats à venir", "ratio"),
+        ],
+        suppress=[],
+        table_id="tab-prevision",
+        caption="Ruptures attendues par mois dans le CFA",
+        note="Risque : taux brut du même mois de l'année dans le CFA, sur l'historique (« – » : non publié). "
+        "Prévision de charge : elle ne désigne aucun contrat ni aucun jeune. La rétro-prévision et le détail "
+        "par territoire sont dans le rapport départemental.",
+    )
 
 
 def _show_territories(ctx: ReportContext) -> None:

@@ -7,6 +7,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Final
 
+from aioa_analysis.core.formatting import fr_date, fr_number
 from aioa_analysis.reporting.display import show_html
 from aioa_analysis.reporting.sections.context import ReportContext
 from aioa_analysis.reporting.sections.layout import heading, paragraph
@@ -55,8 +56,9 @@ _EMPTY_THEAD: Final = re.compile(r"<thead>\s*<tr>\s*(?:<th[^>]*>\s*</th>\s*)+</t
 
 
 def show_methodologie(ctx: ReportContext) -> None:
-    """The methodology annex (docs/methodology.md)."""
+    """The methodology annex: this report's own scope, then the family's note (docs/methodology.md)."""
     heading("methodologie")
+    show_html(scope_paragraph(ctx))
     text = methodology_markdown()
     if text is None:
         show_html(
@@ -67,3 +69,15 @@ def show_methodologie(ctx: ReportContext) -> None:
         )
         return
     show_html(f'<div class="method">{markdown_html(text)}</div>')
+
+
+def scope_paragraph(ctx: ReportContext) -> str:
+    """What this report covers (one paragraph): the note that follows is the same for every report of
+    the family, this paragraph says how it applies to this one."""
+    return paragraph(
+        f"Ce rapport : {ctx.scope_label}, soit {fr_number(len(ctx.contracts))} contrats. "
+        f"Date d'observation : {fr_date(ctx.as_of)} ; horizon du taux principal : {ctx.horizon} mois ; "
+        f"groupes de moins de {ctx.min_n} contrats non publiés, et secret secondaire décidé pour toute la "
+        "famille de rapports (partie 15). La note ci-dessous est commune à tous les rapports de la famille.",
+        "scope",
+    )

@@ -7,7 +7,7 @@ from typing import Final
 
 import pandas as pd
 
-from aioa_analysis.core.formatting import fr_date, fr_interval, fr_number, fr_pvalue
+from aioa_analysis.core.formatting import fr_date, fr_interval, fr_number, fr_percent, fr_pvalue
 from aioa_analysis.reporting import figures
 from aioa_analysis.reporting.display import show_figure, show_html
 from aioa_analysis.reporting.findings import p_text
@@ -29,8 +29,43 @@ def show_par_cfa(ctx: ReportContext) -> None:
     if ctx.results.funnel.empty or pd.isna(ctx.results.funnel_target):
         unavailable("Comparaison des CFA")
         return
+    if ctx.cfa_label:
+        show_html(paragraph(cfa_position(ctx)))
     _show_casemix(ctx)
     _show_funnel(ctx)
+
+
+def cfa_position(ctx: ReportContext) -> str:
+    """A CFA report's one paragraph on its own CFA: its place in the two charts below (highlighted).
+
+    The raw rate is the one the funnel table publishes (the family's suppression); the comparison at
+    equal case-mix is the CFA's row of the points de vigilance.
+    """
+    uai = str(ctx.params.get("cfa") or "")
+    res = ctx.results
+    funnel = RP.published_cfas(ctx, res.funnel, column="cfa")
+    row = funnel.loc[funnel["cfa"].astype(str) == uai]
+    if row.empty or bool(row["suppressed"].iloc[0]):
+        raw = f"son taux brut à {ctx.horizon} mois n'est pas publié (secret statistique)"
+    else:
+        r = row.iloc[0]
+        flag = FLAG_LABELS.get(str(r.get("flag", "")), "–")
+        raw = (
+            f"son taux brut à {ctx.horizon} mois est de {fr_percent(r['rate'])} "
+            f"({fr_number(r['n_contracts'])} contrats observés), position dans l'entonnoir : {flag}"
+        )
+    cm = res.cfa_casemix.loc[res.cfa_casemix["cfa"].astype(str) == uai]
+    if cm.empty:
+        adjusted = "il n'entre pas dans la comparaison à profil égal"
+    else:
+        c = cm.iloc[0]
+        adjusted = f"à profil de contrats égal : {verdict(c['kind'], c['alert'], c['direction'])}"
+        if c["kind"] == "cfa_casemix" and pd.notna(c["value"]):
+            adjusted += f" (rapport {fr_number(c['value'], 2)}, IC 95 % {fr_interval(c['ci_low'], c['ci_high'], kind='ratio')})"
+    return (
+        f"{ctx.cfa_label} (mis en évidence et nommé dans les deux graphiques ci-dessous) : {raw} ; "
+        f"{adjusted}."
+    )
 
 
 FLAG_LABELS: Final = {
@@ -79,6 +114,7 @@ def _show_casemix(ctx: ReportContext) -> None:
             "au-delà de leur secteur, bassin d'emploi) ; ni la cause d'un écart. Un écart établi est une "
             "question à poser, pas un verdict ; l'alerte suit la règle unique des points de vigilance.",
             "note",
+            terms=("points de vigilance",),
         )
     )
     if cm.empty:
@@ -138,7 +174,8 @@ def _show_funnel(ctx: ReportContext) -> None:
         + paragraph(
             f"Chaque point est un CFA : son taux de rupture à {ctx.horizon} mois selon son nombre de contrats. "
             "Les courbes sont les limites à 95 % et 99,8 % autour du taux d'ensemble, élargies pour la "
-            "sur-dispersion (les CFA ne forment pas les mêmes publics)."
+            "sur-dispersion (les CFA ne forment pas les mêmes publics).",
+            terms=("taux de rupture",),
         )
         + paragraph(
             "Ce que cela ne montre pas : le taux brut d'un CFA reflète d'abord les diplômes et les métiers qu'il "

@@ -88,7 +88,8 @@ def _show_survival(ctx: ReportContext) -> None:
             "d'Aalen-Johansen : un contrat qui arrive à sa fin prévue, ou qui est rompu après l'obtention du "
             "diplôme, sort du suivi sans être une rupture ; un contrat en cours est suivi jusqu'à la date "
             "d'observation). La valeur au mois m est la part des contrats rompus dans leurs m premiers mois. "
-            f"Une courbe s'arrête quand moins de {ctx.min_n} contrats restent suivis."
+            f"Une courbe s'arrête quand moins de {ctx.min_n} contrats restent suivis.",
+            terms=("Aalen-Johansen",),
         )
     )
     res = ctx.results
@@ -183,7 +184,8 @@ def _show_crude_hazard(ctx: ReportContext, hz: pd.DataFrame) -> None:
         "<h3>Périodes critiques de l'année</h3>"
         + paragraph(
             "Risque mensuel de rupture : ruptures du mois rapportées aux contrats en cours ce mois-là (en contrats-mois). "
-            "Le nombre brut de ruptures, en pointillé, dépend aussi du nombre de contrats en cours (beaucoup commencent en septembre)."
+            "Le nombre brut de ruptures, en pointillé, dépend aussi du nombre de contrats en cours (beaucoup commencent en septembre).",
+            terms=("contrats-mois",),
         )
     )
     fig = figures.monthly_hazard(hz, hazard="rate", exposure="exposure_months")
@@ -239,7 +241,8 @@ def _show_age_adjusted_hazard(ctx: ReportContext, hz: pd.DataFrame) -> None:
             "À ancienneté égale : pour chaque mois, les ruptures observées sont comparées aux ruptures attendues "
             "compte tenu de l'ancienneté des contrats en cours ce mois-là (risque de chaque mois de contrat estimé "
             "sur l'ensemble de la période). Un rapport supérieur à 1 signale un mois plus risqué que la moyenne, "
-            "à ancienneté égale ; ce graphique décrit, il ne produit pas d'alerte."
+            "à ancienneté égale ; ce graphique décrit, il ne produit pas d'alerte.",
+            terms=("ruptures attendues",),
         )
         + paragraph(summer_sentence(ctx.results.summer))
     )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from aioa_analysis.reporting import figures
 from aioa_analysis.reporting.display import show_figure, show_html
-from aioa_analysis.reporting.sections import publication
+from aioa_analysis.reporting.sections import beside, publication
 from aioa_analysis.reporting.sections.context import ReportContext
 from aioa_analysis.reporting.sections.labels import order_groups
 from aioa_analysis.reporting.sections.layout import (
@@ -29,6 +31,11 @@ def show_par_secteur(ctx: ReportContext) -> None:
     france = dict(zip(sec_ref["category"], sec_ref["value"], strict=True))
     t = order_groups(t.assign(france=t["sector"].astype(str).map(france)), "sector")
     overall = publication.references(ctx)
+    if beside.is_cfa_report(ctx):
+        show_paired(
+            ctx, t, ctx.results.dept_by_sector, "sector", header="Secteur", ids=("secteur", "par secteur")
+        )
+        return
     fig = figures.rate_bars(
         t,
         label="label",
@@ -49,5 +56,45 @@ def show_par_secteur(ctx: ReportContext) -> None:
             ctx=ctx,
             extra=[("france", FRANCE_SECTOR, "percent")],
             note=suppression_note(ctx) + ORDER_NOTE,
+        )
+    )
+
+
+def show_paired(
+    ctx: ReportContext,
+    own: pd.DataFrame,
+    dept: pd.DataFrame,
+    dimension: str,
+    *,
+    header: str,
+    ids: tuple[str, str],
+) -> None:
+    """A CFA report's rates by ``dimension`` beside the département's (two bars, two columns per
+    category), with the national rate of the category in the table. ``ids``: the suffix of the chart
+    and table anchors, and the words of the captions (« par secteur »)."""
+    t = beside.beside_departement(ctx, own, dept, dimension)
+    fig = figures.paired_rate_bars(
+        t,
+        label="label",
+        names=(beside.cfa_name(ctx), beside.DEPT_NAME),
+        references=publication.references(ctx),
+        min_n=ctx.min_n,
+    )
+    show_figure(
+        fig,
+        fig_id=f"fig-{ids[0]}",
+        caption=f"Taux de rupture à {ctx.horizon} mois {ids[1]} : le CFA et le département",
+    )
+    show_html(
+        beside.paired_rate_table(
+            ctx,
+            t,
+            header,
+            table_id=f"tab-{ids[0]}",
+            caption=f"Taux de rupture à {ctx.horizon} mois {ids[1]} : le CFA et le département",
+            extra=[("france", FRANCE_SECTOR, "percent")] if "france" in t else None,
+            note=suppression_note(ctx)
+            + beside.PAIRED_NOTE.format(dept=beside.DEPT_NAME)
+            + ORDER_NOTE.replace(" Losange : taux national du groupe.", ""),
         )
     )

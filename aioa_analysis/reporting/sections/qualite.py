@@ -131,6 +131,9 @@ def quality_files_table(quality: dict[str, Any]) -> pd.DataFrame:
 def show_qualite(ctx: ReportContext) -> None:
     """Rows read, kept, merged, rejected by reason (per file and in total), coverage per CFA."""
     heading("qualite")
+    if ctx.cfa_label:
+        show_cfa_quality(ctx)
+        return
     q = ctx.quality
     if not q:
         show_html(
@@ -238,12 +241,30 @@ def show_rejections(quality: dict[str, Any]) -> None:
         )
 
 
-def show_coverage(ctx: ReportContext) -> None:
+CFA_QUALITY: Final = (
+    "Lecture, fusion et rejet des fichiers : ces comptes portent sur l'ensemble des fichiers reçus pour le "
+    "département (voir le rapport départemental) ; les lignes rejetées ne sont pas rattachées à un CFA. "
+    "Ci-dessous, les champs renseignés dans les contrats du CFA {cfa}, et dans ceux des autres CFA du département."
+)
+
+
+def show_cfa_quality(ctx: ReportContext) -> None:
+    """A CFA report: one line on the file accounting (known département-wide only), then the CFA's own
+    coverage (contracts, filled-in fields, source of its contracts) beside the département's."""
+    show_html(paragraph(CFA_QUALITY.format(cfa=ctx.cfa_label)))
+    show_coverage(ctx, only=str(ctx.params.get("cfa") or ""))
+
+
+def show_coverage(ctx: ReportContext, *, only: str = "") -> None:
     """Contracts and filled-in fields per CFA, and the sources each CFA's contracts come from."""
     q = ctx.quality
     labels = ctx.results.cfa_labels
     dept = ctx.departement
-    grouped = dept.groupby(dept[C.cfa_uai].astype("string").fillna("inconnu"))
+    uai = dept[C.cfa_uai].astype("string").fillna("inconnu")
+    if only:  # a CFA report: its own row, then the département as one row
+        uai = uai.where(uai == only, "ensemble")
+        labels = {**labels, "ensemble": "Autres CFA du département"}
+    grouped = dept.groupby(uai)
     cov = grouped.size().rename("n").reset_index()
     cov = cov.assign(
         label=cov[C.cfa_uai]

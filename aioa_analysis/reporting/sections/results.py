@@ -94,6 +94,18 @@ class ReportResults:
     )  # first 45 days by EARLY_DIMENSIONS, "" overall
     reasons: pd.DataFrame = field(default_factory=pd.DataFrame)  # ruptures by reason, scope
     trend: pd.DataFrame = field(default_factory=pd.DataFrame)  # rate by CFA x school year (département)
+    # the département's tables beside a CFA report's own (the same tables as the scope's in a
+    # département report): rates by sector, level and type of diploma, what follows a rupture
+    dept_by_sector: pd.DataFrame = field(default_factory=pd.DataFrame)
+    dept_by_level: pd.DataFrame = field(default_factory=pd.DataFrame)
+    dept_by_family: pd.DataFrame = field(default_factory=pd.DataFrame)
+    dept_whole: pd.DataFrame = field(default_factory=pd.DataFrame)
+    dept_recontract: pd.DataFrame = field(default_factory=pd.DataFrame)
+    dept_net: pd.DataFrame = field(default_factory=pd.DataFrame)
+    dept_phases: pd.DataFrame = field(default_factory=pd.DataFrame)
+    forecast_cfa: pd.DataFrame = field(
+        default_factory=pd.DataFrame
+    )  # the CFA's expected ruptures (CFA report)
 
     @property
     def n_after_diploma(self) -> int:
@@ -391,4 +403,51 @@ def compute_results(
         **(forecasts(departement, as_of=as_of) if not cfa else forecasts_empty()),
         **_accompaniment(scope, outcomes, as_of=as_of, min_n=min_n),  # type: ignore[arg-type]
         **breakdown_results(scope, departement, as_of=as_of, horizon=h, min_n=min_n),  # type: ignore[arg-type]
+        **_departement_beside(scope, departement, groups, as_of=as_of, horizon=h, min_n=min_n, cfa=cfa),
     )
+
+
+def _departement_beside(
+    scope: pd.DataFrame,
+    departement: pd.DataFrame,
+    groups: Mapping[str, pd.DataFrame],
+    *,
+    as_of: pd.Timestamp,
+    horizon: int,
+    min_n: int,
+    cfa: str,
+) -> dict[str, pd.DataFrame]:
+    """The département's tables a CFA report shows beside its own (``dept_*``), and the CFA's
+    forecast (``forecast_cfa``); in a département report the ``dept_*`` tables are the scope's own."""
+    if not cfa:
+        return {
+            "dept_by_sector": groups["sector"],
+            "dept_by_level": groups["level"],
+            "dept_by_family": groups["family"],
+        }
+    dept = _group_rates(departement, as_of=as_of, horizon=horizon, min_n=min_n)
+    links = linking.link_ruptures(departement, as_of=as_of)
+    return {
+        "dept_by_sector": dept["sector"],
+        "dept_by_level": dept["level"],
+        "dept_by_family": dept["family"],
+        "dept_whole": competing.whole_contract_rates(departement, as_of=as_of, min_n=min_n),
+        "dept_recontract": transitions.recontract_rates(departement, as_of=as_of, links=links),
+        "dept_net": transitions.net_rupture_rates(
+            departement, as_of=as_of, horizon_months=horizon, links=links
+        ),
+        "dept_phases": rates.rupture_phases(departement, as_of=as_of, min_n=min_n),
+        "forecast_cfa": cfa_forecast(departement, cfa, as_of=as_of),
+    }
+
+
+def cfa_forecast(departement: pd.DataFrame, cfa: str, *, as_of: pd.Timestamp) -> pd.DataFrame:
+    """The expected ruptures of one CFA per month for the 12 months after ``as_of`` (90 % intervals):
+    the département's forecast by CFA (:func:`aioa_analysis.stats.forecast.forecast_ruptures` with
+    ``by="cfa"``, one hazard model for every CFA), the rows of ``cfa``; empty when the history is too
+    short."""
+    try:
+        by_cfa = forecast.forecast_ruptures(departement, as_of=as_of, by="cfa")
+    except (ParameterError, DataError, ValueError):
+        return pd.DataFrame()
+    return by_cfa.loc[by_cfa["cfa"].astype(str) == cfa].reset_index(drop=True)

@@ -19,7 +19,9 @@ from aioa_analysis.core.schema import C
 from aioa_analysis.reporting.display import show_html
 from aioa_analysis.reporting.sections import publication as RP
 from aioa_analysis.reporting.sections.context import ReportContext
-from aioa_analysis.reporting.sections.layout import heading, paragraph
+from aioa_analysis.reporting.sections.labels import short_label
+from aioa_analysis.reporting.sections.layout import HIDDEN, heading, paragraph
+from aioa_analysis.stats import publication
 
 INDICATOR_ORDER: Final = (
     "rupture_rate",
@@ -46,6 +48,18 @@ def show_synthese(ctx: ReportContext) -> None:
         f'<div class="cards">{"".join(key_figures(ctx))}</div>'
         + paragraph(f"{fr_number(len(ctx.contracts))} contrats dans le périmètre du rapport.")
     )
+    if ctx.cfa_label:
+        show_html(
+            table_html(
+                cfa_beside_table(ctx),
+                table_id="tab-cfa-departement",
+                caption="Les chiffres clés du CFA et ceux du département",
+                note="Mêmes définitions, même date d'observation, mêmes règles de secret dans les deux colonnes ; "
+                "le département compte tous les CFA, celui-ci compris. « secret » : valeur non publiée "
+                f"(moins de {ctx.min_n} contrats, 1 ou 2 ruptures ou contrats non rompus, ou masquée pour protéger "
+                "une autre case).",
+            )
+        )
     show_html(
         table_html(
             references_table(ctx),
@@ -195,3 +209,51 @@ def _indicator_label(indicator: str, horizon: object) -> str:
         "recontract_share_180d": "Nouveau contrat dans les 6 mois",
         "exam_pass_rate": "Taux de réussite à l'examen",
     }.get(indicator, indicator)
+
+
+def _rate_text(table: pd.DataFrame, min_n: int, *, window: int | None = None, n: str = "n_contracts") -> str:
+    """A rate of a one-row result table in French, « secret » when hidden or on fewer than ``min_n``."""
+    if window is not None and len(table):
+        table = table.loc[table["window_days"] == window]
+    if not len(table) or pd.isna(table["rate"].iloc[0]):
+        return "–"
+    r = table.iloc[0]
+    hidden = bool(r.get("suppressed", False)) or int(r[n]) < min_n
+    return HIDDEN if hidden else f"{fr_percent(r['rate'])} {fr_interval(r['ci_low'], r['ci_high'])}"
+
+
+def _count_text(n: int) -> str:
+    """A count in French; 1 or 2 are never printed."""
+    return HIDDEN if n in (1, 2) else fr_number(n)
+
+
+def cfa_beside_table(ctx: ReportContext) -> pd.DataFrame:
+    """A CFA report's key figures beside the département's (display strings): contracts started, rate
+    within the horizon (the family's suppression), rupture before the planned end, broken with no new
+    contract known, new contract within 180 days, ruptures after the diploma."""
+    res, h, m = ctx.results, ctx.horizon, ctx.min_n
+    pattern = RP.family_pattern(ctx)
+    own = RP.published_overall(ctx)
+    dept = publication.apply_pattern(res.overall_dept, pattern, dimension=publication.TOTAL)
+    dept_after = int(res.dept_whole["n_ruptures_after_diploma"].iloc[0]) if len(res.dept_whole) else 0
+    started = (
+        (ctx.contracts[C.start_date] <= ctx.as_of).sum(),
+        (ctx.departement[C.start_date] <= ctx.as_of).sum(),
+    )
+    rows = [
+        ("Contrats commencés", fr_number(int(started[0])), fr_number(int(started[1]))),
+        (f"Taux de rupture à {h} mois (IC 95 %)", _rate_text(own, m), _rate_text(dept, m)),
+        ("Rompus avant leur fin prévue (IC 95 %)", _rate_text(res.whole, m), _rate_text(res.dept_whole, m)),
+        (
+            f"Rompus dans les {h} mois sans nouveau contrat connu (IC 95 %)",
+            _rate_text(res.net, m),
+            _rate_text(res.dept_net, m),
+        ),
+        (
+            "Contrats rompus suivis d'un nouveau contrat en 180 jours (IC 95 %)",
+            _rate_text(res.recontract, m, window=180, n="n_ruptures"),
+            _rate_text(res.dept_recontract, m, window=180, n="n_ruptures"),
+        ),
+        ("Ruptures après l'obtention du diplôme", _count_text(res.n_after_diploma), _count_text(dept_after)),
+    ]
+    return pd.DataFrame(rows, columns=["Indicateur", short_label(ctx.cfa_label), "Département"])

@@ -87,7 +87,7 @@ def show_vigilance(ctx: ReportContext) -> None:
         if cfa_report
         else ""
     )
-    intro = paragraph(f"{policy_sentence()} {scope}".strip()) + paragraph(
+    intro = paragraph(f"{policy_sentence()} {scope}".strip(), terms=("méthode de Holm",)) + paragraph(
         "Une alerte dit qu'un écart est établi, pas pourquoi : c'est une question à poser, pas un verdict. "
         "Une note (« pas d'écart établi ») ne prouve pas l'absence d'écart.",
         "note",
