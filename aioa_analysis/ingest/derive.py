@@ -156,7 +156,9 @@ def school_year(start: pd.Series) -> pd.Series:
     ['2023-2024', '2024-2025', <NA>]
     """
     y = (start.dt.year - (start.dt.month < 8).astype(int)).astype("Int64")
-    return (y.astype("string") + "-" + (y + 1).astype("string")).astype("string")
+    codes, years = pd.factorize(y)  # a few years: their labels are written once, then taken
+    labels = pd.Series(years).astype("string") + "-" + (pd.Series(years) + 1).astype("string")
+    return pd.Series(labels.array.take(codes, allow_fill=True), index=start.index, dtype="string")
 
 
 def derive_calendar(df: pd.DataFrame) -> pd.DataFrame:
