@@ -152,9 +152,15 @@ def bench_size(
             results[name] = _fastest(runs)
             results[name].info["walls_s"] = [round(r.wall_s, 3) for r in runs]
     if floors and cleans and all(r.ok for r in (*floors, *cleans)):
-        ratios = [c.wall_s / f.wall_s for f, c in zip(floors, cleans, strict=False)]
+        pairs = list(zip(floors, cleans, strict=False))
+        ratios = [c.wall_s / f.wall_s for f, c in pairs]
         results["clean"].info["pair_ratios"] = [round(r, 3) for r in ratios]
         results["clean"].info["median_pair_ratio"] = round(statistics.median(ratios), 3)
+        # CPU (user + system) ratios: what judges the target on a machine shared with other work
+        cpu_ratios = [c.cpu_s / f.cpu_s for f, c in pairs if f.cpu_s > 0]
+        if cpu_ratios:
+            results["clean"].info["cpu_pair_ratios"] = [round(r, 3) for r in cpu_ratios]
+            results["clean"].info["median_cpu_pair_ratio"] = round(statistics.median(cpu_ratios), 3)
     contracts = processed / "contracts.parquet"
     # the table of this run's `aioa clean`; without a clean step, the one an earlier run left
     earlier_table = "clean" not in steps and contracts.exists()
@@ -477,12 +483,18 @@ def check_targets(results: dict) -> list[tuple[str, str, str]]:
     if 1_000_000 in by_n:
         cl, fl = _step(by_n[1_000_000], "clean"), _step(by_n[1_000_000], "floor")
         if _ok(cl) and _ok(fl):
-            ratios = cl.get("info", {}).get("pair_ratios") or [cl["wall_s"] / fl["wall_s"]]
+            info = cl.get("info", {})
+            walls = info.get("pair_ratios") or [cl["wall_s"] / fl["wall_s"]]
+            cpus = info.get("cpu_pair_ratios")  # when recorded, CPU time judges (shared machine)
+            ratios = cpus or walls
             r = statistics.median(ratios)
             times = f"fastest {cl['wall_s']:.1f} s vs {fl['wall_s']:.1f} s"
             if len(ratios) > 1:  # repeated pairs: the median ratio is the verdict
                 spread = ", ".join(f"{x:.2f}" for x in ratios)
                 times = f"median of {len(ratios)} interleaved floor/clean pairs: {spread}; {times}"
+            if cpus:
+                wall = ", ".join(f"{x:.2f}" for x in walls)
+                times = f"CPU time, {times}; wall ratios {wall}"
             measured = f"{r:.2f}× ({times})"
             limit = TARGETS["clean_1m_floor_ratio"]
             rows.append((f"`aioa clean` on 1 M ≤ {limit:g}× the floor", measured, _verdict(r <= limit)))

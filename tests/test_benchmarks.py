@@ -192,6 +192,13 @@ def test_targets_are_judged_from_the_measures():
         "`aioa clean` on 1 M ≤ 5× the floor"
     ]
     assert verdict == "**missed**" and measured.startswith("5.20× (median of 3 interleaved")
+    # CPU ratios recorded: they judge (a shared machine's wall time measures the neighbours too)
+    results["sizes"][-1]["steps"]["clean"]["info"]["cpu_pair_ratios"] = [4.1, 6.0, 4.9]
+    measured, verdict = {t: (m, v) for t, m, v in run.check_targets(results)}[
+        "`aioa clean` on 1 M ≤ 5× the floor"
+    ]
+    assert verdict == "met" and measured.startswith("4.90× (CPU time, median of 3 interleaved")
+    assert measured.endswith("wall ratios 3.50, 5.40, 5.20)")
 
 
 def test_5m_target_is_judged_on_clean_and_a_failure_is_missed():
@@ -249,6 +256,7 @@ def test_benchmark_smoke_run_at_10k(tmp_path):
     assert statuses["clean"] == "ok", size["steps"]["clean"]["message"]
     clean, floor = size["steps"]["clean"], size["steps"]["floor"]
     assert len(clean["info"]["pair_ratios"]) == 2  # --repeat 2: two interleaved floor/clean pairs
+    assert len(clean["info"]["cpu_pair_ratios"]) == 2
     assert round(clean["wall_s"], 3) == min(clean["info"]["walls_s"])
     assert round(floor["wall_s"], 3) == min(floor["info"]["walls_s"])
     assert statuses["stats"] == "ok"

@@ -51,7 +51,8 @@ def derive_sector(df: pd.DataFrame) -> pd.DataFrame:
 
 def derive_diploma(df: pd.DataFrame) -> pd.DataFrame:
     """Diploma level (3-8) and family from the CFD prefix; CERFA type filled when the source had none."""
-    attrs = on_distinct(diploma_prefix(column_or_na(df, C.diploma_code)), referential.diploma_attributes)
+    # per distinct code (diploma_attributes takes the prefix itself), not per row
+    attrs = on_distinct(column_or_na(df, C.diploma_code), referential.diploma_attributes)
     ctype = column_or_na(df, C.diploma_type_cerfa).fillna(attrs["diploma_type_cerfa"])
     return df.assign(
         **{
@@ -155,7 +156,9 @@ def school_year(start: pd.Series) -> pd.Series:
     ['2023-2024', '2024-2025', <NA>]
     """
     y = (start.dt.year - (start.dt.month < 8).astype(int)).astype("Int64")
-    return (y.astype("string") + "-" + (y + 1).astype("string")).astype("string")
+    codes, years = pd.factorize(y)  # a few years: their labels are written once, then taken
+    labels = pd.Series(years).astype("string") + "-" + (pd.Series(years) + 1).astype("string")
+    return pd.Series(labels.array.take(codes, allow_fill=True), index=start.index, dtype="string")
 
 
 def derive_calendar(df: pd.DataFrame) -> pd.DataFrame:

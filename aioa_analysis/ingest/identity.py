@@ -21,6 +21,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from aioa_analysis.core import config
@@ -105,21 +106,38 @@ def _latest_per_key(ident: pd.DataFrame) -> pd.DataFrame:
     """One row per ``apprentice_key`` (sorted), each column its last non-missing value in the order
     ``(_order_date, _file, _row)`` (missing first, ties in frame order)."""
     columns = [c for c in IDENTITY_DTYPES if c in ident.columns and c != C.apprentice_key]
-    keys, people = pd.factorize(ident[C.apprentice_key], sort=True)
+    codes, uniques = pd.factorize(ident[C.apprentice_key])
+    # people sorted by key: Arrow sorts the distinct keys, without the second pass over every row's
+    # 64 characters that pandas' factorize(sort=True) makes (1 M rows: 1.1 -> 0.6 s)
+    by_key = pc.sort_indices(pa.array(uniques)).to_numpy()
+    rank = np.empty(len(by_key), dtype=np.int64)
+    rank[by_key] = np.arange(len(by_key))
+    keys, people = np.where(codes >= 0, rank[np.maximum(codes, 0)], -1), uniques.take(by_key)
+    # a person with one row takes every value from it (a missing one stays missing): the rows are
+    # only ordered for the people who have several (1 M rows: 0.9 M people, ~5 % of them)
+    sizes = np.bincount(keys[keys >= 0], minlength=len(people))
+    several = (keys >= 0) & (sizes[np.maximum(keys, 0)] > 1)
+    only = np.full(len(people), -1, dtype=np.int64)
+    single_rows = np.flatnonzero((keys >= 0) & ~several)
+    only[keys[single_rows]] = single_rows
     # sort integer codes, then one take per column: sorting the frame then grouping it gathered
     # every column twice (0.9 M people, loaded host: 7.5 -> 4.8 s)
-    order = np.lexsort(
-        (
-            ident["_row"].to_numpy(dtype="float64", na_value=-np.inf),
-            pd.factorize(ident["_file"], sort=True)[0],
-            ident[_ORDER].to_numpy(dtype="datetime64[ns]").view(np.int64),  # NaT first
-            keys,
+    sub = np.flatnonzero(several)
+    order = sub[
+        np.lexsort(
+            (
+                ident["_row"].to_numpy(dtype="float64", na_value=-np.inf)[sub],
+                pd.factorize(ident["_file"], sort=True)[0][sub],
+                ident[_ORDER].to_numpy(dtype="datetime64[ns]").view(np.int64)[sub],  # NaT first
+                keys[sub],
+            )
         )
-    )
-    latest_first = order[::-1][keys[order[::-1]] >= 0]
+    ]
+    latest_first = order[::-1]
 
     def latest(name: str) -> np.ndarray:
-        return first_per_group(latest_first, keys, len(people), ident[name].notna().to_numpy())
+        found = first_per_group(latest_first, keys, len(people), ident[name].notna().to_numpy())
+        return np.where(only >= 0, only, found)
 
     return pd.DataFrame(
         {
