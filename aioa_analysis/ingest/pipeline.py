@@ -378,12 +378,7 @@ def run_clean(
     rejected = _rejected_table(res.rejected, raw[_FILE], res.rows, exam_rows, exams_raw, results, paths)
     quality: dict[str, Any] = {
         "package_version": __version__,
-        "as_of": f"{as_of_ts:%Y-%m-%d}",
-        "as_of_source": as_of_how,
-        "as_of_detail": as_of_detail,
-        "extraction_dates": {name: f"{ts:%Y-%m-%d}" for name, ts in dates.items()},
-        # contracts whose every file was extracted before as_of: censored at that date (observed_until)
-        "observed_until_before_as_of": ending_early(contracts, as_of_ts),
+        **_observation(as_of_ts, as_of_how, as_of_detail, dates, contracts),
         "sample_used": sample_used,
         "key_fingerprint": key_fingerprint(key),
         "files": files,
@@ -418,6 +413,20 @@ def run_clean(
         outputs=[out / n for n in written],
         identity_path=commit_identities(staged),
     )
+
+
+def _observation(
+    as_of: pd.Timestamp, how: str, detail: str | None, dates: dict[str, pd.Timestamp], contracts: pd.DataFrame
+) -> dict[str, Any]:
+    """quality.json's observation keys: ``as_of``, how it was chosen, each file's extraction date, and
+    the contracts whose every file was extracted before ``as_of`` (censored there: ``observed_until``)."""
+    return {
+        "as_of": f"{as_of:%Y-%m-%d}",
+        "as_of_source": how,
+        "as_of_detail": detail,
+        "extraction_dates": {name: f"{ts:%Y-%m-%d}" for name, ts in dates.items()},
+        "observed_until_before_as_of": ending_early(contracts, as_of),
+    }
 
 
 def _read_inputs(paths: list[Path], source: str | None) -> list[readers.ReadResult]:
