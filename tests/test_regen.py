@@ -111,7 +111,8 @@ def test_index_card_prints_the_key_figures_and_both_dates():
     assert "28,4 %" in text and "24,1" in text and "32,9" in text
     assert "1 234" in text and "284 sur 1 000" in text and "2 alertes sur 5 constats" in text
     assert "30/11/2025" in text and "01/12/2025" in text
-    assert "graphiques" not in text  # the old « 13 graphiques » detail only without figures
+    body = text[text.index("<body>") :]  # the stylesheet's comments may say « graphiques »
+    assert "13 graphiques" not in body  # the old « 13 graphiques » detail only without figures
     # one column on a phone: cards at least 20rem wide, never wider than the screen
     assert "minmax(min(100%, 20rem), 1fr)" in page and 'name="viewport"' in page
 
@@ -145,11 +146,12 @@ class _Anchors(HTMLParser):
 
 
 def test_bundle_keeps_every_anchor_unique_and_every_link_inside_its_report():
-    fragment = (
-        '<nav><a href="#synthese">Synthèse</a></nav><h2 id="synthese">Synthèse</h2>'
-        '<div id="fig-a-plot" class="plotly-graph-div"></div><script type="text/javascript">'
-        'if (document.getElementById("fig-a-plot")) {Plotly.newPlot( "fig-a-plot", [], {})};</script>'
-    )
+    import plotly.graph_objects as go
+
+    from aioa_analysis.reporting.display import figure_html
+
+    chart = figure_html(go.Figure(go.Bar(x=[1], y=[2])), fig_id="fig-a", caption="A")
+    fragment = '<nav><a href="#synthese">Synthèse</a></nav><h2 id="synthese">Synthèse</h2>' + chart
     page = bundle_html(
         [("rapport-departement", "Département", [fragment]), ("rapport-cfa-X", "CFA X", [fragment])],
         title="T",
@@ -157,9 +159,10 @@ def test_bundle_keeps_every_anchor_unique_and_every_link_inside_its_report():
     )
     parser = _Anchors()
     parser.feed(page)
-    assert len(parser.ids) == len(set(parser.ids)) == 6  # two reports, their two ids, their sections
+    # two reports, each: its section, its heading, its figure and plot; plotly.js once
+    assert len(parser.ids) == len(set(parser.ids)) == 9 and parser.ids.count("aioa-plotly") == 1
     assert set(parser.links) <= set(parser.ids)
-    assert 'href="#rapport-cfa-X-synthese"' in page and 'newPlot( "rapport-cfa-X-fig-a-plot"' in page
+    assert 'href="#rapport-cfa-X-synthese"' in page and 'newPlot("rapport-cfa-X-fig-a-plot"' in page
     assert page.count("<nav") == 3  # the table of contents, then each report's own
 
 

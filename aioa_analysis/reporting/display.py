@@ -313,18 +313,21 @@ NO_SCRIPT: Final = "<noscript><style>figure.chart .plotly-graph-div { display: n
 """Without JavaScript, each chart says so (its table follows it)."""
 
 
+def page_scripts() -> str:
+    """The end of a page with figures: plotly.js once (compressed) and the loader that draws them."""
+    return (
+        f'<script type="{PACKED_TYPE}" id="aioa-plotly">{embedded_plotly_js()}</script>\n'
+        f"<script>\n{loader_js()}</script>\n"
+    )
+
+
 def page_html(fragments: list[str], *, title: str) -> str:
     """One self-contained HTML page: stylesheet inline, plotly.js inline exactly once (compressed,
     :func:`embedded_plotly_js`) and the loader drawing the figures, then the fragments; each table
     gets its « Télécharger (CSV) » link (:func:`add_csv_links`)."""
     has_figures = count_figures(fragments) > 0
     body = add_link_targets(add_csv_links(typeset("\n".join(fragments))))
-    scripts = (
-        f'<script type="{PACKED_TYPE}" id="aioa-plotly">{embedded_plotly_js()}</script>\n'
-        f"<script>\n{loader_js()}</script>\n"
-        if has_figures
-        else ""
-    )
+    scripts = page_scripts() if has_figures else ""
     page = (
         "<!DOCTYPE html>\n"
         '<html lang="fr">\n<head>\n<meta charset="utf-8">\n'

@@ -81,14 +81,14 @@ def report_card(file_name: str, label: str, figures: Mapping[str, Any] | None, d
     return f'<li class="report-card">{link}{_figures_list(figures)}{dates}</li>'
 
 
-def _page(title: str, head: str, body: str) -> str:
+def _page(title: str, head: str, body: str, tail: str = "") -> str:
     from aioa_analysis.reporting.display import stylesheet
 
     return (
         '<!DOCTYPE html>\n<html lang="fr">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{html.escape(title)}</title>\n<style>\n{stylesheet()}\n{INDEX_CSS}</style>\n{head}"
-        f"</head>\n<body>\n<main>\n{body}</main>\n</body>\n</html>\n"
+        f"</head>\n<body>\n<main>\n{body}</main>\n{tail}</body>\n</html>\n"
     )
 
 
@@ -142,24 +142,32 @@ def bundle_html(
     reports: Sequence[tuple[str, str, list[str]]], *, title: str, subtitle: str, sample: bool = False
 ) -> str:
     """Every report in one self-contained page: ``(name, label, fragments)`` per report."""
-    from aioa_analysis.reporting.display import check_offline, count_figures, plotly_js, typeset
+    from aioa_analysis.reporting.display import (
+        NO_SCRIPT,
+        add_csv_links,
+        add_link_targets,
+        check_offline,
+        count_figures,
+        page_scripts,
+        typeset,
+    )
 
     toc = "".join(
         f'<li><a href="#{html.escape(name)}">{html.escape(label)}</a></li>' for name, label, _f in reports
     )
     sections = "".join(
         f'<section class="bundle-report" id="{html.escape(name)}">\n'
-        + typeset(prefix_ids("\n".join(fragments), name))
+        + prefix_ids(add_link_targets(add_csv_links(typeset("\n".join(fragments)))), name)
         + "\n</section>\n<hr>\n"
         for name, _label, fragments in reports
     )
     has_figures = any(count_figures(f) for _n, _l, f in reports)
-    head = f'<script type="text/javascript">{plotly_js()}</script>\n' if has_figures else ""
+    head = NO_SCRIPT if has_figures else ""
     top = typeset(
         f"{SAMPLE_BANNER if sample else ''}<h1>{html.escape(title)}</h1>\n"
         f'<p class="subtitle">{html.escape(subtitle)}</p>\n'
         f'<nav aria-label="Rapports"><h2>Rapports</h2><ol class="toc-bundle">{toc}</ol></nav>\n'
     )
-    page = _page(title, head, top + sections)
+    page = _page(title, head, top + sections, page_scripts() if has_figures else "")
     check_offline(page)
     return page
