@@ -126,3 +126,23 @@ def test_the_cfa_is_highlighted_in_the_funnel_plot_and_its_forecast_is_shown(pag
         assert published or "n'est pas publié (secret statistique)" in text_of(funnel)
         _, months = table_rows(page, "tab-prevision")
         assert len(months) == 12, uai
+
+
+def test_the_departement_report_says_how_many_ruptures_to_expect_in_each_cfa(pages):
+    """The département's mediation table by CFA: one row per CFA, and each CFA's 12-month total is the
+    sum of the months its own report shows (one model, detailed by CFA)."""
+    _, rows = table_rows(pages[""], "tab-prevision-cfa")
+    assert len(rows) >= 5
+
+    def num(text: str) -> float:
+        return float(re.sub(r"[\s\u202f\xa0]", "", text).replace(",", "."))
+
+    totals = {r[0]: num(r[1]) for r in rows}
+    for uai, page in pages.items():
+        if not uai:
+            continue
+        head, months = table_rows(page, "tab-prevision")
+        col = head.index("Ruptures attendues")
+        (name,) = [n for n in totals if n.endswith(f"({uai})")]
+        month_sum = sum(num(m[col]) for m in months)
+        assert totals[name] == pytest.approx(month_sum, abs=0.1 * len(months) + 0.1), uai

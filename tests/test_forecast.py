@@ -259,3 +259,25 @@ def test_command_rejects_a_bad_group(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["forecast", "--data", str(path), "--as-of", "2024-08-31", "--by", "sector"])
     assert exc.value.code == 2
+
+
+def test_group_totals_interval_matches_simulated_yearly_totals():
+    """The year's interval of a group (moment-matched negative binomial) against 40 000 simulated
+    years of independent negative-binomial months with the same means and dispersion."""
+    mu = np.array([3.0, 5.0, 9.0, 12.0, 8.0, 4.0, 2.0, 2.5, 6.0, 10.0, 11.0, 7.0])
+    alpha = 0.08
+    table = pd.DataFrame({"month": [f"2026-{m:02d}" for m in range(1, 13)], "cfa": "A", "expected": mu})
+    table.attrs["alpha"] = alpha
+    got = fc.group_totals(table, "cfa").iloc[0]
+    rng = np.random.default_rng(7)
+    n = 1.0 / alpha
+    years = rng.negative_binomial(n, n / (n + mu), size=(40_000, 12)).sum(axis=1)
+    assert got["expected"] == pytest.approx(mu.sum())
+    assert got["peak_month"] == "2026-04"
+    assert abs(got["pi_low"] - np.quantile(years, 0.05)) <= 2
+    assert abs(got["pi_high"] - np.quantile(years, 0.95)) <= 2
+    coverage = np.mean((years >= got["pi_low"]) & (years <= got["pi_high"]))
+    assert 0.88 <= coverage <= 0.95
+    # adding the monthly bounds would be far wider than the year's real spread
+    lo, hi = fc.prediction_interval(mu, alpha)
+    assert hi.sum() - lo.sum() > 1.5 * (got["pi_high"] - got["pi_low"])

@@ -62,6 +62,7 @@ __all__ = [
     "expected_ruptures",
     "fit_hazard",
     "forecast_ruptures",
+    "group_totals",
     "known_at",
     "observed_ruptures",
     "prediction_interval",
@@ -605,3 +606,43 @@ def backtest_summary(table: pd.DataFrame) -> dict[str, object]:
         "observed_total": observed,
         "relative_gap": round(observed / expected - 1, 4) if expected else float("nan"),
     }
+
+
+def group_totals(forecast: pd.DataFrame, by: str, *, level: float = LEVEL) -> pd.DataFrame:
+    """Per group of a :func:`forecast_ruptures` table (``by``: its group column), the expected
+    ruptures over all its months, their ``level`` interval and the month expected to have the most.
+
+    The months are independent negative-binomial counts (mean ``mu``, variance ``mu + alpha mu**2``,
+    ``alpha`` from ``forecast.attrs``): their sum has mean ``sum(mu)`` and variance
+    ``sum(mu + alpha mu**2)``, the interval is that of the negative binomial with the same mean and
+    variance (``alpha_total = alpha * sum(mu**2) / sum(mu)**2``). Adding the monthly bounds instead
+    would overstate the spread.
+
+    >>> f = pd.DataFrame({"month": ["2026-01", "2026-02"] * 2, "cfa": ["A", "A", "B", "B"],
+    ...                   "expected": [60.0, 40.0, 1.0, 3.0]})
+    >>> f.attrs["alpha"] = 0.0
+    >>> group_totals(f, "cfa")[["cfa", "expected", "pi_low", "pi_high", "peak_month"]]
+      cfa  expected  pi_low  pi_high peak_month
+    0   A     100.0      84      117    2026-01
+    1   B       4.0       1        8    2026-02
+    """
+    alpha = float(forecast.attrs.get("alpha", 0.0) or 0.0)
+    frame = forecast.assign(_sq=forecast["expected"].astype(float) ** 2)
+    grouped = frame.groupby(by, sort=False)
+    mu = grouped["expected"].sum().astype(float)
+    sq = grouped["_sq"].sum()
+    peak = frame.loc[grouped["expected"].idxmax(), [by, "month"]].set_index(by)["month"]
+    low, high = [], []
+    for m, q in zip(mu.to_numpy(), sq.to_numpy(), strict=True):
+        lo, hi = prediction_interval(np.array([m]), alpha * q / m**2 if m > 0 else 0.0, level=level)
+        low.append(int(lo[0]))
+        high.append(int(hi[0]))
+    return pd.DataFrame(
+        {
+            by: mu.index,
+            "expected": mu.to_numpy(),
+            "pi_low": low,
+            "pi_high": high,
+            "peak_month": peak.reindex(mu.index).to_numpy(),
+        }
+    )

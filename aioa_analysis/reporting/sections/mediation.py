@@ -16,6 +16,7 @@ from aioa_analysis.reporting.display import show_figure, show_html
 from aioa_analysis.reporting.sections.context import ReportContext
 from aioa_analysis.reporting.sections.layout import paragraph, show_table
 from aioa_analysis.reporting.sections.results import column_of
+from aioa_analysis.stats import forecast
 from aioa_analysis.stats.forecast import backtest_summary
 
 
@@ -115,6 +116,7 @@ def show_mediation(ctx: ReportContext) -> None:
         "de charge : elle ne désigne aucun contrat ni aucun jeune.",
     )
     _show_territories(ctx)
+    _show_cfa_totals(ctx)
     _show_backtest(ctx)
 
 
@@ -189,6 +191,36 @@ def _show_territories(ctx: ReportContext) -> None:
             note="Territoire des Missions Locales selon le code postal de résidence de l'apprenti. Les "
             "intervalles ne s'additionnent pas : chaque territoire est prévu séparément.",
         )
+    )
+
+
+def _show_cfa_totals(ctx: ReportContext) -> None:
+    """The département report: each CFA's expected ruptures over the 12 months, its interval and the
+    month expected to have the most (the CFA reports show the months)."""
+    fc = ctx.results.forecast_cfa
+    if fc.empty or "cfa" not in fc:
+        return
+    totals = forecast.group_totals(fc, "cfa").sort_values("expected", ascending=False, kind="stable")
+    labels = ctx.results.cfa_labels
+    show_table(
+        ctx,
+        totals.assign(
+            label=totals["cfa"].astype(str).map(labels).fillna(totals["cfa"].astype(str)),
+            pi=[interval_text(a, b) for a, b in zip(totals["pi_low"], totals["pi_high"], strict=True)],
+            peak=[month_label(m) for m in totals["peak_month"]],
+        ),
+        [
+            ("label", "CFA", "text"),
+            ("expected", "Ruptures attendues sur 12 mois", "ratio"),
+            ("pi", "Intervalle à 90 %", "text"),
+            ("peak", "Mois le plus chargé", "text"),
+        ],
+        suppress=[],
+        table_id="tab-prevision-cfa",
+        caption="Ruptures attendues sur les 12 prochains mois, par CFA",
+        note="Un seul modèle pour tous les CFA ; les intervalles ne s'additionnent pas (chaque CFA est prévu "
+        "séparément). Le détail mois par mois est dans le rapport de chaque CFA. Prévision de charge : "
+        "elle ne désigne aucun contrat ni aucun jeune.",
     )
 
 

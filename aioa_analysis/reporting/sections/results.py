@@ -439,13 +439,18 @@ def _departement_beside(
     memo: dict[str, Any],
 ) -> dict[str, pd.DataFrame]:
     """The département's tables a CFA report shows beside its own (``dept_*``), and the CFA's
-    forecast (``forecast_cfa``); in a département report the ``dept_*`` tables are the scope's own.
+    forecast (``forecast_cfa``); in a département report the ``dept_*`` tables are the scope's own and
+    ``forecast_cfa`` holds every CFA's forecast.
     The département's side is computed once per family (``memo``), every CFA report reads a copy."""
-    if not cfa:
+    if "forecast_by_cfa" not in memo:
+        memo["forecast_by_cfa"] = forecast_by_cfa(departement, as_of=as_of)
+    by_cfa: pd.DataFrame = memo["forecast_by_cfa"]
+    if not cfa:  # the département report: every CFA's forecast (the mediation section sums it up)
         return {
             "dept_by_sector": groups["sector"],
             "dept_by_level": groups["level"],
             "dept_by_family": groups["family"],
+            "forecast_cfa": by_cfa.copy(),
         }
     if "beside" not in memo:
         dept = _group_rates(departement, as_of=as_of, horizon=horizon, min_n=min_n)
@@ -461,8 +466,6 @@ def _departement_beside(
             ),
             "dept_phases": rates.rupture_phases(departement, as_of=as_of, min_n=min_n),
         }
-        memo["forecast_by_cfa"] = forecast_by_cfa(departement, as_of=as_of)
-    by_cfa: pd.DataFrame = memo["forecast_by_cfa"]
     mine = by_cfa.loc[by_cfa["cfa"].astype(str) == cfa].reset_index(drop=True) if len(by_cfa) else by_cfa
     return {**{k: t.copy() for k, t in memo["beside"].items()}, "forecast_cfa": mine.copy()}
 
