@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from importlib import resources
 
 import nbformat
@@ -173,3 +174,14 @@ def test_the_departement_report_is_well_under_the_limit(built):
     page = built["result"].html_path.read_text(encoding="utf-8")
     tables = page.count('<figure class="table"')
     assert tables > 10 and page.count(">Télécharger (CSV)</a>") == tables
+
+
+def test_no_chart_label_is_cut(built):
+    """CFA names and categories are wrapped, never cut with « … »: no figure of the département
+    report (trace names, categories, annotations) holds an ellipsis."""
+    html = built["result"].html_path.read_text(encoding="utf-8")
+    plots = re.findall(rf'<script type="{display.PLOT_SCRIPT_TYPE}">(.*?)</script>', html, flags=re.S)
+    assert len(plots) >= 10
+    cut = [p[max(0, p.index("…") - 40) : p.index("…") + 5] for p in plots if "…" in p]
+    assert not cut, cut[:3]
+    assert "<br>" in "".join(plots)  # long names are wrapped somewhere (CFA names in the funnel, legends)

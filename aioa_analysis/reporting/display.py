@@ -128,6 +128,9 @@ def _tidy(value: Any, digits: int) -> Any:
 LABEL_WIDTH: Final = 24
 """Category labels longer than this (characters) are wrapped on several lines (``<br>``)."""
 
+LEGEND_WIDTH: Final = 28
+"""Legend entries (CFA names) longer than this are wrapped."""
+
 TITLE_WIDTH: Final = 32
 """Axis titles longer than this (characters) are wrapped (they were cut on a phone)."""
 
@@ -147,11 +150,14 @@ def wrap_label(value: Any, width: int = LABEL_WIDTH) -> Any:
 
 def _wrap_categories(spec: dict[str, Any]) -> dict[str, Any]:
     """Long category labels wrapped the same way everywhere they name a category: the traces' ``x``
-    and ``y``, the axes' ``categoryarray`` and the annotations' positions; long axis titles wrapped."""
+    and ``y``, the axes' ``categoryarray`` and the annotations' positions; long axis titles and legend
+    entries wrapped."""
     for trace in spec.get("data", []):
         for key in ("x", "y"):
             if isinstance(trace.get(key), list):
                 trace[key] = [wrap_label(v) for v in trace[key]]
+        if isinstance(trace.get("name"), str):  # a legend entry: wrapped, never cut
+            trace["name"] = wrap_label(trace["name"], LEGEND_WIDTH)
     lay = spec.get("layout", {})
     for key, axis in lay.items():
         if not (key.startswith(("xaxis", "yaxis")) and isinstance(axis, dict)):

@@ -3,6 +3,7 @@ the forest plot of the CFAs compared at equal case-mix (non comparable CFAs show
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from typing import Final
 
@@ -231,7 +232,7 @@ def _add_point_labels(
             ay=ly,
             axref="x",
             ayref="y",
-            text=text,
+            text="<br>".join(textwrap.wrap(text, 24, break_long_words=False)),  # wrapped, never cut
             xanchor=anchor,
             showarrow=True,
             arrowhead=0,

@@ -103,16 +103,16 @@ def source_label(profile: object) -> str:
     return SOURCE_LABELS.get(str(profile), str(profile).replace("_", " "))
 
 
-def short_label(label: str, width: int = 30) -> str:
-    """A CFA's short name for a chart label: its name without the UAI, cut at ``width`` characters.
+def short_label(label: str) -> str:
+    """A CFA's short name for a chart label: its name without the UAI, never cut (a long name is
+    wrapped on several lines by the chart: :func:`aioa_analysis.reporting.display.wrap_label`).
 
     >>> short_label("CFA interprofessionnel CMA 41 (0410590U)"), short_label("0419999Z")
     ('CFA interprofessionnel CMA 41', '0419999Z')
     >>> short_label("CENTRE DE FORMATION-CFSA CAMPUS CENTRE (0411088K)")
-    'CENTRE DE FORMATION-CFSA CAMP…'
+    'CENTRE DE FORMATION-CFSA CAMPUS CENTRE'
     """
-    name = re.sub(r"\s*\([0-9]{7}[A-Z]\)$", "", str(label)).strip() or str(label)
-    return name if len(name) <= width else name[: width - 1].rstrip() + "…"
+    return re.sub(r"\s*\([0-9]{7}[A-Z]\)$", "", str(label)).strip() or str(label)
 
 
 def is_unknown(value: object) -> bool:
