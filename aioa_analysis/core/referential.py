@@ -14,6 +14,7 @@ import functools
 import os
 from importlib import resources
 from pathlib import Path
+from typing import Final
 
 import pandas as pd
 
@@ -201,6 +202,20 @@ def naf_attributes(naf: pd.Series) -> pd.DataFrame:
         },
         index=naf.index,
     )
+
+
+REASON_LABELS: Final = {
+    "commun_accord": "Commun accord",
+    "decision_administrative": "Décision administrative",
+    "exclusion_cfa": "Exclusion du CFA",
+    "initiative_apprenti": "À l'initiative de l'apprenti",
+    "licenciement": "Licenciement",
+    "liquidation_judiciaire": "Liquidation ou fermeture de l'entreprise",
+    "obtention_diplome": "Obtention du diplôme",
+    "periode_essai_45j": "Pendant les 45 premiers jours",
+}
+"""French names of the rupture reason categories (the categories of ``rupture_reasons.csv``), for
+every reader: the reports' reason tables, the follow-up lists and the fiches."""
 
 
 def territories() -> pd.DataFrame:

@@ -77,16 +77,8 @@ ADVISER = ("contact_date", "outcome", "situation_3m", "situation_6m", "comment")
 """Adviser fields (headers in the shipped ``followup_columns.csv``), in sheet order."""
 KEY_FIELD = "key"
 
-RUPTURE_REASONS: Final = {
-    "commun_accord": "Commun accord",
-    "decision_administrative": "Décision administrative",
-    "exclusion_cfa": "Exclusion du CFA",
-    "initiative_apprenti": "À l'initiative de l'apprenti",
-    "licenciement": "Licenciement",
-    "liquidation_judiciaire": "Liquidation ou fermeture de l'entreprise",
-    "obtention_diplome": "Obtention du diplôme",
-    "periode_essai_45j": "Pendant les 45 premiers jours",
-}
+RUPTURE_REASONS: Final = referential.REASON_LABELS
+"""French names of the rupture reasons (shared with the reports)."""
 
 
 def adviser_headers() -> dict[str, str]:

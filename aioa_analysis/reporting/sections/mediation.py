@@ -91,27 +91,12 @@ def show_mediation(ctx: ReportContext) -> None:
     if res.forecast.empty:
         show_html(paragraph("Ruptures attendues : non présentées (pas assez d'historique).", "unavailable"))
         return
-    fc = with_risk(res.forecast, res.hazard)
-    fig = figures.forecast_bars(fc)
-    show_figure(
-        fig,
-        fig_id="fig-prevision",
-        caption="Ruptures attendues par mois (intervalle à 90 %) et risque mensuel du même mois de l'année",
-    )
-    show_table(
+    _show_months(
         ctx,
-        fc.assign(pi=[interval_text(a, b) for a, b in zip(fc["pi_low"], fc["pi_high"], strict=True)]),
-        [
-            ("month_label", "Mois", "text"),
-            ("risk100", "Risque (pour 100 contrats-mois)", "ratio"),
-            ("expected", "Ruptures attendues", "ratio"),
-            ("pi", "Intervalle à 90 %", "text"),
-            ("from_running", "dont contrats en cours", "ratio"),
-            ("from_new_starts", "dont contrats à venir", "ratio"),
-        ],
-        suppress=[],
-        table_id="tab-prevision",
-        caption="Ruptures attendues par mois : le risque et la charge de travail",
+        with_risk(res.forecast, res.hazard),
+        chart="Ruptures attendues par mois (intervalle à 90 %) et risque mensuel du même mois de l'année",
+        table="Ruptures attendues par mois : le risque et la charge de travail",
+        risk="Risque (pour 100 contrats-mois)",
         note="Risque : taux brut du même mois de l'année sur l'historique (« – » : non publié). Prévision "
         "de charge : elle ne désigne aucun contrat ni aucun jeune.",
     )
@@ -140,18 +125,29 @@ def _show_cfa_forecast(ctx: ReportContext) -> None:
             "faibles et leurs intervalles larges : ils disent quels mois préparer, pas combien de jeunes."
         )
     )
-    fig = figures.forecast_bars(fc)
-    show_figure(
-        fig,
-        fig_id="fig-prevision",
-        caption="Ruptures attendues par mois dans le CFA (intervalle à 90 %) et risque mensuel du même mois",
+    _show_months(
+        ctx,
+        fc,
+        chart="Ruptures attendues par mois dans le CFA (intervalle à 90 %) et risque mensuel du même mois",
+        table="Ruptures attendues par mois dans le CFA",
+        risk="Risque dans le CFA (pour 100 contrats-mois)",
+        note="Risque : taux brut du même mois de l'année dans le CFA, sur l'historique (« – » : non publié). "
+        "Prévision de charge : elle ne désigne aucun contrat ni aucun jeune. La rétro-prévision et le détail "
+        "par territoire sont dans le rapport départemental.",
     )
+
+
+def _show_months(
+    ctx: ReportContext, fc: pd.DataFrame, *, chart: str, table: str, risk: str, note: str
+) -> None:
+    """The expected ruptures month by month (with ``with_risk``'s columns): a chart, then its table."""
+    show_figure(figures.forecast_bars(fc), fig_id="fig-prevision", caption=chart)
     show_table(
         ctx,
         fc.assign(pi=[interval_text(a, b) for a, b in zip(fc["pi_low"], fc["pi_high"], strict=True)]),
         [
             ("month_label", "Mois", "text"),
-            ("risk100", "Risque dans le CFA (pour 100 contrats-mois)", "ratio"),
+            ("risk100", risk, "ratio"),
             ("expected", "Ruptures attendues", "ratio"),
             ("pi", "Intervalle à 90 %", "text"),
             ("from_running", "dont contrats en cours", "ratio"),
@@ -159,10 +155,8 @@ def _show_cfa_forecast(ctx: ReportContext) -> None:
         ],
         suppress=[],
         table_id="tab-prevision",
-        caption="Ruptures attendues par mois dans le CFA",
-        note="Risque : taux brut du même mois de l'année dans le CFA, sur l'historique (« – » : non publié). "
-        "Prévision de charge : elle ne désigne aucun contrat ni aucun jeune. La rétro-prévision et le détail "
-        "par territoire sont dans le rapport départemental.",
+        caption=table,
+        note=note,
     )
 
 

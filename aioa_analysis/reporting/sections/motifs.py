@@ -12,6 +12,7 @@ from weakref import WeakKeyDictionary
 
 import pandas as pd
 
+from aioa_analysis.core import referential
 from aioa_analysis.core.formatting import format_table, fr_number, fr_percent, table_html
 from aioa_analysis.reporting.display import show_html
 from aioa_analysis.reporting.sections import publication
@@ -20,18 +21,8 @@ from aioa_analysis.reporting.sections.layout import CI, HIDDEN, heading, paragra
 from aioa_analysis.stats import breakdowns
 from aioa_analysis.stats import publication as family
 
-REASON_LABELS: Final = {
-    "commun_accord": "Commun accord",
-    "decision_administrative": "Décision administrative",
-    "exclusion_cfa": "Exclusion du CFA",
-    "initiative_apprenti": "À l'initiative de l'apprenti",
-    "licenciement": "Licenciement",
-    "liquidation_judiciaire": "Liquidation ou fermeture de l'entreprise",
-    "obtention_diplome": "Obtention du diplôme",
-    "periode_essai_45j": "Pendant les 45 premiers jours",
-    "inconnu": "Motif inconnu",
-}
-"""French names of the reason categories (``rupture_reasons.csv``)."""
+REASON_LABELS: Final = {**referential.REASON_LABELS, "inconnu": "Motif inconnu"}
+"""French names of the reason categories, with the unknown one (:data:`~aioa_analysis.core.referential.REASON_LABELS`)."""
 
 _PATTERNS: WeakKeyDictionary[ReportContext, dict[str, pd.DataFrame]] = WeakKeyDictionary()
 
