@@ -33,6 +33,20 @@ QUIET = logging.getLogger("aioa_analysis.reporting.kernel.nbclient")
 QUIET.setLevel(logging.ERROR)  # nbclient's chatter (kernel start, transport) stays out of the logs
 
 
+def cell_error(label: str, ename: str, evalue: str, cell: str) -> Exception:
+    """The one-line error of a report whose ``cell`` raised ``ename: evalue`` in the kernel: the
+    library's own parameter and data errors keep their message; anything else names the cell."""
+    evalue = " ".join(str(evalue).split())[:300]
+    if ename.endswith("ParameterError"):
+        return ParameterError(evalue)
+    if ename.endswith(("DataError", "InputFileError", "ConfigError")):
+        return ReportError(f"{label}: {evalue}")
+    return ReportError(
+        f"{label}: {cell} failed with {ename}: {evalue}",
+        hint="rerun with --verbose --log-file FILE; the executed notebook is not kept",
+    )
+
+
 class KernelSession:
     """One kernel kept alive across the reports of a run (a context manager).
 
@@ -114,15 +128,7 @@ class KernelSession:
         from nbclient.exceptions import CellExecutionError
 
         if isinstance(exc, CellExecutionError):
-            ename, evalue = str(exc.ename), " ".join(str(exc.evalue).split())[:300]
-            if ename.endswith("ParameterError"):
-                raise ParameterError(evalue) from None
-            if ename.endswith(("DataError", "InputFileError", "ConfigError")):
-                raise ReportError(f"{label}: {evalue}") from None
-            raise ReportError(
-                f"{label}: a cell failed with {ename}: {evalue}",
-                hint="rerun with --verbose --log-file FILE; the executed notebook is not kept",
-            ) from None
+            raise cell_error(label, str(exc.ename), str(exc.evalue), "a cell") from None
         self.close()  # a dead or stuck kernel is not reused
         raise ReportError(
             f"{label}: notebook execution failed: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}"

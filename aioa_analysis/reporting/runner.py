@@ -30,7 +30,7 @@ from aioa_analysis.core.safe import inside, safe_stem
 from aioa_analysis.core.schema import C
 from aioa_analysis.reporting.display import count_figures, notebook_fragments, page_html
 from aioa_analysis.reporting.index_page import bundle_html, index_html
-from aioa_analysis.reporting.kernel import KernelSession
+from aioa_analysis.reporting.kernel import KernelSession, cell_error
 from aioa_analysis.reporting.key_figures import read_key_figures
 from aioa_analysis.reporting.parameters import (
     PARAMETERS,
@@ -158,15 +158,7 @@ def execute_template(
             extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
         )
     except PapermillExecutionError as exc:
-        ename, evalue = str(exc.ename), _one_line(exc.evalue)
-        if ename.endswith("ParameterError"):
-            raise ParameterError(evalue) from None
-        if ename.endswith(("DataError", "InputFileError", "ConfigError")):
-            raise ReportError(f"{label}: {evalue}") from None
-        raise ReportError(
-            f"{label}: cell {exc.exec_count} failed with {ename}: {evalue}",
-            hint="rerun with --verbose --log-file FILE; the executed notebook is not kept",
-        ) from None
+        raise cell_error(label, str(exc.ename), str(exc.evalue), f"cell {exc.exec_count}") from None
     except AioaError:
         raise
     except Exception as exc:  # kernel death, timeout, nbclient errors
