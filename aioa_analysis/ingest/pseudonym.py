@@ -17,6 +17,7 @@ files; sharing it lets anyone holding names recompute keys, so it is never commi
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import logging
 import os
@@ -25,6 +26,7 @@ import stat
 from pathlib import Path
 from typing import Final
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -191,16 +193,45 @@ def hmac_hex(messages: pd.Series, key: bytes) -> pd.Series:
     [64, <NA>]
     """
     codes, uniques = pd.factorize(messages.astype("string"), use_na_sentinel=True)
-    # the keyed state is set up once and copied for each message: a third faster than the one-shot
-    # hmac.digest, which keys a new state every time (0.9 M people: 1.9 -> 1.3 s)
-    keyed = hmac.new(key, digestmod="sha256")
-    digests = []
-    for m in uniques.to_numpy(dtype=object):
-        h = keyed.copy()
-        h.update(m.encode("utf-8"))
-        digests.append(h.hexdigest())
-    values = pd.array(digests, dtype="string")
+    digests = _hmac_digests(uniques.to_numpy(dtype=object), key)
+    values = pd.arrays.ArrowStringArray(_hex_strings(digests))  # type: ignore[attr-defined]
     return pd.Series(values.take(codes, allow_fill=True), index=messages.index, dtype="string")
+
+
+def _hmac_digests(messages: np.ndarray, key: bytes) -> bytes:
+    """The 32-byte HMAC-SHA256 digests of ``messages`` (str), end to end.
+
+    HMAC as RFC 2104 defines it, from the inner and outer SHA-256 states keyed once and copied for
+    each message: the ``hmac`` module's ``copy`` is Python code around the same two states, and the
+    one-shot ``hmac.digest`` keys a new state every time (0.9 M people: 1.3 -> 0.75 s).
+
+    >>> _hmac_digests(np.array(["m"], dtype=object), b"k") == hmac.digest(b"k", b"m", "sha256")
+    True
+    """
+    block = key if len(key) <= 64 else hashlib.sha256(key).digest()
+    block = block.ljust(64, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in block)).copy
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in block)).copy
+    out = []
+    for m in messages:
+        h = inner()
+        h.update(m.encode("utf-8"))
+        o = outer()
+        o.update(h.digest())
+        out.append(o.digest())
+    return b"".join(out)
+
+
+def _hex_strings(digests: bytes) -> pa.Array:
+    """Lowercase hex text (64 characters) of each 32-byte digest, as one Arrow ``large_string``
+    array built from numpy (no Python string per digest)."""
+    raw = np.frombuffer(digests, dtype=np.uint8)
+    hexits = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+    text = np.empty(2 * raw.size, dtype=np.uint8)
+    text[0::2], text[1::2] = hexits[raw >> 4], hexits[raw & 15]
+    n = raw.size // 32
+    offsets = np.arange(0, 64 * (n + 1), 64, dtype=np.int64)
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(text))
 
 
 def apprentice_keys(df: pd.DataFrame, key: bytes) -> pd.Series:
