@@ -63,7 +63,8 @@ def build_identities(raw: pd.DataFrame) -> pd.DataFrame:
     0             k1  0600000002       b.csv
     1             k2        <NA>       a.csv
     """
-    df = raw.loc[raw[C.apprentice_key].notna()] if C.apprentice_key in raw else raw.iloc[:0]
+    has_key = raw[C.apprentice_key].notna().to_numpy() if C.apprentice_key in raw else np.zeros(len(raw), bool)
+    df = raw if has_key.all() else raw.loc[has_key]  # no copy of every column when all rows are kept
 
     def col(name: str) -> pd.Series:
         return (
@@ -109,7 +110,7 @@ def _latest_per_key(ident: pd.DataFrame) -> pd.DataFrame:
     codes, uniques = pd.factorize(ident[C.apprentice_key])
     # people sorted by key: Arrow sorts the distinct keys, without the second pass over every row's
     # 64 characters that pandas' factorize(sort=True) makes (1 M rows: 1.1 -> 0.6 s)
-    by_key = pc.sort_indices(pa.array(uniques)).to_numpy()
+    by_key = _distinct_order(pa.array(uniques))
     rank = np.empty(len(by_key), dtype=np.int64)
     rank[by_key] = np.arange(len(by_key))
     keys, people = np.where(codes >= 0, rank[np.maximum(codes, 0)], -1), uniques.take(by_key)
@@ -145,6 +146,42 @@ def _latest_per_key(ident: pd.DataFrame) -> pd.DataFrame:
             **{c: ident[c].array.take(latest(c), allow_fill=True) for c in columns},
         }
     )
+
+
+def _distinct_order(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """The positions that sort ``values`` (distinct strings) as ``pc.sort_indices`` does.
+
+    Values of one width of at least 8 bytes (the keyed hashes: 64 hex characters) are ordered by
+    their first 8 bytes read as one big-endian integer, then Arrow orders the few that share them
+    by their whole text (0.9 M keys: 0.5 -> 0.15 s).
+
+    >>> _distinct_order(pa.array(["bbbbbbbb2", "aaaaaaaa9", "bbbbbbbb1", "aaaaaaab0"])).tolist()
+    [1, 3, 2, 0]
+    >>> _distinct_order(pa.array(["b", "a", None])).tolist()
+    [1, 0, 2]
+    """
+    arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    arr = arr.cast(pa.large_string()) if arr.type != pa.large_string() else arr
+    n = len(arr)
+    if n < 2 or arr.null_count:
+        return pc.sort_indices(arr).to_numpy()
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64, count=n + 1, offset=8 * arr.offset)
+    width = int(offsets[1] - offsets[0])
+    if width < 8 or not bool((np.diff(offsets) == width).all()):
+        return pc.sort_indices(arr).to_numpy()
+    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8, count=n * width, offset=int(offsets[0]))
+    head = np.ascontiguousarray(data.reshape(n, width)[:, :8]).view(">u8").ravel().astype(np.uint64)
+    order = np.argsort(head, kind="stable")
+    tie = head[order[1:]] == head[order[:-1]]
+    if tie.any():  # runs of one head: ordered by (head, text), put back in the runs' places
+        in_run = np.zeros(n, dtype=bool)
+        in_run[1:] |= tie
+        in_run[:-1] |= tie
+        at = np.flatnonzero(in_run)
+        members = order[at]
+        runs = pa.table({"head": head[members], "text": arr.take(pa.array(members))})
+        order[at] = members[pc.sort_indices(runs, sort_keys=[("head", "ascending"), ("text", "ascending")])]
+    return order
 
 
 def coerce_identities(df: pd.DataFrame) -> pd.DataFrame:
