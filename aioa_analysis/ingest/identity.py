@@ -63,7 +63,9 @@ def build_identities(raw: pd.DataFrame) -> pd.DataFrame:
     0             k1  0600000002       b.csv
     1             k2        <NA>       a.csv
     """
-    has_key = raw[C.apprentice_key].notna().to_numpy() if C.apprentice_key in raw else np.zeros(len(raw), bool)
+    has_key = (
+        raw[C.apprentice_key].notna().to_numpy() if C.apprentice_key in raw else np.zeros(len(raw), bool)
+    )
     df = raw if has_key.all() else raw.loc[has_key]  # no copy of every column when all rows are kept
 
     def col(name: str) -> pd.Series:

@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
@@ -215,6 +217,24 @@ def merge_contracts(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     ``<key[:16]>-<YYYYMMDD>``, else ``file:row``). Exact duplicates only count in ``sources``.
     Personal columns other than the birth date (needed for the age) are not carried over.
     """
+    plan = plan_merge(df)
+    return merged_frame(df, plan), df.assign(**{PRIMARY: plan.primary})
+
+
+@dataclass(frozen=True)
+class MergePlan:
+    """Where the merged contracts take their values (see :func:`merge_contracts`), contracts in
+    output order: ``take[column]`` the row of the frame for each (-1: missing), ``groups`` their
+    ``_group``, ``ids`` their ``contract_id``; ``primary`` marks the rows that represent one."""
+
+    take: dict[str, np.ndarray]
+    groups: np.ndarray
+    ids: pd.api.extensions.ExtensionArray
+    primary: np.ndarray
+
+
+def plan_merge(df: pd.DataFrame) -> MergePlan:
+    """The :class:`MergePlan` of ``df`` (grouped rows): which row each merged value comes from."""
     values = [
         c
         for c in df.columns
@@ -257,20 +277,31 @@ def merge_contracts(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     # by contract_id (a stable sort, missing last): Arrow's sort of the strings, without the
     # factorisation that pandas' sort goes through (1 M contracts: 0.7 -> 0.4 s)
     rank = pc.sort_indices(pa.array(ids.array)).to_numpy()  # nulls at the end
-    in_order = groups[rank]
-    amendments = df.loc[is_live & df[IS_AMENDMENT].to_numpy(dtype=bool)]
-    contracts = pd.DataFrame(
-        {
-            GROUP: pd.array(in_order, dtype="Int64"),
-            **{c: df[c].array.take(source[c][rank], allow_fill=True) for c in values if c != C.contract_id},
-            C.contract_id: ids.array.take(rank),
-            C.amendment_count: _amendment_counts(amendments).reindex(in_order, fill_value=0).array,
-            C.sources: _sources(df, in_order).array,
-        }
-    )
     is_primary = np.zeros(len(df), dtype=bool)
     is_primary[primary] = True
-    return contracts, df.assign(**{PRIMARY: is_primary})
+    return MergePlan({c: source[c][rank] for c in values}, groups[rank], ids.array.take(rank), is_primary)
+
+
+def merged_frame(
+    df: pd.DataFrame, plan: MergePlan, keep: np.ndarray | None = None, columns: Collection[str] | None = None
+) -> pd.DataFrame:
+    """The merged contracts of ``plan`` (those where ``keep``, indexed by their position, when given):
+    ``_group``, the value columns, ``contract_id``, ``amendment_count`` and ``sources``; ``columns``:
+    only those value columns, with ``_group`` and ``contract_id`` (a few columns to check first)."""
+    at = np.arange(len(plan.groups)) if keep is None else np.flatnonzero(keep)
+    groups = plan.groups[at]
+    names = [c for c in plan.take if c != C.contract_id and (columns is None or c in columns)]
+    out = {
+        GROUP: pd.array(groups, dtype="Int64"),
+        **{c: df[c].array.take(plan.take[c][at], allow_fill=True) for c in names},
+        C.contract_id: plan.ids.take(at),
+    }
+    if columns is None:
+        is_live = df[GROUP].notna().to_numpy() & df[DUP_OF].isna().to_numpy()
+        amendments = df.loc[is_live & df[IS_AMENDMENT].to_numpy(dtype=bool)]
+        out[C.amendment_count] = _amendment_counts(amendments).reindex(groups, fill_value=0).array
+        out[C.sources] = _sources(df, groups).array
+    return pd.DataFrame(out, index=None if keep is None else at)
 
 
 def _contract_ids(merged: pd.DataFrame) -> pd.Series:
