@@ -193,19 +193,19 @@ def hmac_hex(messages: pd.Series, key: bytes) -> pd.Series:
     [64, <NA>]
     """
     codes, uniques = pd.factorize(messages.astype("string"), use_na_sentinel=True)
-    digests = _hmac_digests(uniques.to_numpy(dtype=object), key)
-    values = pd.arrays.ArrowStringArray(_hex_strings(digests))  # type: ignore[attr-defined]
+    digests = pa.array(_hmac_hex_list(uniques.to_numpy(dtype=object), key), pa.large_string())
+    values = pd.arrays.ArrowStringArray(digests)  # type: ignore[attr-defined]
     return pd.Series(values.take(codes, allow_fill=True), index=messages.index, dtype="string")
 
 
-def _hmac_digests(messages: np.ndarray, key: bytes) -> bytes:
-    """The 32-byte HMAC-SHA256 digests of ``messages`` (str), end to end.
+def _hmac_hex_list(messages: np.ndarray, key: bytes) -> list[str]:
+    """The HMAC-SHA256 of each message (str) as 64 lowercase hex characters.
 
     HMAC as RFC 2104 defines it, from the inner and outer SHA-256 states keyed once and copied for
     each message: the ``hmac`` module's ``copy`` is Python code around the same two states, and the
-    one-shot ``hmac.digest`` keys a new state every time (0.9 M people: 1.3 -> 0.75 s).
+    one-shot ``hmac.digest`` keys a new state every time (0.9 M people: 1.1 -> 0.7 s).
 
-    >>> _hmac_digests(np.array(["m"], dtype=object), b"k") == hmac.digest(b"k", b"m", "sha256")
+    >>> _hmac_hex_list(np.array(["m"], dtype=object), b"k") == [hmac.new(b"k", b"m", "sha256").hexdigest()]
     True
     """
     block = key if len(key) <= 64 else hashlib.sha256(key).digest()
@@ -218,20 +218,8 @@ def _hmac_digests(messages: np.ndarray, key: bytes) -> bytes:
         h.update(m.encode("utf-8"))
         o = outer()
         o.update(h.digest())
-        out.append(o.digest())
-    return b"".join(out)
-
-
-def _hex_strings(digests: bytes) -> pa.Array:
-    """Lowercase hex text (64 characters) of each 32-byte digest, as one Arrow ``large_string``
-    array built from numpy (no Python string per digest)."""
-    raw = np.frombuffer(digests, dtype=np.uint8)
-    hexits = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
-    text = np.empty(2 * raw.size, dtype=np.uint8)
-    text[0::2], text[1::2] = hexits[raw >> 4], hexits[raw & 15]
-    n = raw.size // 32
-    offsets = np.arange(0, 64 * (n + 1), 64, dtype=np.int64)
-    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(text))
+        out.append(o.hexdigest())
+    return out
 
 
 def apprentice_keys(df: pd.DataFrame, key: bytes) -> pd.Series:
