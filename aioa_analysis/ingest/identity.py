@@ -48,11 +48,12 @@ def identity_path(restricted_dir: Path | None = None) -> Path:
     return Path(restricted_dir if restricted_dir is not None else config.restricted_dir()) / IDENTITY_FILE
 
 
-def build_identities(raw: pd.DataFrame) -> pd.DataFrame:
+def build_identities(raw: pd.DataFrame, keep: np.ndarray | None = None) -> pd.DataFrame:
     """One row per ``apprentice_key`` with the latest non-missing identity values.
 
     ``raw`` is a raw canonical frame that already has ``apprentice_key`` (and optionally a parsed
-    ``start_date``, used to order rows). Rows without a key are ignored.
+    ``start_date``, used to order rows). Rows without a key are ignored, and so are the rows
+    outside ``keep`` (a mask; they are left out of the grouping, not copied out of the frame).
 
     >>> raw = pd.DataFrame({"apprentice_key": ["k1", "k1", "k2"], "surname": ["Roy", "Roy", "Lin"],
     ...                     "phone": ["0600000001", "0600000002", None],
@@ -63,10 +64,8 @@ def build_identities(raw: pd.DataFrame) -> pd.DataFrame:
     0             k1  0600000002       b.csv
     1             k2        <NA>       a.csv
     """
-    has_key = (
-        raw[C.apprentice_key].notna().to_numpy() if C.apprentice_key in raw else np.zeros(len(raw), bool)
-    )
-    df = raw if has_key.all() else raw.loc[has_key]  # no copy of every column when all rows are kept
+    # rows without a key have no person (code -1 below): no copy of the frame without them
+    df = raw if C.apprentice_key in raw else raw.iloc[:0]
 
     def col(name: str) -> pd.Series:
         return (
@@ -102,14 +101,21 @@ def build_identities(raw: pd.DataFrame) -> pd.DataFrame:
         index=df.index,
         copy=False,
     )
-    return coerce_identities(_latest_per_key(ident))
+    return coerce_identities(_latest_per_key(ident, None if keep is None or not len(df) else keep))
 
 
-def _latest_per_key(ident: pd.DataFrame) -> pd.DataFrame:
+def _latest_per_key(ident: pd.DataFrame, keep: np.ndarray | None = None) -> pd.DataFrame:
     """One row per ``apprentice_key`` (sorted), each column its last non-missing value in the order
-    ``(_order_date, _file, _row)`` (missing first, ties in frame order)."""
+    ``(_order_date, _file, _row)`` (missing first, ties in frame order); only the rows in ``keep``."""
     columns = [c for c in IDENTITY_DTYPES if c in ident.columns and c != C.apprentice_key]
     codes, uniques = pd.factorize(ident[C.apprentice_key])
+    if keep is not None:  # the people of the kept rows only, codes renumbered
+        codes = np.where(keep, codes, -1)
+        present = np.bincount(codes[codes >= 0], minlength=len(uniques)) > 0
+        codes = np.where(codes >= 0, (np.cumsum(present) - 1)[np.maximum(codes, 0)], -1)
+        uniques = uniques[present]
+    if not len(uniques):  # nobody: the empty table
+        ident, codes = ident.iloc[:0], codes[:0]
     # people sorted by key: Arrow sorts the distinct keys, without the second pass over every row's
     # 64 characters that pandas' factorize(sort=True) makes (1 M rows: 1.1 -> 0.6 s)
     by_key = _distinct_order(pa.array(uniques))

@@ -616,7 +616,7 @@ def _identity_store(rows: pd.DataFrame, wanted: list[pd.Series]) -> pd.DataFrame
     # through object arrays three times (1 M rows: 0.73 -> 0.26 s)
     kept = pc.is_in(pa.array(rows[C.apprentice_key].astype("string").array), value_set=keys)
     kept = kept.to_numpy(zero_copy_only=False)
-    return build_identities(rows.loc[kept])
+    return build_identities(rows, keep=kept)  # the rows left out are not copied out
 
 
 def _coerce_exams(exams: pd.DataFrame) -> pd.DataFrame:
