@@ -36,6 +36,7 @@ from aioa_analysis.ingest.values import (
     DUP_OF,
     GROUP,
     IS_AMENDMENT,
+    PERSON,
     PRIMARY,
     REASON,
     ROW,
@@ -140,7 +141,11 @@ def assign_contract_groups(df: pd.DataFrame) -> pd.DataFrame:
     # faster at 1 M; the contract numbers are compared as text only where a pair needs an owner
     cids = column_or_na(df, C.contract_id).astype("string")
     cid_code = pd.factorize(cids)[0]
-    a_code = pd.factorize(column_or_na(df, C.apprentice_key).astype("string"))[0]
+    a_code = (  # the keys' codes made with them (pseudonym.add_apprentice_key), else factorised here
+        df[PERSON].to_numpy(dtype=np.int64)
+        if PERSON in df.columns
+        else pd.factorize(column_or_na(df, C.apprentice_key).astype("string"))[0]
+    )
     start = df[C.start_date].to_numpy(dtype="datetime64[ns]").astype(np.int64)
     has_pair = (a_code >= 0) & ~np.isnat(df[C.start_date].to_numpy(dtype="datetime64[ns]"))
     keys = pd.DataFrame(

@@ -63,7 +63,7 @@ from aioa_analysis.ingest.identity import (
 )
 from aioa_analysis.ingest.observation import ending_early, extraction_dates, observed_until
 from aioa_analysis.ingest.pseudonym import add_apprentice_key, key_fingerprint, load_or_create_key
-from aioa_analysis.ingest.values import PRIMARY, REASON, REASON_COLUMN, identity_rows
+from aioa_analysis.ingest.values import PERSON, PRIMARY, REASON, REASON_COLUMN, identity_rows
 
 log = logging.getLogger(__name__)
 
@@ -358,7 +358,7 @@ def run_clean(
             f"no contract file among the inputs ({', '.join(p.name for p in paths)})",
             hint="add a DECA, Tableau de bord, SIFA or chamber file; exam results alone cannot be cleaned",
         )
-    raw = add_apprentice_key(_concat(contract_frames), key=key)
+    raw = add_apprentice_key(_concat(contract_frames), key=key, codes=PERSON)
     exams_raw = add_apprentice_key(_concat(exam_frames), key=key) if exam_frames else None
     exams, exam_rows = clean_exam_results(exams_raw) if exams_raw is not None else (None, None)
     res = clean_contracts(raw, exams=exams)

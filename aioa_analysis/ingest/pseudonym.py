@@ -192,10 +192,16 @@ def hmac_hex(messages: pd.Series, key: bytes) -> pd.Series:
     >>> hmac_hex(pd.Series(["A|B|2000-01-01", None], dtype="string"), b"k" * 32).str.len().tolist()
     [64, <NA>]
     """
+    return _hmac_hex_codes(messages, key)[0]
+
+
+def _hmac_hex_codes(messages: pd.Series, key: bytes) -> tuple[pd.Series, np.ndarray]:
+    """:func:`hmac_hex`, and each row's person as an integer (the distinct messages in order of
+    first appearance, -1 for none): the factorisation of the keys, made here once."""
     codes, uniques = pd.factorize(messages.astype("string"), use_na_sentinel=True)
     digests = pa.array(_hmac_hex_list(uniques.to_numpy(dtype=object), key), pa.large_string())
     values = pd.arrays.ArrowStringArray(digests)  # type: ignore[attr-defined]
-    return pd.Series(values.take(codes, allow_fill=True), index=messages.index, dtype="string")
+    return pd.Series(values.take(codes, allow_fill=True), index=messages.index, dtype="string"), codes
 
 
 def _hmac_hex_list(messages: np.ndarray, key: bytes) -> list[str]:
@@ -227,8 +233,10 @@ def apprentice_keys(df: pd.DataFrame, key: bytes) -> pd.Series:
     return hmac_hex(identity_messages(df), key).rename(C.apprentice_key)
 
 
-def add_apprentice_key(df: pd.DataFrame, *, key: bytes) -> pd.DataFrame:
-    """Return ``df`` with an ``apprentice_key`` column computed from its identity columns.
+def add_apprentice_key(df: pd.DataFrame, *, key: bytes, codes: str | None = None) -> pd.DataFrame:
+    """Return ``df`` with an ``apprentice_key`` column computed from its identity columns, and with
+    ``codes`` a column of that name: each row's person as an integer, -1 without a key (the keys
+    factorised in order of first appearance, for free here: grouping need not hash them again).
 
     >>> df = pd.DataFrame({"surname": ["Éloïse"], "first_name": ["Anne"], "birth_date": ["2006-05-04"]},
     ...                   dtype="string")
@@ -237,4 +245,5 @@ def add_apprentice_key(df: pd.DataFrame, *, key: bytes) -> pd.DataFrame:
     >>> a["apprentice_key"].equals(b["apprentice_key"])
     True
     """
-    return df.assign(**{C.apprentice_key: apprentice_keys(df, key)})
+    keys, person = _hmac_hex_codes(identity_messages(df), key)
+    return df.assign(**{C.apprentice_key: keys, **({codes: person} if codes else {})})

@@ -46,6 +46,7 @@ DUP_OF: Final = "_dup_of"
 GROUP: Final = "_group"
 IS_AMENDMENT: Final = "_is_amendment"
 PRIMARY: Final = "_primary"
+PERSON: Final = "_person"  # apprentice_key as an integer code (pseudonym.add_apprentice_key)
 
 DATE_COLUMNS: Final = (
     C.signature_date,
