@@ -266,10 +266,16 @@ def plan_merge(df: pd.DataFrame) -> MergePlan:
     shared[groups[~one]] = True
     latest_shared, initial_shared = latest[shared[group[latest]]], initial[shared[group[initial]]]
 
+    complete: dict[int, np.ndarray] = {}  # per order: the rows of the columns without a missing value
+
     def first_valid(order: np.ndarray, name: str) -> np.ndarray:
         valid = df[name].notna().to_numpy()
+        if valid.all() and id(order) in complete:  # one array for them all, computed once
+            return complete[id(order)]
         out = np.where(valid[primary], primary, -1)
         out[~one] = first_per_group(order, group, n_groups, valid)[groups[~one]]
+        if valid.all():
+            complete[id(order)] = out
         return out
 
     source = {c: first_valid(latest_shared, c) for c in values}
@@ -286,7 +292,16 @@ def plan_merge(df: pd.DataFrame) -> MergePlan:
     rank = pc.sort_indices(pa.array(ids.array)).to_numpy()  # nulls at the end
     is_primary = np.zeros(len(df), dtype=bool)
     is_primary[primary] = True
-    return MergePlan({c: source[c][rank] for c in values}, groups[rank], ids.array.take(rank), is_primary)
+    return MergePlan(_reordered(source, rank), groups[rank], ids.array.take(rank), is_primary)
+
+
+def _reordered(rows: dict[str, np.ndarray], at: np.ndarray) -> dict[str, np.ndarray]:
+    """``{c: rows[c][at]}``, each array that several columns share reordered once (and shared)."""
+    done: dict[int, np.ndarray] = {}
+    for arr in rows.values():
+        if id(arr) not in done:
+            done[id(arr)] = arr[at]
+    return {c: done[id(arr)] for c, arr in rows.items()}
 
 
 def merged_frame(
@@ -298,10 +313,12 @@ def merged_frame(
     at = np.arange(len(plan.groups)) if keep is None else np.flatnonzero(keep)
     groups = plan.groups[at]
     names = [c for c in plan.take if c != C.contract_id and (columns is None or c in columns)]
+    rows = {c: plan.take[c] for c in names}
+    rows = rows if keep is None else _reordered(rows, at)
     out = {
         GROUP: pd.array(groups, dtype="Int64"),
-        **{c: df[c].array.take(plan.take[c][at], allow_fill=True) for c in names},
-        C.contract_id: plan.ids.take(at),
+        **{c: df[c].array.take(rows[c], allow_fill=True) for c in names},
+        C.contract_id: plan.ids if keep is None else plan.ids.take(at),
     }
     if columns is None:
         is_live = df[GROUP].notna().to_numpy() & df[DUP_OF].isna().to_numpy()
