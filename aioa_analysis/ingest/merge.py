@@ -30,7 +30,7 @@ from aioa_analysis.core.schema import (
     SOURCE_PRECEDENCE,
     C,
 )
-from aioa_analysis.ingest.parsing import arrow_strings, string_series
+from aioa_analysis.ingest.parsing import string_series
 from aioa_analysis.ingest.rules import AMENDMENT_TYPES
 from aioa_analysis.ingest.values import (
     DUP_OF,
@@ -366,30 +366,48 @@ def _sources(df: pd.DataFrame, groups: np.ndarray) -> pd.Series:
     included), sorted, ``;``-joined (missing when a tag is)."""
     group = df[GROUP].to_numpy(dtype=np.int64, na_value=-1)
     members = np.flatnonzero(group >= 0)
-    row_text = pc.cast(pa.array(df[C.source_row].astype("Int64").array), pa.large_string())
-    parts = [arrow_strings(df[C.source]), arrow_strings(df[C.source_file]), row_text]
-    tag = pc.binary_join_element_wise(
-        *(pc.take(p, members) for p in parts), pa.scalar(":", pa.large_string())
-    )
-    tag = tag.combine_chunks() if isinstance(tag, pa.ChunkedArray) else tag
     g = group[members]
     sizes = np.bincount(g, minlength=int(groups.max(initial=-1)) + 1)
     several = sizes[g] > 1
-    # a group of several rows: its sorted tags as one Arrow list, joined by Arrow (null when a tag
+    prefixes, pair = _source_prefixes(df)
+    row_text = pc.cast(pa.array(df[C.source_row].astype("Int64").array), pa.large_string())
+    row_text = row_text.combine_chunks() if isinstance(row_text, pa.ChunkedArray) else row_text
+    # a group of several rows: its tags, sorted, as one Arrow list joined by Arrow (null when a tag
     # is missing; a Python join per group took 1.4 s at 1 M rows)
-    multi = pa.table({GROUP: g[several], "tag": pc.filter(tag, several)})
+    shared = members[several]
+    tags = pc.binary_join_element_wise(
+        prefixes.take(pa.array(pair[shared], mask=pair[shared] < 0)), row_text.take(shared), _EMPTY
+    )
+    multi = pa.table({GROUP: g[several], "tag": tags})
     multi = multi.take(pc.sort_indices(multi, sort_keys=[(GROUP, "ascending"), ("tag", "ascending")]))
     mg = multi[GROUP].to_numpy()
     starts = np.flatnonzero(np.diff(mg, prepend=mg[:1] - 1))
     lists = pa.LargeListArray.from_arrays(np.r_[starts, len(mg)], multi["tag"].combine_chunks())
     joined = pc.binary_join(lists, pa.scalar(";", pa.large_string()))
-    # then one take: a group of one row its tag, of several its joined tags (by position, no index)
-    at = np.full(len(sizes), -1, dtype=np.int64)
-    at[g[~several]] = np.flatnonzero(~several)
-    at[mg[starts]] = len(tag) + np.arange(len(starts))
-    at = at[groups]
-    out = pc.take(pa.concat_arrays([tag, joined]), pa.array(at, mask=at < 0))
-    return string_series(out, pd.RangeIndex(len(groups)))
+    # then every group as two parts joined: its row's "source:file:" and row number, or its
+    # joined tags and "" (the million tags of single rows are never built twice)
+    head, tail = np.full(len(sizes), -1, dtype=np.int64), np.full(len(sizes), -1, dtype=np.int64)
+    head[g[~several]], tail[g[~several]] = pair[members[~several]], members[~several]
+    head[mg[starts]], tail[mg[starts]] = len(prefixes) + np.arange(len(starts)), len(row_text)
+    head, tail = head[groups], tail[groups]
+    first = pc.take(pa.concat_arrays([prefixes, joined]), pa.array(head, mask=head < 0))
+    second = pc.take(
+        pa.concat_arrays([row_text, pa.array([""], pa.large_string())]), pa.array(tail, mask=tail < 0)
+    )
+    return string_series(pc.binary_join_element_wise(first, second, _EMPTY), pd.RangeIndex(len(groups)))
+
+
+_EMPTY: Final = pa.scalar("", pa.large_string())
+
+
+def _source_prefixes(df: pd.DataFrame) -> tuple[pa.Array, np.ndarray]:
+    """The distinct ``source:file:`` texts, and each row's position among them (-1 when its source or
+    file is missing): a few texts, not one per row."""
+    s_codes, s_names = pd.factorize(df[C.source].astype("string"))
+    f_codes, f_names = pd.factorize(df[C.source_file].astype("string"))
+    pair = np.where((s_codes >= 0) & (f_codes >= 0), s_codes * len(f_names) + f_codes, -1)
+    texts = [f"{src}:{name}:" for src in s_names for name in f_names]
+    return pa.array(texts, pa.large_string()), pair.astype(np.int64)
 
 
 def _live_in_shared_groups(df: pd.DataFrame) -> np.ndarray:
