@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+from pandas.api.types import is_integer_dtype
 
 from aioa_analysis.core import config
 from aioa_analysis.core.errors import ConfigError, DataError, OutputError
@@ -34,7 +35,7 @@ from aioa_analysis.ingest.parsing import (
     parse_sex,
     string_order,
 )
-from aioa_analysis.ingest.values import first_per_group
+from aioa_analysis.ingest.values import PERSON, first_per_group
 
 log = logging.getLogger(__name__)
 
@@ -101,14 +102,32 @@ def build_identities(raw: pd.DataFrame, keep: np.ndarray | None = None) -> pd.Da
         index=df.index,
         copy=False,
     )
-    return coerce_identities(_latest_per_key(ident, None if keep is None or not len(df) else keep))
+    person = df[PERSON].to_numpy() if PERSON in df.columns and is_integer_dtype(df[PERSON].dtype) else None
+    return coerce_identities(_latest_per_key(ident, None if keep is None or not len(df) else keep, person))
 
 
-def _latest_per_key(ident: pd.DataFrame, keep: np.ndarray | None = None) -> pd.DataFrame:
+def _key_codes(
+    keys: pd.Series, person: np.ndarray | None
+) -> tuple[np.ndarray, pd.api.extensions.ExtensionArray]:
+    """``pd.factorize(keys)``, from ``person`` when it already is that factorisation (the codes
+    made with the keys by ``pseudonym.add_apprentice_key``): the keys are then not hashed again."""
+    if person is not None and len(person) == len(keys):
+        at = np.flatnonzero(person >= 0)
+        first = np.full(int(person.max(initial=-1)) + 1, -1, dtype=np.int64)
+        first[person[at[::-1]]] = at[::-1]
+        if bool((first >= 0).all()) and bool((np.diff(first) > 0).all()):  # dense, in first-row order
+            return person.astype(np.intp), keys.array.take(first)
+    return pd.factorize(keys)
+
+
+def _latest_per_key(
+    ident: pd.DataFrame, keep: np.ndarray | None = None, person: np.ndarray | None = None
+) -> pd.DataFrame:
     """One row per ``apprentice_key`` (sorted), each column its last non-missing value in the order
-    ``(_order_date, _file, _row)`` (missing first, ties in frame order); only the rows in ``keep``."""
+    ``(_order_date, _file, _row)`` (missing first, ties in frame order); only the rows in ``keep``.
+    ``person``: the keys' codes when known (see :func:`_key_codes`)."""
     columns = [c for c in IDENTITY_DTYPES if c in ident.columns and c != C.apprentice_key]
-    codes, uniques = pd.factorize(ident[C.apprentice_key])
+    codes, uniques = _key_codes(ident[C.apprentice_key], person)
     if keep is not None:  # the people of the kept rows only, codes renumbered
         codes = np.where(keep, codes, -1)
         present = np.bincount(codes[codes >= 0], minlength=len(uniques)) > 0
