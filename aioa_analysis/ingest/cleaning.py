@@ -76,6 +76,7 @@ from aioa_analysis.ingest.values import (
     DUP_OF,
     GROUP,
     IS_AMENDMENT,
+    PERSON,
     PRIMARY,
     REASON,
     REASON_COLUMN,
@@ -107,6 +108,7 @@ class CleanResult:
     rejected: pd.DataFrame  # schema.REJECTED_COLUMNS
     conflicts: pd.DataFrame  # contract_id, column, source, source_file, value
     stats: dict = field(default_factory=dict)
+    people: np.ndarray | None = None  # the contracts' ``_person`` codes (-1: no key), when the rows have them
 
 
 def clean_contracts(raw: pd.DataFrame, *, exams: pd.DataFrame | None = None) -> CleanResult:
@@ -146,6 +148,10 @@ def clean_contracts(raw: pd.DataFrame, *, exams: pd.DataFrame | None = None) -> 
         .pipe(join_exam_results, exams)
         .pipe(derive_fields)
     )
+    people = None
+    if PERSON in rows.columns and C.apprentice_key in plan.take:
+        at = plan.take[C.apprentice_key][np.flatnonzero(keep)]
+        people = np.where(at >= 0, rows[PERSON].to_numpy()[np.maximum(at, 0)], -1)
     rows = rows.assign(_status=_row_status(rows))
     stats = {
         "exact_duplicates": int(rows[DUP_OF].notna().sum()),
@@ -160,6 +166,7 @@ def clean_contracts(raw: pd.DataFrame, *, exams: pd.DataFrame | None = None) -> 
         rejected=_rejected_records(rows, raw),
         conflicts=conflicts.reset_index(drop=True),
         stats=stats,
+        people=people,
     )
 
 
