@@ -21,8 +21,8 @@ from typing import Final
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from pandas.api.types import is_integer_dtype
 
 from aioa_analysis.core import config
 from aioa_analysis.core.errors import ConfigError, DataError, OutputError
@@ -33,8 +33,9 @@ from aioa_analysis.ingest.parsing import (
     normalise_text,
     parse_dates,
     parse_sex,
+    string_order,
 )
-from aioa_analysis.ingest.values import first_per_group
+from aioa_analysis.ingest.values import PERSON, first_per_group
 
 log = logging.getLogger(__name__)
 
@@ -48,11 +49,12 @@ def identity_path(restricted_dir: Path | None = None) -> Path:
     return Path(restricted_dir if restricted_dir is not None else config.restricted_dir()) / IDENTITY_FILE
 
 
-def build_identities(raw: pd.DataFrame) -> pd.DataFrame:
+def build_identities(raw: pd.DataFrame, keep: np.ndarray | None = None) -> pd.DataFrame:
     """One row per ``apprentice_key`` with the latest non-missing identity values.
 
     ``raw`` is a raw canonical frame that already has ``apprentice_key`` (and optionally a parsed
-    ``start_date``, used to order rows). Rows without a key are ignored.
+    ``start_date``, used to order rows). Rows without a key are ignored, and so are the rows
+    outside ``keep`` (a mask; they are left out of the grouping, not copied out of the frame).
 
     >>> raw = pd.DataFrame({"apprentice_key": ["k1", "k1", "k2"], "surname": ["Roy", "Roy", "Lin"],
     ...                     "phone": ["0600000001", "0600000002", None],
@@ -63,7 +65,8 @@ def build_identities(raw: pd.DataFrame) -> pd.DataFrame:
     0             k1  0600000002       b.csv
     1             k2        <NA>       a.csv
     """
-    df = raw.loc[raw[C.apprentice_key].notna()] if C.apprentice_key in raw else raw.iloc[:0]
+    # rows without a key have no person (code -1 below): no copy of the frame without them
+    df = raw if C.apprentice_key in raw else raw.iloc[:0]
 
     def col(name: str) -> pd.Series:
         return (
@@ -99,17 +102,42 @@ def build_identities(raw: pd.DataFrame) -> pd.DataFrame:
         index=df.index,
         copy=False,
     )
-    return coerce_identities(_latest_per_key(ident))
+    person = df[PERSON].to_numpy() if PERSON in df.columns and is_integer_dtype(df[PERSON].dtype) else None
+    return coerce_identities(_latest_per_key(ident, None if keep is None or not len(df) else keep, person))
 
 
-def _latest_per_key(ident: pd.DataFrame) -> pd.DataFrame:
+def _key_codes(
+    keys: pd.Series, person: np.ndarray | None
+) -> tuple[np.ndarray, pd.api.extensions.ExtensionArray]:
+    """``pd.factorize(keys)``, from ``person`` when it already is that factorisation (the codes
+    made with the keys by ``pseudonym.add_apprentice_key``): the keys are then not hashed again."""
+    if person is not None and len(person) == len(keys):
+        at = np.flatnonzero(person >= 0)
+        first = np.full(int(person.max(initial=-1)) + 1, -1, dtype=np.int64)
+        first[person[at[::-1]]] = at[::-1]
+        if bool((first >= 0).all()) and bool((np.diff(first) > 0).all()):  # dense, in first-row order
+            return person.astype(np.intp), keys.array.take(first)
+    return pd.factorize(keys)
+
+
+def _latest_per_key(
+    ident: pd.DataFrame, keep: np.ndarray | None = None, person: np.ndarray | None = None
+) -> pd.DataFrame:
     """One row per ``apprentice_key`` (sorted), each column its last non-missing value in the order
-    ``(_order_date, _file, _row)`` (missing first, ties in frame order)."""
+    ``(_order_date, _file, _row)`` (missing first, ties in frame order); only the rows in ``keep``.
+    ``person``: the keys' codes when known (see :func:`_key_codes`)."""
     columns = [c for c in IDENTITY_DTYPES if c in ident.columns and c != C.apprentice_key]
-    codes, uniques = pd.factorize(ident[C.apprentice_key])
+    codes, uniques = _key_codes(ident[C.apprentice_key], person)
+    if keep is not None:  # the people of the kept rows only, codes renumbered
+        codes = np.where(keep, codes, -1)
+        present = np.bincount(codes[codes >= 0], minlength=len(uniques)) > 0
+        codes = np.where(codes >= 0, (np.cumsum(present) - 1)[np.maximum(codes, 0)], -1)
+        uniques = uniques[present]
+    if not len(uniques):  # nobody: the empty table
+        ident, codes = ident.iloc[:0], codes[:0]
     # people sorted by key: Arrow sorts the distinct keys, without the second pass over every row's
     # 64 characters that pandas' factorize(sort=True) makes (1 M rows: 1.1 -> 0.6 s)
-    by_key = pc.sort_indices(pa.array(uniques)).to_numpy()
+    by_key = string_order(pa.array(uniques))
     rank = np.empty(len(by_key), dtype=np.int64)
     rank[by_key] = np.arange(len(by_key))
     keys, people = np.where(codes >= 0, rank[np.maximum(codes, 0)], -1), uniques.take(by_key)

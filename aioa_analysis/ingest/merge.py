@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
@@ -28,12 +30,13 @@ from aioa_analysis.core.schema import (
     SOURCE_PRECEDENCE,
     C,
 )
-from aioa_analysis.ingest.parsing import arrow_strings, string_series
+from aioa_analysis.ingest.parsing import string_order, string_series
 from aioa_analysis.ingest.rules import AMENDMENT_TYPES
 from aioa_analysis.ingest.values import (
     DUP_OF,
     GROUP,
     IS_AMENDMENT,
+    PERSON,
     PRIMARY,
     REASON,
     ROW,
@@ -93,7 +96,15 @@ def flag_exact_duplicates(df: pd.DataFrame) -> pd.DataFrame:
         # (repeats with a rejected row are let in too: they find no live twin below, and the frame
         # is not copied to leave them out)
         typed = [c for c in cols if not pd.api.types.is_string_dtype(df[c].dtype)] or cols
-        alive &= df[typed].duplicated(keep=False).to_numpy()
+        if PERSON in df.columns and C.start_date in typed and C.apprentice_key in cols:
+            # twins have one apprentice and one start date: the typed columns are only compared on
+            # the rows whose (person code, start date) repeats (1 M rows: ~7 % of them)
+            pair = pd.DataFrame({"p": df[PERSON].to_numpy(), "s": df[C.start_date].to_numpy()})
+            alive &= pair.duplicated(keep=False).to_numpy()
+            at = np.flatnonzero(alive)
+            alive[at] = df[typed].iloc[at].duplicated(keep=False).to_numpy()
+        else:
+            alive &= df[typed].duplicated(keep=False).to_numpy()
         live = df.loc[alive, [*cols, ROW]]
         same = live.groupby(cols, sort=False, dropna=False).ngroup().to_numpy()
     else:
@@ -138,7 +149,11 @@ def assign_contract_groups(df: pd.DataFrame) -> pd.DataFrame:
     # faster at 1 M; the contract numbers are compared as text only where a pair needs an owner
     cids = column_or_na(df, C.contract_id).astype("string")
     cid_code = pd.factorize(cids)[0]
-    a_code = pd.factorize(column_or_na(df, C.apprentice_key).astype("string"))[0]
+    a_code = (  # the keys' codes made with them (pseudonym.add_apprentice_key), else factorised here
+        df[PERSON].to_numpy(dtype=np.int64)
+        if PERSON in df.columns
+        else pd.factorize(column_or_na(df, C.apprentice_key).astype("string"))[0]
+    )
     start = df[C.start_date].to_numpy(dtype="datetime64[ns]").astype(np.int64)
     has_pair = (a_code >= 0) & ~np.isnat(df[C.start_date].to_numpy(dtype="datetime64[ns]"))
     keys = pd.DataFrame(
@@ -215,6 +230,24 @@ def merge_contracts(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     ``<key[:16]>-<YYYYMMDD>``, else ``file:row``). Exact duplicates only count in ``sources``.
     Personal columns other than the birth date (needed for the age) are not carried over.
     """
+    plan = plan_merge(df)
+    return merged_frame(df, plan), df.assign(**{PRIMARY: plan.primary})
+
+
+@dataclass(frozen=True)
+class MergePlan:
+    """Where the merged contracts take their values (see :func:`merge_contracts`), contracts in
+    output order: ``take[column]`` the row of the frame for each (-1: missing), ``groups`` their
+    ``_group``, ``ids`` their ``contract_id``; ``primary`` marks the rows that represent one."""
+
+    take: dict[str, np.ndarray]
+    groups: np.ndarray
+    ids: pd.api.extensions.ExtensionArray
+    primary: np.ndarray
+
+
+def plan_merge(df: pd.DataFrame) -> MergePlan:
+    """The :class:`MergePlan` of ``df`` (grouped rows): which row each merged value comes from."""
     values = [
         c
         for c in df.columns
@@ -241,36 +274,73 @@ def merge_contracts(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     shared[groups[~one]] = True
     latest_shared, initial_shared = latest[shared[group[latest]]], initial[shared[group[initial]]]
 
+    complete: dict[int, np.ndarray] = {}  # per order: the rows of the columns without a missing value
+
     def first_valid(order: np.ndarray, name: str) -> np.ndarray:
         valid = df[name].notna().to_numpy()
+        if valid.all() and id(order) in complete:  # one array for them all, computed once
+            return complete[id(order)]
         out = np.where(valid[primary], primary, -1)
         out[~one] = first_per_group(order, group, n_groups, valid)[groups[~one]]
+        if valid.all():
+            complete[id(order)] = out
         return out
 
     source = {c: first_valid(latest_shared, c) for c in values}
     source.update({c: first_valid(initial_shared, c) for c in _INITIAL_FIRST if c in values})
     source.update({c: primary for c in _LINEAGE if c in values})
-    id_parts = [C.contract_id, C.apprentice_key, C.start_date, C.source_file, C.source_row]
-    ids = _contract_ids(
-        pd.DataFrame({c: df[c].array.take(source[c], allow_fill=True) for c in id_parts if c in source})
-    )
+    ids = _own_ids(df, source, len(primary))
+    lacking = np.flatnonzero(ids.isna().to_numpy())
+    if len(lacking):  # the other parts of an id only for the contracts without a number
+        id_parts = [C.contract_id, C.apprentice_key, C.start_date, C.source_file, C.source_row]
+        parts = {c: df[c].array.take(source[c][lacking], allow_fill=True) for c in id_parts if c in source}
+        ids = ids.fillna(_contract_ids(pd.DataFrame(parts, index=lacking)))
     # by contract_id (a stable sort, missing last): Arrow's sort of the strings, without the
     # factorisation that pandas' sort goes through (1 M contracts: 0.7 -> 0.4 s)
-    rank = pc.sort_indices(pa.array(ids.array)).to_numpy()  # nulls at the end
-    in_order = groups[rank]
-    amendments = df.loc[is_live & df[IS_AMENDMENT].to_numpy(dtype=bool)]
-    contracts = pd.DataFrame(
-        {
-            GROUP: pd.array(in_order, dtype="Int64"),
-            **{c: df[c].array.take(source[c][rank], allow_fill=True) for c in values if c != C.contract_id},
-            C.contract_id: ids.array.take(rank),
-            C.amendment_count: _amendment_counts(amendments).reindex(in_order, fill_value=0).array,
-            C.sources: _sources(df, in_order).array,
-        }
-    )
+    rank = string_order(pa.array(ids.array))  # nulls at the end
     is_primary = np.zeros(len(df), dtype=bool)
     is_primary[primary] = True
-    return contracts, df.assign(**{PRIMARY: is_primary})
+    return MergePlan(_reordered(source, rank), groups[rank], ids.array.take(rank), is_primary)
+
+
+def _reordered(rows: dict[str, np.ndarray], at: np.ndarray) -> dict[str, np.ndarray]:
+    """``{c: rows[c][at]}``, each array that several columns share reordered once (and shared)."""
+    done: dict[int, np.ndarray] = {}
+    for arr in rows.values():
+        if id(arr) not in done:
+            done[id(arr)] = arr[at]
+    return {c: done[id(arr)] for c, arr in rows.items()}
+
+
+def merged_frame(
+    df: pd.DataFrame, plan: MergePlan, keep: np.ndarray | None = None, columns: Collection[str] | None = None
+) -> pd.DataFrame:
+    """The merged contracts of ``plan`` (those where ``keep``, indexed by their position, when given):
+    ``_group``, the value columns, ``contract_id``, ``amendment_count`` and ``sources``; ``columns``:
+    only those value columns, with ``_group`` and ``contract_id`` (a few columns to check first)."""
+    at = np.arange(len(plan.groups)) if keep is None else np.flatnonzero(keep)
+    groups = plan.groups[at]
+    names = [c for c in plan.take if c != C.contract_id and (columns is None or c in columns)]
+    rows = {c: plan.take[c] for c in names}
+    rows = rows if keep is None else _reordered(rows, at)
+    out = {
+        GROUP: pd.array(groups, dtype="Int64"),
+        **{c: df[c].array.take(rows[c], allow_fill=True) for c in names},
+        C.contract_id: plan.ids if keep is None else plan.ids.take(at),
+    }
+    if columns is None:
+        is_live = df[GROUP].notna().to_numpy() & df[DUP_OF].isna().to_numpy()
+        amendments = df.loc[is_live & df[IS_AMENDMENT].to_numpy(dtype=bool)]
+        out[C.amendment_count] = _amendment_counts(amendments).reindex(groups, fill_value=0).array
+        out[C.sources] = _sources(df, groups).array
+    return pd.DataFrame(out, index=None if keep is None else at)
+
+
+def _own_ids(df: pd.DataFrame, source: dict[str, np.ndarray], n: int) -> pd.Series:
+    """Per group (``n``): the contract number of the row ``source`` picks for it (missing when none)."""
+    if C.contract_id not in source:
+        return pd.Series(pd.NA, index=pd.RangeIndex(n), dtype="string")
+    return pd.Series(df[C.contract_id].array.take(source[C.contract_id], allow_fill=True)).astype("string")
 
 
 def _contract_ids(merged: pd.DataFrame) -> pd.Series:
@@ -304,36 +374,48 @@ def _sources(df: pd.DataFrame, groups: np.ndarray) -> pd.Series:
     included), sorted, ``;``-joined (missing when a tag is)."""
     group = df[GROUP].to_numpy(dtype=np.int64, na_value=-1)
     members = np.flatnonzero(group >= 0)
-    row_text = pc.cast(pa.array(df[C.source_row].astype("Int64").array), pa.large_string())
-    parts = [arrow_strings(df[C.source]), arrow_strings(df[C.source_file]), row_text]
-    tag = pc.binary_join_element_wise(
-        *(pc.take(p, members) for p in parts), pa.scalar(":", pa.large_string())
-    )
     g = group[members]
     sizes = np.bincount(g, minlength=int(groups.max(initial=-1)) + 1)
     several = sizes[g] > 1
-    # a group of one row: its tag, taken by position (no index to align)
-    single_at = np.full(len(sizes), -1, dtype=np.int64)
-    single_at[g[~several]] = np.flatnonzero(~several)
-    at = single_at[groups]
-    out = pd.Series(string_series(pc.take(tag, pa.array(at, mask=at < 0)), pd.RangeIndex(len(groups))))
-    multi = pd.DataFrame(
-        {GROUP: g[several], "tag": string_series(pc.filter(tag, several), pd.RangeIndex(several.sum()))}
+    prefixes, pair = _source_prefixes(df)
+    row_text = pc.cast(pa.array(df[C.source_row].astype("Int64").array), pa.large_string())
+    row_text = row_text.combine_chunks() if isinstance(row_text, pa.ChunkedArray) else row_text
+    # a group of several rows: its tags, sorted, as one Arrow list joined by Arrow (null when a tag
+    # is missing; a Python join per group took 1.4 s at 1 M rows)
+    shared = members[several]
+    tags = pc.binary_join_element_wise(
+        prefixes.take(pa.array(pair[shared], mask=pair[shared] < 0)), row_text.take(shared), _EMPTY
     )
-    multi = multi.sort_values([GROUP, "tag"], kind="stable")
-    # each group's sorted tags as one Arrow list, joined by Arrow (null when a tag is missing):
-    # a Python join per group took 1.4 s at 1 M rows
-    mg = multi[GROUP].to_numpy(dtype=np.int64)
+    multi = pa.table({GROUP: g[several], "tag": tags})
+    multi = multi.take(pc.sort_indices(multi, sort_keys=[(GROUP, "ascending"), ("tag", "ascending")]))
+    mg = multi[GROUP].to_numpy()
     starts = np.flatnonzero(np.diff(mg, prepend=mg[:1] - 1))
-    values = pa.array(multi["tag"].array)  # an Array, or a ChunkedArray after some takes
-    values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-    lists = pa.LargeListArray.from_arrays(np.r_[starts, len(mg)], pc.cast(values, pa.large_string()))
-    joined = pd.array(pc.binary_join(lists, pa.scalar(";", pa.large_string())), dtype="string")
-    position = np.full(len(sizes), -1, dtype=np.int64)
-    position[groups] = np.arange(len(groups))
-    where = position[mg[starts]]
-    out.iloc[where[where >= 0]] = joined[where >= 0]
-    return out
+    lists = pa.LargeListArray.from_arrays(np.r_[starts, len(mg)], multi["tag"].combine_chunks())
+    joined = pc.binary_join(lists, pa.scalar(";", pa.large_string()))
+    # then every group as two parts joined: its row's "source:file:" and row number, or its
+    # joined tags and "" (the million tags of single rows are never built twice)
+    head, tail = np.full(len(sizes), -1, dtype=np.int64), np.full(len(sizes), -1, dtype=np.int64)
+    head[g[~several]], tail[g[~several]] = pair[members[~several]], members[~several]
+    head[mg[starts]], tail[mg[starts]] = len(prefixes) + np.arange(len(starts)), len(row_text)
+    head, tail = head[groups], tail[groups]
+    first = pc.take(pa.concat_arrays([prefixes, joined]), pa.array(head, mask=head < 0))
+    second = pc.take(
+        pa.concat_arrays([row_text, pa.array([""], pa.large_string())]), pa.array(tail, mask=tail < 0)
+    )
+    return string_series(pc.binary_join_element_wise(first, second, _EMPTY), pd.RangeIndex(len(groups)))
+
+
+_EMPTY: Final = pa.scalar("", pa.large_string())
+
+
+def _source_prefixes(df: pd.DataFrame) -> tuple[pa.Array, np.ndarray]:
+    """The distinct ``source:file:`` texts, and each row's position among them (-1 when its source or
+    file is missing): a few texts, not one per row."""
+    s_codes, s_names = pd.factorize(df[C.source].astype("string"))
+    f_codes, f_names = pd.factorize(df[C.source_file].astype("string"))
+    pair = np.where((s_codes >= 0) & (f_codes >= 0), s_codes * len(f_names) + f_codes, -1)
+    texts = [f"{src}:{name}:" for src in s_names for name in f_names]
+    return pa.array(texts, pa.large_string()), pair.astype(np.int64)
 
 
 def _live_in_shared_groups(df: pd.DataFrame) -> np.ndarray:

@@ -46,6 +46,7 @@ DUP_OF: Final = "_dup_of"
 GROUP: Final = "_group"
 IS_AMENDMENT: Final = "_is_amendment"
 PRIMARY: Final = "_primary"
+PERSON: Final = "_person"  # apprentice_key as an integer code (pseudonym.add_apprentice_key)
 
 DATE_COLUMNS: Final = (
     C.signature_date,
@@ -230,4 +231,7 @@ def identity_rows(raw: pd.DataFrame) -> pd.DataFrame:
         if C.start_date in raw.columns
         else pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
     )
-    return raw[[*ident_cols, C.apprentice_key, C.source_file, C.source_row]].assign(**{C.start_date: start})
+    person = [PERSON] if PERSON in raw.columns else []  # the keys' codes (pseudonym.add_apprentice_key)
+    return raw[[*ident_cols, C.apprentice_key, *person, C.source_file, C.source_row]].assign(
+        **{C.start_date: start}
+    )

@@ -363,9 +363,9 @@ def _fast_read(dec: Decoded, sep: str, header_line: int, n_cols: int) -> RawTabl
     try:
         table = pacsv.read_csv(
             pa.BufferReader(pa.py_buffer(body)),
-            # Arrow's default blocks, combined below: one block for the whole file (one chunk per column,
-            # no combine) cost more CPU (1 M contracts: 3.0-3.4 s against 1.7-2.1 s, combine included)
-            read_options=pacsv.ReadOptions(column_names=names, encoding=encoding),
+            # Arrow's default blocks: one block for the whole file (one chunk per column) cost more
+            # CPU (1 M contracts: 3.0-3.4 s against 1.7-2.1 s); Arrow's threads cost CPU time too
+            read_options=pacsv.ReadOptions(column_names=names, encoding=encoding, use_threads=False),
             parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=False),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(names, pa.large_string()),  # what pandas' string dtype holds
@@ -391,8 +391,8 @@ def _fast_read(dec: Decoded, sep: str, header_line: int, n_cols: int) -> RawTabl
         lines = _nonblank_line_numbers(body)
         if len(lines) != table.num_rows:
             return None
-    # one chunk per column: every later take on a many-chunk column costs twice as much
-    table = table.combine_chunks()
+    # the chunks are not combined here: the columns kept are made contiguous once parsed
+    # (values.parse_contract_values, identity.build_identities), most are new arrays by then
     frame = table.to_pandas(types_mapper={pa.string(): STRING, pa.large_string(): STRING}.get)
     frame.columns = range(n_cols)
     rows = lines + header_line
