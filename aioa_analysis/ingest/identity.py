@@ -21,6 +21,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pandas.api.types import is_integer_dtype
 
@@ -33,7 +34,6 @@ from aioa_analysis.ingest.parsing import (
     normalise_text,
     parse_dates,
     parse_sex,
-    string_order,
 )
 from aioa_analysis.ingest.values import PERSON, first_per_group
 
@@ -137,7 +137,7 @@ def _latest_per_key(
         ident, codes = ident.iloc[:0], codes[:0]
     # people sorted by key: Arrow sorts the distinct keys, without the second pass over every row's
     # 64 characters that pandas' factorize(sort=True) makes (1 M rows: 1.1 -> 0.6 s)
-    by_key = string_order(pa.array(uniques))
+    by_key = pc.sort_indices(pa.array(uniques)).to_numpy()
     rank = np.empty(len(by_key), dtype=np.int64)
     rank[by_key] = np.arange(len(by_key))
     keys, people = np.where(codes >= 0, rank[np.maximum(codes, 0)], -1), uniques.take(by_key)

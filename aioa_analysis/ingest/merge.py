@@ -30,7 +30,7 @@ from aioa_analysis.core.schema import (
     SOURCE_PRECEDENCE,
     C,
 )
-from aioa_analysis.ingest.parsing import string_order, string_series
+from aioa_analysis.ingest.parsing import string_series
 from aioa_analysis.ingest.rules import AMENDMENT_TYPES
 from aioa_analysis.ingest.values import (
     DUP_OF,
@@ -297,7 +297,7 @@ def plan_merge(df: pd.DataFrame) -> MergePlan:
         ids = ids.fillna(_contract_ids(pd.DataFrame(parts, index=lacking)))
     # by contract_id (a stable sort, missing last): Arrow's sort of the strings, without the
     # factorisation that pandas' sort goes through (1 M contracts: 0.7 -> 0.4 s)
-    rank = string_order(pa.array(ids.array))  # nulls at the end
+    rank = pc.sort_indices(pa.array(ids.array)).to_numpy()  # nulls at the end
     is_primary = np.zeros(len(df), dtype=bool)
     is_primary[primary] = True
     return MergePlan(_reordered(source, rank), groups[rank], ids.array.take(rank), is_primary)

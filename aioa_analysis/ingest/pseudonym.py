@@ -17,7 +17,6 @@ files; sharing it lets anyone holding names recompute keys, so it is never commi
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import logging
 import os
@@ -208,26 +207,18 @@ def _hmac_hex_codes(messages: pd.Series, key: bytes) -> tuple[pd.Series, np.ndar
 
 
 def _hmac_hex_list(messages: np.ndarray, key: bytes) -> list[str]:
-    """The HMAC-SHA256 of each message (str) as 64 lowercase hex characters.
-
-    HMAC as RFC 2104 defines it, from the inner and outer SHA-256 states keyed once and copied for
-    each message: the ``hmac`` module's ``copy`` is Python code around the same two states, and the
-    one-shot ``hmac.digest`` keys a new state every time (0.9 M people: 1.1 -> 0.7 s).
+    """The HMAC-SHA256 of each message (str) as 64 lowercase hex characters (the standard library's
+    ``hmac``; the keyed state is set up once and copied for each message).
 
     >>> _hmac_hex_list(np.array(["m"], dtype=object), b"k") == [hmac.new(b"k", b"m", "sha256").hexdigest()]
     True
     """
-    block = key if len(key) <= 64 else hashlib.sha256(key).digest()
-    block = block.ljust(64, b"\0")
-    inner = hashlib.sha256(bytes(b ^ 0x36 for b in block)).copy
-    outer = hashlib.sha256(bytes(b ^ 0x5C for b in block)).copy
+    keyed = hmac.new(key, digestmod="sha256")
     out = []
     for m in messages:
-        h = inner()
+        h = keyed.copy()
         h.update(m.encode("utf-8"))
-        o = outer()
-        o.update(h.digest())
-        out.append(o.hexdigest())
+        out.append(h.hexdigest())
     return out
 
 
