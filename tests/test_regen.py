@@ -211,3 +211,20 @@ def test_print_many_stops_at_a_failure_and_writes_no_pdf_for_it(tmp_path, monkey
         print_many([(tmp_path / f"{n}.html", tmp_path / f"{n}.pdf") for n in ("a", "bad")])
     assert not (tmp_path / "bad.pdf").exists()
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_report_pdf_prints_every_report_of_the_run_in_one_batch(built, tmp_path, monkeypatch):
+    """``aioa report --per-cfa --pdf``: a PDF beside each HTML of the published set, each its own
+    page's (the fake Chromium writes the page's address into it), printed after the kernel is done."""
+    _fake_chromium(tmp_path, monkeypatch)
+    data = built["data_file"]
+    first = runner.cfa_list(data)[0]
+    out = tmp_path / "reports"
+    results = runner.render_reports(
+        {"data_file": str(data), "cfa": first}, out, keep_notebooks=False, pdf=True
+    )
+    assert len(results) == 1
+    for r in results:
+        pdf = r.html_path.with_suffix(".pdf")
+        assert pdf.is_file() and pdf.read_bytes().startswith(b"%PDF-")
+        assert pdf.read_bytes().decode().endswith(f"{r.html_path.stem}.html")

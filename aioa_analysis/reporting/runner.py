@@ -40,7 +40,7 @@ from aioa_analysis.reporting.parameters import (
     template_parameters,
     validate_parameters,
 )
-from aioa_analysis.reporting.pdf import print_to_pdf, require_chromium
+from aioa_analysis.reporting.pdf import print_many, require_chromium
 
 log = logging.getLogger(__name__)
 
@@ -315,9 +315,9 @@ def render_reports(
                 session=session,
             )
             results.append(res)
-            if pdf:
-                print_to_pdf(res.html_path, res.html_path.with_suffix(".pdf"))
         session.close()
+        if pdf:  # every PDF in one batch: two Chromium processes at a time (reporting.pdf.print_many)
+            print_many([(r.html_path, r.html_path.with_suffix(".pdf")) for r in results])
         _write_gathering_pages(stage, base, jobs, results, bundle=bundle)
     final = [
         ReportResult(
