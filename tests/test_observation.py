@@ -141,3 +141,29 @@ def test_the_sample_sifa_file_is_dated_and_as_of_is_the_latest_extraction():
     assert named is not None and f"{named[0]:%Y-%m-%d}" == "2025-11-30"
     sifa = [n for n in names if n.startswith("SIFA_")]
     assert sifa and all(date_in_name(n) is not None for n in sifa)
+
+
+def test_the_45_days_and_the_cfa_model_observe_each_contract_to_its_own_limit():
+    """The first-45-days table counts the headline rate's cohort and ruptures, and the CFA model's
+    exposure stops at a contract's observation limit, not at as_of."""
+    from aioa_analysis.stats.breakdowns import early_ruptures
+    from aioa_analysis.stats.casemix import nine_month_cells
+
+    frame, _ = _simulate(1)
+    as_of = pd.Timestamp("2025-11-30")
+    headline = rupture_rate_within(frame, as_of=as_of).iloc[0]
+    early = early_ruptures(frame, as_of=as_of).iloc[0]
+    assert (early["n_contracts"], early["n_ruptures"]) == (headline["n_contracts"], headline["n_ruptures"])
+    one = pd.DataFrame(
+        {
+            C.start_date: pd.to_datetime(["2024-10-01"]),
+            C.planned_end_date: pd.to_datetime(["2026-09-30"]),
+            C.rupture_date: pd.to_datetime([None]),
+            C.cfa_uai: ["0410590U"],
+            C.diploma_level: ["3"],
+            C.sector: ["commerce"],
+            C.observed_until: pd.to_datetime(["2024-12-31"]),
+        }
+    )
+    months = nine_month_cells(one, as_of=as_of)["exposure"].sum()
+    assert months == pytest.approx(92 / 30.4375, rel=0.01)  # 1 October to 31 December, not 9 months

@@ -31,7 +31,7 @@ import pandas as pd
 from aioa_analysis.core.schema import C
 from aioa_analysis.stats import publication, rates
 from aioa_analysis.stats.dimensions import UNKNOWN, group_codes, parse_dimensions, with_dimensions
-from aioa_analysis.stats.outcomes import OUTCOME, parse_as_of, with_outcome
+from aioa_analysis.stats.outcomes import parse_as_of, with_outcome
 from aioa_analysis.stats.suppression import MIN_N_DEFAULT
 from aioa_analysis.stats.tables import share, with_rate
 
@@ -128,13 +128,8 @@ def early_ruptures(
     frame, names = _grouped(contracts, by)
     frame = with_outcome(frame.loc[frame[C.start_date].notna()], as_of=ts)
     start, rupture = frame[C.start_date], frame[C.rupture_date]
-    horizon_end = start + pd.DateOffset(months=h)
-    eligible = (horizon_end <= ts).to_numpy(dtype=bool)
-    broken = (
-        eligible
-        & (rupture < horizon_end).fillna(False).to_numpy(dtype=bool)
-        & (frame[OUTCOME] == "ruptured").to_numpy(dtype=bool)
-    )
+    flags = rates.horizon_flags(frame, ts, h)  # the headline rate's cohort and ruptures, exactly
+    eligible, broken = flags["eligible"], flags["broken"]
     early = broken & (rupture < start + pd.Timedelta(days=early_days + 1)).fillna(False).to_numpy(dtype=bool)
     codes_s, keys = group_codes(frame, names)
     codes, g = codes_s.to_numpy(), len(keys)

@@ -39,7 +39,7 @@ from scipy import stats
 
 from aioa_analysis.core.dates import parse_as_of
 from aioa_analysis.core.schema import C
-from aioa_analysis.stats.outcomes import OUTCOME, with_outcome
+from aioa_analysis.stats.outcomes import OUTCOME, observation_limit, with_outcome
 from aioa_analysis.stats.poisson import PoissonFit, design_matrix, fit_poisson
 
 __all__ = [
@@ -86,7 +86,8 @@ def nine_month_cells(
         [
             horizon,
             frame[C.planned_end_date].fillna(horizon),
-            pd.Series(ts + pd.Timedelta(days=1), index=frame.index),
+            # the day after the contract's observation limit (as_of, or its files' earlier date)
+            pd.Series(observation_limit(frame, ts), index=frame.index) + pd.Timedelta(days=1),
         ],
         axis=1,
     ).min(axis=1)

@@ -115,7 +115,7 @@ def _apprentice_counts(
     return out
 
 
-def _horizon_flags(frame: pd.DataFrame, ts: pd.Timestamp, h: int) -> dict[str, np.ndarray]:
+def horizon_flags(frame: pd.DataFrame, ts: pd.Timestamp, h: int) -> dict[str, np.ndarray]:
     """Per row of ``frame`` (with its outcome): followed H months (``eligible``), and among those
     broken within H months (``broken``) or broken after the diploma within H months (``after``)."""
     horizon_end = frame[C.start_date] + pd.DateOffset(months=h)
@@ -226,7 +226,7 @@ def rupture_rate_within(
     frame = frame.loc[frame[C.start_date].notna()]
     frame = with_outcome(frame, as_of=ts)
     codes_s, keys = group_codes(frame, names)
-    counts = _rupture_counts(frame, codes_s.to_numpy(), len(keys), unit, _horizon_flags(frame, ts, h))
+    counts = _rupture_counts(frame, codes_s.to_numpy(), len(keys), unit, horizon_flags(frame, ts, h))
     return rate_table(
         keys,
         n=counts["eligible"],
