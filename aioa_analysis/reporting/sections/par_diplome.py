@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import pandas as pd
 
-from aioa_analysis.reporting import figures
-from aioa_analysis.reporting.display import show_figure, show_html
 from aioa_analysis.reporting.sections import beside, publication
 from aioa_analysis.reporting.sections.context import ReportContext
 from aioa_analysis.reporting.sections.labels import FAMILY_LABELS, order_groups
 from aioa_analysis.reporting.sections.layout import (
-    FRANCE_SECTOR,
     ORDER_NOTE,
     category_references,
     heading,
-    rate_table,
     suppression_note,
     unavailable,
 )
-from aioa_analysis.reporting.sections.par_secteur import show_paired
+from aioa_analysis.reporting.sections.par_secteur import show_paired, show_rates
 
 
 def show_par_diplome(ctx: ReportContext) -> None:
@@ -35,54 +31,23 @@ def show_par_diplome(ctx: ReportContext) -> None:
     if beside.is_cfa_report(ctx):
         _show_cfa(ctx, t)
         return
-    fig = figures.rate_bars(
+    show_rates(
+        ctx,
         t,
-        label="label",
-        references=publication.references(ctx),
-        reference="france",
-        reference_name=FRANCE_SECTOR,
-        min_n=ctx.min_n,
+        header="Niveau de diplôme",
+        key="diplome",
+        chart=f"Taux de rupture à {ctx.horizon} mois par niveau de diplôme préparé",
+        table=f"Taux de rupture à {ctx.horizon} mois par niveau de diplôme",
+        note=suppression_note(ctx) + " Losange : taux national du niveau, quand il est publié.",
     )
-    show_figure(
-        fig,
-        fig_id="fig-diplome",
-        caption=f"Taux de rupture à {ctx.horizon} mois par niveau de diplôme préparé",
-    )
-    show_html(
-        rate_table(
-            t,
-            "Niveau de diplôme",
-            table_id="tab-diplome",
-            caption=f"Taux de rupture à {ctx.horizon} mois par niveau de diplôme",
-            ctx=ctx,
-            extra=[("france", FRANCE_SECTOR, "percent")],
-            note=suppression_note(ctx) + " Losange : taux national du niveau, quand il est publié.",
-        )
-    )
-    fam = _families(ctx)
-    fig = figures.rate_bars(
-        fam,
-        label="label",
-        references=publication.references(ctx),
-        reference="france",
-        reference_name=FRANCE_SECTOR,
-        min_n=ctx.min_n,
-    )
-    show_figure(
-        fig,
-        fig_id="fig-diplome-famille",
-        caption=f"Taux de rupture à {ctx.horizon} mois par type de diplôme préparé",
-    )
-    show_html(
-        rate_table(
-            fam,
-            "Diplôme",
-            table_id="tab-diplome-famille",
-            caption=f"Taux de rupture à {ctx.horizon} mois par type de diplôme",
-            ctx=ctx,
-            extra=[("france", FRANCE_SECTOR, "percent")],
-            note=suppression_note(ctx) + ORDER_NOTE,
-        )
+    show_rates(
+        ctx,
+        _families(ctx),
+        header="Diplôme",
+        key="diplome-famille",
+        chart=f"Taux de rupture à {ctx.horizon} mois par type de diplôme préparé",
+        table=f"Taux de rupture à {ctx.horizon} mois par type de diplôme",
+        note=suppression_note(ctx) + ORDER_NOTE,
     )
 
 

@@ -12,6 +12,7 @@ from aioa_analysis.reporting.sections.labels import order_groups
 from aioa_analysis.reporting.sections.layout import (
     FRANCE_SECTOR,
     ORDER_NOTE,
+    category_references,
     heading,
     rate_table,
     suppression_note,
@@ -26,36 +27,48 @@ def show_par_secteur(ctx: ReportContext) -> None:
     if t.empty:
         unavailable("Taux par secteur")
         return
-    ref = ctx.results.references
-    sec_ref = ref.loc[(ref["indicator"] == "rupture_rate") & (ref["dimension"] == "sector")]
-    france = dict(zip(sec_ref["category"], sec_ref["value"], strict=True))
-    t = order_groups(t.assign(france=t["sector"].astype(str).map(france)), "sector")
-    overall = publication.references(ctx)
+    t = order_groups(
+        t.assign(france=t["sector"].astype(str).map(category_references(ctx, "sector"))), "sector"
+    )
     if beside.is_cfa_report(ctx):
         show_paired(
             ctx, t, ctx.results.dept_by_sector, "sector", header="Secteur", ids=("secteur", "par secteur")
         )
         return
+    show_rates(
+        ctx,
+        t,
+        header="Secteur",
+        key="secteur",
+        chart=f"Taux de rupture à {ctx.horizon} mois par secteur de l'employeur",
+        table=f"Taux de rupture à {ctx.horizon} mois par secteur",
+        note=suppression_note(ctx) + ORDER_NOTE,
+    )
+
+
+def show_rates(
+    ctx: ReportContext, t: pd.DataFrame, *, header: str, key: str, chart: str, table: str, note: str
+) -> None:
+    """The published rates of the groups of ``t`` (labelled, with their national rate ``france``): a
+    bar chart (``fig-<key>``) with the report's references, then its table (``tab-<key>``)."""
     fig = figures.rate_bars(
         t,
         label="label",
-        references=overall,
+        references=publication.references(ctx),
         reference="france",
         reference_name=FRANCE_SECTOR,
         min_n=ctx.min_n,
     )
-    show_figure(
-        fig, fig_id="fig-secteur", caption=f"Taux de rupture à {ctx.horizon} mois par secteur de l'employeur"
-    )
+    show_figure(fig, fig_id=f"fig-{key}", caption=chart)
     show_html(
         rate_table(
             t,
-            "Secteur",
-            table_id="tab-secteur",
-            caption=f"Taux de rupture à {ctx.horizon} mois par secteur",
+            header,
+            table_id=f"tab-{key}",
+            caption=table,
             ctx=ctx,
             extra=[("france", FRANCE_SECTOR, "percent")],
-            note=suppression_note(ctx) + ORDER_NOTE,
+            note=note,
         )
     )
 
