@@ -186,5 +186,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-if __name__ == "__main__":  # pragma: no cover
+#: The Arrow allocator of an ``aioa`` process. pyarrow's default (mimalloc) asks the kernel for huge
+#: pages; where transparent huge pages are granted on request with synchronous defragmentation (the
+#: common Linux default, ``madvise``), a fault on fresh memory can wait for the kernel to compact
+#: memory. ``aioa clean`` of 1 M contracts on the 2-core benchmark machine: 18.3-19.1 s with
+#: mimalloc, 14.0-14.4 s with the C library's allocator, same outputs (``docs/benchmarks.md``).
+ARROW_POOL = "system"
+
+
+def entry() -> None:
+    """The ``aioa`` console script: :func:`main` in a process whose Arrow allocations use
+    :data:`ARROW_POOL` (unless ``ARROW_DEFAULT_MEMORY_POOL`` already names one). Arrow reads the
+    variable once, before its first allocation, so it is set here and not in :func:`main`, which
+    tests call inside processes that have long imported pyarrow; child processes (the report's
+    kernel, Chromium) inherit it.
+    """
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", ARROW_POOL)
     sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    entry()

@@ -24,7 +24,7 @@ from aioa_analysis.reporting import runner
 from tests.report_fakes import AS_OF, write_fake_inputs
 
 ROOT = Path(__file__).resolve().parents[1]
-AIOA = [sys.executable, "-c", "import sys; from aioa_analysis.cli import main; sys.exit(main())"]
+AIOA = [sys.executable, "-c", "from aioa_analysis.cli import entry; entry()"]  # what the `aioa` script runs
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +83,26 @@ def _one_french_line(proc: subprocess.CompletedProcess[str], code: int, needle: 
 def test_bad_parameters_are_input_errors(place, args, code, needle):
     data = ["--data", str(place["data"])]
     _one_french_line(_run(place, *args[:1], *data, *args[1:]), code, needle)
+
+
+@pytest.mark.parametrize(("chosen", "expected"), [(None, "system"), ("jemalloc", "jemalloc")])
+def test_the_console_script_gives_arrow_its_allocator_unless_the_environment_names_one(
+    place, chosen, expected
+):
+    """`aioa` runs with ``cli.ARROW_POOL`` (the C library's malloc: the guard of issue 13 in
+    docs/benchmarks.md), set before pyarrow's first allocation; ``ARROW_DEFAULT_MEMORY_POOL`` wins."""
+    code = (
+        "import sys\nfrom aioa_analysis import cli\nsys.argv = ['aioa', '--version']\n"
+        "try:\n    cli.entry()\nexcept SystemExit:\n    pass\n"
+        "import pyarrow as pa\nprint(pa.default_memory_pool().backend_name)\n"
+    )
+    env = _env(place)
+    env.pop("ARROW_DEFAULT_MEMORY_POOL", None)
+    if chosen:
+        env["ARROW_DEFAULT_MEMORY_POOL"] = chosen
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split()[-1] == expected
 
 
 def test_a_missing_data_file_is_an_input_error(place):
