@@ -180,25 +180,27 @@ def test_targets_are_judged_from_the_measures():
     results = _fake_results(clean_1m=40.0, floor_1m=10.0)
     results["sample_e2e"] = {"steps": {"clean": _ok_step(4.0), "report": _ok_step(20.0)}}
     rows = {t: (m, v) for t, m, v in run.check_targets(results)}
-    assert rows["`aioa clean` on 1 M ≤ 5× the floor"] == ("4.00× (fastest 40.0 s vs 10.0 s)", "met")
+    assert rows["`aioa clean` on 1 M ≤ 5× the floor"] == ("4.00× wall (fastest 40.0 s vs 10.0 s)", "met")
     assert rows["`aioa clean` on 1 M: peak < 4 GB"] == ("40.0 s, 4.19 GB", "**missed**")  # 4000 MiB
     assert rows["département report end to end < 30 s"] == ("24.0 s", "met")
     assert len(rows) == 3  # nothing at 5 M in these results
     rows = {t: v for t, _, v in run.check_targets(_fake_results(clean_1m=60.0, floor_1m=10.0))}
     assert rows["`aioa clean` on 1 M ≤ 5× the floor"] == "**missed**"
     # repeated pairs: the median of the per-pair ratios decides, not the fastest runs' ratio
+    title = "`aioa clean` on 1 M ≤ 5× the floor"
     results["sizes"][-1]["steps"]["clean"]["info"] = {"pair_ratios": [3.5, 5.4, 5.2]}
-    measured, verdict = {t: (m, v) for t, m, v in run.check_targets(results)}[
-        "`aioa clean` on 1 M ≤ 5× the floor"
-    ]
-    assert verdict == "**missed**" and measured.startswith("5.20× (median of 3 interleaved")
-    # CPU ratios recorded: they judge (a shared machine's wall time measures the neighbours too)
-    results["sizes"][-1]["steps"]["clean"]["info"]["cpu_pair_ratios"] = [4.1, 6.0, 4.9]
-    measured, verdict = {t: (m, v) for t, m, v in run.check_targets(results)}[
-        "`aioa clean` on 1 M ≤ 5× the floor"
-    ]
-    assert verdict == "met" and measured.startswith("4.90× (CPU time, median of 3 interleaved")
-    assert measured.endswith("wall ratios 3.50, 5.40, 5.20)")
+    measured, verdict = {t: (m, v) for t, m, v in run.check_targets(results)}[title]
+    assert verdict == "**missed**" and measured.startswith("5.20× wall (medians of 3 interleaved")
+    # CPU ratios recorded: wall and CPU time must both hold (either one alone can flatter)
+    results["sizes"][-1]["steps"]["clean"]["info"] = {
+        "pair_ratios": [3.5, 4.4, 5.2],
+        "cpu_pair_ratios": [4.1, 6.0, 4.9],
+    }
+    measured, verdict = {t: (m, v) for t, m, v in run.check_targets(results)}[title]
+    assert verdict == "met" and measured.startswith("4.40× wall, 4.90× CPU (medians of 3 interleaved")
+    assert "wall 3.50, 4.40, 5.20; CPU 4.10, 6.00, 4.90" in measured
+    results["sizes"][-1]["steps"]["clean"]["info"]["cpu_pair_ratios"] = [5.1, 6.0, 4.9]
+    assert {t: v for t, _, v in run.check_targets(results)}[title] == "**missed**"  # CPU median 5.10
 
 
 def test_5m_target_is_judged_on_clean_and_a_failure_is_missed():

@@ -148,19 +148,18 @@ def _age_calendar_arrays(
 
     Vectorised, no loop over contracts: ``start + k months`` comes from a look-up table indexed by
     calendar month and day of month; contracts are sorted by the age month of their exit, so the
-    contracts still in force at age ``k`` are a prefix of the arrays; for each age month, one
-    day-level difference array per group gives the exposure, summed per calendar month.
-    ``O(n log n + K·n + K·groups·days)`` for ``K`` age months.
+    contracts still in force at age ``k`` are a prefix of the arrays; age month ``k`` of a contract
+    lies in at most two calendar months, and its days in each are summed per group.
+    ``O(n log n + K·n + K·groups·months)`` for ``K`` age months (a national table has tens of
+    thousands of groups: the day-level arrays per group used before cost ``K·groups·days``).
     """
     keys, codes, start, exit_, rupt = _spells(contracts, as_of=as_of, by=by)
     g = len(keys)
     last_day = np.datetime64(as_of.date(), "D")
     base_month = (start.min() if len(start) else last_day).astype("datetime64[M]")
     first_day = int(base_month.astype("datetime64[D]").astype("int64"))
-    n_days = int(last_day.astype("int64")) - first_day + 2
     n_months = int((last_day.astype("datetime64[M]") - base_month).astype("int64")) + 1
     months = base_month + np.arange(n_months).astype("timedelta64[M]")
-    month_starts = months.astype("datetime64[D]").astype("int64") - first_day
     # look-up table: day (offset from the base month) of "day d of calendar month t, clipped to the
     # month's length", for t = 0 .. n_months + 1 and d = 1 .. 31 (flat index t * 32 + d)
     table_months = base_month + np.arange(n_months + 3).astype("timedelta64[M]")
@@ -180,18 +179,22 @@ def _age_calendar_arrays(
     ).reshape(g, n_age, n_months)
     # sort by age month of exit: the contracts still in force at age k are a prefix
     order = np.argsort(-k_exit, kind="stable")
-    cbase, key0, x_day = codes[order] * n_days, key0[order], x_day[order]
+    codes, s_month, key0, x_day = codes[order], s_month[order], key0[order], x_day[order]
     n_active = np.cumsum(np.bincount(k_exit, minlength=n_age)[::-1])[::-1]
     exposure = np.zeros((g, n_age, n_months))
+    width = n_months + 1  # one more calendar month per group, always empty: no index check needed
     lo = lookup[key0]  # the start day
     for k in range(n_age):
         n = int(n_active[k])
         nxt = lookup[key0[:n] + 32 * (k + 1)]
         hi = np.minimum(nxt, x_day[:n])
-        diff = np.bincount(cbase[:n] + lo[:n], minlength=g * n_days).astype("float64")
-        diff -= np.bincount(cbase[:n] + hi, minlength=g * n_days)
-        at_risk = diff.reshape(g, n_days).cumsum(axis=1)[:, : n_days - 1]
-        exposure[:, k, :] = np.add.reduceat(at_risk, month_starts, axis=1)
+        # age month k lies in two calendar months at most: the one of its first day and the next
+        month = s_month[:n] + k
+        cut = table_first[month + 1]  # first day of the next calendar month
+        at = codes[:n] * width + month
+        days = np.bincount(at, weights=np.minimum(hi, cut) - lo[:n], minlength=g * width)
+        days += np.bincount(at + 1, weights=np.maximum(hi - cut, 0), minlength=g * width)
+        exposure[:, k, :] = days.reshape(g, width)[:, :n_months]
         lo = nxt
     return keys, months, exposure, ruptures.astype("int64")
 

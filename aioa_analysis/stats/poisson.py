@@ -10,6 +10,11 @@ penalty ``lam / 2 * beta**2`` per coefficient; the intercept is not penalised. W
 the estimable contrasts are the maximum-likelihood ones, and the penalty only pins what the data
 cannot identify (a stratum with no event, a centre alone in its strata). Standard errors come from
 the inverse of the penalised information ``X'WX + diag(lam)``.
+
+The design is a sparse matrix (one 1 per term in each row): with a national table the cells number
+tens of thousands and the levels hundreds (centres), and a dense ``X'WX`` cost minutes and gigabytes
+where the sparse product costs a fraction of a second (100 k contracts: the report's statistics
+several minutes and 3.7 GB before).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 __all__ = ["PoissonFit", "design_matrix", "fit_poisson"]
 
@@ -47,30 +53,32 @@ class PoissonFit:
 
 def design_matrix(
     cells: pd.DataFrame, terms: Sequence[str], *, penalties: Mapping[str, float] | None = None
-) -> tuple[np.ndarray, list[str], np.ndarray]:
-    """Indicator columns of every level of each term in ``terms`` (plus an intercept), their names
-    ``term=level`` and the ridge penalty of each column (``penalties[term]``, default 0.1).
+) -> tuple[sparse.csr_array, list[str], np.ndarray]:
+    """Indicator columns of every level of each term in ``terms`` (plus an intercept), as a sparse
+    matrix, their names ``term=level`` and the ridge penalty of each column (``penalties[term]``,
+    default 0.1).
 
     >>> x, names, lam = design_matrix(pd.DataFrame({"a": ["u", "v", "u"]}), ["a"])
-    >>> names, x.tolist(), lam.tolist()
+    >>> names, x.toarray().tolist(), lam.tolist()
     (['(intercept)', 'a=u', 'a=v'], [[1.0, 1.0, 0.0], [1.0, 0.0, 1.0], [1.0, 1.0, 0.0]], [0.0, 0.1, 0.1])
     """
     penalties = penalties or {}
-    blocks = [np.ones((len(cells), 1))]
+    n = len(cells)
+    columns = [np.zeros(n, dtype=np.int64)]  # per term, the column of each row's level
     names = ["(intercept)"]
     lams = [0.0]
     for term in terms:
         codes, levels = pd.factorize(cells[term].astype("string").fillna("inconnu"), sort=True)
-        block = np.zeros((len(cells), len(levels)))
-        block[np.arange(len(cells)), codes] = 1.0
-        blocks.append(block)
+        columns.append(codes + len(names))
         names += [f"{term}={level}" for level in levels]
         lams += [penalties.get(term, 0.1)] * len(levels)
-    return np.hstack(blocks), names, np.asarray(lams)
+    rows = np.tile(np.arange(n), len(columns))
+    x = sparse.csr_array((np.ones(len(rows)), (rows, np.concatenate(columns))), shape=(n, len(names)))
+    return x, names, np.asarray(lams)
 
 
 def fit_poisson(
-    x: np.ndarray,
+    x: np.ndarray | sparse.sparray,
     events: np.ndarray,
     exposure: np.ndarray,
     lam: np.ndarray,
@@ -86,6 +94,7 @@ def fit_poisson(
     >>> round(float(np.exp(fit.coef[1])), 6)
     2.0
     """
+    x = sparse.csr_array(x)  # a dense design works too
     y = np.asarray(events, dtype=float)
     offset = np.log(np.asarray(exposure, dtype=float))
     beta = np.zeros(x.shape[1])
@@ -95,13 +104,13 @@ def fit_poisson(
     for it in range(1, max_iter + 1):  # noqa: B007 (the count is reported)
         mu = np.exp(np.clip(offset + x @ beta, -700, 700))
         grad = x.T @ (y - mu) - lam * beta
-        info = (x * mu[:, None]).T @ x + pen
+        info = (x.T @ sparse.diags_array(mu) @ x).toarray() + pen
         step = np.linalg.solve(info, grad)
         beta = beta + step
         if np.max(np.abs(step)) < tol:
             break
     mu = np.exp(np.clip(offset + x @ beta, -700, 700))
-    info = (x * mu[:, None]).T @ x + pen
+    info = (x.T @ sparse.diags_array(mu) @ x).toarray() + pen
     with np.errstate(divide="ignore", invalid="ignore"):
         dev = 2 * np.sum(np.where(y > 0, y * np.log(y / mu), 0.0) - (y - mu))
     return PoissonFit(
