@@ -39,6 +39,14 @@ _REPORT_MODULES = (
     "stats.transitions",
     "stats.diploma",
     "stats.suppression",
+    "stats.forecast",
+    "stats.casemix",
+    "stats.summer",
+    "stats.competing",
+    "stats.breakdowns",
+    "stats.age_period",
+    "stats.accompaniment",
+    "stats.vigilance",
     "reporting.findings",
 )
 
