@@ -150,34 +150,65 @@ class HazardModel:
         return values.map(table).fillna(0.0).to_numpy(dtype=float)
 
 
-def _history_cells(contracts: pd.DataFrame, as_of: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Cells (case-mix × age band × calendar month of year) with ruptures and exposure (days), and
-    the arrays' per-month view (one row per group × age month × calendar month with exposure)."""
+_BAND_LABELS, _BAND_OF_AGE = np.unique(AGE_BAND, return_inverse=True)  # band labels, band of each age month
+_MONTH_LABELS = np.array([str(m) for m in range(1, 13)])
+
+
+@dataclass(frozen=True)
+class _History:
+    """The history a hazard is fitted on: ``cells`` (case-mix × age band × calendar month of year,
+    with ruptures and exposure in days) and ``fine``, one row per group × age month × calendar month
+    with exposure, in integer codes (``group``: row of ``keys``; ``band``: of :data:`_BAND_LABELS`;
+    ``month``: 0-11; ``year_month``: of ``months``)."""
+
+    cells: pd.DataFrame
+    fine: pd.DataFrame
+    keys: pd.DataFrame
+    months: np.ndarray
+
+
+def _history_cells(contracts: pd.DataFrame, as_of: pd.Timestamp) -> _History:
+    """The :class:`_History` of ``contracts`` up to ``as_of``. The cells are summed on integer codes
+    and labelled once per cell (a national table has over a million fine rows)."""
     cal = age_calendar(contracts, as_of=as_of, by=list(CASE_MIX))
     g, k, m = np.nonzero((cal.exposure > 0) | (cal.ruptures > 0))
-    months = cal.months[m]
-    fine = (
-        cal.keys.loc[g]
+    fine = pd.DataFrame(
+        {
+            "group": g,
+            "band": _BAND_OF_AGE[np.minimum(k, MAX_AGE)],
+            "month": cal.months[m].astype("int64") % 12,
+            "year_month": m,
+            "events": cal.ruptures[g, k, m].astype(float),
+            "exposure": cal.exposure[g, k, m],
+        }
+    )
+    sums = fine.groupby(["group", "band", "month"], as_index=False)[["events", "exposure"]].sum()
+    sums = sums.loc[sums["exposure"] > 0].reset_index(drop=True)
+    cells = (
+        cal.keys.iloc[sums["group"].to_numpy()]
         .reset_index(drop=True)
         .assign(
-            age=AGE_BAND[np.minimum(k, MAX_AGE)],
-            month=(months.astype("int64") % 12 + 1).astype(str),
-            year_month=months.astype(str),
-            events=cal.ruptures[g, k, m].astype(float),
-            exposure=cal.exposure[g, k, m],
+            age=_BAND_LABELS[sums["band"].to_numpy()],
+            month=_MONTH_LABELS[sums["month"].to_numpy()],
+            events=sums["events"].to_numpy(),
+            exposure=sums["exposure"].to_numpy(),
         )
     )
-    cells = fine.groupby([*CASE_MIX, "age", "month"], as_index=False, observed=True)[
-        ["events", "exposure"]
-    ].sum()
-    return cells.loc[cells["exposure"] > 0].reset_index(drop=True), fine
+    return _History(cells=cells, fine=fine, keys=cal.keys, months=cal.months)
 
 
-def _dispersion(fine: pd.DataFrame, model: HazardModel, as_of: pd.Timestamp) -> tuple[float, pd.DataFrame]:
+def _dispersion(history: _History, model: HazardModel, as_of: pd.Timestamp) -> tuple[float, pd.DataFrame]:
     """Negative-binomial ``alpha`` from the history's complete monthly totals, and those totals."""
-    eta = np.full(len(fine), model.intercept)
-    for term in ("age", "month", *CASE_MIX):
-        eta += model.effects_of(term, fine[term])
+    fine = history.fine
+    group_eta = sum(
+        (model.effects_of(term, history.keys[term]) for term in CASE_MIX), np.zeros(len(history.keys))
+    )
+    eta = (
+        model.intercept
+        + group_eta[fine["group"].to_numpy()]
+        + model.effects_of("age", _BAND_LABELS)[fine["band"].to_numpy()]
+        + model.effects_of("month", _MONTH_LABELS)[fine["month"].to_numpy()]
+    )
     mu = np.exp(eta) * fine["exposure"].to_numpy() / DAYS_PER_MONTH
     totals = (
         fine.assign(expected=mu)
@@ -185,6 +216,7 @@ def _dispersion(fine: pd.DataFrame, model: HazardModel, as_of: pd.Timestamp) -> 
         .sum()
         .rename(columns={"events": "observed"})
     )
+    totals["year_month"] = history.months[totals["year_month"].to_numpy()].astype(str)
     complete = (pd.PeriodIndex(totals["year_month"], freq="M").end_time.normalize() <= as_of) & (
         totals["expected"] > 0
     )
@@ -206,25 +238,31 @@ def fit_hazard(contracts: pd.DataFrame, *, as_of: object) -> HazardModel:
     (``model.history``: ``year_month``, ``observed``, ``expected`` in sample).
     """
     ts = parse_as_of(as_of)
-    cells, fine = _history_cells(contracts, ts)
+    history = _history_cells(contracts, ts)
+    cells = history.cells
     if cells.empty or cells["events"].sum() == 0:
         raise ParameterError(
             f"no rupture before {ts.date()} to fit the hazard on", hint="choose a later --as-of"
         )
     # the report fits the same history several times (forecast, by territory, backtest and their
     # dispersions): a fit is reused for identical cells (sample report 49 -> about 25 s)
-    key = (ts, *(int(pd.util.hash_pandas_object(f, index=False).sum()) for f in (cells, fine)), len(cells))
+    key = (
+        ts,
+        *(int(pd.util.hash_pandas_object(f, index=False).sum()) for f in (cells, history.fine)),
+        len(cells),
+    )
     if key not in _FITS:
         if len(_FITS) > 16:
             _FITS.clear()
-        _FITS[key] = _fit_cells(cells, fine, ts)
+        _FITS[key] = _fit_cells(history, ts)
     return _FITS[key]
 
 
 _FITS: dict[tuple[object, ...], HazardModel] = {}
 
 
-def _fit_cells(cells: pd.DataFrame, fine: pd.DataFrame, ts: pd.Timestamp) -> HazardModel:
+def _fit_cells(history: _History, ts: pd.Timestamp) -> HazardModel:
+    cells = history.cells
     terms = ["age", "month", *CASE_MIX]
     x, names, lam = design_matrix(cells, terms, penalties=PENALTIES)
     fit = fit_poisson(
@@ -232,7 +270,7 @@ def _fit_cells(cells: pd.DataFrame, fine: pd.DataFrame, ts: pd.Timestamp) -> Haz
     )
     effects = {name: float(c) for name, c in zip(fit.names[1:], fit.coef[1:], strict=True)}
     model = HazardModel(intercept=float(fit.coef[0]), effects=effects)
-    alpha, totals = _dispersion(fine, model, ts)
+    alpha, totals = _dispersion(history, model, ts)
     return HazardModel(intercept=model.intercept, effects=effects, alpha=alpha, history=totals)
 
 
