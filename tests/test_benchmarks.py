@@ -225,7 +225,7 @@ def test_docs_block_is_replaced_and_prose_kept(tmp_path):
     assert "old" not in text and text.count(run.BEGIN) == 1
     assert "| 1 000 000 | 1 060 000 |" in text
     assert "2.00×" in text
-    assert "| `aioa clean` on 1 M ≤ 5× the floor | 2.00× (fastest 20.0 s vs 10.0 s) | met |" in text
+    assert "| `aioa clean` on 1 M ≤ 5× the floor | 2.00× wall (fastest 20.0 s vs 10.0 s) | met |" in text
 
 
 @pytest.mark.slow
