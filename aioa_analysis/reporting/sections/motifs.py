@@ -28,18 +28,22 @@ _PATTERNS: WeakKeyDictionary[ReportContext, dict[str, pd.DataFrame]] = WeakKeyDi
 
 
 def breakdown_patterns(ctx: ReportContext) -> dict[str, pd.DataFrame]:
-    """The family's patterns of the reason tables (``"reasons"``) and the 45 days' (``"early"``)."""
+    """The family's patterns of the reason tables (``"reasons"``) and the 45 days' (``"early"``),
+    computed once per family (``ctx.family``: they depend on the département and the parameters
+    only); each report gets its own copies."""
     if ctx not in _PATTERNS:
-        rate = publication.family_pattern(ctx)
-        kw = {"as_of": ctx.as_of, "horizon": ctx.horizon}
-        reasons = breakdowns.reason_pattern(ctx.departement, rate_pattern=rate, **kw)  # type: ignore[arg-type]
-        early = breakdowns.early_pattern(
-            ctx.departement,
-            min_n=ctx.min_n,
-            hidden_elsewhere=[rate, reasons],
-            **kw,  # type: ignore[arg-type]
-        )
-        _PATTERNS[ctx] = {"reasons": reasons, "early": early}
+        if "breakdown_patterns" not in ctx.family:
+            rate = publication.family_pattern(ctx)
+            kw = {"as_of": ctx.as_of, "horizon": ctx.horizon}
+            reasons = breakdowns.reason_pattern(ctx.departement, rate_pattern=rate, **kw)  # type: ignore[arg-type]
+            early = breakdowns.early_pattern(
+                ctx.departement,
+                min_n=ctx.min_n,
+                hidden_elsewhere=[rate, reasons],
+                **kw,  # type: ignore[arg-type]
+            )
+            ctx.family["breakdown_patterns"] = {"reasons": reasons, "early": early}
+        _PATTERNS[ctx] = {k: t.copy() for k, t in ctx.family["breakdown_patterns"].items()}
     return _PATTERNS[ctx]
 
 
