@@ -246,10 +246,13 @@ def fit_hazard(contracts: pd.DataFrame, *, as_of: object) -> HazardModel:
         )
     # the report fits the same history several times (forecast, by territory, backtest and their
     # dispersions): a fit is reused for identical cells (sample report 49 -> about 25 s)
+    # the fine rows count months from the history's first one: the months themselves are in the key
     key = (
         ts,
         *(int(pd.util.hash_pandas_object(f, index=False).sum()) for f in (cells, history.fine)),
         len(cells),
+        str(history.months[0]) if len(history.months) else "",
+        len(history.months),
     )
     if key not in _FITS:
         if len(_FITS) > 16:
