@@ -23,6 +23,15 @@ from aioa_analysis.reporting.figures.style import (
 )
 
 
+def _rate_hover(head: str, value: str) -> str:
+    """The hover text of a rate with its 95 % interval and its contracts (``customdata``: interval
+    low, high, number of contracts); ``value``: the axis of the rate (``"x"`` or ``"y"``)."""
+    return (
+        f"{head}<br>Taux : %{{{value}:.1f}}{PCT}<br>IC 95{PCT} : [%{{customdata[0]:.1f}}{PCT}"
+        f" ; %{{customdata[1]:.1f}}{PCT}]<br>Contrats : %{{customdata[2]:,.0f}}<extra></extra>"
+    )
+
+
 def rate_bars(
     table: pd.DataFrame,
     *,
@@ -68,17 +77,7 @@ def rate_bars(
             customdata=list(
                 zip(pct(vis[ci_low]), pct(vis[ci_high]), vis[n].astype("float").tolist(), strict=True)
             ),
-            hovertemplate=(
-                "%{y}<br>Taux : %{x:.1f}"
-                + PCT
-                + "<br>IC 95"
-                + PCT
-                + " : [%{customdata[0]:.1f}"
-                + PCT
-                + " ; %{customdata[1]:.1f}"
-                + PCT
-                + "]<br>Contrats : %{customdata[2]:,.0f}<extra></extra>"
-            ),
+            hovertemplate=_rate_hover("%{y}", "x"),
             name="Taux observé",
             showlegend=False,
         )
@@ -144,29 +143,13 @@ def rate_trend(
             customdata=list(
                 zip(pct(vis[ci_low]), pct(vis[ci_high]), vis[n].astype(float).tolist(), strict=True)
             ),
-            hovertemplate=(
-                "%{x}<br>Taux : %{y:.1f}"
-                + PCT
-                + "<br>IC 95"
-                + PCT
-                + " : [%{customdata[0]:.1f}"
-                + PCT
-                + " ; %{customdata[1]:.1f}"
-                + PCT
-                + "]<br>Contrats : %{customdata[2]:,.0f}<extra></extra>"
-            ),
+            hovertemplate=_rate_hover("%{x}", "y"),
         )
     )
     reference_lines(fig, references, orientation="h")
-    layout(
-        fig,
-        xtitle=xtitle,
-        ytitle=ytitle,
-        yaxis={"ticksuffix": PCT, "rangemode": "tozero"},
-        xaxis={"type": "category"},
+    return _percent_by_category(
+        fig, table, at=x, suppressed=suppressed, min_n=min_n, xtitle=xtitle, ytitle=ytitle
     )
-    add_hidden_note(fig, table, x, suppressed, min_n)
-    return fig
 
 
 def share_bars(
@@ -214,17 +197,17 @@ def share_bars(
                 + "<br>Effectif : %{customdata:,.0f}<extra>%{fullData.name}</extra>",
             )
         )
-    layout(
+    return _percent_by_category(
         fig,
+        table,
+        at=label,
+        suppressed=suppressed,
+        min_n=min_n,
         xtitle=xtitle,
         ytitle=ytitle,
         barmode="group",
         showlegend=group is not None,
-        yaxis={"ticksuffix": PCT, "rangemode": "tozero"},
-        xaxis={"type": "category"},
     )
-    add_hidden_note(fig, table, label, suppressed, min_n)
-    return fig
 
 
 def rate_lines(
@@ -274,15 +257,33 @@ def rate_lines(
                 + "<br>Contrats : %{customdata:,.0f}<extra>%{fullData.name}</extra>",
             )
         )
+    return _percent_by_category(
+        fig, table, at=x, suppressed=suppressed, min_n=min_n, xtitle=xtitle, ytitle=ytitle, height=460
+    )
+
+
+def _percent_by_category(
+    fig: go.Figure,
+    table: pd.DataFrame,
+    *,
+    at: str,
+    suppressed: str,
+    min_n: int,
+    xtitle: str,
+    ytitle: str,
+    **kwargs: object,
+) -> go.Figure:
+    """The layout of percentages (from 0) over categories (the column ``at``: groups or ordered
+    periods), and the note counting the rows of ``table`` not drawn; ``kwargs`` go to :func:`layout`."""
     layout(
         fig,
         xtitle=xtitle,
         ytitle=ytitle,
-        height=460,
         yaxis={"ticksuffix": PCT, "rangemode": "tozero"},
         xaxis={"type": "category"},
+        **kwargs,  # type: ignore[arg-type]  # layout types height as int
     )
-    add_hidden_note(fig, table, x, suppressed, min_n)
+    add_hidden_note(fig, table, at, suppressed, min_n)
     return fig
 
 
@@ -332,17 +333,7 @@ def paired_rate_bars(
                 marker={"color": color},
                 error_x=error_bars(x, lo, hi, scale=100),
                 customdata=list(zip(pct(lo), pct(hi), n.tolist(), strict=True)),
-                hovertemplate=(
-                    "%{y}<br>%{fullData.name}<br>Taux : %{x:.1f}"
-                    + PCT
-                    + "<br>IC 95"
-                    + PCT
-                    + " : [%{customdata[0]:.1f}"
-                    + PCT
-                    + " ; %{customdata[1]:.1f}"
-                    + PCT
-                    + "]<br>Contrats : %{customdata[2]:,.0f}<extra></extra>"
-                ),
+                hovertemplate=_rate_hover("%{y}<br>%{fullData.name}", "x"),
             )
         )
     reference_lines(fig, references, orientation="v")

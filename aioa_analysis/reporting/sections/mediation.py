@@ -52,6 +52,11 @@ def interval_text(lo: object, hi: object) -> str:
     return f"{fr_number(lo)} à {fr_number(hi)}"
 
 
+def interval_texts(t: pd.DataFrame) -> list[str]:
+    """:func:`interval_text` of each row's ``pi_low`` and ``pi_high``."""
+    return [interval_text(a, b) for a, b in zip(t["pi_low"], t["pi_high"], strict=True)]
+
+
 def backtest_sentence(summary: dict[str, object]) -> str:
     """The backtest in one French sentence (:func:`aioa_analysis.stats.forecast.backtest_summary`).
 
@@ -144,7 +149,7 @@ def _show_months(
     show_figure(figures.forecast_bars(fc), fig_id="fig-prevision", caption=chart)
     show_table(
         ctx,
-        fc.assign(pi=[interval_text(a, b) for a, b in zip(fc["pi_low"], fc["pi_high"], strict=True)]),
+        fc.assign(pi=interval_texts(fc)),
         [
             ("month_label", "Mois", "text"),
             ("risk100", risk, "ratio"),
@@ -200,7 +205,7 @@ def _show_cfa_totals(ctx: ReportContext) -> None:
         ctx,
         totals.assign(
             label=totals["cfa"].astype(str).map(labels).fillna(totals["cfa"].astype(str)),
-            pi=[interval_text(a, b) for a, b in zip(totals["pi_low"], totals["pi_high"], strict=True)],
+            pi=interval_texts(totals),
             peak=[month_label(m) for m in totals["peak_month"]],
         ),
         [
@@ -233,7 +238,7 @@ def _show_backtest(ctx: ReportContext) -> None:
     show_table(
         ctx,
         bt.assign(
-            pi=[interval_text(a, b) for a, b in zip(bt["pi_low"], bt["pi_high"], strict=True)],
+            pi=interval_texts(bt),
             inside_text=["oui" if v else "non" for v in bt["inside"]],
         ),
         [
